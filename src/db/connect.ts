@@ -1,0 +1,61 @@
+import { mkdirSync } from 'node:fs';
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import pg from 'pg';
+
+// int8 and numeric come back as strings from `pg` but as numbers from PGlite; make both engines agree.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+
+/** Where the data lives: a PostgreSQL URL, an embedded PGlite folder, or an in-memory PGlite. */
+export type DatabaseTarget =
+  | { engine: 'postgres'; url: string; schema?: string; poolMax?: number }
+  | { engine: 'pglite'; dataDir?: string; schema?: string };
+
+/** An open database handle shared by every module of one IdP instance. */
+export interface Database {
+  knex: Knex;
+  engine: DatabaseTarget['engine'];
+  /** The schema all tables live in (`public` unless isolated, e.g. per test file). */
+  schema: string;
+  close(): Promise<void>;
+}
+
+/** Reads the target from the environment: `DATABASE_URL`, else PGlite in `STEPUP_DATA_DIR` (default `./.data`). */
+export function targetFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseTarget {
+  if (env.DATABASE_URL) return { engine: 'postgres', url: env.DATABASE_URL };
+  const dir = env.STEPUP_DATA_DIR ?? './.data';
+  return dir === 'memory://' ? { engine: 'pglite' } : { engine: 'pglite', dataDir: dir };
+}
+
+/** Opens (and for PGlite creates) the database; does not run migrations. */
+export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+  const schema = target.schema ?? 'public';
+  let knex: Knex;
+  if (target.engine === 'postgres') {
+    knex = knexFactory({
+      client: 'pg',
+      connection: target.url,
+      pool: { min: 0, max: target.poolMax ?? 10 },
+      searchPath: [schema],
+      acquireConnectionTimeout: 10_000,
+    });
+  } else {
+    if (target.dataDir) mkdirSync(target.dataDir, { recursive: true });
+    knex = knexFactory({
+      client: ClientPgLite as unknown as typeof Knex.Client,
+      dialect: 'postgres',
+      connection: target.dataDir ? { filename: target.dataDir } : {},
+      searchPath: [schema],
+      acquireConnectionTimeout: 30_000,
+    } as Knex.Config);
+  }
+  if (schema !== 'public') await knex.raw('create schema if not exists ??', [schema]);
+  await knex.raw('select 1');
+  return {
+    knex,
+    engine: target.engine,
+    schema,
+    close: () => knex.destroy(),
+  };
+}

@@ -1,0 +1,105 @@
+import type { z } from 'zod';
+
+/** Normalised verification states (vendors.md §6.1). The first two are open; the rest are terminal. */
+export const VERIFICATION_STATES = [
+  'pending',
+  'in_progress',
+  'approved',
+  'rejected',
+  'expired',
+  'cancelled',
+  'abandoned',
+  'failed',
+] as const;
+export type VerificationState = (typeof VERIFICATION_STATES)[number];
+
+export const OPEN_STATES: readonly VerificationState[] = ['pending', 'in_progress'];
+export const isTerminal = (s: VerificationState): boolean => !OPEN_STATES.includes(s);
+
+/** How the step-up page shows the vendor's hosted capture to the user. */
+export type Presentation =
+  | { kind: 'redirect'; url: string }
+  | { kind: 'iframe'; url: string; allow: string }
+  | { kind: 'widget'; scriptUrl: string; init: Record<string, unknown> };
+
+/** What the orchestrator asks an adapter to start. */
+export interface StartRequest {
+  /** Our verification id; sent to the vendor as its reference where the API allows one. */
+  verificationId: string;
+  /** The account's enrolled reference at this vendor (Gu1 entityId, Verifik identifier, …). */
+  subject: string;
+  /** Where the hosted capture sends the browser back (under /interaction/:uid/…). */
+  returnUrl: string;
+  /** Where the vendor should POST its webhooks. */
+  webhookUrl: string;
+  /** UI language (BCP 47 primary tag, e.g. `en`). */
+  language: string;
+  /** How long the capture may take before it expires. */
+  timeoutSeconds: number;
+}
+
+/** A hosted capture the vendor has accepted to run. */
+export interface StartedSession {
+  vendorSessionId: string;
+  presentation: Presentation;
+  /** The vendor's own deadline for this session, when it states one. */
+  expiresAt?: Date;
+}
+
+/**
+ * Facts a vendor reports about one session, read server-side. Adapters never decide the acr:
+ * `state` is the vendor's verdict mapped onto our states; the policy applies thresholds and subject checks.
+ */
+export interface VendorOutcome {
+  vendorSessionId: string;
+  state: VerificationState;
+  /** The vendor's own status string, kept for the ledger. */
+  vendorStatus: string;
+  /** Scores normalised to 0–1; absent when the vendor gives a verdict only. */
+  scores: { liveness?: number; match?: number };
+  /** The vendor's subject reference for the person it verified. */
+  subject?: string;
+  /** A short machine-readable reason (vendor rejection code, error code). */
+  reason?: string;
+}
+
+/** A webhook request exactly as received. */
+export interface WebhookRequest {
+  headers: Record<string, string | undefined>;
+  rawBody: Buffer;
+  now: Date;
+}
+
+/** The only thing an authenticated webhook tells us: which vendor session to re-fetch. */
+export interface WebhookHint {
+  vendorSessionId: string;
+}
+
+/** One configured vendor. Implementations live in one file each under src/vendors/. */
+export interface VendorAdapter {
+  /** The policy's name for this vendor (`vendors.<id>`). */
+  readonly id: string;
+  /** The adapter type (`gu1`, `verifik`, …). */
+  readonly type: string;
+  start(request: StartRequest): Promise<StartedSession>;
+  /** Reads the vendor's record; `sync` asks the vendor to refresh from its provider first when it can. */
+  fetch(vendorSessionId: string, options?: { sync?: boolean }): Promise<VendorOutcome>;
+  /** Authenticates a webhook; throws WebhookRejectedError when it is not genuine. */
+  authenticateWebhook(request: WebhookRequest): WebhookHint;
+  /** Cancels the vendor session where the vendor supports it. */
+  cancel?(vendorSessionId: string): Promise<void>;
+}
+
+/** Dependencies the host gives adapters (injected so tests can use undici's MockAgent). */
+export interface VendorDeps {
+  fetch: typeof globalThis.fetch;
+}
+
+/** Registers one adapter type: its zod config schema and a constructor. */
+export interface VendorFactory<C extends { type: string }> {
+  type: C['type'];
+  configSchema: z.ZodType<C>;
+  /** The vendor's documented production API base, used when the policy gives none and sandbox mode is off. */
+  defaultBaseUrl: string;
+  create(id: string, config: C, deps: VendorDeps): VendorAdapter;
+}
