@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { hashPassword, verifyPassword } from './passwords.ts';
+
+/** A person who can sign in at this IdP. */
+export interface Account {
+  id: string;
+  username: string;
+  name?: string;
+  email?: string;
+}
+
+const toAccount = (row: { id: string; username: string; name: string | null; email: string | null }): Account => ({
+  id: row.id,
+  username: row.username,
+  name: row.name ?? undefined,
+  email: row.email ?? undefined,
+});
+
+/** Accounts and their enrolled references at biometric vendors. */
+export class AccountStore {
+  readonly #knex: Knex;
+  constructor(knex: Knex) {
+    this.#knex = knex;
+  }
+
+  async findById(id: string): Promise<Account | undefined> {
+    const row = await this.#knex('accounts').where({ id }).first();
+    return row ? toAccount(row) : undefined;
+  }
+
+  /** The account whose username and password match, or undefined (same cost either way). */
+  async authenticate(username: string, password: string): Promise<Account | undefined> {
+    const row = await this.#knex('accounts').where({ username }).first();
+    const ok = await verifyPassword(password, row?.password_hash);
+    return ok && row ? toAccount(row) : undefined;
+  }
+
+  /** Creates an account; the id defaults to a random UUID. */
+  async add(input: { username: string; password: string; name?: string; email?: string; id?: string }): Promise<Account> {
+    const row = {
+      id: input.id ?? randomUUID(),
+      username: input.username,
+      password_hash: await hashPassword(input.password),
+      name: input.name ?? null,
+      email: input.email ?? null,
+    };
+    await this.#knex('accounts').insert(row);
+    return toAccount(row);
+  }
+
+  /** Records the account's reference at a vendor (the policy's vendor id), replacing any earlier one. */
+  async link(accountId: string, vendor: string, subject: string): Promise<void> {
+    await this.#knex('vendor_subjects')
+      .insert({ account_id: accountId, vendor, subject })
+      .onConflict(['account_id', 'vendor'])
+      .merge({ subject });
+  }
+
+  /** The account's enrolled reference at a vendor, if any. */
+  async subjectAt(accountId: string, vendor: string): Promise<string | undefined> {
+    const row = await this.#knex('vendor_subjects').where({ account_id: accountId, vendor }).first('subject');
+    return row?.subject;
+  }
+}

@@ -1,0 +1,229 @@
+import Router from '@koa/router';
+import type { Knex } from 'knex';
+import type { Context, Next } from 'koa';
+import { errors, type default as Provider } from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { AccountStore } from '../accounts/store.ts';
+import { StepUpError } from '../errors.ts';
+import { composeAmr } from '../policy/decide.ts';
+import type { Policy } from '../policy/policy.ts';
+import { readBody } from '../server/read-body.ts';
+import { isTerminal } from '../vendors/types.ts';
+import type { Orchestrator } from '../verification/orchestrator.ts';
+import { latestForInteraction, recordDecision, type Verification } from '../verification/store.ts';
+import { nextStep, type NextStep } from './next-step.ts';
+import type { InteractionSteps } from './steps.ts';
+import { breakoutPage, consentPage, errorPage, loginPage, stepUpPage } from './views.ts';
+
+/** What the interaction routes need from the host. */
+export interface InteractionDeps {
+  provider: Provider;
+  knex: Knex;
+  policy: () => Policy;
+  orchestrator: Orchestrator;
+  accounts: AccountStore;
+  steps: InteractionSteps;
+  logger: Logger;
+}
+
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+const FORM_LIMIT = 16 * 1024;
+
+/**
+ * The login, consent and step-up pages under `/interaction/:uid` (the path the interaction cookie is
+ * scoped to, so the vendor's return URL lives here too).
+ */
+export function interactionRoutes(deps: InteractionDeps): Router {
+  const router = new Router({ prefix: '/interaction/:uid' });
+  const { provider } = deps;
+  router.use(renderErrors(deps.logger));
+
+  const details = async (ctx: Context): Promise<Details> => {
+    const found = await provider.interactionDetails(ctx.req, ctx.res);
+    if (found.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction mismatch');
+    return found;
+  };
+  const clientName = async (d: Details) => {
+    const client = await provider.Client.find(String(d.params.client_id));
+    return (client?.clientName as string | undefined) ?? String(d.params.client_id);
+  };
+  const decide = async (d: Details): Promise<NextStep> =>
+    nextStep(deps.policy(), deps.orchestrator, {
+      params: d.params,
+      reasons: d.prompt.reasons,
+      session: d.session ? { accountId: d.session.accountId, acr: d.session.acr } : undefined,
+      step: await deps.steps.get(d.uid),
+    });
+  const finish = async (ctx: Context, d: Details, result: Parameters<Provider['interactionFinished']>[2]) => {
+    await deps.steps.delete(d.uid);
+    await provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    ctx.respond = false;
+  };
+  const fail = (ctx: Context, d: Details, error: string, description: string) =>
+    finish(ctx, d, { error, error_description: description });
+
+  router.get('/', async (ctx) => {
+    const d = await details(ctx);
+    if (d.prompt.name === 'consent') {
+      ctx.body = consentPage({ uid: d.uid, clientName: await clientName(d), scopes: String(d.params.scope ?? '').split(' ').filter(Boolean) });
+      return;
+    }
+    const step = await decide(d);
+    switch (step.kind) {
+      case 'password': {
+        const locked = step.lockedAccountId ? await deps.accounts.findById(step.lockedAccountId) : undefined;
+        ctx.body = loginPage({ uid: d.uid, clientName: await clientName(d), lockedUsername: locked?.username });
+        return;
+      }
+      case 'finish_password':
+        return finish(ctx, d, {
+          login: { accountId: step.step.accountId, acr: step.level.acr, amr: step.step.amr, ts: step.step.authenticatedAt },
+        });
+      case 'biometric':
+        return ctx.redirect(`/interaction/${encodeURIComponent(d.uid)}/stepup`);
+      case 'unmet':
+        return fail(ctx, d, 'unmet_authentication_requirements', step.reason);
+    }
+  });
+
+  router.post('/login', async (ctx) => {
+    const d = await details(ctx);
+    const form = new URLSearchParams((await readBody(ctx, FORM_LIMIT)).toString('utf8'));
+    const username = form.get('username') ?? '';
+    const account = await deps.accounts.authenticate(username, form.get('password') ?? '');
+    const sessionAccount = d.session?.accountId;
+    const lockedUsername = sessionAccount ? (await deps.accounts.findById(sessionAccount))?.username : undefined;
+    const retry = (error: string) => {
+      ctx.status = 401;
+      ctx.body = loginPage({ uid: d.uid, clientName: String(d.params.client_id), error, username, lockedUsername });
+    };
+    if (!account) return retry('Invalid username or password.');
+    // Step-up keeps the subject: a different person signing in here would be a silent account switch.
+    if (sessionAccount && account.id !== sessionAccount) return retry(`You are signed in as ${lockedUsername}; sign in as that person.`);
+    await deps.steps.save(d.uid, { accountId: account.id, amr: ['pwd'], authenticatedAt: Math.floor(Date.now() / 1000) });
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${encodeURIComponent(d.uid)}`);
+  });
+
+  router.post('/consent', async (ctx) => {
+    const d = await details(ctx);
+    const grantId = await grantEverythingRequested(provider, d);
+    await provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    ctx.respond = false;
+  });
+
+  router.post('/abort', async (ctx) => {
+    const d = await details(ctx);
+    return fail(ctx, d, 'access_denied', 'the person cancelled the sign-in');
+  });
+
+  router.get('/stepup', async (ctx) => {
+    const d = await details(ctx);
+    const step = await decide(d);
+    if (step.kind !== 'biometric') return ctx.redirect(`/interaction/${encodeURIComponent(d.uid)}`);
+    let verification: Verification;
+    try {
+      verification = await deps.orchestrator.startOrResume({
+        interactionUid: d.uid,
+        accountId: step.accountId,
+        clientId: String(d.params.client_id),
+        plan: step.plan,
+      });
+    } catch (error) {
+      if (!(error instanceof StepUpError)) throw error;
+      deps.logger.warn({ err: error.message, uid: d.uid }, 'step-up could not start');
+      const code = error.code === 'vendor_unavailable' ? 'temporarily_unavailable' : 'unmet_authentication_requirements';
+      return fail(ctx, d, code, error.message);
+    }
+    const presentation = verification.presentation!;
+    if (presentation.kind === 'redirect') return ctx.redirect(presentation.url);
+    ctx.body = stepUpPage({ uid: d.uid, presentation, levelName: step.plan.level.description ?? step.plan.level.acr });
+  });
+
+  router.get('/stepup/status', async (ctx) => {
+    const d = await details(ctx);
+    const latest = await latestForInteraction(deps.knex, d.uid);
+    const verification = latest ? await deps.orchestrator.confirm(latest) : undefined;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { state: verification?.state ?? 'none', final: !verification || isTerminal(verification.state) };
+  });
+
+  router.get('/stepup/return', async (ctx) => {
+    if (ctx.get('sec-fetch-dest') === 'iframe') {
+      ctx.body = breakoutPage(ctx.path);
+      return;
+    }
+    const d = await details(ctx);
+    const latest = await latestForInteraction(deps.knex, d.uid);
+    if (!latest) return ctx.redirect(`/interaction/${encodeURIComponent(d.uid)}`);
+    // The browser's return proves nothing: the outcome is read from the vendor, server to server.
+    const verification = await deps.orchestrator.confirm(latest, { sync: true });
+    if (!isTerminal(verification.state)) {
+      ctx.body = stepUpPage({ uid: d.uid, presentation: verification.presentation!, levelName: verification.acr, waiting: true });
+      return;
+    }
+    return concludeVerification(ctx, d, verification);
+  });
+
+  router.post('/stepup/cancel', async (ctx) => {
+    const d = await details(ctx);
+    const latest = await latestForInteraction(deps.knex, d.uid);
+    if (latest) await deps.orchestrator.abandon(latest);
+    return fail(ctx, d, 'access_denied', 'the person cancelled the verification');
+  });
+
+  async function concludeVerification(ctx: Context, d: Details, verification: Verification) {
+    const step = await deps.steps.get(d.uid);
+    const accountId = d.session?.accountId ?? step?.accountId;
+    const policy = deps.policy();
+    const level = policy.byAcr.get(verification.acr);
+    const bound = verification.interactionUid === d.uid && verification.accountId === accountId;
+    const granted = verification.state === 'approved' && bound && !!level;
+    const amr = level ? composeAmr(d.session?.amr ?? step?.amr ?? [], level.amr) : [];
+    const reason = granted ? 'approved' : !bound ? 'verification_not_bound' : (verification.reason ?? verification.state);
+    await recordDecision(deps.knex, verification, { granted, acr: verification.acr, amr, reason, thresholds: verification.thresholds, policyHash: verification.policyHash });
+    if (!granted) return fail(ctx, d, 'unmet_authentication_requirements', `biometric verification ${verification.state}: ${reason}`);
+    const ts = Math.floor((verification.decidedAt ?? new Date()).getTime() / 1000);
+    return finish(ctx, d, { login: { accountId: accountId!, acr: verification.acr, amr, ts }, stepup: { verificationId: verification.id } });
+  }
+
+  return router;
+}
+
+/** Creates (or extends) the grant so it covers everything the client asked for. */
+export async function grantEverythingRequested(provider: Provider, d: Pick<Details, 'grantId' | 'params' | 'prompt' | 'session'>): Promise<string> {
+  const accountId = d.session?.accountId;
+  if (!accountId) throw new errors.SessionNotFound('consent without a signed-in person');
+  const grant = (d.grantId ? await provider.Grant.find(d.grantId) : undefined) ?? new provider.Grant({ accountId, clientId: String(d.params.client_id) });
+  const missing = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+  return grant.save();
+}
+
+// oidc-provider's renderError does not cover routes of ours; an expired or replayed interaction link
+// gets a readable page instead of a bare 500.
+function renderErrors(logger: Logger) {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (error instanceof errors.SessionNotFound || error instanceof errors.InvalidRequest) {
+        ctx.status = 400;
+        ctx.body = errorPage('Sign-in expired', 'This sign-in page has expired or was already used. Go back to the application and start again.');
+        return;
+      }
+      const status = (error as { status?: number }).status;
+      if (status && status >= 400 && status < 500) {
+        ctx.status = status;
+        ctx.body = errorPage('Request refused', (error as Error).message);
+        return;
+      }
+      logger.error({ err: error }, 'interaction route failed');
+      ctx.status = 500;
+      ctx.body = errorPage('Something went wrong', 'The sign-in could not continue. Go back to the application and try again.');
+    }
+  };
+}

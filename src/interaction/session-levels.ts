@@ -1,0 +1,36 @@
+import type { Knex } from 'knex';
+
+/**
+ * Remembers which verification produced each level a session reached, so tokens can carry `txn`
+ * (the verification id) and auditors can go from a token to its evidence.
+ */
+export class SessionLevels {
+  readonly #knex: Knex;
+  readonly #ttlSeconds: number;
+  constructor(knex: Knex, ttlSeconds: number) {
+    this.#knex = knex;
+    this.#ttlSeconds = ttlSeconds;
+  }
+
+  /** Records that `sessionUid` reached `acr` at `authTime` (epoch seconds), through `verificationId` if any. */
+  async record(input: { sessionUid: string; accountId: string; acr: string; authTime: number; verificationId?: string }): Promise<void> {
+    const row = {
+      session_uid: input.sessionUid,
+      acr: input.acr,
+      account_id: input.accountId,
+      authenticated_at: new Date(input.authTime * 1000),
+      verification_id: input.verificationId ?? null,
+      expires_at: new Date(Date.now() + this.#ttlSeconds * 1000),
+    };
+    await this.#knex('session_levels').insert(row).onConflict(['session_uid', 'acr']).merge();
+  }
+
+  /** The verification behind the authentication a token was derived from, when there was one. */
+  async txnFor(sessionUid: string | undefined, acr: string | undefined, authTime: number | undefined): Promise<string | undefined> {
+    if (!sessionUid || !acr || authTime === undefined) return undefined;
+    const row = await this.#knex('session_levels')
+      .where({ session_uid: sessionUid, acr, authenticated_at: new Date(authTime * 1000) })
+      .first('verification_id');
+    return row?.verification_id ?? undefined;
+  }
+}

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+
+const REFERENCE = /^\$\{(env|file):([^}]+)\}$/;
+
+/** Supplies a value for an unset `${env:NAME}` (sandbox mode fills vendor secrets this way). */
+export type SecretFallback = (name: string) => string | undefined;
+
+/**
+ * Resolves `${env:NAME}` and `${file:/path}` references in a vendor config, in place of the strings.
+ * Returns the problems found (one per unresolvable reference) rather than throwing, so a policy reports
+ * every error at once.
+ */
+export function resolveReferences(
+  value: unknown,
+  path: Array<string | number>,
+  env: NodeJS.ProcessEnv,
+  fallback: SecretFallback | undefined,
+  problems: Array<{ path: Array<string | number>; message: string }>,
+): unknown {
+  if (typeof value === 'string') {
+    const m = REFERENCE.exec(value);
+    if (!m) return value;
+    const [, kind, name] = m as unknown as [string, 'env' | 'file', string];
+    if (kind === 'env') {
+      const resolved = env[name] || fallback?.(name);
+      if (!resolved) problems.push({ path, message: `environment variable ${name} is not set` });
+      return resolved ?? '';
+    }
+    try {
+      return readFileSync(name, 'utf8').trim();
+    } catch (e) {
+      problems.push({ path, message: `cannot read secret file ${name}: ${(e as NodeJS.ErrnoException).code ?? 'error'}` });
+      return '';
+    }
+  }
+  if (Array.isArray(value)) return value.map((v, i) => resolveReferences(v, [...path, i], env, fallback, problems));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, resolveReferences(v, [...path, k], env, fallback, problems)]),
+    );
+  }
+  return value;
+}

@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import compose from 'koa-compose';
+import type Provider from 'oidc-provider';
+import pino, { type Logger } from 'pino';
+import { seedDemoAccounts } from '../accounts/demo.ts';
+import { openDatabase, type Database } from '../db/connect.ts';
+import { migrate } from '../db/migrate.ts';
+import { loadPolicyFile } from '../policy/load.ts';
+import type { Policy } from '../policy/policy.ts';
+import { createGu1Sandbox } from '../sandbox/gu1.ts';
+import { stepUp, type StepUp } from '../stepup.ts';
+import type { ServerConfig } from './config.ts';
+import { demoApiRoutes } from './demo/api.ts';
+import { demoRpRoutes } from './demo/rp.ts';
+import { createMetrics, healthRoutes } from './health.ts';
+import { loadCookieKeys, loadSigningKeys } from './keys.ts';
+import { createProvider, DEMO_API_SCOPES } from './provider.ts';
+import { sandboxSecretFallback } from './sandbox-secrets.ts';
+import { sharedSetting } from './settings.ts';
+
+/** A running bundled IdP. */
+export interface RunningIdp {
+  issuer: string;
+  port: number;
+  server: Server;
+  provider: Provider;
+  stepup: StepUp;
+  db: Database;
+  policy(): Policy;
+  close(): Promise<void>;
+}
+
+/** Extra wiring for tests and embedding; production uses the defaults. */
+export interface StartOptions {
+  /** An already-open database (tests share one per file); otherwise `config.database` is opened. */
+  db?: Database;
+  logger?: Logger;
+  /** Used for every outbound vendor and sandbox call. */
+  fetch?: typeof globalThis.fetch;
+}
+
+/**
+ * Starts the bundled IdP: migrations, keys, policy, provider, step-up routes, sandbox vendors, demo RP
+ * and API. The port is bound first so the issuer can default to the real port (PORT=0 in tests).
+ */
+export async function startIdp(config: ServerConfig, options: StartOptions = {}): Promise<RunningIdp> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.port, config.host, resolve));
+  const port = (server.address() as AddressInfo).port;
+  const issuer = config.issuer ?? `http://${['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host}:${port}`;
+  const internalBase = `http://127.0.0.1:${port}`;
+
+  const db = options.db ?? (await openDatabase(config.database));
+  try {
+    await migrate(db);
+    const secretFallback = config.sandbox ? await sandboxSecretFallback(db.knex) : undefined;
+    const policy = loadPolicyFile(config.policyFile, { secretFallback });
+    logger.info({ file: policy.file, hash: policy.hash, levels: policy.levels.map((l) => l.acr) }, 'policy loaded');
+    const stepup = stepUp({
+      db,
+      issuer,
+      policy: () => policy,
+      fetch: options.fetch,
+      sandboxBaseUrl: config.sandbox ? (type) => `${internalBase}/sandbox/${type}` : undefined,
+      logger,
+    });
+    await seedDemoAccounts(stepup.accounts);
+
+    const demoApi = `${issuer}/demo/api`;
+    const demoClient = {
+      clientId: 'demo-rp',
+      clientSecret: await sharedSetting(db.knex, 'demo_rp_secret', () => randomBytes(24).toString('base64url')),
+    };
+    const signingKeys = await loadSigningKeys(db.knex);
+    const cookieKeys = await loadCookieKeys(db.knex);
+    const provider = createProvider({
+      issuer,
+      db,
+      stepup,
+      signingKeys,
+      cookieKeys,
+      clients: [{
+        client_id: demoClient.clientId,
+        client_secret: demoClient.clientSecret,
+        client_name: 'Demo relying party',
+        redirect_uris: [`${issuer}/demo/callback`],
+        post_logout_redirect_uris: [`${issuer}/demo`],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+      }],
+      openRegistration: config.sandbox,
+      demoApiAudience: demoApi,
+      proxy: config.trustProxy,
+    });
+
+    const metrics = createMetrics();
+    const app = new Koa();
+    app.keys = cookieKeys; // the provider sets its cookies through this app's context (mounted middleware)
+    app.proxy = config.trustProxy;
+    app.use(async (ctx, next) => {
+      try {
+        await next();
+      } finally {
+        const family = ctx.path.split('/')[1] || 'root';
+        metrics.httpRequests.inc({ family: family.startsWith('.well-known') ? 'discovery' : family, status: String(ctx.status) });
+      }
+    });
+    const health = healthRoutes(db.knex, metrics);
+    app.use(health.routes());
+    if (config.sandbox) {
+      const gu1 = Object.values(policy.vendors).find((v) => v.type === 'gu1') as { apiKey: string; webhookSecret: string; organizationId?: string } | undefined;
+      if (gu1) {
+        const sandbox = createGu1Sandbox({ db, publicUrl: `${issuer}/sandbox/gu1`, apiKey: gu1.apiKey, webhookSecret: gu1.webhookSecret, organizationId: gu1.organizationId, fetch: options.fetch, log: logger });
+        app.use(sandbox.routes()).use(sandbox.allowedMethods());
+      }
+    }
+    const publicJwks = { keys: signingKeys.map(({ d, p, q, dp, dq, qi, ...pub }) => pub) };
+    const demoApiRouter = demoApiRoutes({ issuer, audience: demoApi, publicJwks, policy: () => policy, acr: policy.levels[policy.levels.length - 1]!.acr });
+    app.use(demoApiRouter.routes());
+    const demoRp = demoRpRoutes({ issuer, client: demoClient, scope: `openid profile ${DEMO_API_SCOPES[0]}` });
+    app.use(demoRp.routes()).use(demoRp.allowedMethods());
+    app.use(stepup.routes(provider));
+    app.use(async (ctx, next) => {
+      if (ctx.path === '/') return ctx.redirect('/demo');
+      return next();
+    });
+    // Mounted at the root the way koa-mount does it: the provider's middleware runs with this app's context.
+    app.use(compose(provider.middleware));
+
+    server.on('request', app.callback());
+    logger.info({ issuer, port, sandbox: config.sandbox, database: db.engine }, 'identity provider listening');
+    return {
+      issuer,
+      port,
+      server,
+      provider,
+      stepup,
+      db,
+      policy: () => policy,
+      async close() {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await stepup.close();
+        if (!options.db) await db.close();
+      },
+    };
+  } catch (error) {
+    server.close();
+    if (!options.db) await db.close();
+    throw error;
+  }
+}

@@ -1,0 +1,33 @@
+import path from 'node:path';
+import { targetFromEnv, type DatabaseTarget } from '../db/connect.ts';
+
+/** Settings of the bundled IdP, read from the environment (DESIGN §9). */
+export interface ServerConfig {
+  port: number;
+  host: string;
+  /** Public issuer URL; derived from the port when ISSUER is not set. */
+  issuer?: string;
+  database: DatabaseTarget;
+  policyFile: string;
+  /** Sandbox mode: vendor emulators, generated vendor secrets, open dynamic registration. */
+  sandbox: boolean;
+  trustProxy: boolean;
+  logLevel: string;
+}
+
+/** Reads the server configuration; `overrides` win over the environment. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ServerConfig> = {}): ServerConfig {
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, found ${JSON.stringify(env.PORT)}`);
+  return {
+    port,
+    host: env.HOST ?? '0.0.0.0',
+    issuer: env.ISSUER?.replace(/\/+$/, ''),
+    database: targetFromEnv(env),
+    policyFile: path.resolve(env.STEPUP_POLICY ?? 'policies/default.yaml'),
+    sandbox: env.STEPUP_SANDBOX !== '0',
+    trustProxy: env.STEPUP_TRUST_PROXY === '1',
+    logLevel: env.LOG_LEVEL ?? 'info',
+    ...overrides,
+  };
+}

@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import * as oidc from 'openid-client';
+import { parseBearerChallenge } from '../../resource-server/require-acr.ts';
+import { escapeHtml as e, page } from '../html.ts';
+
+/** The demo relying party's registration at this IdP. */
+export interface DemoClient {
+  clientId: string;
+  clientSecret: string;
+}
+
+interface DemoSession {
+  pending?: { state: string; nonce: string; verifier: string; maxAge?: number };
+  idTokenClaims?: Record<string, unknown>;
+  accessToken?: string;
+  error?: string;
+  apiResult?: { status: number; body: unknown; challenge?: Record<string, string> };
+}
+
+const COOKIE = 'demo_rp';
+const SESSION_LIMIT = 1000;
+
+/**
+ * A small relying party built on openid-client: it signs in, calls the demo API, and on an RFC 9470
+ * challenge re-authorizes with the `acr_values` (and `max_age`) the API asked for.
+ */
+export function demoRpRoutes(input: { issuer: string; client: DemoClient; scope: string }): Router {
+  const router = new Router({ prefix: '/demo' });
+  const sessions = new Map<string, DemoSession>();
+  const redirectUri = `${input.issuer}/demo/callback`;
+  let config: Promise<oidc.Configuration> | undefined;
+  const configuration = () => {
+    config ??= oidc
+      .discovery(new URL(input.issuer), input.client.clientId, input.client.clientSecret, undefined, {
+        execute: input.issuer.startsWith('http:') ? [oidc.allowInsecureRequests] : [],
+      })
+      .catch((error) => {
+        config = undefined; // try discovery again on the next request
+        throw error;
+      });
+    return config;
+  };
+  const session = (ctx: Context): DemoSession => {
+    let id = ctx.cookies.get(COOKIE, { signed: true });
+    if (!id || !sessions.has(id)) {
+      id = randomBytes(16).toString('base64url');
+      if (sessions.size >= SESSION_LIMIT) sessions.delete(sessions.keys().next().value!);
+      sessions.set(id, {});
+      ctx.cookies.set(COOKIE, id, { signed: true, httpOnly: true, sameSite: 'lax', path: '/demo' });
+    }
+    return sessions.get(id)!;
+  };
+
+  router.get('/', (ctx) => {
+    ctx.body = demoPage(session(ctx));
+  });
+
+  router.get('/login', async (ctx) => {
+    const s = session(ctx);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const acrValues = typeof ctx.query.acr_values === 'string' ? ctx.query.acr_values : undefined;
+    const maxAge = typeof ctx.query.max_age === 'string' && /^\d+$/.test(ctx.query.max_age) ? ctx.query.max_age : undefined;
+    s.pending = { state: oidc.randomState(), nonce: oidc.randomNonce(), verifier, maxAge: maxAge ? Number(maxAge) : undefined };
+    const url = oidc.buildAuthorizationUrl(await configuration(), {
+      redirect_uri: redirectUri,
+      scope: input.scope,
+      state: s.pending.state,
+      nonce: s.pending.nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      resource: `${input.issuer}/demo/api`,
+      ...(acrValues ? { acr_values: acrValues } : {}),
+      ...(maxAge ? { max_age: maxAge } : {}),
+    });
+    ctx.redirect(url.href);
+  });
+
+  router.get('/callback', async (ctx) => {
+    const s = session(ctx);
+    const pending = s.pending;
+    s.pending = undefined;
+    if (!pending) return ctx.redirect('/demo');
+    try {
+      const tokens = await oidc.authorizationCodeGrant(await configuration(), new URL(ctx.href.replace(/^https?:\/\/[^/]+/, input.issuer)), {
+        pkceCodeVerifier: pending.verifier,
+        expectedState: pending.state,
+        expectedNonce: pending.nonce,
+        ...(pending.maxAge !== undefined ? { maxAge: pending.maxAge } : {}),
+      });
+      s.idTokenClaims = tokens.claims() as Record<string, unknown>;
+      s.accessToken = tokens.access_token;
+      s.error = undefined;
+      s.apiResult = undefined;
+    } catch (error) {
+      const err = error as { error?: string; error_description?: string; message: string };
+      s.error = err.error ? `${err.error}: ${err.error_description ?? ''}` : err.message;
+    }
+    ctx.redirect('/demo');
+  });
+
+  router.post('/call', async (ctx) => {
+    const s = session(ctx);
+    const res = await fetch(`${input.issuer}/demo/api/payments`, {
+      headers: s.accessToken ? { authorization: `Bearer ${s.accessToken}` } : {},
+    });
+    s.apiResult = { status: res.status, body: await res.json().catch(() => null), challenge: parseBearerChallenge(res.headers.get('www-authenticate')) };
+    ctx.status = 303;
+    ctx.redirect('/demo');
+  });
+
+  router.post('/logout', (ctx) => {
+    const id = ctx.cookies.get(COOKIE, { signed: true });
+    if (id) sessions.delete(id);
+    ctx.cookies.set(COOKIE, null, { path: '/demo' });
+    ctx.status = 303;
+    ctx.redirect('/demo');
+  });
+
+  return router;
+}
+
+function demoPage(s: DemoSession): string {
+  const claims = s.idTokenClaims;
+  const challenge = s.apiResult?.challenge;
+  const stepUpHref = challenge?.acr_values
+    ? `/demo/login?acr_values=${encodeURIComponent(challenge.acr_values)}${challenge.max_age ? `&max_age=${encodeURIComponent(challenge.max_age)}` : ''}`
+    : undefined;
+  return page(
+    'Demo relying party',
+    `<h1>Demo relying party</h1>
+<p class="muted">Signs in with openid-client, then calls a payments API that needs a biometric step-up (RFC 9470).</p>
+${s.error ? `<p class="error" role="alert">Sign-in result: ${e(s.error)}</p>` : ''}
+${claims
+  ? `<h2>Signed in as ${e(claims.sub)}</h2>
+<table><tr><th align="left">acr</th><td id="acr">${e(claims.acr ?? '')}</td></tr>
+<tr><th align="left">amr</th><td id="amr">${e(JSON.stringify(claims.amr ?? []))}</td></tr>
+<tr><th align="left">auth_time</th><td>${e(claims.auth_time ? new Date(Number(claims.auth_time) * 1000).toISOString() : '')}</td></tr>
+<tr><th align="left">txn</th><td>${e(claims.txn ?? '')}</td></tr></table>
+<form method="post" action="/demo/call"><button type="submit" id="call-api">Call the payments API</button></form>`
+  : `<p><a class="button" id="sign-in" href="/demo/login">Sign in</a></p>`}
+${s.apiResult
+  ? `<h2>Payments API answered ${e(s.apiResult.status)}</h2>
+${stepUpHref ? `<p>The API asks for a stronger authentication: <code>${e(challenge!.acr_values)}</code>.</p><p><a class="button" id="step-up" href="${e(stepUpHref)}">Verify with your face</a></p>` : ''}
+<pre>${e(JSON.stringify(s.apiResult.body, null, 2))}</pre>`
+  : ''}
+${claims ? `<form method="post" action="/demo/logout"><button type="submit" class="secondary">Forget tokens</button></form>` : ''}`,
+  );
+}

@@ -1,0 +1,33 @@
+import Router from '@koa/router';
+import type { Knex } from 'knex';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+
+/** Prometheus metrics of one IdP instance. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const httpRequests = new Counter({ name: 'stepup_http_requests_total', help: 'HTTP requests by route family and status', labelNames: ['family', 'status'] as const, registers: [registry] });
+  return { registry, httpRequests };
+}
+
+/** `/healthz` (the process is up), `/readyz` (it can reach its database) and `/metrics`. */
+export function healthRoutes(knex: Knex, metrics: ReturnType<typeof createMetrics>): Router {
+  const router = new Router();
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', async (ctx) => {
+    try {
+      await knex.raw('select 1');
+      ctx.body = { status: 'ready' };
+    } catch {
+      ctx.status = 503;
+      ctx.body = { status: 'unavailable', reason: 'database unreachable' };
+    }
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+  return router;
+}

@@ -1,0 +1,44 @@
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(value: unknown): string {
+  return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A complete page in the IdP's look; `body` must already be escaped. */
+export function page(title: string, body: string, options: { head?: string } = {}): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>
+  body { font-family: system-ui, sans-serif; margin: 0; background: #f4f5f7; color: #1d2330; }
+  main { max-width: 40rem; margin: 3rem auto; background: #fff; padding: 2rem; border-radius: 8px; box-shadow: 0 1px 4px #0002; }
+  h1 { font-size: 1.4rem; margin-top: 0; }
+  label { display: block; margin: 1rem 0 .25rem; }
+  input[type=text], input[type=password], input[type=number], select { width: 100%; padding: .5rem; box-sizing: border-box; }
+  button, .button { margin-top: 1.25rem; padding: .6rem 1.2rem; border: 0; border-radius: 4px; background: #2457d6; color: #fff; font-size: 1rem; cursor: pointer; text-decoration: none; display: inline-block; }
+  button.secondary, .button.secondary { background: #e3e6ec; color: #1d2330; }
+  .error { background: #fde8e8; color: #8a1c1c; padding: .75rem; border-radius: 4px; }
+  .muted { color: #5b6475; font-size: .9rem; }
+  iframe { width: 100%; height: 640px; border: 0; border-radius: 6px; background: #eef0f4; }
+  pre { background: #f0f2f5; padding: 1rem; overflow-x: auto; font-size: .85rem; }
+  code { font-size: .9em; }
+</style>
+${options.head ?? ''}
+</head>
+<body><main>
+${body}
+</main></body>
+</html>`;
+}
+
+/** JSON safe to embed inside a `<script>` element (no `</script>` or HTML comment openers survive). */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+}
+
+/** An error the person can read; never a stack trace. */
+export function errorPage(title: string, message: string): string {
+  return page(title, `<h1>${escapeHtml(title)}</h1><p class="error" role="alert">${escapeHtml(message)}</p>`);
+}

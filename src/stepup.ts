@@ -1,0 +1,119 @@
+import compose from 'koa-compose';
+import type { Middleware } from 'koa';
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import pino, { type Logger } from 'pino';
+import { AccountStore } from './accounts/store.ts';
+import type { Database } from './db/connect.ts';
+import { stepUpInteractionPolicy } from './interaction/check.ts';
+import { interactionRoutes } from './interaction/routes.ts';
+import { SessionLevels } from './interaction/session-levels.ts';
+import { InteractionSteps } from './interaction/steps.ts';
+import type { Policy } from './policy/policy.ts';
+import { buildVendorAdapters, type BaseUrlResolver } from './vendors/instances.ts';
+import type { VendorAdapter } from './vendors/types.ts';
+import { Orchestrator } from './verification/orchestrator.ts';
+import { webhookRoutes } from './verification/webhook-routes.ts';
+
+/** How a host wires step-up into its oidc-provider. */
+export interface StepUpOptions {
+  db: Database;
+  /** The issuer's public base URL (no trailing slash). */
+  issuer: string;
+  /** The policy in force; a function so a reloaded policy is picked up by new step-ups. */
+  policy: () => Policy;
+  accounts?: AccountStore;
+  /** Used by vendor adapters for every outbound call. */
+  fetch?: typeof globalThis.fetch;
+  /** Where vendors without `baseUrl` are reached (sandbox mode). */
+  sandboxBaseUrl?: BaseUrlResolver;
+  logger?: Logger;
+  /** Seconds an interaction (and its half-done steps) lives; keep it equal to the provider's `ttl.Interaction`. */
+  interactionTtl?: number;
+  /** Seconds a session lives; keep it equal to the provider's `ttl.Session`. */
+  sessionTtl?: number;
+}
+
+/** Token fields oidc-provider's `extraTokenClaims` and `findAccount` receive. */
+interface TokenSource {
+  sessionUid?: string;
+  acr?: string;
+  amr?: string[];
+  authTime?: number;
+}
+
+/** What `stepUp()` gives a host: provider configuration pieces, koa routes and the orchestrator. */
+export interface StepUp {
+  /** `interactions.policy` for the Provider. */
+  interactionPolicy: ReturnType<typeof stepUpInteractionPolicy>;
+  /** `acrValues` for the Provider (every level's acr and aliases, weakest first). */
+  acrValues: string[];
+  /** Claims to list under the `openid` scope so ID tokens always carry them when known. */
+  openidClaims: string[];
+  /** `extraTokenClaims`: acr, amr, auth_time and txn on access tokens (RFC 9068, RFC 9470 §6). */
+  extraTokenClaims(ctx: KoaContextWithOIDC, token: unknown): Promise<Record<string, unknown> | undefined>;
+  /** The `txn` (verification id) behind a token or the current session, for ID token claims. */
+  txn(ctx: KoaContextWithOIDC, token?: unknown): Promise<string | undefined>;
+  /** Interaction pages and vendor webhooks, to mount before the provider. */
+  routes(provider: Provider): Middleware;
+  orchestrator: Orchestrator;
+  accounts: AccountStore;
+  /** The vendor adapters of the current policy. */
+  vendors(): ReadonlyMap<string, VendorAdapter>;
+  close(): Promise<void>;
+}
+
+/** Builds the step-up plugin for an oidc-provider host. */
+export function stepUp(options: StepUpOptions): StepUp {
+  const { knex } = options.db;
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const accounts = options.accounts ?? new AccountStore(knex);
+  const sessionLevels = new SessionLevels(knex, options.sessionTtl ?? 14 * 86400);
+  const steps = new InteractionSteps(knex, options.interactionTtl ?? 3600);
+  const fetchFn = options.fetch ?? globalThis.fetch;
+
+  // Adapters are rebuilt only when the policy object changes (a reload), not per request.
+  let built: { policy: Policy; adapters: Map<string, VendorAdapter> } | undefined;
+  const vendors = () => {
+    const policy = options.policy();
+    if (built?.policy !== policy) built = { policy, adapters: buildVendorAdapters(policy, { fetch: fetchFn }, options.sandboxBaseUrl) };
+    return built.adapters;
+  };
+  const orchestrator = new Orchestrator({ knex, accounts, policy: options.policy, vendors, issuer: options.issuer, logger });
+
+  const txnOf = (source: TokenSource | undefined) => sessionLevels.txnFor(source?.sessionUid, source?.acr, source?.authTime);
+  const sourceOf = (ctx: KoaContextWithOIDC): TokenSource | undefined => {
+    const e = ctx.oidc.entities as Record<string, TokenSource | undefined>;
+    return e.AuthorizationCode ?? e.RefreshToken ?? e.DeviceCode ?? e.BackchannelAuthenticationRequest;
+  };
+
+  return {
+    interactionPolicy: stepUpInteractionPolicy({ policy: options.policy, sessionLevels }),
+    acrValues: options.policy().levels.flatMap((l) => [l.acr, ...l.aliases]),
+    openidClaims: ['sub', 'acr', 'amr', 'auth_time', 'txn'],
+    async extraTokenClaims(ctx) {
+      // Values come from the grant's original authentication, never from the current session (RFC 9068).
+      const source = sourceOf(ctx);
+      if (!source?.acr) return undefined;
+      const txn = await txnOf(source);
+      return { acr: source.acr, amr: source.amr, auth_time: source.authTime, ...(txn ? { txn } : {}) };
+    },
+    async txn(ctx, token) {
+      const source = (token as TokenSource | undefined)?.sessionUid ? (token as TokenSource) : undefined;
+      if (source) return txnOf(source);
+      const session = ctx.oidc?.session;
+      return session ? txnOf({ sessionUid: session.uid, acr: session.acr, authTime: session.loginTs }) : undefined;
+    },
+    routes(provider) {
+      const interactions = interactionRoutes({ provider, knex, policy: options.policy, orchestrator, accounts, steps, logger });
+      const webhooks = webhookRoutes(orchestrator, logger);
+      return compose([interactions.routes(), interactions.allowedMethods(), webhooks.routes(), webhooks.allowedMethods()]) as Middleware;
+    },
+    orchestrator,
+    accounts,
+    vendors,
+    async close() {
+      built = undefined;
+    },
+  };
+}

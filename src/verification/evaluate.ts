@@ -1,0 +1,31 @@
+import type { Thresholds } from '../policy/schema.ts';
+import type { VendorOutcome, VerificationState } from '../vendors/types.ts';
+
+/** What the policy makes of a vendor's outcome. */
+export interface Evaluation {
+  state: VerificationState;
+  reason?: string;
+}
+
+/**
+ * Turns a vendor's reported outcome into our verdict. A vendor approval becomes `approved` only when
+ * every configured score floor is met by a reported score, the vendor verified the enrolled subject and
+ * the verification has not expired; otherwise it is `rejected` with the first failed condition as reason.
+ * Fails closed: a threshold the vendor did not report a score for is not met.
+ */
+export function evaluateOutcome(
+  outcome: VendorOutcome,
+  expect: { thresholds: Thresholds; subject: string; expiresAt: Date; now: Date },
+): Evaluation {
+  if (outcome.state !== 'approved') return { state: outcome.state, reason: outcome.reason };
+  if (expect.now.getTime() > expect.expiresAt.getTime()) return { state: 'expired', reason: 'approved_after_deadline' };
+  if (outcome.subject !== expect.subject) return { state: 'rejected', reason: 'subject_mismatch' };
+  for (const name of ['liveness', 'match'] as const) {
+    const floor = expect.thresholds[name];
+    if (floor === undefined) continue;
+    const score = outcome.scores[name];
+    if (score === undefined) return { state: 'rejected', reason: `${name}_score_missing` };
+    if (!(score >= floor)) return { state: 'rejected', reason: `${name}_below_threshold` };
+  }
+  return { state: 'approved' };
+}

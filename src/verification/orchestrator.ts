@@ -1,0 +1,201 @@
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { AccountStore } from '../accounts/store.ts';
+import { StepUpError, VendorRefusedError, VendorUnavailableError } from '../errors.ts';
+import { appendEvent } from '../ledger/ledger.ts';
+import { thresholdsFor, type Level, type Policy } from '../policy/policy.ts';
+import { isTerminal, type VendorAdapter, type WebhookRequest } from '../vendors/types.ts';
+import { evaluateOutcome } from './evaluate.ts';
+import {
+  attachVendorSession,
+  createVerification,
+  findByVendorSession,
+  findOpenForInteraction,
+  transition,
+  type Verification,
+} from './store.ts';
+
+/** What the orchestrator needs from its host. */
+export interface OrchestratorDeps {
+  knex: Knex;
+  accounts: AccountStore;
+  policy: () => Policy;
+  vendors: () => ReadonlyMap<string, VendorAdapter>;
+  /** The issuer's public base URL, for return and webhook URLs. */
+  issuer: string;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/** Where a step-up for one account can go: the first level it can reach and the vendors enrolled for it. */
+export type StepUpPlan =
+  | { kind: 'biometric'; level: Level; vendors: Array<{ id: string; subject: string }> }
+  | { kind: 'unreachable'; reason: string };
+
+/**
+ * Runs biometric verifications: starts hosted captures (with failover between a level's vendors),
+ * confirms outcomes server-side against the vendor's record, and turns webhooks into re-fetches.
+ */
+export class Orchestrator {
+  readonly #deps: OrchestratorDeps;
+  constructor(deps: OrchestratorDeps) {
+    this.#deps = deps;
+  }
+
+  #now(): Date {
+    return this.#deps.now?.() ?? new Date();
+  }
+
+  /** The first acceptable biometric level the account is enrolled for, in the request's preference order. */
+  async plan(accountId: string, candidates: Level[]): Promise<StepUpPlan> {
+    for (const level of candidates) {
+      if (level.factor !== 'biometric') continue;
+      const vendors: Array<{ id: string; subject: string }> = [];
+      for (const id of level.vendors) {
+        const subject = await this.#deps.accounts.subjectAt(accountId, id);
+        if (subject && this.#deps.vendors().has(id)) vendors.push({ id, subject });
+      }
+      if (vendors.length > 0) return { kind: 'biometric', level, vendors };
+    }
+    return { kind: 'unreachable', reason: 'the account is not enrolled at any vendor of the requested level' };
+  }
+
+  /**
+   * The verification shown for an interaction: the open one already started for it (a page reload), or a
+   * new one started at the first vendor that is up. Throws StepUpError when none can start.
+   */
+  async startOrResume(input: { interactionUid: string; accountId: string; clientId: string; plan: Extract<StepUpPlan, { kind: 'biometric' }> }): Promise<Verification> {
+    const { knex } = this.#deps;
+    const open = await findOpenForInteraction(knex, input.interactionUid);
+    if (open?.presentation && open.acr === input.plan.level.acr) return open;
+    await this.#enforceAttempts(input.accountId, input.plan.level);
+
+    const policy = this.#deps.policy();
+    const level = input.plan.level;
+    let lastError: StepUpError | undefined;
+    for (const { id: vendorId, subject } of input.plan.vendors) {
+      const adapter = this.#deps.vendors().get(vendorId)!;
+      const now = this.#now();
+      const verification = await createVerification(knex, {
+        interactionUid: input.interactionUid,
+        accountId: input.accountId,
+        clientId: input.clientId,
+        acr: level.acr,
+        vendor: vendorId,
+        vendorType: adapter.type,
+        expectedSubject: subject,
+        policyHash: policy.hash,
+        thresholds: thresholdsFor(level, vendorId),
+        expiresAt: new Date(now.getTime() + level.captureTimeout * 1000),
+      });
+      try {
+        const started = await adapter.start({
+          verificationId: verification.id,
+          subject,
+          returnUrl: `${this.#deps.issuer}/interaction/${input.interactionUid}/stepup/return`,
+          webhookUrl: `${this.#deps.issuer}/stepup/webhooks/${vendorId}`,
+          language: 'en',
+          timeoutSeconds: level.captureTimeout,
+        });
+        return await attachVendorSession(knex, verification.id, started);
+      } catch (error) {
+        if (!(error instanceof StepUpError)) throw error;
+        lastError = error;
+        await transition(knex, verification.id, 'failed', { reason: error.code === 'vendor_refused' ? String(error.details.vendorCode) : 'vendor_unavailable' }, {
+          data: { message: error.message },
+        });
+        if (!(error instanceof VendorUnavailableError)) throw error; // a refusal is not a failover reason
+        await appendEvent(knex, {
+          type: 'vendor.failover',
+          verificationId: verification.id,
+          accountId: input.accountId,
+          clientId: input.clientId,
+          acr: level.acr,
+          vendor: vendorId,
+          data: { reason: error.message },
+        });
+        this.#deps.logger.warn({ vendor: vendorId, err: error.message }, 'vendor unavailable, trying the next one');
+      }
+    }
+    throw lastError ?? new StepUpError('vendor_unavailable', 'no vendor could start the verification');
+  }
+
+  /**
+   * Reads the vendor's record and applies it: the only way a verification becomes approved. A vendor that
+   * cannot be reached leaves the verification as it is.
+   */
+  async confirm(verification: Verification, options: { sync?: boolean } = {}): Promise<Verification> {
+    if (isTerminal(verification.state) || !verification.vendorSessionId) return verification;
+    const { knex } = this.#deps;
+    const now = this.#now();
+    const adapter = this.#deps.vendors().get(verification.vendor);
+    if (now > verification.expiresAt || !adapter) {
+      if (adapter?.cancel) await adapter.cancel(verification.vendorSessionId).catch(() => undefined);
+      return (await transition(knex, verification.id, adapter ? 'expired' : 'failed', { reason: adapter ? 'capture_timeout' : 'vendor_not_configured' }, {})).verification;
+    }
+    let outcome;
+    try {
+      outcome = await adapter.fetch(verification.vendorSessionId, options);
+    } catch (error) {
+      if (error instanceof VendorUnavailableError || error instanceof VendorRefusedError) {
+        this.#deps.logger.warn({ verification: verification.id, err: error.message }, 'vendor record could not be read');
+        return verification;
+      }
+      throw error;
+    }
+    const verdict = evaluateOutcome(outcome, {
+      thresholds: verification.thresholds,
+      subject: verification.expectedSubject,
+      expiresAt: verification.expiresAt,
+      now,
+    });
+    const { verification: updated } = await transition(
+      knex,
+      verification.id,
+      verdict.state,
+      {
+        vendorStatus: outcome.vendorStatus,
+        liveness: outcome.scores.liveness,
+        match: outcome.scores.match,
+        reportedSubject: outcome.subject,
+        reason: verdict.reason,
+      },
+      {},
+    );
+    return updated;
+  }
+
+  /** Cancels an open verification (the user gave up), at the vendor too where it allows. */
+  async abandon(verification: Verification): Promise<Verification> {
+    if (isTerminal(verification.state)) return verification;
+    const adapter = this.#deps.vendors().get(verification.vendor);
+    if (adapter?.cancel && verification.vendorSessionId) await adapter.cancel(verification.vendorSessionId).catch(() => undefined);
+    return (await transition(this.#deps.knex, verification.id, 'abandoned', { reason: 'user_abandoned' }, {})).verification;
+  }
+
+  /**
+   * Authenticates a webhook and re-fetches the session it names. Throws WebhookRejectedError when it is
+   * not genuine; an authentic webhook for a session we do not know changes nothing.
+   */
+  async handleWebhook(vendorId: string, request: WebhookRequest): Promise<Verification | undefined> {
+    const adapter = this.#deps.vendors().get(vendorId);
+    if (!adapter) throw new StepUpError('verification_not_found', `no vendor "${vendorId}" is configured`);
+    const hint = adapter.authenticateWebhook(request);
+    const verification = await findByVendorSession(this.#deps.knex, vendorId, hint.vendorSessionId);
+    if (!verification) return undefined;
+    return this.confirm(verification, { sync: false });
+  }
+
+  async #enforceAttempts(accountId: string, level: Level): Promise<void> {
+    if (!level.attempts) return;
+    const since = new Date(this.#now().getTime() - level.attempts.window * 1000);
+    const row = await this.#deps.knex('verifications')
+      .where({ account_id: accountId, acr: level.acr })
+      .where('state', 'rejected') // technical failures and timeouts are not the person's failed attempts
+      .where('created_at', '>=', since)
+      .count<{ n: number }[]>({ n: '*' });
+    if (Number(row[0]?.n ?? 0) >= level.attempts.max) {
+      throw new StepUpError('bad_request', `too many unsuccessful attempts for ${level.acr}; try again later`, { reason: 'attempts_exceeded' });
+    }
+  }
+}
