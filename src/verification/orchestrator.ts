@@ -10,6 +10,7 @@ import {
   attachVendorSession,
   createVerification,
   findByVendorSession,
+  findOpenForAccount,
   findOpenForInteraction,
   transition,
   type Verification,
@@ -75,6 +76,7 @@ export class Orchestrator {
     let lastError: StepUpError | undefined;
     for (const { id: vendorId, subject } of input.plan.vendors) {
       const adapter = this.#deps.vendors().get(vendorId)!;
+      await this.#replaceOpen(input.accountId, vendorId);
       const now = this.#now();
       const verification = await createVerification(knex, {
         interactionUid: input.interactionUid,
@@ -184,6 +186,21 @@ export class Orchestrator {
     const verification = await findByVendorSession(this.#deps.knex, vendorId, hint.vendorSessionId);
     if (!verification) return undefined;
     return this.confirm(verification, { sync: false });
+  }
+
+  // One capture per person and vendor: an older open one (another tab, an abandoned attempt) is
+  // cancelled, at the vendor too, which also keeps vendors that allow one active session (Gu1) usable.
+  async #replaceOpen(accountId: string, vendorId: string): Promise<void> {
+    const open = await findOpenForAccount(this.#deps.knex, accountId, vendorId);
+    const adapter = this.#deps.vendors().get(vendorId);
+    for (const verification of open) {
+      if (adapter?.cancel && verification.vendorSessionId) {
+        await adapter.cancel(verification.vendorSessionId).catch((error: Error) => {
+          this.#deps.logger.warn({ verification: verification.id, err: error.message }, 'vendor cancel failed');
+        });
+      }
+      await transition(this.#deps.knex, verification.id, 'cancelled', { reason: 'replaced_by_newer_step_up' }, {});
+    }
   }
 
   async #enforceAttempts(accountId: string, level: Level): Promise<void> {

@@ -1,8 +1,9 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningIdp } from '../../src/server/app.ts';
-import { Browser, type Page } from '../support/browser.ts';
+import { Browser } from '../support/browser.ts';
 import { startTestIdp } from '../support/idp.ts';
+import { completeCapture, control, passwordLogin } from '../support/flows.ts';
 import { callbackError, passConsent, REDIRECT_URI, sandboxSessionId, submitLogin, TestRp } from '../support/rp.ts';
 
 const PASSWORD = 'urn:stepup:acr:password';
@@ -16,32 +17,6 @@ afterAll(async () => {
   await idp?.close();
 });
 
-async function control(vendorSessionId: string, body: Record<string, unknown>) {
-  const res = await fetch(`${idp.issuer}/sandbox/gu1/control/${vendorSessionId}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).toBe(200);
-}
-
-/** Signs alice (or another person) in with a password only, returning the RP's tokens. */
-async function passwordLogin(rp: TestRp, browser: Browser, username = 'alice') {
-  let page = await browser.get(await rp.authorizationUrl());
-  page = await submitLogin(browser, page, username, username);
-  page = await passConsent(browser, page);
-  expect(page.leftTo, page.body.slice(0, 300)).toContain(REDIRECT_URI);
-  return rp.callback(page.leftTo!);
-}
-
-/** Completes the Gu1 capture shown on `page` with `outcome` and returns where the browser ends up. */
-async function completeCapture(browser: Browser, page: Page, outcome: Record<string, unknown>): Promise<Page> {
-  const id = sandboxSessionId(page);
-  await control(id, outcome);
-  const uid = /\/interaction\/([^/]+)\/stepup/.exec(page.url)![1];
-  return browser.get(`/interaction/${uid}/stepup/return`);
-}
-
 describe('biometric step-up through the bundled IdP', () => {
   it('elevates a password session to the face level with acr, amr, auth_time and txn in every token', async () => {
     const rp = await TestRp.register(idp.issuer);
@@ -54,7 +29,7 @@ describe('biometric step-up through the bundled IdP', () => {
     await new Promise((r) => setTimeout(r, 1100)); // auth_time has one-second resolution
     let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE, scope: 'openid payments:read', resource: `${idp.issuer}/demo/api` }));
     expect(page.url).toMatch(/\/interaction\/[^/]+\/stepup$/);
-    page = await completeCapture(browser, page, { outcome: 'approve', liveness: 0.97, match: 0.93 });
+    page = await completeCapture(idp.issuer, browser, page, { outcome: 'approve', liveness: 0.97, match: 0.93 });
     page = await passConsent(browser, page);
     expect(callbackError(page.leftTo), page.url + page.body.slice(0, 500)).toBeUndefined();
     expect(page.leftTo, page.url + page.body.slice(0, 500)).toBeDefined();
@@ -78,5 +53,145 @@ describe('biometric step-up through the bundled IdP', () => {
     expect(opaque.claims()!.txn).toBe(claims.txn);
     const introspection = await rp.introspect(opaque.access_token);
     expect(introspection).toMatchObject({ active: true, acr: FACE, auth_time: claims.auth_time, txn: claims.txn });
+  });
+
+  it('denies the step-up when the person is rejected at the vendor, and records the denial', async () => {
+    const rp = await TestRp.register(idp.issuer);
+    const browser = new Browser(idp.issuer);
+    await passwordLogin(rp, browser);
+    let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
+    page = await completeCapture(idp.issuer, browser, page, { outcome: 'reject' });
+    expect(callbackError(page.leftTo)?.error).toBe('unmet_authentication_requirements');
+    const denied = await idp.db.knex('ledger_events').where({ type: 'stepup.denied' }).orderBy('seq', 'desc').first();
+    expect(denied.data).toMatchObject({ state: 'rejected', reason: 'FACE_MATCH_SCORE_LOW' });
+    expect(denied.data.amr).toBeUndefined();
+  });
+
+  it('answers unmet_authentication_requirements for an essential acr the policy does not offer', async () => {
+    const rp = await TestRp.register(idp.issuer);
+    const browser = new Browser(idp.issuer);
+    await passwordLogin(rp, browser);
+    const claims = JSON.stringify({ id_token: { acr: { essential: true, values: ['urn:example:unknown'] } } });
+    const page = await browser.get(await rp.authorizationUrl({ claims }));
+    expect(callbackError(page.leftTo)?.error).toBe('unmet_authentication_requirements');
+  });
+
+  it('ignores unknown voluntary acr values', async () => {
+    const rp = await TestRp.register(idp.issuer);
+    const browser = new Browser(idp.issuer);
+    await passwordLogin(rp, browser);
+    const page = await browser.get(await rp.authorizationUrl({ acr_values: 'urn:example:unknown' }));
+    expect(callbackError(page.leftTo)).toBeUndefined();
+    expect((await rp.callback(page.leftTo!)).claims()!.acr).toBe(PASSWORD);
+  });
+
+  it('answers login_required to prompt=none when a step-up would be needed', async () => {
+    const rp = await TestRp.register(idp.issuer);
+    const browser = new Browser(idp.issuer);
+    await passwordLogin(rp, browser);
+    const page = await browser.get(await rp.authorizationUrl({ acr_values: FACE, prompt: 'none' }));
+    expect(callbackError(page.leftTo)?.error).toBe('login_required');
+  });
+
+  it('honours an essential acr from the claims parameter even when acr_values asks for less', async () => {
+    const rp = await TestRp.register(idp.issuer);
+    const browser = new Browser(idp.issuer);
+    await passwordLogin(rp, browser);
+    const claims = JSON.stringify({ id_token: { acr: { essential: true, values: [FACE] } } });
+    const page = await browser.get(await rp.authorizationUrl({ claims, acr_values: PASSWORD }));
+    expect(page.url).toMatch(/\/stepup$/);
+  });
+
+  it('runs password and biometric in one interaction when nobody is signed in', async () => {
+    const rp = await TestRp.register(idp.issuer);
+    const browser = new Browser(idp.issuer);
+    let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
+    page = await submitLogin(browser, page, 'alice', 'alice');
+    expect(page.url).toMatch(/\/stepup$/);
+    page = await completeCapture(idp.issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99 });
+    page = await passConsent(browser, page);
+    const claims = (await rp.callback(page.leftTo!)).claims()!;
+    expect(claims.acr).toBe(FACE);
+    expect(claims.amr).toEqual(['pwd', 'face', 'mfa']);
+  });
+
+  it('lets a higher level satisfy a lower request without a new interaction', async () => {
+    const rp = await TestRp.register(idp.issuer);
+    const browser = new Browser(idp.issuer);
+    let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
+    page = await submitLogin(browser, page, 'alice', 'alice');
+    page = await passConsent(browser, await completeCapture(idp.issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99 }));
+    const face = (await rp.callback(page.leftTo!)).claims()!;
+    page = await browser.get(await rp.authorizationUrl({ acr_values: PASSWORD }));
+    expect(page.leftTo).toContain(REDIRECT_URI);
+    const again = (await rp.callback(page.leftTo!)).claims()!;
+    expect(again.acr).toBe(FACE);
+    expect(again.auth_time).toBe(face.auth_time);
+    page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
+    expect(page.leftTo, 'a fresh face level needs no interaction').toContain(REDIRECT_URI);
+  });
+
+  it('denies an approval whose scores are under the policy thresholds', async () => {
+    const rp = await TestRp.register(idp.issuer);
+    const browser = new Browser(idp.issuer);
+    await passwordLogin(rp, browser);
+    let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
+    page = await completeCapture(idp.issuer, browser, page, { outcome: 'approve', liveness: 0.5, match: 0.93 });
+    const error = callbackError(page.leftTo);
+    expect(error?.error).toBe('unmet_authentication_requirements');
+    expect(error?.description).toContain('liveness_below_threshold');
+  });
+
+  it('denies an approval for a vendor subject other than the enrolled one', async () => {
+    const rp = await TestRp.register(idp.issuer);
+    const browser = new Browser(idp.issuer);
+    await passwordLogin(rp, browser);
+    let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
+    page = await completeCapture(idp.issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99, entityId: '9f1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d' });
+    const error = callbackError(page.leftTo);
+    expect(error?.error).toBe('unmet_authentication_requirements');
+    expect(error?.description).toContain('subject_mismatch');
+  });
+
+  it('answers unmet_authentication_requirements when the person is enrolled at no vendor of the level', async () => {
+    const rp = await TestRp.register(idp.issuer);
+    const browser = new Browser(idp.issuer);
+    await passwordLogin(rp, browser, 'bob');
+    const page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
+    expect(callbackError(page.leftTo)?.error).toBe('unmet_authentication_requirements');
+  });
+
+  it('shows a waiting page while the vendor is processing and continues once it decides', async () => {
+    const rp = await TestRp.register(idp.issuer);
+    const browser = new Browser(idp.issuer);
+    await passwordLogin(rp, browser);
+    const stepup = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
+    const uid = /\/interaction\/([^/]+)\/stepup/.exec(stepup.url)![1];
+    let page = await completeCapture(idp.issuer, browser, stepup, { outcome: 'processing' });
+    expect(page.url).toMatch(/\/stepup\/return$/);
+    expect(page.body).toContain('stepup-status');
+    expect((await browser.json(`/interaction/${uid}/stepup/status`)).body).toMatchObject({ state: 'in_progress', final: false });
+    await control(idp.issuer, sandboxSessionId(stepup), { outcome: 'approve', liveness: 0.99, match: 0.99 });
+    expect((await browser.json(`/interaction/${uid}/stepup/status`)).body).toMatchObject({ state: 'approved', final: true });
+    page = await browser.get(`/interaction/${uid}/stepup/return`);
+    expect((await rp.callback(page.leftTo!)).claims()!.acr).toBe(FACE);
+  });
+
+  it('hands the vendor return inside the iframe over to the top window', async () => {
+    const res = await fetch(`${idp.issuer}/interaction/some-uid/stepup/return`, { headers: { 'sec-fetch-dest': 'iframe' } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('window.top.location.href = "/interaction/some-uid/stepup/return"');
+  });
+
+  it('lets the person cancel the verification, ending it abandoned', async () => {
+    const rp = await TestRp.register(idp.issuer);
+    const browser = new Browser(idp.issuer);
+    await passwordLogin(rp, browser);
+    const stepup = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
+    const uid = /\/interaction\/([^/]+)\/stepup/.exec(stepup.url)![1];
+    const page = await browser.post(`/interaction/${uid}/stepup/cancel`, {});
+    expect(callbackError(page.leftTo)?.error).toBe('access_denied');
+    const verification = await idp.db.knex('verifications').where({ interaction_uid: uid }).first();
+    expect(verification.state).toBe('abandoned');
   });
 });
