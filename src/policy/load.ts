@@ -39,8 +39,8 @@ export function parsePolicy(text: string, file: string, options: LoadOptions = {
     throw new PolicyError(
       file,
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        return { path: '', message: `YAML syntax: ${e.message.split('\n')[0]}`, line: pos?.line, column: pos?.col };
+        const { line, col } = lines.linePos(e.pos[0]);
+        return { path: '', message: `YAML syntax: ${e.message.split('\n')[0]}`, line, column: col };
       }),
     );
   }

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { composeAmr, decideRequirement, readAcrRequest, requirementMet, satisfies } from '../../src/policy/decide.ts';
+import { parsePolicy } from '../../src/policy/load.ts';
+
+const POLICY = parsePolicy(
+  `
+version: 1
+levels:
+  - { acr: pwd, factor: password, maxAge: 12h }
+  - { acr: face, aliases: [aal2], vendors: [gu1], maxAge: 15m }
+  - { acr: face-strict, vendors: [gu1], thresholds: { liveness: 0.99 }, maxAge: 5m }
+vendors:
+  gu1: { type: gu1, apiKey: k, webhookSecret: s }
+clients:
+  bank: { minimumAcr: face }
+`,
+  'inline.yaml',
+);
+
+const req = (params: Record<string, string>) => readAcrRequest(params);
+const acrs = (r: ReturnType<typeof decideRequirement>) => (r.kind === 'levels' ? r.candidates.map((l) => l.acr) : r.kind);
+
+describe('which levels a request asks for', () => {
+  it.each([
+    ['nothing requested', {}, 'none'],
+    ['acr_values in preference order', { acr_values: 'face pwd' }, ['face', 'pwd']],
+    ['an alias names its level', { acr_values: 'aal2' }, ['face']],
+    ['unknown voluntary values are ignored', { acr_values: 'urn:x face' }, ['face']],
+    ['only unknown voluntary values: no requirement', { acr_values: 'urn:x' }, 'none'],
+    ['essential claim wins over acr_values', { acr_values: 'pwd', claims: '{"id_token":{"acr":{"essential":true,"values":["face-strict"]}}}' }, ['face-strict']],
+    ['essential single value', { claims: '{"id_token":{"acr":{"essential":true,"value":"face"}}}' }, ['face']],
+    ['unknown essential: unmet', { claims: '{"id_token":{"acr":{"essential":true,"values":["urn:x"]}}}' }, 'unmet'],
+    ['voluntary claims acr counts like acr_values', { claims: '{"id_token":{"acr":{"values":["face"]}}}' }, ['face']],
+    ['malformed claims are left to oidc-provider', { claims: '{not json', acr_values: 'pwd' }, ['pwd']],
+  ])('%s', (_name, params, expected) => {
+    expect(acrs(decideRequirement(POLICY, req(params), 'any-client'))).toEqual(expected);
+  });
+
+  it('raises a request under the client minimum to the minimum', () => {
+    expect(acrs(decideRequirement(POLICY, req({ acr_values: 'pwd' }), 'bank'))).toEqual(['face']);
+    expect(acrs(decideRequirement(POLICY, req({}), 'bank'))).toEqual(['face']);
+    expect(acrs(decideRequirement(POLICY, req({ acr_values: 'face-strict pwd' }), 'bank'))).toEqual(['face-strict']);
+  });
+});
+
+describe('whether the session satisfies a level', () => {
+  const now = 1_000_000;
+  const face = POLICY.byAcr.get('face')!;
+  it.each([
+    ['the same level, fresh', { acr: 'face', authTime: now - 60 }, true],
+    ['the same level, past its maxAge', { acr: 'face', authTime: now - 901 }, false],
+    ['a higher level, fresh for the requested one', { acr: 'face-strict', authTime: now - 600 }, true],
+    ['a lower level', { acr: 'pwd', authTime: now }, false],
+    ['an acr the policy does not know', { acr: 'urn:x', authTime: now }, false],
+    ['no authentication', {}, false],
+  ])('%s', (_name, held, expected) => {
+    expect(satisfies(POLICY, face, held, now)).toBe(expected);
+  });
+
+  it('is met when any acceptable candidate is satisfied', () => {
+    const requirement = decideRequirement(POLICY, req({ acr_values: 'face pwd' }), 'x');
+    expect(requirementMet(POLICY, requirement, { acr: 'pwd', authTime: now }, now)).toBe(true);
+    expect(requirementMet(POLICY, { kind: 'unmet', reason: 'x' }, { acr: 'face-strict', authTime: now }, now)).toBe(false);
+  });
+});
+
+describe('amr composition (RFC 8176)', () => {
+  it.each([
+    [[], ['face'], ['face']],
+    [['pwd'], ['face'], ['pwd', 'face', 'mfa']],
+    [['pwd', 'face', 'mfa'], ['face'], ['pwd', 'face', 'mfa']],
+    [['face'], ['face'], ['face']],
+    [['pwd'], ['pwd'], ['pwd']],
+  ])('%j + %j = %j', (prior, added, expected) => {
+    expect(composeAmr(prior, added)).toEqual(expected);
+  });
+});
