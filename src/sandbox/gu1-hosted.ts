@@ -1,0 +1,110 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { readBody } from '../server/read-body.ts';
+import { describeIssues, gu1Error, readJson } from './gu1-http.ts';
+import { html, page, type Html } from './html.ts';
+import { isOpen, outcomeSchema, present, type StoredSession } from './gu1-model.ts';
+import type { Gu1Sessions, SettleResult } from './gu1-sessions.ts';
+
+const FORM_LIMIT = 16 * 1024;
+
+/** Registers the hosted capture page, its form target and the scripting control endpoint. */
+export function registerHostedRoutes(router: Router, sessions: Gu1Sessions, publicUrl: string): void {
+  router.get('/session/:id', async (ctx) => {
+    const session = await sessions.load(ctx.params.id ?? '');
+    if (!session) return sendPage(ctx, 404, 'Session not found', html`<h1>Session not found</h1>`);
+    if (!isOpen(session.status)) return sendPage(ctx, 200, 'Session finished', finishedBody(session));
+    sendPage(ctx, 200, 'Gu1 biometric capture (sandbox)', captureBody(session, publicUrl));
+  });
+
+  router.post('/session/:id/complete', async (ctx) => {
+    const form = new URLSearchParams((await readBody(ctx, FORM_LIMIT)).toString('utf8'));
+    const outcome = outcomeSchema.safeParse(fromForm(form));
+    if (!outcome.success) {
+      return sendPage(ctx, 400, 'Invalid choice', html`<h1>Invalid choice</h1><p>${describeIssues(outcome.error)}</p>`);
+    }
+    const result = await sessions.settle(ctx.params.id ?? '', outcome.data);
+    if ('error' in result) {
+      const status = result.error === 'not_found' ? 404 : 409;
+      return sendPage(ctx, status, 'Cannot complete', refusalBody(result));
+    }
+    const { session } = result;
+    if (!session.callback) return sendPage(ctx, 200, 'Session finished', finishedBody(session));
+    const target = new URL(session.callback);
+    target.searchParams.set('sessionId', session.id);
+    target.searchParams.set('status', session.status);
+    // 303: the browser follows with a GET; breaking out of the iframe is the host's job.
+    ctx.status = 303;
+    ctx.redirect(target.href);
+  });
+
+  router.post('/control/:id', async (ctx) => {
+    const outcome = await readJson(ctx, outcomeSchema);
+    if (!outcome) return;
+    const result = await sessions.settle(ctx.params.id ?? '', outcome);
+    if (!('error' in result)) {
+      ctx.body = present(result.session, publicUrl);
+    } else if (result.error === 'not_found') {
+      gu1Error(ctx, 404, 'NOT_FOUND', 'Biometric session not found');
+    } else {
+      gu1Error(ctx, 409, 'INVALID_STATE', 'Session is already completed');
+    }
+  });
+}
+
+// Form fields arrive as strings; empty ones mean "use the default".
+function fromForm(form: URLSearchParams): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of form) {
+    if (value === '') continue;
+    out[key] = key === 'liveness' || key === 'match' ? Number(value) : value;
+  }
+  return out;
+}
+
+function sendPage(ctx: Context, status: number, title: string, body: Html): void {
+  ctx.status = status;
+  ctx.type = 'html';
+  // Gu1's page is meant to be framed (seed 003): no X-Frame-Options, any ancestor allowed.
+  ctx.set('Content-Security-Policy', `frame-ancestors *; default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'`);
+  ctx.set('Cache-Control', 'no-store');
+  // The callback carries the host's interaction path; keep it out of Referer headers.
+  ctx.set('Referrer-Policy', 'no-referrer');
+  ctx.body = page(title, body);
+}
+
+const OUTCOME_BUTTONS: Array<[string, string]> = [
+  ['approve', 'Approve'],
+  ['reject', 'Reject (face match too low)'],
+  ['abandon', 'Abandon'],
+  ['expire', 'Let it expire'],
+  ['processing', 'Processing (in review)'],
+  ['error', 'Provider error'],
+];
+
+function captureBody(session: StoredSession, publicUrl: string): Html {
+  const buttons = OUTCOME_BUTTONS.map(([value, label], i) => {
+    const primary = i === 0 ? html` class="primary"` : '';
+    return html`<button type="submit" name="outcome" value="${value}"${primary}>${label}</button>`;
+  });
+  return html`<h1>Gu1 biometric capture — sandbox</h1>
+<p class="muted">Session ${session.id} for entity ${session.entityId}. No camera is used: choose what Gu1 should report.</p>
+<form method="post" action="${publicUrl}/session/${session.id}/complete">
+<label for="liveness">Liveness score (0–1)</label>
+<input id="liveness" name="liveness" type="number" min="0" max="1" step="0.01" value="0.97">
+<label for="match">Face match score (0–1)</label>
+<input id="match" name="match" type="number" min="0" max="1" step="0.01" value="0.93">
+<div class="actions">${buttons}</div>
+</form>`;
+}
+
+function finishedBody(session: StoredSession): Html {
+  return html`<h1>Session ${session.status}</h1>
+<p class="muted">Session ${session.id} is ${session.status}. You can close this page.</p>`;
+}
+
+function refusalBody(result: Extract<SettleResult, { error: unknown }>): Html {
+  return result.error === 'not_found'
+    ? html`<h1>Session not found</h1>`
+    : html`<h1>Session already completed</h1><p class="muted">A finished session cannot be completed again.</p>`;
+}

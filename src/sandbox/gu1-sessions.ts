@@ -1,0 +1,121 @@
+import type { Database } from '../db/connect.ts';
+import { hmacSha256Hex } from '../vendors/webhook.ts';
+import { deliverWebhook, type SandboxLogger } from './deliver.ts';
+import {
+  applyOutcome,
+  expireIfDue,
+  isOpen,
+  newSession,
+  present,
+  WEBHOOK_STATUSES,
+  type Outcome,
+  type StoredSession,
+} from './gu1-model.ts';
+import { sandboxStore } from './store.ts';
+
+const VENDOR = 'gu1';
+
+/** Settings the Gu1 emulator's session logic needs. */
+export interface Gu1SessionsOptions {
+  db: Database;
+  publicUrl: string;
+  organizationId: string;
+  webhookSecret: string;
+  ttlSeconds: number;
+  fetch: typeof globalThis.fetch;
+  log: SandboxLogger;
+}
+
+export type SettleResult = { session: StoredSession } | { error: 'not_found' | 'not_open' };
+
+/** The emulated Gu1 session lifecycle on top of `sandbox_sessions`. */
+export function gu1Sessions(options: Gu1SessionsOptions) {
+  const store = sandboxStore<StoredSession>(options.db.knex, VENDOR);
+
+  /** Reads a session, materialising a TTL expiry the first time it is seen. */
+  async function load(id: string): Promise<StoredSession | undefined> {
+    const stored = await store.get(id);
+    if (!stored) return undefined;
+    const current = expireIfDue(stored, new Date());
+    if (current === stored) return stored;
+    // Another instance may have settled it meanwhile; what it stored wins.
+    return (await store.replaceIf(id, current, 'status', stored.status)) ? current : load(id);
+  }
+
+  async function notify(session: StoredSession): Promise<void> {
+    if (!session.webhookUrl || !WEBHOOK_STATUSES.includes(session.status)) return;
+    const event = `biometric.session_${session.status}`;
+    const rawBody = JSON.stringify({
+      event,
+      timestamp: new Date().toISOString(),
+      organizationId: session.organizationId,
+      payload: present(session, options.publicUrl),
+    });
+    const headers = { 'x-webhook-signature': hmacSha256Hex(options.webhookSecret, rawBody) };
+    await deliverWebhook(options.fetch, options.log, { url: session.webhookUrl, rawBody, headers, event });
+  }
+
+  return {
+    load,
+
+    /** Creates a session unless the entity already has an open one (then returns that one's id). */
+    async create(input: {
+      entityId: string;
+      language: string;
+      workflowId?: string;
+      callback?: string;
+      webhookUrl?: string;
+    }): Promise<{ session: StoredSession } | { activeSessionId: string }> {
+      return options.db.knex.transaction(async (trx) => {
+        // Serialises creates for one entity across instances, so two can never both be "the" open one.
+        await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`${VENDOR}:${input.entityId}`]);
+        const tx = sandboxStore<StoredSession>(trx, VENDOR);
+        const now = new Date();
+        const active = (await tx.listBy('entityId', input.entityId))
+          .map((s) => expireIfDue(s, now))
+          .filter((s) => isOpen(s.status))
+          .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+        if (active) return { activeSessionId: active.id };
+        const session = newSession({ ...input, organizationId: options.organizationId }, now, options.ttlSeconds);
+        await tx.insert(session.id, session);
+        return { session };
+      });
+    },
+
+    /** Applies an outcome to an open session, then delivers its webhook before answering. */
+    async settle(id: string, outcome: Outcome): Promise<SettleResult> {
+      for (;;) {
+        const current = await load(id);
+        if (!current) return { error: 'not_found' };
+        if (!isOpen(current.status)) return { error: 'not_open' };
+        const next = applyOutcome(current, outcome, new Date());
+        // Compare-and-set on the status: of two concurrent completions exactly one wins.
+        if (!(await store.replaceIf(id, next, 'status', current.status))) continue;
+        await notify(next);
+        return { session: next };
+      }
+    },
+
+    /** Cancels an open session; like Gu1, no per-request webhook fires for it. */
+    async cancel(id: string): Promise<SettleResult> {
+      for (;;) {
+        const current = await load(id);
+        if (!current) return { error: 'not_found' };
+        if (!isOpen(current.status)) return { error: 'not_open' };
+        const at = new Date().toISOString();
+        const next: StoredSession = { ...current, status: 'cancelled', updatedAt: at, completedAt: at };
+        if (await store.replaceIf(id, next, 'status', current.status)) return { session: next };
+      }
+    },
+
+    /** The entity's current session: its latest approved one by completion time (the seed page's rule), or null. */
+    async current(entityId: string): Promise<StoredSession | null> {
+      const approved = (await store.listBy('entityId', entityId))
+        .filter((s) => s.status === 'approved' && s.completedAt)
+        .sort((a, b) => (b.completedAt ?? '').localeCompare(a.completedAt ?? ''));
+      return approved[0] ?? null;
+    },
+  };
+}
+
+export type Gu1Sessions = ReturnType<typeof gu1Sessions>;
