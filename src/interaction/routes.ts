@@ -129,6 +129,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         accountId: step.accountId,
         clientId: String(d.params.client_id),
         plan: step.plan,
+        language: String(d.params.ui_locales ?? '').split(' ')[0]?.split('-')[0] ?? '',
       });
     } catch (error) {
       if (!(error instanceof StepUpError)) throw error;

@@ -65,7 +65,14 @@ export class Orchestrator {
    * The verification shown for an interaction: the open one already started for it (a page reload), or a
    * new one started at the first vendor that is up. Throws StepUpError when none can start.
    */
-  async startOrResume(input: { interactionUid: string; accountId: string; clientId: string; plan: Extract<StepUpPlan, { kind: 'biometric' }> }): Promise<Verification> {
+  async startOrResume(input: {
+    interactionUid: string;
+    accountId: string;
+    clientId: string;
+    plan: Extract<StepUpPlan, { kind: 'biometric' }>;
+    /** The person's preferred UI language (first of `ui_locales`); empty lets the vendor config decide. */
+    language?: string;
+  }): Promise<Verification> {
     const { knex } = this.#deps;
     const open = await findOpenForInteraction(knex, input.interactionUid);
     if (open?.presentation && open.acr === input.plan.level.acr) return open;
@@ -96,7 +103,7 @@ export class Orchestrator {
           subject,
           returnUrl: `${this.#deps.issuer}/interaction/${input.interactionUid}/stepup/return`,
           webhookUrl: `${this.#deps.issuer}/stepup/webhooks/${vendorId}`,
-          language: 'en',
+          language: input.language ?? '',
           timeoutSeconds: level.captureTimeout,
         });
         return await attachVendorSession(knex, verification.id, started);
