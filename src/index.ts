@@ -1,0 +1,27 @@
+/**
+ * oidc-biometric-step-up: policy-driven biometric step-up for oidc-provider.
+ *
+ * `stepUp()` gives a host provider what it needs (interaction policy, token claims, routes); the
+ * resource-server middleware answers RFC 9470 challenges; the rest is for hosts that assemble their own.
+ */
+export { stepUp, type StepUp, type StepUpOptions } from './stepup.ts';
+export { requireAcr, parseBearerChallenge, type RequireAcrOptions, type AccessTokenClaims } from './resource-server/require-acr.ts';
+export { loadPolicyFile, parsePolicy, type LoadOptions } from './policy/load.ts';
+export type { Policy, Level } from './policy/policy.ts';
+export { decideRequirement, readAcrRequest, satisfies, composeAmr, type Requirement, type AcrRequest } from './policy/decide.ts';
+export { openDatabase, targetFromEnv, type Database, type DatabaseTarget } from './db/connect.ts';
+export { migrate } from './db/migrate.ts';
+export { createOidcAdapter } from './db/oidc-adapter.ts';
+export { AccountStore, type Account } from './accounts/store.ts';
+export { verifyChain } from './ledger/ledger.ts';
+export type { VendorAdapter, VendorFactory, VendorOutcome, Presentation, VerificationState } from './vendors/types.ts';
+export {
+  StepUpError,
+  VendorUnavailableError,
+  VendorRefusedError,
+  WebhookRejectedError,
+  PolicyError,
+  ERROR_CODES,
+  type ErrorCode,
+  type PolicyIssue,
+} from './errors.ts';
