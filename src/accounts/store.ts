@@ -29,6 +29,11 @@ export class AccountStore {
     return row ? toAccount(row) : undefined;
   }
 
+  async findByUsername(username: string): Promise<Account | undefined> {
+    const row = await this.#knex('accounts').where({ username }).first();
+    return row ? toAccount(row) : undefined;
+  }
+
   /** The account whose username and password match, or undefined (same cost either way). */
   async authenticate(username: string, password: string): Promise<Account | undefined> {
     const row = await this.#knex('accounts').where({ username }).first();

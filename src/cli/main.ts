@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { AccountStore } from '../accounts/store.ts';
 import { openDatabase } from '../db/connect.ts';
 import { migrate } from '../db/migrate.ts';
 import { StepUpError } from '../errors.ts';
@@ -6,7 +7,7 @@ import { configFromEnv } from '../server/config.ts';
 import { startIdp } from '../server/app.ts';
 
 const program = new Command('stepup')
-  .description('Biometric step-up identity provider: serve, migrate')
+  .description('Biometric step-up identity provider: serve, migrate, accounts')
   .showHelpAfterError();
 
 program
@@ -33,6 +34,51 @@ program
       await db.close();
     }
   });
+
+const accounts = program.command('accounts').description('manage accounts and their vendor enrolments');
+
+accounts
+  .command('add <username>')
+  .description('create an account; the password is read from STEPUP_PASSWORD or the first line of stdin')
+  .option('--name <name>', 'display name')
+  .option('--email <email>', 'email address')
+  .action(async (username: string, opts: { name?: string; email?: string }) => {
+    const password = process.env.STEPUP_PASSWORD ?? (await firstLineOfStdin());
+    if (!password) throw new Error('no password given (set STEPUP_PASSWORD or pipe it on stdin)');
+    await withAccounts(async (store) => {
+      const account = await store.add({ username, password, name: opts.name, email: opts.email });
+      console.log(`account ${account.username} created (id ${account.id})`);
+    });
+  });
+
+accounts
+  .command('link <username> <vendor> <subject>')
+  .description("record the account's reference at a vendor (the policy's vendor id), e.g. a Gu1 entityId")
+  .action(async (username: string, vendor: string, subject: string) => {
+    await withAccounts(async (store) => {
+      const account = await store.findByUsername(username);
+      if (!account) throw new Error(`no account named ${username}`);
+      await store.link(account.id, vendor, subject);
+      console.log(`${username} is enrolled at ${vendor} as ${subject}`);
+    });
+  });
+
+async function withAccounts(work: (store: AccountStore) => Promise<void>): Promise<void> {
+  const db = await openDatabase(configFromEnv().database);
+  try {
+    await migrate(db);
+    await work(new AccountStore(db.knex));
+  } finally {
+    await db.close();
+  }
+}
+
+async function firstLineOfStdin(): Promise<string | undefined> {
+  if (process.stdin.isTTY) return undefined;
+  let text = '';
+  for await (const chunk of process.stdin) text += chunk;
+  return text.split('\n')[0]?.trim() || undefined;
+}
 
 program.parseAsync().catch((error: unknown) => {
   // One line for the operator; policy errors list every problem found.

@@ -1,0 +1,43 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../support/idp.ts';
+
+const run = promisify(execFile);
+const dir = mkdtempSync(path.join(tmpdir(), 'stepup-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function stepup(args: string[], env: Record<string, string> = {}) {
+  return run(process.execPath, [path.join(PROJECT_ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: dir,
+    env: { ...process.env, STEPUP_DATA_DIR: path.join(dir, 'data'), ...env },
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+  );
+}
+
+describe('the stepup command', () => {
+  it('creates and enrols accounts, and says in one line why it refuses', async () => {
+    const added = await stepup(['accounts', 'add', 'carol', '--name', 'Carol'], { STEPUP_PASSWORD: 'carol-pass' });
+    expect(added).toMatchObject({ code: 0 });
+    expect(added.stdout).toMatch(/account carol created/);
+    const linked = await stepup(['accounts', 'link', 'carol', 'gu1', '0a1b2c3d-1111-4222-8333-444455556666']);
+    expect(linked.stdout).toMatch(/carol is enrolled at gu1/);
+    const missing = await stepup(['accounts', 'link', 'nobody', 'gu1', 'x']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr.trim()).toBe('stepup: no account named nobody');
+  });
+
+  it('refuses to serve an invalid policy, listing each problem with its line', async () => {
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(file, 'version: 1\nlevels:\n  - acr: pwd\n    factor: password\n    colour: blue\n');
+    const result = await stepup(['serve'], { STEPUP_POLICY: file, PORT: '0' });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(`${file}: invalid policy`);
+    expect(result.stderr).toMatch(/3:5 levels\[0\]: .*colour/);
+  });
+});
