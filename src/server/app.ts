@@ -112,7 +112,8 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     const health = healthRoutes(db.knex, metrics);
     app.use(health.routes());
     if (config.sandbox) {
-      const gu1 = Object.values(policy.vendors).find((v) => v.type === 'gu1') as { apiKey: string; webhookSecret: string; organizationId?: string } | undefined;
+      // The emulator answers the vendors that reach it: those of its type without their own baseUrl.
+      const gu1 = Object.values(policy.vendors).find((v) => v.type === 'gu1' && !v.baseUrl) as { apiKey: string; webhookSecret: string; organizationId?: string } | undefined;
       if (gu1) {
         const sandbox = createGu1Sandbox({ db, publicUrl: `${issuer}/sandbox/gu1`, apiKey: gu1.apiKey, webhookSecret: gu1.webhookSecret, organizationId: gu1.organizationId, fetch: options.fetch, log: logger });
         app.use(sandbox.routes()).use(sandbox.allowedMethods());
