@@ -1,0 +1,361 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { StepUpError } from '../errors.ts';
+import { appendEvent, type LedgerEvent } from '../ledger/ledger.ts';
+import { OPEN_STATES, isTerminal, type Presentation, type VerificationState } from '../vendors/types.ts';
+
+const TABLE = 'verifications';
+
+/** Minimum normalised scores (0–1) a vendor outcome must reach. */
+export interface Thresholds {
+  liveness?: number;
+  match?: number;
+}
+
+/** One step-up attempt at one vendor (a row of `verifications`). */
+export interface Verification {
+  id: string;
+  interactionUid: string;
+  accountId: string;
+  clientId: string;
+  acr: string;
+  /** The policy's vendor id (`vendors.<id>`). */
+  vendor: string;
+  vendorType: string;
+  vendorSessionId: string | null;
+  /** The account's enrolled reference at this vendor. */
+  expectedSubject: string;
+  /** The subject the vendor says it verified. */
+  reportedSubject: string | null;
+  state: VerificationState;
+  vendorStatus: string | null;
+  liveness: number | null;
+  match: number | null;
+  reason: string | null;
+  policyHash: string;
+  thresholds: Thresholds;
+  presentation: Presentation | null;
+  createdAt: Date;
+  updatedAt: Date;
+  expiresAt: Date;
+  decidedAt: Date | null;
+  nextPollAt: Date | null;
+  pollAttempts: number;
+}
+
+interface VerificationRow {
+  id: string;
+  interaction_uid: string;
+  account_id: string;
+  client_id: string;
+  acr: string;
+  vendor: string;
+  vendor_type: string;
+  vendor_session_id: string | null;
+  expected_subject: string;
+  reported_subject: string | null;
+  state: VerificationState;
+  vendor_status: string | null;
+  liveness: number | null;
+  match: number | null;
+  reason: string | null;
+  policy_hash: string;
+  thresholds: Thresholds;
+  presentation: Presentation | null;
+  created_at: Date;
+  updated_at: Date;
+  expires_at: Date;
+  decided_at: Date | null;
+  next_poll_at: Date | null;
+  poll_attempts: number;
+}
+
+/** What the orchestrator knows when it starts a step-up at a vendor. */
+export interface NewVerification {
+  interactionUid: string;
+  accountId: string;
+  clientId: string;
+  acr: string;
+  vendor: string;
+  vendorType: string;
+  expectedSubject: string;
+  policyHash: string;
+  thresholds: Thresholds;
+  /** The step-up deadline (policy `captureTimeout` from now). */
+  expiresAt: Date;
+}
+
+/** Creates a `pending` verification and records `verification.started` in the same transaction. */
+export async function createVerification(knex: Knex | Knex.Transaction, input: NewVerification): Promise<Verification> {
+  const now = new Date();
+  return inTransaction(knex, async (trx) => {
+    const [row] = (await trx(TABLE)
+      .insert({
+        id: randomUUID(),
+        interaction_uid: input.interactionUid,
+        account_id: input.accountId,
+        client_id: input.clientId,
+        acr: input.acr,
+        vendor: input.vendor,
+        vendor_type: input.vendorType,
+        expected_subject: input.expectedSubject,
+        state: 'pending',
+        policy_hash: input.policyHash,
+        thresholds: JSON.stringify(input.thresholds),
+        created_at: now,
+        updated_at: now,
+        expires_at: input.expiresAt,
+      })
+      .returning('*')) as VerificationRow[];
+    const verification = toVerification(row!);
+    await appendEvent(trx, {
+      ...ledgerSubject(verification),
+      type: 'verification.started',
+      at: now,
+      data: {
+        interactionUid: verification.interactionUid,
+        vendorType: verification.vendorType,
+        expectedSubject: verification.expectedSubject,
+        thresholds: verification.thresholds,
+        policyHash: verification.policyHash,
+        expiresAt: verification.expiresAt.toISOString(),
+      },
+    });
+    return verification;
+  });
+}
+
+/**
+ * Records the vendor session a verification runs in. Only an open verification accepts one: one that
+ * already ended (e.g. expired while the vendor was starting) comes back unchanged, with a different
+ * `vendorSessionId`, and the caller should cancel the vendor session. A vendor deadline earlier than ours
+ * becomes the verification's deadline.
+ */
+export async function attachVendorSession(
+  knex: Knex | Knex.Transaction,
+  id: string,
+  session: { vendorSessionId: string; presentation: Presentation; expiresAt?: Date },
+): Promise<Verification> {
+  const [row] = (await knex(TABLE)
+    .where({ id })
+    .whereIn('state', OPEN_STATES)
+    .update({
+      vendor_session_id: session.vendorSessionId,
+      presentation: JSON.stringify(session.presentation),
+      updated_at: new Date(),
+      ...(session.expiresAt ? { expires_at: knex.raw('least(expires_at, ?)', [session.expiresAt]) } : {}),
+    })
+    .returning('*')) as VerificationRow[];
+  return row ? toVerification(row) : mustFind(knex, id);
+}
+
+/** The verification with this id, if any. */
+export async function findVerification(knex: Knex | Knex.Transaction, id: string): Promise<Verification | undefined> {
+  const row = (await knex(TABLE).where({ id }).first()) as VerificationRow | undefined;
+  return row && toVerification(row);
+}
+
+/** The verification a vendor session belongs to (webhooks and polling arrive with the vendor's id). */
+export async function findByVendorSession(
+  knex: Knex | Knex.Transaction,
+  vendor: string,
+  vendorSessionId: string,
+): Promise<Verification | undefined> {
+  const row = (await knex(TABLE).where({ vendor, vendor_session_id: vendorSessionId }).first()) as
+    | VerificationRow
+    | undefined;
+  return row && toVerification(row);
+}
+
+/** The newest still-open verification of an interaction, if any. */
+export function findOpenForInteraction(
+  knex: Knex | Knex.Transaction,
+  interactionUid: string,
+): Promise<Verification | undefined> {
+  return newestForInteraction(knex, interactionUid, OPEN_STATES);
+}
+
+/** Every open verification of an account at one vendor, oldest first. */
+export async function findOpenForAccount(knex: Knex | Knex.Transaction, accountId: string, vendor: string): Promise<Verification[]> {
+  const rows = (await knex(TABLE)
+    .where({ account_id: accountId, vendor })
+    .whereIn('state', OPEN_STATES)
+    .orderBy('created_at')) as VerificationRow[];
+  return rows.map(toVerification);
+}
+
+/** The newest verification of an interaction whatever its state (what the user last attempted), if any. */
+export function latestForInteraction(
+  knex: Knex | Knex.Transaction,
+  interactionUid: string,
+): Promise<Verification | undefined> {
+  return newestForInteraction(knex, interactionUid);
+}
+
+async function newestForInteraction(
+  knex: Knex | Knex.Transaction,
+  interactionUid: string,
+  states?: readonly VerificationState[],
+): Promise<Verification | undefined> {
+  const query = knex(TABLE).where({ interaction_uid: interactionUid });
+  if (states) query.whereIn('state', states);
+  const row = (await query.orderBy('created_at', 'desc').first()) as VerificationRow | undefined;
+  return row && toVerification(row);
+}
+
+/** Facts learnt with a state change; absent fields keep their stored value. */
+export interface TransitionPatch {
+  vendorStatus?: string;
+  liveness?: number;
+  match?: number;
+  reportedSubject?: string;
+  reason?: string;
+}
+
+// pending → anything else; in_progress → a terminal state; terminal → nothing (vendors.md §6.1).
+// A state never "moves" to itself, so a repeated status is a no-op even when the vendor status differs.
+function sourcesOf(to: VerificationState): readonly VerificationState[] {
+  if (to === 'pending') return [];
+  if (to === 'in_progress') return ['pending'];
+  return OPEN_STATES;
+}
+
+/**
+ * Moves a verification to `to` when the state machine allows it, and records the change in the ledger in
+ * the same transaction. Anything else (terminal state, duplicate, late or out-of-order event) changes
+ * nothing and records nothing: `changed: false` with the verification as stored.
+ */
+export async function transition(
+  knex: Knex | Knex.Transaction,
+  id: string,
+  to: VerificationState,
+  patch: TransitionPatch = {},
+  event: { type?: string; data?: Record<string, unknown> } = {},
+): Promise<{ changed: boolean; verification: Verification }> {
+  return inTransaction(knex, async (trx) => {
+    // The row lock tells us which state this update replaces (for the ledger's `from`); concurrent
+    // transitions queue here and then find the state already moved.
+    const current = (await trx(TABLE).where({ id }).forUpdate().first()) as VerificationRow | undefined;
+    if (!current) throw notFound(id);
+    const now = new Date();
+    const [row] = (await trx(TABLE)
+      .where({ id })
+      .whereIn('state', sourcesOf(to))
+      .update({
+        state: to,
+        updated_at: now,
+        ...(isTerminal(to) ? { decided_at: now } : {}),
+        ...definedColumns({
+          vendor_status: patch.vendorStatus,
+          liveness: patch.liveness,
+          match: patch.match,
+          reported_subject: patch.reportedSubject,
+          reason: patch.reason,
+        }),
+      })
+      .returning('*')) as VerificationRow[];
+    if (!row) return { changed: false, verification: toVerification(current) };
+
+    const verification = toVerification(row);
+    await appendEvent(trx, {
+      ...ledgerSubject(verification),
+      type: event.type ?? `verification.${to}`,
+      at: now,
+      data: {
+        ...event.data,
+        from: current.state,
+        to,
+        vendorSessionId: verification.vendorSessionId,
+        vendorStatus: verification.vendorStatus,
+        scores: { liveness: verification.liveness, match: verification.match },
+        reportedSubject: verification.reportedSubject,
+        reason: verification.reason,
+      },
+    });
+    return { changed: true, verification };
+  });
+}
+
+/** The outcome of applying the policy to a verification, as the interaction finishes. */
+export interface Decision {
+  granted: boolean;
+  /** The acr granted, or the one that was requested when denied. */
+  acr: string;
+  amr?: string[];
+  reason: string;
+  thresholds: Thresholds;
+  policyHash: string;
+}
+
+/** Records `stepup.granted` or `stepup.denied` for a verification. */
+export function recordDecision(
+  knex: Knex | Knex.Transaction,
+  verification: Verification,
+  decision: Decision,
+): Promise<LedgerEvent> {
+  return appendEvent(knex, {
+    ...ledgerSubject(verification),
+    type: decision.granted ? 'stepup.granted' : 'stepup.denied',
+    acr: decision.acr,
+    data: {
+      state: verification.state,
+      ...(decision.amr ? { amr: decision.amr } : {}),
+      scores: { liveness: verification.liveness, match: verification.match },
+      thresholds: decision.thresholds,
+      policyHash: decision.policyHash,
+      reason: decision.reason,
+    },
+  });
+}
+
+function ledgerSubject(v: Verification) {
+  return { verificationId: v.id, accountId: v.accountId, clientId: v.clientId, acr: v.acr, vendor: v.vendor };
+}
+
+async function mustFind(knex: Knex | Knex.Transaction, id: string): Promise<Verification> {
+  const verification = await findVerification(knex, id);
+  if (!verification) throw notFound(id);
+  return verification;
+}
+
+function notFound(id: string): StepUpError {
+  return new StepUpError('verification_not_found', `verification ${id} does not exist`, { verificationId: id });
+}
+
+function definedColumns(columns: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
+}
+
+function toVerification(row: VerificationRow): Verification {
+  return {
+    id: row.id,
+    interactionUid: row.interaction_uid,
+    accountId: row.account_id,
+    clientId: row.client_id,
+    acr: row.acr,
+    vendor: row.vendor,
+    vendorType: row.vendor_type,
+    vendorSessionId: row.vendor_session_id,
+    expectedSubject: row.expected_subject,
+    reportedSubject: row.reported_subject,
+    state: row.state,
+    vendorStatus: row.vendor_status,
+    liveness: row.liveness,
+    match: row.match,
+    reason: row.reason,
+    policyHash: row.policy_hash,
+    thresholds: row.thresholds,
+    presentation: row.presentation,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    expiresAt: row.expires_at,
+    decidedAt: row.decided_at,
+    nextPollAt: row.next_poll_at,
+    pollAttempts: row.poll_attempts,
+  };
+}
+
+// Reuses the caller's transaction so the state change and its ledger event commit together.
+function inTransaction<T>(knex: Knex | Knex.Transaction, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return knex.isTransaction ? work(knex as Knex.Transaction) : knex.transaction(work);
+}

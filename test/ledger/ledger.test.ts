@@ -1,0 +1,253 @@
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/connect.ts';
+import { canonicalJson } from '../../src/ledger/canonical.ts';
+import { GENESIS_HASH, appendEvent, verifyChain } from '../../src/ledger/ledger.ts';
+import { freshDatabase, testEngines } from '../support/db.ts';
+
+describe('canonicalJson', () => {
+  it('sorts keys recursively and writes no whitespace', () => {
+    expect(canonicalJson({ b: [3, { z: 1, a: null }], a: 'x', é: true, B: false })).toBe(
+      '{"B":false,"a":"x","b":[3,{"a":null,"z":1}],"é":true}',
+    );
+  });
+
+  it('writes numbers and strings as JSON does', () => {
+    expect(canonicalJson([0.85, -0, 1e21, 100, 'a"b\\c\n\u0001'])).toBe('[0.85,0,1e+21,100,"a\\"b\\\\c\\n\\u0001"]');
+  });
+
+  it.each([
+    ['undefined', { a: undefined }, '$.a'],
+    ['a function', { f: () => 1 }, '$.f'],
+    ['NaN', [Number.NaN], '$[0]'],
+    ['Infinity', { x: { y: Infinity } }, '$.x.y'],
+    ['a bigint', { n: 1n }, '$.n'],
+    ['a Date', { at: new Date() }, '$.at'],
+    ['a lone surrogate', { s: '\ud800' }, '$.s'],
+    ['a hole', [1, , 3], '$[1]'], // eslint-disable-line no-sparse-arrays
+  ])('rejects %s, naming where', (_, value, where) => {
+    expect(() => canonicalJson(value)).toThrow(TypeError);
+    expect(() => canonicalJson(value)).toThrow(where);
+  });
+
+  it('rejects cycles', () => {
+    const a: Record<string, unknown> = {};
+    a.self = a;
+    expect(() => canonicalJson(a)).toThrow('refers back to itself');
+  });
+});
+
+for (const engine of testEngines()) {
+  describe(`ledger on ${engine.name}`, () => {
+    let db: Database;
+
+    beforeAll(async () => {
+      db = await freshDatabase(engine.target());
+    });
+    afterAll(() => db?.close());
+
+    // Tests that tamper with the ledger do it in a transaction rolled back afterwards, so each one starts
+    // from an empty ledger without paying for a new database.
+    async function rolledBack(work: (trx: Knex.Transaction) => Promise<void>): Promise<void> {
+      const trx = await db.knex.transaction();
+      try {
+        await work(trx);
+      } finally {
+        await trx.rollback();
+      }
+    }
+
+    async function appendSix(trx: Knex.Transaction): Promise<void> {
+      for (let i = 1; i <= 6; i++) {
+        await appendEvent(trx, {
+          type: 'test.event',
+          verificationId: `v${i}`,
+          accountId: 'alice',
+          data: { n: i, scores: { liveness: 0.97, match: 0.9 } },
+        });
+      }
+    }
+
+    // Changing stored history needs the append-only trigger off; it is transactional, so the rollback restores it.
+    async function behindTheTriggers(trx: Knex.Transaction, ...statements: string[]): Promise<void> {
+      await trx.raw('alter table ledger_events disable trigger ledger_events_no_update');
+      for (const sql of statements) await trx.raw(sql);
+      await trx.raw('alter table ledger_events enable trigger ledger_events_no_update');
+    }
+
+    it('verifies an empty ledger', async () => {
+      await rolledBack(async (trx) => {
+        expect(await verifyChain(trx)).toEqual({ ok: true, checked: 0, headSeq: 0, headHash: GENESIS_HASH });
+      });
+    });
+
+    it('chains events from the genesis hash and verifies them', async () => {
+      await rolledBack(async (trx) => {
+        const at = new Date('2026-11-21T10:00:00.123Z');
+        const first = await appendEvent(trx, {
+          type: 'verification.started',
+          verificationId: 'v1',
+          accountId: 'alice',
+          clientId: 'rp',
+          acr: 'urn:stepup:acr:face',
+          vendor: 'gu1',
+          data: { thresholds: { liveness: 0.9, match: 0.85 }, policyHash: 'abc' },
+          at,
+        });
+        expect(first).toMatchObject({ seq: 1, prevHash: GENESIS_HASH, at });
+        // The documented formula, recomputed independently of the module.
+        const body = canonicalJson({
+          seq: 1,
+          at: '2026-11-21T10:00:00.123Z',
+          type: 'verification.started',
+          verificationId: 'v1',
+          accountId: 'alice',
+          clientId: 'rp',
+          acr: 'urn:stepup:acr:face',
+          vendor: 'gu1',
+          data: { thresholds: { liveness: 0.9, match: 0.85 }, policyHash: 'abc' },
+        });
+        expect(first.hash).toBe(createHash('sha256').update(`${GENESIS_HASH}\n${body}`).digest('hex'));
+
+        const second = await appendEvent(trx, { type: 'policy.loaded', data: { hash: 'abc' } });
+        expect(second).toMatchObject({ seq: 2, prevHash: first.hash, verificationId: null, vendor: null });
+        await appendSix(trx);
+
+        const report = await verifyChain(trx);
+        const head = await trx('ledger_events').orderBy('seq', 'desc').first();
+        expect(report).toEqual({ ok: true, checked: 8, headSeq: 8, headHash: head.hash });
+        expect(await verifyChain(trx, { from: 5 })).toEqual({ ok: true, checked: 4, headSeq: 8, headHash: head.hash });
+      });
+    });
+
+    it('stores what it hashed: times round-trip to the millisecond', async () => {
+      await rolledBack(async (trx) => {
+        const event = await appendEvent(trx, { type: 't', data: {}, at: new Date(1_795_000_000_999) });
+        const row = await trx('ledger_events').where({ seq: event.seq }).first();
+        expect(row.at.toISOString()).toBe(event.at.toISOString());
+      });
+    });
+
+    it('rejects data canonical JSON cannot encode and appends nothing', async () => {
+      await rolledBack(async (trx) => {
+        await expect(appendEvent(trx, { type: 't', data: { score: Number.NaN } })).rejects.toThrow('$.data.score');
+        expect(await trx('ledger_events').count({ n: '*' }).first()).toEqual({ n: 0 });
+      });
+    });
+
+    it.each([
+      ['UPDATE', `update ledger_events set type = 'x'`],
+      ['DELETE', 'delete from ledger_events'],
+      ['TRUNCATE', 'truncate ledger_events'],
+    ])('the database refuses %s', async (op, sql) => {
+      await rolledBack(async (trx) => {
+        await appendSix(trx);
+        // A savepoint, so the refused statement does not abort the outer transaction.
+        await expect(trx.transaction((inner) => inner.raw(sql))).rejects.toThrow(`ledger_events is append-only: ${op} refused`);
+        expect((await verifyChain(trx)).ok).toBe(true);
+      });
+    });
+
+    it('names a row altered in place', async () => {
+      await rolledBack(async (trx) => {
+        await appendSix(trx);
+        await behindTheTriggers(trx, `update ledger_events set data = '{"n": 3, "scores": {"liveness": 0.99, "match": 0.9}}' where seq = 3`);
+        expect(await verifyChain(trx)).toMatchObject({ ok: false, checked: 2, seq: 3, problem: 'altered' });
+      });
+    });
+
+    it('names a row whose columns outside data were altered', async () => {
+      await rolledBack(async (trx) => {
+        await appendSix(trx);
+        await behindTheTriggers(trx, `update ledger_events set account_id = 'mallory' where seq = 2`);
+        expect(await verifyChain(trx)).toMatchObject({ ok: false, seq: 2, problem: 'altered' });
+      });
+    });
+
+    it('names the first missing seq when a row is deleted', async () => {
+      await rolledBack(async (trx) => {
+        await appendSix(trx);
+        await behindTheTriggers(trx, 'delete from ledger_events where seq = 4');
+        expect(await verifyChain(trx)).toEqual({
+          ok: false,
+          checked: 3,
+          seq: 4,
+          problem: 'missing',
+          message: 'seq 4 is missing (the next row is seq 5)',
+        });
+      });
+    });
+
+    it('names a missing genesis row and a missing row before `from`', async () => {
+      await rolledBack(async (trx) => {
+        await appendSix(trx);
+        await behindTheTriggers(trx, 'delete from ledger_events where seq in (1, 2)');
+        expect(await verifyChain(trx)).toMatchObject({ ok: false, checked: 0, seq: 1, problem: 'missing' });
+        expect(await verifyChain(trx, { from: 3 })).toMatchObject({ ok: false, seq: 2, problem: 'missing' });
+        expect(await verifyChain(trx, { from: 4 })).toMatchObject({ ok: true, checked: 3, headSeq: 6 });
+      });
+    });
+
+    it('names the first of two swapped rows', async () => {
+      await rolledBack(async (trx) => {
+        await appendSix(trx);
+        await behindTheTriggers(
+          trx,
+          'update ledger_events set seq = -1 where seq = 3',
+          'update ledger_events set seq = 3 where seq = 4',
+          'update ledger_events set seq = 4 where seq = -1',
+        );
+        expect(await verifyChain(trx)).toMatchObject({ ok: false, checked: 2, seq: 3, problem: 'reordered' });
+      });
+    });
+
+    it('names the row after one that was rewritten and re-hashed', async () => {
+      await rolledBack(async (trx) => {
+        await appendSix(trx);
+        const row = await trx('ledger_events').where({ seq: 3 }).first();
+        const forged = { ...row.data, n: 33 };
+        const body = canonicalJson({
+          seq: 3,
+          at: row.at.toISOString(),
+          type: row.type,
+          verificationId: row.verification_id,
+          accountId: row.account_id,
+          clientId: row.client_id,
+          acr: row.acr,
+          vendor: row.vendor,
+          data: forged,
+        });
+        const hash = createHash('sha256').update(`${row.prev_hash}\n${body}`).digest('hex');
+        await behindTheTriggers(trx, `update ledger_events set data = '${JSON.stringify(forged)}', hash = '${hash}' where seq = 3`);
+        expect(await verifyChain(trx)).toMatchObject({ ok: false, checked: 3, seq: 4, problem: 'broken_link' });
+      });
+    });
+
+    it('spans several verification pages', async () => {
+      await rolledBack(async (trx) => {
+        for (let i = 0; i < 5001; i++) await appendEvent(trx, { type: 'bulk', data: { i } });
+        const intact = await verifyChain(trx);
+        expect(intact).toMatchObject({ ok: true, checked: 5001 });
+        const head = intact.ok ? intact.headSeq : 0;
+        await behindTheTriggers(trx, `update ledger_events set type = 'x' where seq = ${head}`);
+        expect(await verifyChain(trx)).toMatchObject({ ok: false, checked: 5000, seq: head, problem: 'altered' });
+      });
+    });
+
+    // Last: it commits, while every test above starts from an empty ledger.
+    it('keeps one gapless chain under concurrent appends', async () => {
+      const before = await verifyChain(db.knex);
+      expect(before.ok).toBe(true);
+      const start = before.ok ? before.headSeq : 0;
+      // On PostgreSQL these run on separate pooled connections; PGlite's single connection serialises them.
+      const appended = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => appendEvent(db.knex, { type: 'test.concurrent', data: { i } })),
+      );
+      expect(appended.map((e) => e.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => start + i + 1));
+      const seqs = (await db.knex('ledger_events').orderBy('seq').pluck('seq')) as number[];
+      expect(seqs).toEqual(Array.from({ length: start + 20 }, (_, i) => i + 1));
+      expect(await verifyChain(db.knex)).toMatchObject({ ok: true, checked: start + 20, headSeq: start + 20 });
+    });
+  });
+}

@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/connect.ts';
+import { StepUpError } from '../../src/errors.ts';
+import { verifyChain } from '../../src/ledger/ledger.ts';
+import {
+  attachVendorSession,
+  createVerification,
+  findByVendorSession,
+  findOpenForInteraction,
+  findVerification,
+  latestForInteraction,
+  recordDecision,
+  transition,
+  type NewVerification,
+} from '../../src/verification/store.ts';
+import { VERIFICATION_STATES, isTerminal } from '../../src/vendors/types.ts';
+import { freshDatabase, testEngines } from '../support/db.ts';
+
+for (const engine of testEngines()) {
+  describe(`verification state machine on ${engine.name}`, () => {
+    let db: Database;
+
+    beforeAll(async () => {
+      db = await freshDatabase(engine.target());
+    });
+    afterAll(async () => {
+      // Every test below wrote to the ledger through the store: the chain must still be whole.
+      if (db) expect(await verifyChain(db.knex)).toMatchObject({ ok: true });
+      await db?.close();
+    });
+
+    const input = (overrides: Partial<NewVerification> = {}): NewVerification => ({
+      interactionUid: randomUUID(),
+      accountId: 'alice',
+      clientId: 'payments-app',
+      acr: 'urn:stepup:acr:face',
+      vendor: 'gu1',
+      vendorType: 'gu1',
+      expectedSubject: 'entity-123',
+      policyHash: 'f'.repeat(64),
+      thresholds: { liveness: 0.9, match: 0.85 },
+      expiresAt: new Date(Date.now() + 600_000),
+      ...overrides,
+    });
+
+    const eventsOf = (verificationId: string) =>
+      db.knex('ledger_events').where({ verification_id: verificationId }).orderBy('seq').select('type', 'data', 'acr', 'vendor');
+
+    it('creates a pending verification and records verification.started', async () => {
+      const v = await createVerification(db.knex, input());
+      expect(v).toMatchObject({ state: 'pending', vendorSessionId: null, decidedAt: null, pollAttempts: 0 });
+      expect(v.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await findVerification(db.knex, v.id)).toEqual(v);
+      expect(await eventsOf(v.id)).toEqual([
+        {
+          type: 'verification.started',
+          acr: 'urn:stepup:acr:face',
+          vendor: 'gu1',
+          data: expect.objectContaining({ thresholds: { liveness: 0.9, match: 0.85 }, policyHash: 'f'.repeat(64) }),
+        },
+      ]);
+    });
+
+    it('attaches the vendor session and keeps the earlier deadline', async () => {
+      const v = await createVerification(db.knex, input());
+      const vendorDeadline = new Date(Date.now() + 60_000);
+      const attached = await attachVendorSession(db.knex, v.id, {
+        vendorSessionId: `sess-${v.id}`,
+        presentation: { kind: 'redirect', url: 'https://vendor.example/capture' },
+        expiresAt: vendorDeadline,
+      });
+      expect(attached).toMatchObject({ vendorSessionId: `sess-${v.id}`, presentation: { kind: 'redirect' } });
+      expect(attached.expiresAt.getTime()).toBe(vendorDeadline.getTime());
+      expect(await findByVendorSession(db.knex, 'gu1', `sess-${v.id}`)).toEqual(attached);
+      expect(await findByVendorSession(db.knex, 'verifik', `sess-${v.id}`)).toBeUndefined();
+    });
+
+    it('does not attach a vendor session to a verification that has ended', async () => {
+      const v = await createVerification(db.knex, input());
+      await transition(db.knex, v.id, 'expired', { reason: 'capture_timeout' });
+      const after = await attachVendorSession(db.knex, v.id, {
+        vendorSessionId: `late-${v.id}`,
+        presentation: { kind: 'redirect', url: 'https://vendor.example/capture' },
+      });
+      expect(after).toMatchObject({ state: 'expired', vendorSessionId: null });
+    });
+
+    it('goes pending → in_progress → approved with ledger events in order', async () => {
+      const v = await createVerification(db.knex, input());
+      const started = await transition(db.knex, v.id, 'in_progress', { vendorStatus: 'in_progress' });
+      expect(started).toMatchObject({ changed: true, verification: { state: 'in_progress', decidedAt: null } });
+      const approved = await transition(db.knex, v.id, 'approved', {
+        vendorStatus: 'approved',
+        liveness: 0.97,
+        match: 0.93,
+        reportedSubject: 'entity-123',
+      });
+      expect(approved).toMatchObject({
+        changed: true,
+        verification: { state: 'approved', vendorStatus: 'approved', liveness: 0.97, match: 0.93, reportedSubject: 'entity-123' },
+      });
+      expect(approved.verification.decidedAt).toBeInstanceOf(Date);
+
+      const events = await eventsOf(v.id);
+      expect(events.map((e) => e.type)).toEqual(['verification.started', 'verification.in_progress', 'verification.approved']);
+      expect(events[1]!.data).toMatchObject({ from: 'pending', to: 'in_progress', vendorStatus: 'in_progress' });
+      expect(events[2]!.data).toMatchObject({
+        from: 'in_progress',
+        to: 'approved',
+        vendorStatus: 'approved',
+        scores: { liveness: 0.97, match: 0.93 },
+        reportedSubject: 'entity-123',
+        reason: null,
+      });
+    });
+
+    it('may go from pending straight to a terminal state, with a custom event type and data', async () => {
+      const v = await createVerification(db.knex, input());
+      const { changed, verification } = await transition(
+        db.knex,
+        v.id,
+        'failed',
+        { reason: 'NOT_ENABLED' },
+        { type: 'vendor.refused', data: { message: 'biometrics not enabled', from: 'forged' } },
+      );
+      expect(changed).toBe(true);
+      expect(verification).toMatchObject({ state: 'failed', reason: 'NOT_ENABLED' });
+      const [, event] = await eventsOf(v.id);
+      // The store's own facts win over the caller's data.
+      expect(event).toMatchObject({ type: 'vendor.refused', data: { from: 'pending', to: 'failed', message: 'biometrics not enabled' } });
+    });
+
+    it('never changes a terminal state and records nothing', async () => {
+      const v = await createVerification(db.knex, input());
+      const { verification: approved } = await transition(db.knex, v.id, 'approved', { vendorStatus: 'approved' });
+      for (const to of VERIFICATION_STATES) {
+        const late = await transition(db.knex, v.id, to, { vendorStatus: 'rejected', reason: 'late' });
+        expect(late).toEqual({ changed: false, verification: approved });
+      }
+      expect(await findVerification(db.knex, v.id)).toEqual(approved);
+      expect((await eventsOf(v.id)).map((e) => e.type)).toEqual(['verification.started', 'verification.approved']);
+    });
+
+    it('treats a repeated or backward state as a no-op, even with a new vendor status', async () => {
+      const v = await createVerification(db.knex, input());
+      expect((await transition(db.knex, v.id, 'pending', { vendorStatus: 'new' })).changed).toBe(false);
+      await transition(db.knex, v.id, 'in_progress', { vendorStatus: 'processing' });
+      const again = await transition(db.knex, v.id, 'in_progress', { vendorStatus: 'in_review' });
+      expect(again).toMatchObject({ changed: false, verification: { state: 'in_progress', vendorStatus: 'processing' } });
+      expect((await transition(db.knex, v.id, 'pending')).changed).toBe(false);
+      expect((await eventsOf(v.id)).map((e) => e.type)).toEqual(['verification.started', 'verification.in_progress']);
+    });
+
+    it('applies one of many concurrent identical transitions', async () => {
+      const v = await createVerification(db.knex, input());
+      // On PostgreSQL these race on pooled connections; PGlite runs them one after another.
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => transition(db.knex, v.id, 'approved', { vendorStatus: 'approved', liveness: 0.95 })),
+      );
+      expect(results.filter((r) => r.changed)).toHaveLength(1);
+      for (const r of results) expect(r.verification).toMatchObject({ state: 'approved', liveness: 0.95 });
+      expect((await eventsOf(v.id)).map((e) => e.type)).toEqual(['verification.started', 'verification.approved']);
+    });
+
+    it('lets exactly one of concurrent conflicting outcomes win', async () => {
+      const v = await createVerification(db.knex, input());
+      const outcomes = ['approved', 'rejected', 'expired', 'abandoned', 'cancelled'] as const;
+      const results = await Promise.all(outcomes.map((to) => transition(db.knex, v.id, to)));
+      const winners = results.filter((r) => r.changed);
+      expect(winners).toHaveLength(1);
+      const final = winners[0]!.verification.state;
+      for (const r of results) expect(r.verification.state).toBe(final);
+      expect(isTerminal(final)).toBe(true);
+      expect(await eventsOf(v.id)).toHaveLength(2);
+    });
+
+    it('refuses unknown verifications with verification_not_found', async () => {
+      const missing = randomUUID();
+      await expect(transition(db.knex, missing, 'approved')).rejects.toMatchObject({ code: 'verification_not_found' });
+      await expect(
+        attachVendorSession(db.knex, missing, { vendorSessionId: 'x', presentation: { kind: 'redirect', url: 'https://x' } }),
+      ).rejects.toBeInstanceOf(StepUpError);
+      expect(await findVerification(db.knex, missing)).toBeUndefined();
+    });
+
+    it('finds the open and the latest verification of an interaction', async () => {
+      const interactionUid = randomUUID();
+      expect(await findOpenForInteraction(db.knex, interactionUid)).toBeUndefined();
+      const first = await createVerification(db.knex, input({ interactionUid }));
+      expect(await findOpenForInteraction(db.knex, interactionUid)).toEqual(first);
+      await transition(db.knex, first.id, 'failed', { reason: 'vendor_unavailable' });
+      expect(await findOpenForInteraction(db.knex, interactionUid)).toBeUndefined();
+      expect(await latestForInteraction(db.knex, interactionUid)).toMatchObject({ id: first.id, state: 'failed' });
+      await new Promise((resolve) => setTimeout(resolve, 5)); // distinct created_at
+      const second = await createVerification(db.knex, input({ interactionUid, vendor: 'verifik', vendorType: 'verifik' }));
+      expect(await findOpenForInteraction(db.knex, interactionUid)).toEqual(second);
+      expect((await latestForInteraction(db.knex, interactionUid))?.id).toBe(second.id);
+    });
+
+    it('rolls the state change back with its ledger event when the caller’s transaction fails', async () => {
+      const v = await createVerification(db.knex, input());
+      await expect(
+        db.knex.transaction(async (trx) => {
+          await transition(trx, v.id, 'approved', { vendorStatus: 'approved' });
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect((await findVerification(db.knex, v.id))?.state).toBe('pending');
+      expect(await eventsOf(v.id)).toHaveLength(1);
+    });
+
+    it('records step-up decisions', async () => {
+      const v = await createVerification(db.knex, input());
+      const { verification } = await transition(db.knex, v.id, 'approved', { liveness: 0.97, match: 0.93 });
+      const granted = await recordDecision(db.knex, verification, {
+        granted: true,
+        acr: 'urn:stepup:acr:face',
+        amr: ['pwd', 'face', 'mfa'],
+        reason: 'thresholds_met',
+        thresholds: { liveness: 0.9, match: 0.85 },
+        policyHash: 'f'.repeat(64),
+      });
+      expect(granted).toMatchObject({
+        type: 'stepup.granted',
+        verificationId: v.id,
+        accountId: 'alice',
+        clientId: 'payments-app',
+        acr: 'urn:stepup:acr:face',
+        vendor: 'gu1',
+        data: { state: 'approved', amr: ['pwd', 'face', 'mfa'], scores: { liveness: 0.97, match: 0.93 }, reason: 'thresholds_met' },
+      });
+      const denied = await recordDecision(db.knex, verification, {
+        granted: false,
+        acr: 'urn:stepup:acr:face',
+        reason: 'subject_mismatch',
+        thresholds: { liveness: 0.9, match: 0.85 },
+        policyHash: 'f'.repeat(64),
+      });
+      expect(denied.type).toBe('stepup.denied');
+      expect(denied.data).not.toHaveProperty('amr');
+      expect((await eventsOf(v.id)).map((e) => e.type)).toEqual([
+        'verification.started',
+        'verification.approved',
+        'stepup.granted',
+        'stepup.denied',
+      ]);
+    });
+  });
+}
