@@ -192,6 +192,12 @@ export async function verifyChain(knex: Knex | Knex.Transaction, options: { from
   }
 }
 
+/** One event by its sequence number. */
+export async function findLedgerEvent(knex: Knex | Knex.Transaction, seq: number): Promise<LedgerEvent | undefined> {
+  const row = (await knex('ledger_events').where({ seq }).first()) as LedgerRow | undefined;
+  return row && fromRow(row);
+}
+
 function fromRow(row: LedgerRow): LedgerEvent {
   return {
     seq: row.seq,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { StepUpError } from '../errors.ts';
-import { appendEvent, type LedgerEvent } from '../ledger/ledger.ts';
+import { appendEvent, type LedgerEvent, findLedgerEvent } from '../ledger/ledger.ts';
 import { OPEN_STATES, isTerminal, type Presentation, type VerificationState } from '../vendors/types.ts';
 
 const TABLE = 'verifications';
@@ -287,24 +287,36 @@ export interface Decision {
   policyHash: string;
 }
 
-/** Records `stepup.granted` or `stepup.denied` for a verification. */
+/**
+ * Records `stepup.granted` or `stepup.denied` for a verification, once: a second conclusion of the same
+ * verification (a reload, two tabs) returns the decision already recorded.
+ */
 export function recordDecision(
   knex: Knex | Knex.Transaction,
   verification: Verification,
   decision: Decision,
 ): Promise<LedgerEvent> {
-  return appendEvent(knex, {
-    ...ledgerSubject(verification),
-    type: decision.granted ? 'stepup.granted' : 'stepup.denied',
-    acr: decision.acr,
-    data: {
-      state: verification.state,
-      ...(decision.amr ? { amr: decision.amr } : {}),
-      scores: { liveness: verification.liveness, match: verification.match },
-      thresholds: decision.thresholds,
-      policyHash: decision.policyHash,
-      reason: decision.reason,
-    },
+  return inTransaction(knex, async (trx) => {
+    // The row lock comes before the ledger lock, the order every writer here keeps.
+    await trx(TABLE).where({ id: verification.id }).forUpdate().first('id');
+    const earlier = await trx('ledger_events')
+      .where({ verification_id: verification.id })
+      .whereIn('type', ['stepup.granted', 'stepup.denied'])
+      .first('seq');
+    if (earlier) return (await findLedgerEvent(trx, earlier.seq))!;
+    return appendEvent(trx, {
+      ...ledgerSubject(verification),
+      type: decision.granted ? 'stepup.granted' : 'stepup.denied',
+      acr: decision.acr,
+      data: {
+        state: verification.state,
+        ...(decision.amr ? { amr: decision.amr } : {}),
+        scores: { liveness: verification.liveness, match: verification.match },
+        thresholds: decision.thresholds,
+        policyHash: decision.policyHash,
+        reason: decision.reason,
+      },
+    });
   });
 }
 

@@ -230,21 +230,32 @@ for (const engine of testEngines()) {
         vendor: 'gu1',
         data: { state: 'approved', amr: ['pwd', 'face', 'mfa'], scores: { liveness: 0.97, match: 0.93 }, reason: 'thresholds_met' },
       });
-      const denied = await recordDecision(db.knex, verification, {
+      const again = await recordDecision(db.knex, verification, {
         granted: false,
         acr: 'urn:stepup:acr:face',
         reason: 'subject_mismatch',
         thresholds: { liveness: 0.9, match: 0.85 },
         policyHash: 'f'.repeat(64),
       });
-      expect(denied.type).toBe('stepup.denied');
-      expect(denied.data).not.toHaveProperty('amr');
-      expect((await eventsOf(v.id)).map((e) => e.type)).toEqual([
-        'verification.started',
-        'verification.approved',
-        'stepup.granted',
-        'stepup.denied',
-      ]);
+      expect(again.seq, 'a verification is concluded once').toBe(granted.seq);
+      expect((await eventsOf(v.id)).map((e) => e.type)).toEqual(['verification.started', 'verification.approved', 'stepup.granted']);
+
+      const other = await createVerification(db.knex, input());
+      const rejected = (await transition(db.knex, other.id, 'rejected', { reason: 'FACE_MATCH_SCORE_LOW' })).verification;
+      const decisions = await Promise.all(
+        [1, 2, 3].map(() =>
+          recordDecision(db.knex, rejected, {
+            granted: false,
+            acr: 'urn:stepup:acr:face',
+            reason: 'FACE_MATCH_SCORE_LOW',
+            thresholds: { liveness: 0.9, match: 0.85 },
+            policyHash: 'f'.repeat(64),
+          }),
+        ),
+      );
+      expect(new Set(decisions.map((d) => d.seq)).size, 'concurrent conclusions record one decision').toBe(1);
+      expect(decisions[0]!.type).toBe('stepup.denied');
+      expect(decisions[0]!.data).not.toHaveProperty('amr');
     });
   });
 }
