@@ -37,7 +37,7 @@ const FORM_LIMIT = 16 * 1024;
 export function interactionRoutes(deps: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction/:uid' });
   const { provider } = deps;
-  router.use(renderErrors(deps.logger));
+  router.use(guardPages(deps.logger));
 
   const details = async (ctx: Context): Promise<Details> => {
     const found = await provider.interactionDetails(ctx.req, ctx.res);
@@ -206,8 +206,13 @@ export async function grantEverythingRequested(provider: Provider, d: Pick<Detai
 
 // oidc-provider's renderError does not cover routes of ours; an expired or replayed interaction link
 // gets a readable page instead of a bare 500.
-function renderErrors(logger: Logger) {
+function guardPages(logger: Logger) {
   return async (ctx: Context, next: Next) => {
+    // Sign-in pages must not be framed by other sites (clickjacking); our own step-up page frames the
+    // vendor, whose return lands in that frame, so the same origin stays allowed.
+    ctx.set('Content-Security-Policy', "frame-ancestors 'self'");
+    ctx.set('X-Frame-Options', 'SAMEORIGIN');
+    ctx.set('Cache-Control', 'no-store');
     try {
       await next();
     } catch (error) {
