@@ -3,6 +3,7 @@ import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import pino, { type Logger } from 'pino';
+import { LoginThrottle } from './accounts/login-throttle.ts';
 import { AccountStore } from './accounts/store.ts';
 import type { Database } from './db/connect.ts';
 import { stepUpInteractionPolicy } from './interaction/check.ts';
@@ -71,6 +72,7 @@ export function stepUp(options: StepUpOptions): StepUp {
   const sessionLevels = new SessionLevels(knex, options.sessionTtl ?? 14 * 86400);
   const steps = new InteractionSteps(knex, options.interactionTtl ?? 3600);
   const fetchFn = options.fetch ?? globalThis.fetch;
+  const throttle = new LoginThrottle(options.db);
 
   // Adapters are rebuilt only when the policy object changes (a reload), not per request.
   let built: { policy: Policy; adapters: Map<string, VendorAdapter> } | undefined;
@@ -105,7 +107,7 @@ export function stepUp(options: StepUpOptions): StepUp {
       return session ? txnOf({ sessionUid: session.uid, acr: session.acr, authTime: session.loginTs }) : undefined;
     },
     routes(provider) {
-      const interactions = interactionRoutes({ provider, knex, policy: options.policy, orchestrator, accounts, steps, logger });
+      const interactions = interactionRoutes({ provider, knex, policy: options.policy, orchestrator, accounts, steps, throttle, logger });
       const webhooks = webhookRoutes(orchestrator, logger);
       return compose([interactions.routes(), interactions.allowedMethods(), webhooks.routes(), webhooks.allowedMethods()]) as Middleware;
     },

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { Context, Next } from 'koa';
 import { errors, type default as Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { LoginThrottle } from '../accounts/login-throttle.ts';
 import type { AccountStore } from '../accounts/store.ts';
 import { StepUpError } from '../errors.ts';
 import { composeAmr } from '../policy/decide.ts';
@@ -23,6 +24,7 @@ export interface InteractionDeps {
   orchestrator: Orchestrator;
   accounts: AccountStore;
   steps: InteractionSteps;
+  throttle: LoginThrottle;
   logger: Logger;
 }
 
@@ -91,14 +93,23 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const d = await details(ctx);
     const form = new URLSearchParams((await readBody(ctx, FORM_LIMIT)).toString('utf8'));
     const username = form.get('username') ?? '';
-    const account = await deps.accounts.authenticate(username, form.get('password') ?? '');
+    const wait = await deps.throttle.retryAfter(username, ctx.ip);
+    const account = wait > 0 ? undefined : await deps.accounts.authenticate(username, form.get('password') ?? '');
     const sessionAccount = d.session?.accountId;
     const lockedUsername = sessionAccount ? (await deps.accounts.findById(sessionAccount))?.username : undefined;
-    const retry = (error: string) => {
-      ctx.status = 401;
-      ctx.body = loginPage({ uid: d.uid, clientName: String(d.params.client_id), error, username, lockedUsername });
+    const retry = async (error: string, status = 401) => {
+      ctx.status = status;
+      ctx.body = loginPage({ uid: d.uid, clientName: await clientName(d), error, username, lockedUsername });
     };
-    if (!account) return retry('Invalid username or password.');
+    if (wait > 0) {
+      ctx.set('Retry-After', String(wait));
+      return retry(`Too many failed sign-ins. Try again in ${Math.ceil(wait / 60)} minute(s).`, 429);
+    }
+    if (!account) {
+      await deps.throttle.failed(username, ctx.ip);
+      return retry('Invalid username or password.');
+    }
+    await deps.throttle.succeeded(username);
     // Step-up keeps the subject: a different person signing in here would be a silent account switch.
     if (sessionAccount && account.id !== sessionAccount) return retry(`You are signed in as ${lockedUsername}; sign in as that person.`);
     await deps.steps.save(d.uid, { accountId: account.id, amr: ['pwd'], authenticatedAt: Math.floor(Date.now() / 1000) });

@@ -197,3 +197,21 @@ describe('biometric step-up through the bundled IdP', () => {
     expect(verification.state).toBe('abandoned');
   });
 });
+
+describe('password sign-in', () => {
+  it('refuses a wrong password, then locks the username after ten failures even for the right one', async () => {
+    // Property: online guessing of one account's password is cut off after 10 failures per 15 minutes.
+    const rp = await TestRp.register(idp.issuer);
+    const browser = new Browser(idp.issuer);
+    const login = await browser.get(await rp.authorizationUrl());
+    let page = await submitLogin(browser, login, 'bob', 'wrong');
+    expect(page.status).toBe(401);
+    expect(page.body).toContain('Invalid username or password.');
+    for (let i = 1; i < 10; i++) page = await submitLogin(browser, page, 'bob', `wrong-${i}`);
+    page = await submitLogin(browser, page, 'bob', 'bob');
+    expect(page.status).toBe(429);
+    expect(page.body).toContain('Too many failed sign-ins');
+    page = await submitLogin(browser, page, 'alice', 'alice');
+    expect(page.leftTo ?? page.body, 'other accounts are not affected').toMatch(/consent|callback/);
+  });
+});
