@@ -16,8 +16,11 @@ program
   .action(async () => {
     const idp = await startIdp(configFromEnv());
     const stop = async () => {
-      await idp.close();
-      process.exit(0);
+      try {
+        await idp.close();
+      } finally {
+        process.exit(0);
+      }
     };
     process.once('SIGINT', stop).once('SIGTERM', stop);
   });

@@ -80,7 +80,7 @@ export async function appendEvent(knex: Knex | Knex.Transaction, event: LedgerEv
       | Pick<LedgerRow, 'seq' | 'hash'>
       | undefined;
     const unsigned: Omit<LedgerEvent, 'hash'> = {
-      seq: (head?.seq ?? 0) + 1,
+      seq: Number(head?.seq ?? 0) + 1,
       at,
       type: event.type,
       verificationId: event.verificationId ?? null,
@@ -168,7 +168,10 @@ export async function verifyChain(knex: Knex | Knex.Transaction, options: { from
 
   for (;;) {
     // Keyset pagination: each page starts where the last ended, so the cost per page stays flat.
-    const rows = (await knex(TABLE).select('*').where('seq', '>=', expectedSeq).orderBy('seq').limit(PAGE_SIZE)) as LedgerRow[];
+    // seq is int8: the `pg` driver gives strings unless told otherwise; the hash covers it as a number.
+    const rows = ((await knex(TABLE).select('*').where('seq', '>=', expectedSeq).orderBy('seq').limit(PAGE_SIZE)) as LedgerRow[]).map(
+      (row) => ({ ...row, seq: Number(row.seq) }),
+    );
     for (const row of rows) {
       if (row.seq !== expectedSeq) {
         const range = row.seq - 1 === expectedSeq ? `seq ${expectedSeq} is` : `seq ${expectedSeq}–${row.seq - 1} are`;
@@ -200,7 +203,7 @@ export async function findLedgerEvent(knex: Knex | Knex.Transaction, seq: number
 
 function fromRow(row: LedgerRow): LedgerEvent {
   return {
-    seq: row.seq,
+    seq: Number(row.seq),
     at: row.at,
     type: row.type,
     verificationId: row.verification_id,

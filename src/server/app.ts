@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import compose from 'koa-compose';
@@ -48,7 +48,11 @@ export interface StartOptions {
  */
 export async function startIdp(config: ServerConfig, options: StartOptions = {}): Promise<RunningIdp> {
   const logger = options.logger ?? pino({ level: config.logLevel });
-  const server = createServer();
+  // The port is bound before the app exists; until it does, requests get a 503 rather than silence.
+  let handle: RequestListener = (_req, res) => {
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"status":"starting"}');
+  };
+  const server = createServer((req, res) => handle(req, res));
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.port, config.host, resolve));
   const port = (server.address() as AddressInfo).port;
   const issuer = config.issuer ?? `http://${['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host}:${port}`;
@@ -132,7 +136,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     // Mounted at the root the way koa-mount does it: the provider's middleware runs with this app's context.
     app.use(compose(provider.middleware));
 
-    server.on('request', app.callback());
+    handle = app.callback();
     logger.info({ issuer, port, sandbox: config.sandbox, database: db.engine }, 'identity provider listening');
     return {
       issuer,

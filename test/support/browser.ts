@@ -19,9 +19,12 @@ interface Cookie {
  */
 export class Browser {
   readonly origin: string;
+  readonly #leaveAt?: (url: URL) => boolean;
   #cookies = new Map<string, Cookie>();
-  constructor(origin: string) {
+  /** `leaveAt` marks same-origin URLs the browser hands back instead of loading (an RP's callback). */
+  constructor(origin: string, leaveAt?: (url: URL) => boolean) {
     this.origin = origin;
+    this.#leaveAt = leaveAt;
   }
 
   async get(url: string, headers: Record<string, string> = {}): Promise<Page> {
@@ -44,7 +47,7 @@ export class Browser {
   async #follow(url: string, init: RequestInit, hops = 0): Promise<Page> {
     if (hops > 20) throw new Error(`too many redirects at ${url}`);
     const target = new URL(url, this.origin);
-    if (target.origin !== this.origin) return { url: target.href, status: 0, body: '', leftTo: target.href };
+    if (target.origin !== this.origin || this.#leaveAt?.(target)) return { url: target.href, status: 0, body: '', leftTo: target.href };
     const res = await fetch(target, { ...init, headers: { ...(init.headers as Record<string, string>), cookie: this.#cookieHeader(target) }, redirect: 'manual' });
     this.#store(res.headers.getSetCookie());
     const location = res.headers.get('location');
