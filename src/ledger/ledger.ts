@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { canonicalJson } from './canonical.ts';
+import { inTransaction } from '../db/transaction.ts';
 
 /*
  * The verification ledger: append-only `ledger_events` (the database refuses UPDATE, DELETE and TRUNCATE),
@@ -217,7 +218,3 @@ function fromRow(row: LedgerRow): LedgerEvent {
   };
 }
 
-// Reuses the caller's transaction so the event commits or rolls back with the caller's other writes.
-function inTransaction<T>(knex: Knex | Knex.Transaction, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  return knex.isTransaction ? work(knex as Knex.Transaction) : knex.transaction(work);
-}

@@ -3,14 +3,11 @@ import type { Knex } from 'knex';
 import { StepUpError } from '../errors.ts';
 import { appendEvent, type LedgerEvent, findLedgerEvent } from '../ledger/ledger.ts';
 import { OPEN_STATES, isTerminal, type Presentation, type VerificationState } from '../vendors/types.ts';
+import { inTransaction } from '../db/transaction.ts';
+import type { Thresholds } from '../policy/schema.ts';
 
 const TABLE = 'verifications';
 
-/** Minimum normalised scores (0–1) a vendor outcome must reach. */
-export interface Thresholds {
-  liveness?: number;
-  match?: number;
-}
 
 /** One step-up attempt at one vendor (a row of `verifications`). */
 export interface Verification {
@@ -367,7 +364,3 @@ function toVerification(row: VerificationRow): Verification {
   };
 }
 
-// Reuses the caller's transaction so the state change and its ledger event commit together.
-function inTransaction<T>(knex: Knex | Knex.Transaction, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  return knex.isTransaction ? work(knex as Knex.Transaction) : knex.transaction(work);
-}
