@@ -87,7 +87,8 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('authenticated_at', { useTz: true }).notNullable();
     t.text('verification_id');
     t.timestamp('expires_at', { useTz: true }).notNullable();
-    t.primary(['session_uid', 'acr']);
+    // Every success is kept (not only the latest per level): older refresh tokens still find their txn.
+    t.primary(['session_uid', 'acr', 'authenticated_at']);
   });
 
   await knex.schema.createTable('interaction_steps', (t) => {

@@ -192,7 +192,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const level = policy.byAcr.get(verification.acr);
     const bound = verification.interactionUid === d.uid && verification.accountId === accountId;
     const granted = verification.state === 'approved' && bound && !!level;
-    const amr = granted ? composeAmr(d.session?.amr ?? step?.amr ?? [], level.amr) : undefined;
+    // Earlier factors: the session's, plus a password given in this very interaction.
+    const amr = granted ? composeAmr([...(d.session?.amr ?? []), ...(step?.amr ?? [])], level.amr) : undefined;
     const reason = granted ? 'approved' : !bound ? 'verification_not_bound' : (verification.reason ?? verification.state);
     await recordDecision(deps.knex, verification, { granted, acr: verification.acr, amr, reason, thresholds: verification.thresholds, policyHash: verification.policyHash });
     if (!granted) return fail(ctx, d, 'unmet_authentication_requirements', `biometric verification ${verification.state}: ${reason}`);

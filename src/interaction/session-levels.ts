@@ -22,7 +22,7 @@ export class SessionLevels {
       verification_id: input.verificationId ?? null,
       expires_at: new Date(Date.now() + this.#ttlSeconds * 1000),
     };
-    await this.#knex('session_levels').insert(row).onConflict(['session_uid', 'acr']).merge();
+    await this.#knex('session_levels').insert(row).onConflict(['session_uid', 'acr', 'authenticated_at']).merge();
   }
 
   /** The verification behind the authentication a token was derived from, when there was one. */

@@ -1,4 +1,5 @@
 import { decodeJwt } from 'jose';
+import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningIdp } from '../../src/server/app.ts';
 import { Browser } from '../support/browser.ts';
@@ -55,6 +56,21 @@ describe('biometric step-up through the bundled IdP', () => {
     expect(opaque.claims()!.txn).toBe(claims.txn);
     const introspection = await rp.introspect(opaque.access_token);
     expect(introspection).toMatchObject({ active: true, acr: FACE, auth_time: claims.auth_time, txn: claims.txn });
+  });
+
+  it('keeps the original authentication in tokens refreshed later (RFC 9068)', async () => {
+    const rp = await TestRp.register(idp.issuer);
+    const browser = new Browser(idp.issuer);
+    await passwordLogin(rp, browser);
+    let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE, scope: 'openid offline_access', prompt: 'consent' }));
+    page = await passConsent(browser, await completeCapture(idp.issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99 }));
+    const tokens = await rp.callback(page.leftTo!);
+    const original = tokens.claims()!;
+    expect(tokens.refresh_token).toBeDefined();
+    const refreshed = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!);
+    expect(refreshed.claims()).toMatchObject({ acr: FACE, auth_time: original.auth_time, txn: original.txn, amr: original.amr });
+    const introspection = await rp.introspect(refreshed.access_token);
+    expect(introspection).toMatchObject({ acr: FACE, auth_time: original.auth_time, txn: original.txn });
   });
 
   it('denies the step-up when the person is rejected at the vendor, and records the denial', async () => {
