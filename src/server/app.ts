@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
@@ -13,13 +12,11 @@ import type { Policy } from '../policy/policy.ts';
 import { createGu1Sandbox } from '../sandbox/gu1.ts';
 import { stepUp, type StepUp } from '../stepup.ts';
 import type { ServerConfig } from './config.ts';
-import { demoApiRoutes } from './demo/api.ts';
-import { demoRpRoutes } from './demo/rp.ts';
 import { createMetrics, healthRoutes } from './health.ts';
 import { loadCookieKeys, loadSigningKeys } from './keys.ts';
-import { createProvider, DEMO_API_SCOPES } from './provider.ts';
+import { prepareDemo } from './demo/mount.ts';
+import { createProvider } from './provider.ts';
 import { sandboxSecretFallback } from './sandbox-secrets.ts';
-import { sharedSetting } from './settings.ts';
 
 /** A running bundled IdP. */
 export interface RunningIdp {
@@ -72,13 +69,9 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       sandboxBaseUrl: config.sandbox ? (type) => `${internalBase}/sandbox/${type}` : undefined,
       logger,
     });
-    await seedDemoAccounts(stepup.accounts);
-
-    const demoApi = `${issuer}/demo/api`;
-    const demoClient = {
-      clientId: 'demo-rp',
-      clientSecret: await sharedSetting(db.knex, 'demo_rp_secret', () => randomBytes(24).toString('base64url')),
-    };
+    // Sandbox mode is for trying the IdP: demo accounts, the demo RP and API exist only there.
+    const demo = config.sandbox ? await prepareDemo({ issuer, knex: db.knex, policy: () => policy }) : undefined;
+    if (demo) await seedDemoAccounts(stepup.accounts);
     const signingKeys = await loadSigningKeys(db.knex);
     const cookieKeys = await loadCookieKeys(db.knex);
     const provider = createProvider({
@@ -87,17 +80,9 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       stepup,
       signingKeys,
       cookieKeys,
-      clients: [{
-        client_id: demoClient.clientId,
-        client_secret: demoClient.clientSecret,
-        client_name: 'Demo relying party',
-        redirect_uris: [`${issuer}/demo/callback`],
-        post_logout_redirect_uris: [`${issuer}/demo`],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-      }],
+      clients: demo ? [demo.client] : [],
       openRegistration: config.sandbox,
-      demoApiAudience: demoApi,
+      resourceAudience: demo?.audience,
       proxy: config.trustProxy,
     });
 
@@ -123,16 +108,8 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
         app.use(sandbox.routes()).use(sandbox.allowedMethods());
       }
     }
-    const publicJwks = { keys: signingKeys.map(({ d, p, q, dp, dq, qi, ...pub }) => pub) };
-    const demoApiRouter = demoApiRoutes({ issuer, audience: demoApi, publicJwks, policy: () => policy, acr: policy.levels[policy.levels.length - 1]!.acr });
-    app.use(demoApiRouter.routes());
-    const demoRp = demoRpRoutes({ issuer, client: demoClient, scope: `openid profile ${DEMO_API_SCOPES[0]}` });
-    app.use(demoRp.routes()).use(demoRp.allowedMethods());
+    demo?.mount(app, signingKeys);
     app.use(stepup.routes(provider));
-    app.use(async (ctx, next) => {
-      if (ctx.path === '/') return ctx.redirect('/demo');
-      return next();
-    });
     // Mounted at the root the way koa-mount does it: the provider's middleware runs with this app's context.
     app.use(compose(provider.middleware));
 

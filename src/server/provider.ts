@@ -3,10 +3,9 @@ import type { JWK } from 'jose';
 import type { Database } from '../db/connect.ts';
 import { createOidcAdapter } from '../db/oidc-adapter.ts';
 import type { StepUp } from '../stepup.ts';
+import { DEMO_API_SCOPES } from './demo/mount.ts';
 import { errorPage, escapeHtml, page } from './html.ts';
 
-/** The demo API's resource indicator and the scopes it knows. */
-export const DEMO_API_SCOPES = ['payments:read', 'payments:write'];
 const OIDC_SCOPES = ['openid', 'profile', 'email'];
 
 /** Everything the bundled IdP's Provider is built from. */
@@ -20,8 +19,8 @@ export interface ProviderSettings {
   clients: ClientMetadata[];
   /** Open dynamic client registration (sandbox mode). */
   openRegistration: boolean;
-  /** The demo API resource server (JWT access tokens per RFC 9068). */
-  demoApiAudience: string;
+  /** A resource server (the demo API) whose access tokens are RFC 9068 JWTs; none without. */
+  resourceAudience?: string;
   /** Behind a TLS-terminating proxy: trust X-Forwarded-*. */
   proxy: boolean;
 }
@@ -64,16 +63,16 @@ export function createProvider(settings: ProviderSettings): Provider {
       registration: { enabled: settings.openRegistration },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       resourceIndicators: {
-        enabled: true,
+        enabled: !!settings.resourceAudience,
         // Tokens requested with `resource=<demo API>` are RFC 9068 JWTs; without a resource they are
         // opaque userinfo tokens, which introspection (RFC 9470 §6.2) describes.
         defaultResource: async (_ctx, _client, oneOf) => oneOf,
         useGrantedResource: async () => true,
         getResourceServerInfo: async (_ctx, resource) => {
-          if (resource !== settings.demoApiAudience) throw new errors.InvalidTarget();
+          if (!settings.resourceAudience || resource !== settings.resourceAudience) throw new errors.InvalidTarget();
           return {
             scope: DEMO_API_SCOPES.join(' '),
-            audience: settings.demoApiAudience,
+            audience: settings.resourceAudience,
             accessTokenTTL: TTL.AccessToken,
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg: 'ES256' } },
@@ -108,7 +107,7 @@ export function createProvider(settings: ProviderSettings): Provider {
       const grant = new ctx.oidc.provider.Grant({ accountId: ctx.oidc.session.accountId, clientId: ctx.oidc.client!.clientId });
       grant.addOIDCScope(requested.filter((s) => OIDC_SCOPES.includes(s)).join(' '));
       const apiScopes = requested.filter((s) => DEMO_API_SCOPES.includes(s));
-      if (apiScopes.length > 0) grant.addResourceScope(settings.demoApiAudience, apiScopes.join(' '));
+      if (apiScopes.length > 0 && settings.resourceAudience) grant.addResourceScope(settings.resourceAudience, apiScopes.join(' '));
       const id = await grant.save();
       ctx.oidc.session.grantIdFor(ctx.oidc.client!.clientId, id);
       return ctx.oidc.provider.Grant.find(id);

@@ -8,13 +8,13 @@ import { freshDatabase, preferredEngine } from './db.ts';
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Starts the bundled IdP on an ephemeral port over a fresh database (PostgreSQL when available). */
-export async function startTestIdp(options: { policyFile?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningIdp> {
+export async function startTestIdp(options: { policyFile?: string; env?: NodeJS.ProcessEnv; sandbox?: boolean } = {}): Promise<RunningIdp> {
   const db = await freshDatabase(preferredEngine());
   const config = configFromEnv(options.env ?? {}, {
     port: 0,
     host: '127.0.0.1',
     policyFile: options.policyFile ?? path.join(PROJECT_ROOT, 'policies/default.yaml'),
-    sandbox: true,
+    sandbox: options.sandbox ?? true,
   });
   const idp = await startIdp(config, { db, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
   const close = idp.close;

@@ -26,7 +26,7 @@ const SESSION_LIMIT = 1000;
  * A small relying party built on openid-client: it signs in, calls the demo API, and on an RFC 9470
  * challenge re-authorizes with the `acr_values` (and `max_age`) the API asked for.
  */
-export function demoRpRoutes(input: { issuer: string; client: DemoClient; scope: string }): Router {
+export function demoRpRoutes(input: { issuer: string; audience: string; client: DemoClient; scope: string }): Router {
   const router = new Router({ prefix: '/demo' });
   const sessions = new Map<string, DemoSession>();
   const redirectUri = `${input.issuer}/demo/callback`;
@@ -70,7 +70,7 @@ export function demoRpRoutes(input: { issuer: string; client: DemoClient; scope:
       nonce: s.pending.nonce,
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
-      resource: `${input.issuer}/demo/api`,
+      resource: input.audience,
       ...(acrValues ? { acr_values: acrValues } : {}),
       ...(maxAge ? { max_age: maxAge } : {}),
     });

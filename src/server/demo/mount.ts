@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import type Koa from 'koa';
+import type { ClientMetadata } from 'oidc-provider';
+import type { JWK } from 'jose';
+import type { Knex } from 'knex';
+import type { Policy } from '../../policy/policy.ts';
+import { sharedSetting } from '../settings.ts';
+import { demoApiRoutes } from './api.ts';
+import { demoRpRoutes } from './rp.ts';
+
+/** The demo API's scopes (a resource server with RFC 9068 JWT access tokens). */
+export const DEMO_API_SCOPES = ['payments:read', 'payments:write'];
+
+/** The demo relying party and API of sandbox mode, and what the provider must know about them. */
+export interface Demo {
+  /** The demo API's resource indicator (audience of its access tokens). */
+  audience: string;
+  /** The demo RP's registration, a first-party client. */
+  client: ClientMetadata;
+  /** Mounts `/demo` (RP) and `/demo/api/payments` (resource server) on the app. */
+  mount(app: Koa, signingKeys: JWK[]): void;
+}
+
+/** Prepares the demo RP (openid-client) and the payments API that asks for the strongest level. */
+export async function prepareDemo(input: { issuer: string; knex: Knex; policy: () => Policy }): Promise<Demo> {
+  const { issuer } = input;
+  const audience = `${issuer}/demo/api`;
+  const clientSecret = await sharedSetting(input.knex, 'demo_rp_secret', () => randomBytes(24).toString('base64url'));
+  return {
+    audience,
+    client: {
+      client_id: 'demo-rp',
+      client_secret: clientSecret,
+      client_name: 'Demo relying party',
+      redirect_uris: [`${issuer}/demo/callback`],
+      post_logout_redirect_uris: [`${issuer}/demo`],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    },
+    mount(app, signingKeys) {
+      const publicJwks = { keys: signingKeys.map(({ d, p, q, dp, dq, qi, ...pub }) => pub) };
+      const strongest = input.policy().levels[input.policy().levels.length - 1]!.acr;
+      app.use(demoApiRoutes({ issuer, audience, publicJwks, policy: input.policy, acr: strongest }).routes());
+      const rp = demoRpRoutes({ issuer, audience, client: { clientId: 'demo-rp', clientSecret }, scope: `openid profile ${DEMO_API_SCOPES[0]}` });
+      app.use(rp.routes()).use(rp.allowedMethods());
+      app.use(async (ctx, next) => (ctx.path === '/' ? ctx.redirect('/demo') : next()));
+    },
+  };
+}
