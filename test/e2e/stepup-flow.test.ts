@@ -120,6 +120,28 @@ describe('biometric step-up through the bundled IdP', () => {
     expect(page.url).toMatch(/\/stepup$/);
   });
 
+  it("applies the client's default_acr_values when the request names no level", async () => {
+    const rp = await TestRp.register(idp.issuer, { default_acr_values: [FACE] });
+    const browser = new Browser(idp.issuer);
+    let page = await browser.get(await rp.authorizationUrl());
+    page = await submitLogin(browser, page, 'alice', 'alice');
+    expect(page.url).toMatch(/\/stepup$/);
+  });
+
+  it('keeps the subject: a signed-in person cannot switch accounts on the re-authentication form', async () => {
+    // Property: a step-up never silently changes who the session belongs to.
+    const rp = await TestRp.register(idp.issuer);
+    const browser = new Browser(idp.issuer);
+    await passwordLogin(rp, browser);
+    const login = await browser.get(await rp.authorizationUrl({ prompt: 'login' }));
+    expect(login.body).toMatch(/name="username"[^>]*value="alice"[^>]*readonly/);
+    const refused = await submitLogin(browser, login, 'bob', 'bob');
+    expect(refused.status).toBe(401);
+    expect(refused.body).toContain('You are signed in as alice');
+    const again = await submitLogin(browser, refused, 'alice', 'alice');
+    expect((await rp.callback(again.leftTo!)).claims()!.sub).toBe('alice');
+  });
+
   it('runs password and biometric in one interaction when nobody is signed in', async () => {
     const rp = await TestRp.register(idp.issuer);
     const browser = new Browser(idp.issuer);
