@@ -13,7 +13,7 @@ import { InteractionSteps } from './interaction/steps.ts';
 import type { Policy } from './policy/policy.ts';
 import { buildVendorAdapters, type BaseUrlResolver } from './vendors/instances.ts';
 import type { VendorAdapter } from './vendors/types.ts';
-import { Orchestrator } from './verification/orchestrator.ts';
+import { Orchestrator, type StepUpObserver } from './verification/orchestrator.ts';
 import { webhookRoutes } from './verification/webhook-routes.ts';
 
 /** How a host wires step-up into its oidc-provider. */
@@ -29,6 +29,8 @@ export interface StepUpOptions {
   /** Where vendors without `baseUrl` are reached (sandbox mode). */
   sandboxBaseUrl?: BaseUrlResolver;
   logger?: Logger;
+  /** Told about verification state changes and decisions (metrics). */
+  observer?: StepUpObserver;
   /** Seconds an interaction (and its half-done steps) lives; keep it equal to the provider's `ttl.Interaction`. */
   interactionTtl?: number;
   /** Seconds a session lives; keep it equal to the provider's `ttl.Session`. */
@@ -81,7 +83,7 @@ export function stepUp(options: StepUpOptions): StepUp {
     if (built?.policy !== policy) built = { policy, adapters: buildVendorAdapters(policy, { fetch: fetchFn }, options.sandboxBaseUrl) };
     return built.adapters;
   };
-  const orchestrator = new Orchestrator({ knex, accounts, policy: options.policy, vendors, issuer: options.issuer, logger });
+  const orchestrator = new Orchestrator({ knex, accounts, policy: options.policy, vendors, issuer: options.issuer, logger, observer: options.observer });
 
   const txnOf = (source: TokenSource | undefined) => sessionLevels.txnFor(source?.sessionUid, source?.acr, source?.authTime);
   const sourceOf = (ctx: KoaContextWithOIDC): TokenSource | undefined => {
@@ -107,7 +109,7 @@ export function stepUp(options: StepUpOptions): StepUp {
       return session ? txnOf({ sessionUid: session.uid, acr: session.acr, authTime: session.loginTs }) : undefined;
     },
     routes(provider) {
-      const interactions = interactionRoutes({ provider, knex, policy: options.policy, orchestrator, accounts, steps, throttle, logger });
+      const interactions = interactionRoutes({ provider, knex, policy: options.policy, orchestrator, accounts, steps, throttle, observer: options.observer, logger });
       const webhooks = webhookRoutes(orchestrator, logger);
       return compose([interactions.routes(), interactions.allowedMethods(), webhooks.routes(), webhooks.allowedMethods()]) as Middleware;
     },

@@ -10,7 +10,7 @@ import { composeAmr } from '../policy/decide.ts';
 import type { Policy } from '../policy/policy.ts';
 import { readBody } from '../server/read-body.ts';
 import { isTerminal } from '../vendors/types.ts';
-import type { Orchestrator } from '../verification/orchestrator.ts';
+import type { Orchestrator, StepUpObserver } from '../verification/orchestrator.ts';
 import { latestForInteraction, recordDecision, type Verification } from '../verification/store.ts';
 import { nextStep, type NextStep } from './next-step.ts';
 import type { InteractionSteps } from './steps.ts';
@@ -25,6 +25,7 @@ export interface InteractionDeps {
   accounts: AccountStore;
   steps: InteractionSteps;
   throttle: LoginThrottle;
+  observer?: StepUpObserver;
   logger: Logger;
 }
 
@@ -196,6 +197,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const amr = granted ? composeAmr([...(d.session?.amr ?? []), ...(step?.amr ?? [])], level.amr) : undefined;
     const reason = granted ? 'approved' : !bound ? 'verification_not_bound' : (verification.reason ?? verification.state);
     await recordDecision(deps.knex, verification, { granted, acr: verification.acr, amr, reason, thresholds: verification.thresholds, policyHash: verification.policyHash });
+    deps.observer?.decided(verification, granted);
     if (!granted) return fail(ctx, d, 'unmet_authentication_requirements', `biometric verification ${verification.state}: ${reason}`);
     const ts = Math.floor((verification.decidedAt ?? new Date()).getTime() / 1000);
     return finish(ctx, d, { login: { accountId: accountId!, acr: verification.acr, amr, ts }, stepup: { verificationId: verification.id } });

@@ -61,12 +61,14 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     const secretFallback = config.sandbox ? await sandboxSecretFallback(db.knex) : undefined;
     const policy = loadPolicyFile(config.policyFile, { secretFallback });
     logger.info({ file: policy.file, hash: policy.hash, levels: policy.levels.map((l) => l.acr) }, 'policy loaded');
+    const metrics = createMetrics();
     const stepup = stepUp({
       db,
       issuer,
       policy: () => policy,
       fetch: options.fetch,
       sandboxBaseUrl: config.sandbox ? (type) => `${internalBase}/sandbox/${type}` : undefined,
+      observer: metrics.observer,
       logger,
     });
     // Sandbox mode is for trying the IdP: demo accounts, the demo RP and API exist only there.
@@ -86,7 +88,6 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       proxy: config.trustProxy,
     });
 
-    const metrics = createMetrics();
     const app = new Koa();
     app.keys = cookieKeys; // the provider sets its cookies through this app's context (mounted middleware)
     app.proxy = config.trustProxy;

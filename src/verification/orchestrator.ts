@@ -26,6 +26,13 @@ export interface OrchestratorDeps {
   issuer: string;
   logger: Logger;
   now?: () => Date;
+  observer?: StepUpObserver;
+}
+
+/** Told about every state change and decision, for metrics; must not throw. */
+export interface StepUpObserver {
+  verificationChanged(verification: Verification): void;
+  decided(verification: Verification, granted: boolean): void;
 }
 
 /** Where a step-up for one account can go: the first level it can reach and the vendors enrolled for it. */
@@ -110,7 +117,7 @@ export class Orchestrator {
       } catch (error) {
         if (!(error instanceof StepUpError)) throw error;
         lastError = error;
-        await transition(knex, verification.id, 'failed', { reason: error.code === 'vendor_refused' ? String(error.details.vendorCode) : 'vendor_unavailable' }, {
+        await this.#transition(verification.id, 'failed', { reason: error.code === 'vendor_refused' ? String(error.details.vendorCode) : 'vendor_unavailable' }, {
           data: { message: error.message },
         });
         if (!(error instanceof VendorUnavailableError)) throw error; // a refusal is not a failover reason
@@ -135,12 +142,11 @@ export class Orchestrator {
    */
   async confirm(verification: Verification, options: { sync?: boolean } = {}): Promise<Verification> {
     if (isTerminal(verification.state) || !verification.vendorSessionId) return verification;
-    const { knex } = this.#deps;
     const now = this.#now();
     const adapter = this.#deps.vendors().get(verification.vendor);
     if (now > verification.expiresAt || !adapter) {
       if (adapter?.cancel) await adapter.cancel(verification.vendorSessionId).catch(() => undefined);
-      return (await transition(knex, verification.id, adapter ? 'expired' : 'failed', { reason: adapter ? 'capture_timeout' : 'vendor_not_configured' }, {})).verification;
+      return (await this.#transition(verification.id, adapter ? 'expired' : 'failed', { reason: adapter ? 'capture_timeout' : 'vendor_not_configured' }, {})).verification;
     }
     let outcome;
     try {
@@ -158,8 +164,7 @@ export class Orchestrator {
       expiresAt: verification.expiresAt,
       now,
     });
-    const { verification: updated } = await transition(
-      knex,
+    const { verification: updated } = await this.#transition(
       verification.id,
       verdict.state,
       {
@@ -179,7 +184,7 @@ export class Orchestrator {
     if (isTerminal(verification.state)) return verification;
     const adapter = this.#deps.vendors().get(verification.vendor);
     if (adapter?.cancel && verification.vendorSessionId) await adapter.cancel(verification.vendorSessionId).catch(() => undefined);
-    return (await transition(this.#deps.knex, verification.id, 'abandoned', { reason: 'user_abandoned' }, {})).verification;
+    return (await this.#transition(verification.id, 'abandoned', { reason: 'user_abandoned' }, {})).verification;
   }
 
   /**
@@ -195,6 +200,12 @@ export class Orchestrator {
     return this.confirm(verification, { sync: false });
   }
 
+  async #transition(...args: Parameters<typeof transition> extends [unknown, ...infer Rest] ? Rest : never) {
+    const result = await transition(this.#deps.knex, ...args);
+    if (result.changed) this.#deps.observer?.verificationChanged(result.verification);
+    return result;
+  }
+
   // One capture per person and vendor: an older open one (another tab, an abandoned attempt) is
   // cancelled, at the vendor too, which also keeps vendors that allow one active session (Gu1) usable.
   async #replaceOpen(accountId: string, vendorId: string): Promise<void> {
@@ -206,7 +217,7 @@ export class Orchestrator {
           this.#deps.logger.warn({ verification: verification.id, err: error.message }, 'vendor cancel failed');
         });
       }
-      await transition(this.#deps.knex, verification.id, 'cancelled', { reason: 'replaced_by_newer_step_up' }, {});
+      await this.#transition(verification.id, 'cancelled', { reason: 'replaced_by_newer_step_up' }, {});
     }
   }
 

@@ -36,6 +36,9 @@ describe('RFC 9470 round trip with the demo API', () => {
     const strong = await rp.callback(page.leftTo!);
     const accepted = await callApi(strong.access_token);
     expect(accepted.status).toBe(200);
+    const metrics = await (await fetch(`${idp.issuer}/metrics`)).text();
+    expect(metrics).toMatch(/stepup_decisions_total\{acr="urn:stepup:acr:face",outcome="granted"\} 1/);
+    expect(metrics).toMatch(/stepup_verification_transitions_total\{vendor="gu1",state="approved"\} 1/);
     expect(await accepted.json()).toMatchObject({ account: 'alice', authenticatedWith: { acr: 'urn:stepup:acr:face' } });
   });
 
