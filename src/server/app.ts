@@ -91,14 +91,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     const app = new Koa();
     app.keys = cookieKeys; // the provider sets its cookies through this app's context (mounted middleware)
     app.proxy = config.trustProxy;
-    app.use(async (ctx, next) => {
-      try {
-        await next();
-      } finally {
-        const family = ctx.path.split('/')[1] || 'root';
-        metrics.httpRequests.inc({ family: family.startsWith('.well-known') ? 'discovery' : family, status: String(ctx.status) });
-      }
-    });
+    app.use(metrics.countRequests);
     const health = healthRoutes(db.knex, metrics);
     app.use(health.routes());
     if (config.sandbox) {

@@ -1,7 +1,10 @@
 import Router from '@koa/router';
+import type { Context, Next } from 'koa';
 import type { Knex } from 'knex';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { StepUpObserver } from '../verification/orchestrator.ts';
+
+const ROUTE_FAMILIES = new Set(['auth', 'token', 'interaction', 'stepup', 'sandbox', 'demo', 'jwks', 'me', 'reg', 'session', 'healthz', 'readyz', 'metrics']);
 
 /** Prometheus metrics of one IdP instance. */
 export function createMetrics() {
@@ -14,7 +17,17 @@ export function createMetrics() {
     verificationChanged: (v) => transitions.inc({ vendor: v.vendor, state: v.state }),
     decided: (v, granted) => decisions.inc({ acr: v.acr, outcome: granted ? 'granted' : 'denied' }),
   };
-  return { registry, httpRequests, observer };
+  // Labels come from a fixed set: paths are attacker-chosen and must not grow the series without bound.
+  const countRequests = async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } finally {
+      const first = ctx.path.split('/')[1] ?? '';
+      const family = first === '.well-known' ? 'discovery' : ROUTE_FAMILIES.has(first) ? first : 'other';
+      httpRequests.inc({ family, status: String(ctx.status) });
+    }
+  };
+  return { registry, observer, countRequests };
 }
 
 /** `/healthz` (the process is up), `/readyz` (it can reach its database) and `/metrics`. */
