@@ -118,8 +118,12 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       db,
       policy: () => policy,
       async close() {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        // Requests in flight finish (up to a grace period) before the database goes away under them.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const force = setTimeout(() => server.closeAllConnections(), 5000);
+        await closed;
+        clearTimeout(force);
         await stepup.close();
         if (!options.db) await db.close();
       },
