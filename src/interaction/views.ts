@@ -50,7 +50,7 @@ export function stepUpPage(input: { uid: string; presentation: Presentation; lev
     'Verify it is you',
     `<h1>Verify it is you</h1>
 <p class="muted">${e(input.levelName)}. ${input.waiting ? 'Your verification is being processed; this page continues by itself.' : 'Follow the steps below; this page continues by itself when you are done.'}</p>
-${input.waiting ? '<p id="stepup-status" role="status">Waiting for the verification result…</p>' : capture}
+${input.waiting ? `<p id="stepup-status" role="status">Waiting for the verification result…</p><noscript><p><a class="button" href="${e(`${base}/return`)}">Check again</a></p></noscript>` : capture}
 <form method="post" action="${base}/cancel"><button type="submit" class="secondary">Cancel and go back</button></form>
 <script>
 (function () {
