@@ -1,24 +1,17 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningIdp } from '../../src/server/app.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/browser.ts';
 import { passwordLogin } from '../support/flows.ts';
-import { PROJECT_ROOT, startTestIdp } from '../support/idp.ts';
+import { PROJECT_ROOT, useTestIdp } from '../support/idp.ts';
 import { callbackError, TestRp } from '../support/rp.ts';
 
 // This policy sends the person to Gu1's hosted page with a full-page redirect instead of an iframe.
-let idp: RunningIdp;
-beforeAll(async () => {
-  idp = await startTestIdp({ policyFile: path.join(PROJECT_ROOT, 'test/fixtures/redirect-presentation.yaml') });
-});
-afterAll(async () => {
-  await idp?.close();
-});
+const idp = useTestIdp({ policyFile: path.join(PROJECT_ROOT, 'test/fixtures/redirect-presentation.yaml') });
 
 describe('redirect presentation', () => {
   it('redirects to the hosted capture and finishes when the vendor sends the browser back', async () => {
-    const rp = await TestRp.register(idp.issuer);
-    const browser = new Browser(idp.issuer);
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
     await passwordLogin(rp, browser);
     const hosted = await browser.get(await rp.authorizationUrl({ acr_values: 'urn:stepup:acr:face' }));
     expect(hosted.url).toMatch(/\/sandbox\/gu1\/session\/[^/]+$/);

@@ -1,38 +1,31 @@
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningIdp } from '../../src/server/app.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/browser.ts';
-import { startTestIdp } from '../support/idp.ts';
+import { useTestIdp } from '../support/idp.ts';
 import { completeCapture, control, passwordLogin } from '../support/flows.ts';
 import { callbackError, passConsent, REDIRECT_URI, sandboxSessionId, submitLogin, TestRp } from '../support/rp.ts';
 
 const PASSWORD = 'urn:stepup:acr:password';
 const FACE = 'urn:stepup:acr:face';
 
-let idp: RunningIdp;
-beforeAll(async () => {
-  idp = await startTestIdp();
-});
-afterAll(async () => {
-  await idp?.close();
-});
+const idp = useTestIdp();
 
 describe('biometric step-up through the bundled IdP', () => {
   it('elevates a password session to the face level with acr, amr, auth_time and txn in every token', async () => {
-    const rp = await TestRp.register(idp.issuer);
-    const browser = new Browser(idp.issuer);
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
     const first = await passwordLogin(rp, browser);
     const firstClaims = first.claims()!;
     expect(firstClaims.acr).toBe(PASSWORD);
     expect(firstClaims.amr).toEqual(['pwd']);
 
     await new Promise((r) => setTimeout(r, 1100)); // auth_time has one-second resolution
-    let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE, scope: 'openid payments:read', resource: `${idp.issuer}/demo/api` }));
+    let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE, scope: 'openid payments:read', resource: `${idp().issuer}/demo/api` }));
     expect(page.url).toMatch(/\/interaction\/[^/]+\/stepup$/);
     const headers = (await fetch(page.url)).headers;
     expect(headers.get('content-security-policy'), 'other sites cannot frame the sign-in pages').toBe("frame-ancestors 'self'");
-    page = await completeCapture(idp.issuer, browser, page, { outcome: 'approve', liveness: 0.97, match: 0.93 });
+    page = await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.97, match: 0.93 });
     page = await passConsent(browser, page);
     expect(callbackError(page.leftTo), page.url + page.body.slice(0, 500)).toBeUndefined();
     expect(page.leftTo, page.url + page.body.slice(0, 500)).toBeDefined();
@@ -43,7 +36,7 @@ describe('biometric step-up through the bundled IdP', () => {
     expect(claims.auth_time).toBeGreaterThan(firstClaims.auth_time!);
     expect(typeof claims.txn).toBe('string');
 
-    const events = await idp.db.knex('ledger_events').where({ verification_id: claims.txn }).orderBy('seq').pluck('type');
+    const events = await idp().db.knex('ledger_events').where({ verification_id: claims.txn }).orderBy('seq').pluck('type');
     expect(events).toContain('stepup.granted');
     expect(events[0]).toBe('verification.started');
 
@@ -59,11 +52,11 @@ describe('biometric step-up through the bundled IdP', () => {
   });
 
   it('keeps the original authentication in tokens refreshed later (RFC 9068)', async () => {
-    const rp = await TestRp.register(idp.issuer);
-    const browser = new Browser(idp.issuer);
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
     await passwordLogin(rp, browser);
     let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE, scope: 'openid offline_access', prompt: 'consent' }));
-    page = await passConsent(browser, await completeCapture(idp.issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99 }));
+    page = await passConsent(browser, await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99 }));
     const tokens = await rp.callback(page.leftTo!);
     const original = tokens.claims()!;
     expect(tokens.refresh_token).toBeDefined();
@@ -74,20 +67,20 @@ describe('biometric step-up through the bundled IdP', () => {
   });
 
   it('denies the step-up when the person is rejected at the vendor, and records the denial', async () => {
-    const rp = await TestRp.register(idp.issuer);
-    const browser = new Browser(idp.issuer);
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
     await passwordLogin(rp, browser);
     let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
-    page = await completeCapture(idp.issuer, browser, page, { outcome: 'reject' });
+    page = await completeCapture(idp().issuer, browser, page, { outcome: 'reject' });
     expect(callbackError(page.leftTo)?.error).toBe('unmet_authentication_requirements');
-    const denied = await idp.db.knex('ledger_events').where({ type: 'stepup.denied' }).orderBy('seq', 'desc').first();
+    const denied = await idp().db.knex('ledger_events').where({ type: 'stepup.denied' }).orderBy('seq', 'desc').first();
     expect(denied.data).toMatchObject({ state: 'rejected', reason: 'FACE_MATCH_SCORE_LOW' });
     expect(denied.data.amr).toBeUndefined();
   });
 
   it('answers unmet_authentication_requirements for an essential acr the policy does not offer', async () => {
-    const rp = await TestRp.register(idp.issuer);
-    const browser = new Browser(idp.issuer);
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
     await passwordLogin(rp, browser);
     const claims = JSON.stringify({ id_token: { acr: { essential: true, values: ['urn:example:unknown'] } } });
     const page = await browser.get(await rp.authorizationUrl({ claims }));
@@ -95,8 +88,8 @@ describe('biometric step-up through the bundled IdP', () => {
   });
 
   it('ignores unknown voluntary acr values', async () => {
-    const rp = await TestRp.register(idp.issuer);
-    const browser = new Browser(idp.issuer);
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
     await passwordLogin(rp, browser);
     const page = await browser.get(await rp.authorizationUrl({ acr_values: 'urn:example:unknown' }));
     expect(callbackError(page.leftTo)).toBeUndefined();
@@ -104,16 +97,16 @@ describe('biometric step-up through the bundled IdP', () => {
   });
 
   it('answers login_required to prompt=none when a step-up would be needed', async () => {
-    const rp = await TestRp.register(idp.issuer);
-    const browser = new Browser(idp.issuer);
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
     await passwordLogin(rp, browser);
     const page = await browser.get(await rp.authorizationUrl({ acr_values: FACE, prompt: 'none' }));
     expect(callbackError(page.leftTo)?.error).toBe('login_required');
   });
 
   it('honours an essential acr from the claims parameter even when acr_values asks for less', async () => {
-    const rp = await TestRp.register(idp.issuer);
-    const browser = new Browser(idp.issuer);
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
     await passwordLogin(rp, browser);
     const claims = JSON.stringify({ id_token: { acr: { essential: true, values: [FACE] } } });
     const page = await browser.get(await rp.authorizationUrl({ claims, acr_values: PASSWORD }));
@@ -121,8 +114,8 @@ describe('biometric step-up through the bundled IdP', () => {
   });
 
   it("applies the client's default_acr_values when the request names no level", async () => {
-    const rp = await TestRp.register(idp.issuer, { default_acr_values: [FACE] });
-    const browser = new Browser(idp.issuer);
+    const rp = await TestRp.register(idp().issuer, { default_acr_values: [FACE] });
+    const browser = new Browser(idp().issuer);
     let page = await browser.get(await rp.authorizationUrl());
     page = await submitLogin(browser, page, 'alice', 'alice');
     expect(page.url).toMatch(/\/stepup$/);
@@ -130,8 +123,8 @@ describe('biometric step-up through the bundled IdP', () => {
 
   it('keeps the subject: a signed-in person cannot switch accounts on the re-authentication form', async () => {
     // Property: a step-up never silently changes who the session belongs to.
-    const rp = await TestRp.register(idp.issuer);
-    const browser = new Browser(idp.issuer);
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
     await passwordLogin(rp, browser);
     const login = await browser.get(await rp.authorizationUrl({ prompt: 'login' }));
     expect(login.body).toMatch(/name="username"[^>]*value="alice"[^>]*readonly/);
@@ -143,12 +136,12 @@ describe('biometric step-up through the bundled IdP', () => {
   });
 
   it('runs password and biometric in one interaction when nobody is signed in', async () => {
-    const rp = await TestRp.register(idp.issuer);
-    const browser = new Browser(idp.issuer);
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
     let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
     page = await submitLogin(browser, page, 'alice', 'alice');
     expect(page.url).toMatch(/\/stepup$/);
-    page = await completeCapture(idp.issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99 });
+    page = await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99 });
     page = await passConsent(browser, page);
     const claims = (await rp.callback(page.leftTo!)).claims()!;
     expect(claims.acr).toBe(FACE);
@@ -156,11 +149,11 @@ describe('biometric step-up through the bundled IdP', () => {
   });
 
   it('lets a higher level satisfy a lower request without a new interaction', async () => {
-    const rp = await TestRp.register(idp.issuer);
-    const browser = new Browser(idp.issuer);
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
     let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
     page = await submitLogin(browser, page, 'alice', 'alice');
-    page = await passConsent(browser, await completeCapture(idp.issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99 }));
+    page = await passConsent(browser, await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99 }));
     const face = (await rp.callback(page.leftTo!)).claims()!;
     page = await browser.get(await rp.authorizationUrl({ acr_values: PASSWORD }));
     expect(page.leftTo).toContain(REDIRECT_URI);
@@ -172,66 +165,66 @@ describe('biometric step-up through the bundled IdP', () => {
   });
 
   it('denies an approval whose scores are under the policy thresholds', async () => {
-    const rp = await TestRp.register(idp.issuer);
-    const browser = new Browser(idp.issuer);
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
     await passwordLogin(rp, browser);
     let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
-    page = await completeCapture(idp.issuer, browser, page, { outcome: 'approve', liveness: 0.5, match: 0.93 });
+    page = await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.5, match: 0.93 });
     const error = callbackError(page.leftTo);
     expect(error?.error).toBe('unmet_authentication_requirements');
     expect(error?.description).toContain('liveness_below_threshold');
   });
 
   it('denies an approval for a vendor subject other than the enrolled one', async () => {
-    const rp = await TestRp.register(idp.issuer);
-    const browser = new Browser(idp.issuer);
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
     await passwordLogin(rp, browser);
     let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
-    page = await completeCapture(idp.issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99, entityId: '9f1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d' });
+    page = await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99, entityId: '9f1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d' });
     const error = callbackError(page.leftTo);
     expect(error?.error).toBe('unmet_authentication_requirements');
     expect(error?.description).toContain('subject_mismatch');
   });
 
   it('answers unmet_authentication_requirements when the person is enrolled at no vendor of the level', async () => {
-    const rp = await TestRp.register(idp.issuer);
-    const browser = new Browser(idp.issuer);
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
     await passwordLogin(rp, browser, 'bob');
     const page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
     expect(callbackError(page.leftTo)?.error).toBe('unmet_authentication_requirements');
   });
 
   it('shows a waiting page while the vendor is processing and continues once it decides', async () => {
-    const rp = await TestRp.register(idp.issuer);
-    const browser = new Browser(idp.issuer);
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
     await passwordLogin(rp, browser);
     const stepup = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
     const uid = /\/interaction\/([^/]+)\/stepup/.exec(stepup.url)![1];
-    let page = await completeCapture(idp.issuer, browser, stepup, { outcome: 'processing' });
+    let page = await completeCapture(idp().issuer, browser, stepup, { outcome: 'processing' });
     expect(page.url).toMatch(/\/stepup\/return$/);
     expect(page.body).toContain('stepup-status');
     expect((await browser.json(`/interaction/${uid}/stepup/status`)).body).toMatchObject({ state: 'in_progress', final: false });
-    await control(idp.issuer, sandboxSessionId(stepup), { outcome: 'approve', liveness: 0.99, match: 0.99 });
+    await control(idp().issuer, sandboxSessionId(stepup), { outcome: 'approve', liveness: 0.99, match: 0.99 });
     expect((await browser.json(`/interaction/${uid}/stepup/status`)).body).toMatchObject({ state: 'approved', final: true });
     page = await browser.get(`/interaction/${uid}/stepup/return`);
     expect((await rp.callback(page.leftTo!)).claims()!.acr).toBe(FACE);
   });
 
   it('hands the vendor return inside the iframe over to the top window', async () => {
-    const res = await fetch(`${idp.issuer}/interaction/some-uid/stepup/return`, { headers: { 'sec-fetch-dest': 'iframe' } });
+    const res = await fetch(`${idp().issuer}/interaction/some-uid/stepup/return`, { headers: { 'sec-fetch-dest': 'iframe' } });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('window.top.location.href = "/interaction/some-uid/stepup/return"');
   });
 
   it('lets the person cancel the verification, ending it abandoned', async () => {
-    const rp = await TestRp.register(idp.issuer);
-    const browser = new Browser(idp.issuer);
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
     await passwordLogin(rp, browser);
     const stepup = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
     const uid = /\/interaction\/([^/]+)\/stepup/.exec(stepup.url)![1];
     const page = await browser.post(`/interaction/${uid}/stepup/cancel`, {});
     expect(callbackError(page.leftTo)?.error).toBe('access_denied');
-    const verification = await idp.db.knex('verifications').where({ interaction_uid: uid }).first();
+    const verification = await idp().db.knex('verifications').where({ interaction_uid: uid }).first();
     expect(verification.state).toBe('abandoned');
   });
 });
@@ -239,8 +232,8 @@ describe('biometric step-up through the bundled IdP', () => {
 describe('password sign-in', () => {
   it('refuses a wrong password, then locks the username after ten failures even for the right one', async () => {
     // Property: online guessing of one account's password is cut off after 10 failures per 15 minutes.
-    const rp = await TestRp.register(idp.issuer);
-    const browser = new Browser(idp.issuer);
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
     const login = await browser.get(await rp.authorizationUrl());
     let page = await submitLogin(browser, login, 'bob', 'wrong');
     expect(page.status).toBe(401);

@@ -1,44 +1,37 @@
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningIdp } from '../../src/server/app.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/browser.ts';
 import { passwordLogin } from '../support/flows.ts';
-import { startTestIdp } from '../support/idp.ts';
+import { useTestIdp } from '../support/idp.ts';
 import { sandboxSessionId, TestRp } from '../support/rp.ts';
 
 const FACE = 'urn:stepup:acr:face';
 
-let idp: RunningIdp;
-beforeAll(async () => {
-  idp = await startTestIdp();
-});
-afterAll(async () => {
-  await idp?.close();
-});
+const idp = useTestIdp();
 
 /** Starts a step-up for alice and returns its verification and Gu1 session id, the capture still open. */
 async function openVerification() {
-  const rp = await TestRp.register(idp.issuer);
-  const browser = new Browser(idp.issuer);
+  const rp = await TestRp.register(idp().issuer);
+  const browser = new Browser(idp().issuer);
   await passwordLogin(rp, browser);
   const page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
   const vendorSessionId = sandboxSessionId(page);
-  const verification = await idp.db.knex('verifications').where({ vendor_session_id: vendorSessionId }).first();
+  const verification = await idp().db.knex('verifications').where({ vendor_session_id: vendorSessionId }).first();
   return { vendorSessionId, verificationId: verification.id as string };
 }
 
-const secret = () => (idp.policy().vendors.gu1 as unknown as { webhookSecret: string }).webhookSecret;
+const secret = () => (idp().policy().vendors.gu1 as unknown as { webhookSecret: string }).webhookSecret;
 const envelope = (id: string, status: string) =>
   JSON.stringify({ event: `biometric.session_${status}`, timestamp: new Date().toISOString(), organizationId: 'org', payload: { id, status } });
 const sign = (body: string, key = secret()) => createHmac('sha256', key).update(body).digest('hex');
 
 async function post(body: string, headers: Record<string, string>) {
-  return fetch(`${idp.issuer}/stepup/webhooks/gu1`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  return fetch(`${idp().issuer}/stepup/webhooks/gu1`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
 }
 
 async function snapshot(verificationId: string) {
-  const row = await idp.db.knex('verifications').where({ id: verificationId }).first();
-  const events = await idp.db.knex('ledger_events').count<{ n: number }[]>({ n: '*' });
+  const row = await idp().db.knex('verifications').where({ id: verificationId }).first();
+  const events = await idp().db.knex('ledger_events').count<{ n: number }[]>({ n: '*' });
   return { state: row.state as string, events: Number(events[0]!.n) };
 }
 
@@ -46,7 +39,7 @@ describe('Gu1 webhooks at /stepup/webhooks/gu1', () => {
   it('refuses forged, unsigned, foreign-secret and altered webhooks without changing anything', async () => {
     // Property: only a webhook signed with our Gu1 secret over the exact bytes received can cause a re-fetch.
     const { vendorSessionId, verificationId } = await openVerification();
-    await fetch(`${idp.issuer}/sandbox/gu1/control/${vendorSessionId}`, {
+    await fetch(`${idp().issuer}/sandbox/gu1/control/${vendorSessionId}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ outcome: 'processing' }),
@@ -72,7 +65,7 @@ describe('Gu1 webhooks at /stepup/webhooks/gu1', () => {
     // Property: duplicates are no-ops: one state transition and one ledger event per real change.
     const { vendorSessionId, verificationId } = await openVerification();
     // The sandbox sends its own signed webhook when the outcome is set; deliver the same again twice.
-    await fetch(`${idp.issuer}/sandbox/gu1/control/${vendorSessionId}`, {
+    await fetch(`${idp().issuer}/sandbox/gu1/control/${vendorSessionId}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ outcome: 'reject' }),
@@ -85,7 +78,7 @@ describe('Gu1 webhooks at /stepup/webhooks/gu1', () => {
       expect(res.status).toBe(200);
     }
     expect(await snapshot(verificationId)).toEqual(after);
-    const transitions = await idp.db.knex('ledger_events').where({ verification_id: verificationId, type: 'verification.rejected' }).count<{ n: number }[]>({ n: '*' });
+    const transitions = await idp().db.knex('ledger_events').where({ verification_id: verificationId, type: 'verification.rejected' }).count<{ n: number }[]>({ n: '*' });
     expect(Number(transitions[0]!.n)).toBe(1);
   });
 
@@ -101,7 +94,7 @@ describe('Gu1 webhooks at /stepup/webhooks/gu1', () => {
   it('accepts an authentic webhook for an unknown session without effect, and refuses unknown vendors', async () => {
     const body = envelope('00000000-0000-4000-8000-000000000000', 'approved');
     expect((await post(body, { 'x-webhook-signature': sign(body) })).status).toBe(202);
-    const res = await fetch(`${idp.issuer}/stepup/webhooks/nope`, { method: 'POST', body: '{}' });
+    const res = await fetch(`${idp().issuer}/stepup/webhooks/nope`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(404);
   });
 

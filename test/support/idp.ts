@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { startIdp, type RunningIdp } from '../../src/server/app.ts';
 import { configFromEnv } from '../../src/server/config.ts';
 import { freshDatabase, preferredEngine } from './db.ts';
@@ -19,4 +20,19 @@ export async function startTestIdp(options: { policyFile?: string; env?: NodeJS.
   const idp = await startIdp(config, { db, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
   const close = idp.close;
   return { ...idp, close: async () => { await close(); await db.close(); } };
+}
+
+/** Starts one IdP for the test file (beforeAll) and closes it (afterAll); call the result to reach it. */
+export function useTestIdp(options: Parameters<typeof startTestIdp>[0] = {}): () => RunningIdp {
+  let idp: RunningIdp | undefined;
+  beforeAll(async () => {
+    idp = await startTestIdp(options);
+  });
+  afterAll(async () => {
+    await idp?.close();
+  });
+  return () => {
+    if (!idp) throw new Error('the test IdP is not running');
+    return idp;
+  };
 }
