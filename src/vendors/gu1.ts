@@ -82,7 +82,7 @@ const errorSchema = z.looseObject({
 });
 
 const envelopeSchema = z.looseObject({
-  event: z.string().startsWith('biometric.session_'),
+  event: z.string(),
   timestamp: z.iso.datetime({ offset: true }),
   payload: z.looseObject({ id: sessionId }),
 });
@@ -223,6 +223,8 @@ function create(id: string, config: Gu1Config, deps: VendorDeps): VendorAdapter 
       if (age > WEBHOOK_MAX_AGE_MS || age < -WEBHOOK_MAX_SKEW_MS) {
         throw new WebhookRejectedError(VENDOR, 'timestamp outside the accepted window');
       }
+      // Organization webhooks carry every subscribed event; only biometric sessions concern step-up.
+      if (!envelope.data.event.startsWith('biometric.session_')) return null;
       return { vendorSessionId: envelope.data.payload.id };
     },
   };

@@ -84,8 +84,12 @@ export interface VendorAdapter {
   start(request: StartRequest): Promise<StartedSession>;
   /** Reads the vendor's record; `sync` asks the vendor to refresh from its provider first when it can. */
   fetch(vendorSessionId: string, options?: { sync?: boolean }): Promise<VendorOutcome>;
-  /** Authenticates a webhook; throws WebhookRejectedError when it is not genuine. */
-  authenticateWebhook(request: WebhookRequest): WebhookHint;
+  /**
+   * Authenticates a webhook; throws WebhookRejectedError when it is not genuine. Returns null for a
+   * genuine event about something else (the vendor's other products): acknowledged, so the vendor stops
+   * retrying it, and ignored.
+   */
+  authenticateWebhook(request: WebhookRequest): WebhookHint | null;
   /** Cancels the vendor session where the vendor supports it. */
   cancel?(vendorSessionId: string): Promise<void>;
 }

@@ -195,6 +195,7 @@ export class Orchestrator {
     const adapter = this.#deps.vendors().get(vendorId);
     if (!adapter) throw new StepUpError('verification_not_found', `no vendor "${vendorId}" is configured`);
     const hint = adapter.authenticateWebhook(request);
+    if (!hint) return undefined;
     const verification = await findByVendorSession(this.#deps.knex, vendorId, hint.vendorSessionId);
     if (!verification) return undefined;
     return this.confirm(verification, { sync: false });

@@ -94,6 +94,8 @@ describe('Gu1 webhooks at /stepup/webhooks/gu1', () => {
   it('accepts an authentic webhook for an unknown session without effect, and refuses unknown vendors', async () => {
     const body = envelope('00000000-0000-4000-8000-000000000000', 'approved');
     expect((await post(body, { 'x-webhook-signature': sign(body) })).status).toBe(202);
+    const other = JSON.stringify({ event: 'kyc.validation_approved', timestamp: new Date().toISOString(), organizationId: 'org', payload: { id: 'kyc-1' } });
+    expect((await post(other, { 'x-webhook-signature': sign(other) })).status, 'other Gu1 events are acknowledged').toBe(202);
     const res = await fetch(`${idp().issuer}/stepup/webhooks/nope`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(404);
   });
