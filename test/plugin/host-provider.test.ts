@@ -1,0 +1,80 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { generateKeyPair, exportJWK } from 'jose';
+import Koa from 'koa';
+import compose from 'koa-compose';
+import Provider from 'oidc-provider';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOidcAdapter, parsePolicy, stepUp, type Database } from '../../src/index.ts';
+import { createGu1Sandbox } from '../../src/sandbox/gu1.ts';
+import { Browser } from '../support/browser.ts';
+import { freshDatabase, preferredEngine } from '../support/db.ts';
+import { completeCapture, passwordLogin } from '../support/flows.ts';
+import { TestRp } from '../support/rp.ts';
+
+// The wiring README's "Using the plugin in your own oidc-provider" shows, in a host that is not the
+// bundled server: its own keys, clients and routes, with step-up added through the public API only.
+let db: Database;
+let server: Server;
+let issuer: string;
+
+beforeAll(async () => {
+  db = await freshDatabase(preferredEngine());
+  server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const policy = parsePolicy(
+    `version: 1
+levels:
+  - { acr: "urn:host:pwd", factor: password }
+  - { acr: "urn:host:face", vendors: [gu1], thresholds: { liveness: 0.9 }, maxAge: 10m }
+vendors:
+  gu1: { type: gu1, baseUrl: "${issuer}/sandbox/gu1", apiKey: host-key, webhookSecret: host-secret }
+`,
+    'host-policy.yaml',
+  );
+  const stepup = stepUp({ db, issuer, policy: () => policy });
+  await stepup.accounts.add({ id: 'dana', username: 'dana', password: 'dana' });
+  await stepup.accounts.link('dana', 'gu1', '5d1c2b3a-4e5f-4a6b-9c7d-8e9f0a1b2c3d');
+
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const cookieKeys = ['host-cookie-key'];
+  const provider = new Provider(issuer, {
+    adapter: createOidcAdapter(db),
+    jwks: { keys: [{ ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: 'host' }] as never },
+    cookies: { keys: cookieKeys },
+    acrValues: stepup.acrValues,
+    claims: { openid: stepup.openidClaims },
+    features: { claimsParameter: { enabled: true }, devInteractions: { enabled: false }, registration: { enabled: true } },
+    interactions: { policy: stepup.interactionPolicy, url: async (_ctx, i) => `/interaction/${i.uid}` },
+    extraTokenClaims: stepup.extraTokenClaims,
+    findAccount: async (ctx, sub, token) => ({ accountId: sub, claims: async () => ({ sub, txn: await stepup.txn(ctx, token) }) }),
+  });
+  const app = new Koa();
+  app.keys = cookieKeys;
+  const sandbox = createGu1Sandbox({ db, publicUrl: `${issuer}/sandbox/gu1`, apiKey: 'host-key', webhookSecret: 'host-secret' });
+  app.use(sandbox.routes());
+  app.use(stepup.routes(provider));
+  app.use(compose(provider.middleware));
+  server.on('request', app.callback());
+});
+
+afterAll(async () => {
+  server?.closeAllConnections();
+  await new Promise((r) => server?.close(r));
+  await db?.close();
+});
+
+describe('the plugin in a host oidc-provider', () => {
+  it('steps a password session up to the host policy face level', async () => {
+    const rp = await TestRp.register(issuer);
+    const browser = new Browser(issuer);
+    expect((await passwordLogin(rp, browser, 'dana')).claims()!.acr).toBe('urn:host:pwd');
+    let page = await browser.get(await rp.authorizationUrl({ acr_values: 'urn:host:face' }));
+    page = await completeCapture(issuer, browser, page, { outcome: 'approve', liveness: 0.95, match: 0.5 });
+    const claims = (await rp.callback(page.leftTo!)).claims()!;
+    expect(claims).toMatchObject({ acr: 'urn:host:face', amr: ['pwd', 'face', 'mfa'] });
+    expect(typeof claims.txn).toBe('string');
+  });
+});
