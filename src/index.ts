@@ -12,7 +12,7 @@ export { decideRequirement, readAcrRequest, satisfies, composeAmr, type Requirem
 export { openDatabase, targetFromEnv, type Database, type DatabaseTarget } from './db/connect.ts';
 export { migrate } from './db/migrate.ts';
 export { createOidcAdapter } from './db/oidc-adapter.ts';
-export { AccountStore, type Account } from './accounts/store.ts';
+export { AccountStore, type Account, type Accounts } from './accounts/store.ts';
 export { verifyChain } from './ledger/ledger.ts';
 export type { VendorAdapter, VendorFactory, VendorOutcome, Presentation, VerificationState } from './vendors/types.ts';
 export {

@@ -4,7 +4,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import pino, { type Logger } from 'pino';
 import { LoginThrottle } from './accounts/login-throttle.ts';
-import { AccountStore } from './accounts/store.ts';
+import { AccountStore, type Accounts } from './accounts/store.ts';
 import type { Database } from './db/connect.ts';
 import { stepUpInteractionPolicy } from './interaction/check.ts';
 import { interactionRoutes } from './interaction/routes.ts';
@@ -23,7 +23,8 @@ export interface StepUpOptions {
   issuer: string;
   /** The policy in force; a function so a reloaded policy is picked up by new step-ups. */
   policy: () => Policy;
-  accounts?: AccountStore;
+  /** Who can sign in and their vendor references; defaults to this package's own account tables. */
+  accounts?: Accounts;
   /** Used by vendor adapters for every outbound call. */
   fetch?: typeof globalThis.fetch;
   /** Where vendors without `baseUrl` are reached (sandbox mode). */
@@ -60,7 +61,7 @@ export interface StepUp {
   /** Interaction pages and vendor webhooks, to mount before the provider. */
   routes(provider: Provider): Middleware;
   orchestrator: Orchestrator;
-  accounts: AccountStore;
+  accounts: Accounts;
   /** The vendor adapters of the current policy. */
   vendors(): ReadonlyMap<string, VendorAdapter>;
   close(): Promise<void>;

@@ -17,8 +17,20 @@ const toAccount = (row: { id: string; username: string; name: string | null; ema
   email: row.email ?? undefined,
 });
 
-/** Accounts and their enrolled references at biometric vendors. */
-export class AccountStore {
+/**
+ * What step-up needs to know about people: who signs in with a password, and their reference at each
+ * vendor. A host with its own user store implements this; AccountStore is the bundled one.
+ */
+export interface Accounts {
+  findById(id: string): Promise<Account | undefined>;
+  /** The account whose username and password match, or undefined. */
+  authenticate(username: string, password: string): Promise<Account | undefined>;
+  /** The account's enrolled reference at a vendor (the policy's vendor id), if any. */
+  subjectAt(accountId: string, vendor: string): Promise<string | undefined>;
+}
+
+/** Accounts and their enrolled references at biometric vendors, in this package's tables. */
+export class AccountStore implements Accounts {
   readonly #knex: Knex;
   constructor(knex: Knex) {
     this.#knex = knex;

@@ -4,7 +4,7 @@ import type { Context, Next } from 'koa';
 import { errors, type default as Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { LoginThrottle } from '../accounts/login-throttle.ts';
-import type { AccountStore } from '../accounts/store.ts';
+import type { Accounts } from '../accounts/store.ts';
 import { StepUpError } from '../errors.ts';
 import { composeAmr } from '../policy/decide.ts';
 import type { Policy } from '../policy/policy.ts';
@@ -22,7 +22,7 @@ export interface InteractionDeps {
   knex: Knex;
   policy: () => Policy;
   orchestrator: Orchestrator;
-  accounts: AccountStore;
+  accounts: Accounts;
   steps: InteractionSteps;
   throttle: LoginThrottle;
   observer?: StepUpObserver;

@@ -5,6 +5,7 @@ import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
 import pino, { type Logger } from 'pino';
 import { seedDemoAccounts } from '../accounts/demo.ts';
+import { AccountStore } from '../accounts/store.ts';
 import { openDatabase, type Database } from '../db/connect.ts';
 import { migrate } from '../db/migrate.ts';
 import { loadPolicyFile } from '../policy/load.ts';
@@ -25,6 +26,8 @@ export interface RunningIdp {
   server: Server;
   provider: Provider;
   stepup: StepUp;
+  /** The bundled account store (add accounts, link vendor references). */
+  accounts: AccountStore;
   db: Database;
   policy(): Policy;
   close(): Promise<void>;
@@ -62,8 +65,10 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     const policy = loadPolicyFile(config.policyFile, { secretFallback });
     logger.info({ file: policy.file, hash: policy.hash, levels: policy.levels.map((l) => l.acr) }, 'policy loaded');
     const metrics = createMetrics();
+    const accounts = new AccountStore(db.knex);
     const stepup = stepUp({
       db,
+      accounts,
       issuer,
       policy: () => policy,
       fetch: options.fetch,
@@ -73,7 +78,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     });
     // Sandbox mode is for trying the IdP: demo accounts, the demo RP and API exist only there.
     const demo = config.sandbox ? await prepareDemo({ issuer, knex: db.knex, policy: () => policy }) : undefined;
-    if (demo) await seedDemoAccounts(stepup.accounts);
+    if (demo) await seedDemoAccounts(accounts);
     const signingKeys = await loadSigningKeys(db.knex);
     const cookieKeys = await loadCookieKeys(db.knex);
     const provider = createProvider({
@@ -115,6 +120,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       server,
       provider,
       stepup,
+      accounts,
       db,
       policy: () => policy,
       async close() {

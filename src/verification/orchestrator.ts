@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import type { AccountStore } from '../accounts/store.ts';
+import type { Accounts } from '../accounts/store.ts';
 import { StepUpError, VendorRefusedError, VendorUnavailableError } from '../errors.ts';
 import { appendEvent } from '../ledger/ledger.ts';
 import { thresholdsFor, type Level, type Policy } from '../policy/policy.ts';
@@ -19,7 +19,7 @@ import {
 /** What the orchestrator needs from its host. */
 export interface OrchestratorDeps {
   knex: Knex;
-  accounts: AccountStore;
+  accounts: Accounts;
   policy: () => Policy;
   vendors: () => ReadonlyMap<string, VendorAdapter>;
   /** The issuer's public base URL, for return and webhook URLs. */

@@ -8,7 +8,7 @@ import { TestRp } from '../support/rp.ts';
 
 const idp = useTestIdp({ policyFile: path.join(PROJECT_ROOT, 'test/fixtures/failover.yaml') });
 beforeAll(async () => {
-  await idp().stepup.accounts.link('alice', 'gu1-primary', ALICE_GU1_ENTITY);
+  await idp().accounts.link('alice', 'gu1-primary', ALICE_GU1_ENTITY);
 });
 
 describe('vendor failover', () => {

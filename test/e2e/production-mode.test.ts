@@ -9,7 +9,7 @@ const idp = useTestIdp({ sandbox: false });
 describe('with the sandbox off', () => {
   it('has no demo accounts, demo pages, emulators or open registration', async () => {
     // Property: a production IdP never accepts the demo passwords nor lets anyone register clients.
-    expect(await idp().stepup.accounts.authenticate('alice', 'alice')).toBeUndefined();
+    expect(await idp().accounts.authenticate('alice', 'alice')).toBeUndefined();
     for (const path of ['/demo', '/demo/api/payments', '/sandbox/gu1/session/x']) {
       expect((await fetch(`${idp().issuer}${path}`)).status, path).toBe(404);
     }

@@ -5,7 +5,7 @@ import Koa from 'koa';
 import compose from 'koa-compose';
 import Provider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOidcAdapter, parsePolicy, stepUp, type Database } from '../../src/index.ts';
+import { AccountStore, createOidcAdapter, parsePolicy, stepUp, type Database } from '../../src/index.ts';
 import { createGu1Sandbox } from '../../src/sandbox/gu1.ts';
 import { Browser } from '../support/browser.ts';
 import { freshDatabase, preferredEngine } from '../support/db.ts';
@@ -34,9 +34,10 @@ vendors:
 `,
     'host-policy.yaml',
   );
-  const stepup = stepUp({ db, issuer, policy: () => policy });
-  await stepup.accounts.add({ id: 'dana', username: 'dana', password: 'dana' });
-  await stepup.accounts.link('dana', 'gu1', '5d1c2b3a-4e5f-4a6b-9c7d-8e9f0a1b2c3d');
+  const accounts = new AccountStore(db.knex);
+  await accounts.add({ id: 'dana', username: 'dana', password: 'dana' });
+  await accounts.link('dana', 'gu1', '5d1c2b3a-4e5f-4a6b-9c7d-8e9f0a1b2c3d');
+  const stepup = stepUp({ db, issuer, policy: () => policy, accounts });
 
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const cookieKeys = ['host-cookie-key'];
