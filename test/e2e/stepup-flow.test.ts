@@ -230,6 +230,16 @@ describe('biometric step-up through the bundled IdP', () => {
 });
 
 describe('password sign-in', () => {
+  it('answers access_denied when the person cancels the sign-in', async () => {
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
+    const login = await browser.get(await rp.authorizationUrl());
+    const abort = /action="(\/interaction\/[^"]+\/abort)"/.exec(login.body)![1]!;
+    const page = await browser.post(abort, {});
+    expect(callbackError(page.leftTo)).toEqual({ error: 'access_denied', description: 'the person cancelled the sign-in' });
+  });
+
+
   it('refuses a wrong password, then locks the username after ten failures even for the right one', async () => {
     // Property: online guessing of one account's password is cut off after 10 failures per 15 minutes.
     const rp = await TestRp.register(idp().issuer);
