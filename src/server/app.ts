@@ -14,6 +14,7 @@ import { createGu1Sandbox } from '../sandbox/gu1.ts';
 import { stepUp, type StepUp } from '../stepup.ts';
 import type { ServerConfig } from './config.ts';
 import { createMetrics, healthRoutes } from './health.ts';
+import { startHousekeeping } from './housekeeping.ts';
 import { loadCookieKeys, loadSigningKeys } from './keys.ts';
 import { prepareDemo } from './demo/mount.ts';
 import { createProvider } from './provider.ts';
@@ -113,6 +114,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     app.use(compose(provider.middleware));
 
     handle = app.callback();
+    const stopHousekeeping = startHousekeeping(db, logger);
     logger.info({ issuer, port, sandbox: config.sandbox, database: db.engine }, 'identity provider listening');
     return {
       issuer,
@@ -124,6 +126,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       db,
       policy: () => policy,
       async close() {
+        stopHousekeeping();
         // Requests in flight finish (up to a grace period) before the database goes away under them.
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();

@@ -1,0 +1,33 @@
+import type { Logger } from 'pino';
+import type { Database } from '../db/connect.ts';
+import { purgeExpired } from '../db/oidc-adapter.ts';
+
+const EVERY_MS = 10 * 60 * 1000;
+
+/** Deletes expired provider payloads, session levels and half-done interaction steps; counts them. */
+export async function sweepExpired(db: Database): Promise<{ payloads: number; levels: number; steps: number }> {
+  const payloads = await purgeExpired(db);
+  const now = new Date();
+  // Counted from RETURNING: knex-pglite does not give a row count for delete().
+  const levels = (await db.knex('session_levels').where('expires_at', '<=', now).delete().returning('session_uid')).length;
+  const steps = (await db.knex('interaction_steps').where('expires_at', '<=', now).delete().returning('uid')).length;
+  return { payloads, levels, steps };
+}
+
+/** Sweeps expired state every ten minutes; returns a stop function. */
+export function startHousekeeping(db: Database, logger: Logger): () => void {
+  let running: Promise<void> | undefined;
+  const sweep = async () => {
+    try {
+      const removed = await sweepExpired(db);
+      if (removed.payloads + removed.levels + removed.steps > 0) logger.info(removed, 'expired state removed');
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, 'housekeeping failed; retrying later');
+    }
+  };
+  const timer = setInterval(() => {
+    running ??= sweep().finally(() => (running = undefined));
+  }, EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
