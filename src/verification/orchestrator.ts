@@ -88,7 +88,7 @@ export class Orchestrator {
     const policy = this.#deps.policy();
     const level = input.plan.level;
     let lastError: StepUpError | undefined;
-    for (const { id: vendorId, subject } of input.plan.vendors) {
+    for (const [index, { id: vendorId, subject }] of input.plan.vendors.entries()) {
       const adapter = this.#deps.vendors().get(vendorId)!;
       await this.#replaceOpen(input.accountId, vendorId);
       const now = this.#now();
@@ -113,7 +113,13 @@ export class Orchestrator {
           language: input.language ?? '',
           timeoutSeconds: level.captureTimeout,
         });
-        return await attachVendorSession(knex, verification.id, started);
+        const attached = await attachVendorSession(knex, verification.id, started);
+        if (attached.vendorSessionId !== started.vendorSessionId) {
+          // Ended while the vendor was starting (a newer step-up replaced it): the capture must not run.
+          await adapter.cancel?.(started.vendorSessionId).catch(() => undefined);
+          throw new StepUpError('verification_mismatch', 'this verification was replaced by a newer one; start again');
+        }
+        return attached;
       } catch (error) {
         if (!(error instanceof StepUpError)) throw error;
         lastError = error;
@@ -121,6 +127,8 @@ export class Orchestrator {
           data: { message: error.message },
         });
         if (!(error instanceof VendorUnavailableError)) throw error; // a refusal is not a failover reason
+        const next = input.plan.vendors[index + 1];
+        if (!next) break;
         await appendEvent(knex, {
           type: 'vendor.failover',
           verificationId: verification.id,
@@ -128,9 +136,9 @@ export class Orchestrator {
           clientId: input.clientId,
           acr: level.acr,
           vendor: vendorId,
-          data: { reason: error.message },
+          data: { reason: error.message, next: next.id },
         });
-        this.#deps.logger.warn({ vendor: vendorId, err: error.message }, 'vendor unavailable, trying the next one');
+        this.#deps.logger.warn({ vendor: vendorId, next: next.id, err: error.message }, 'vendor unavailable, trying the next one');
       }
     }
     throw lastError ?? new StepUpError('vendor_unavailable', 'no vendor could start the verification');
