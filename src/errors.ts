@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'verification_not_found',
   'verification_mismatch',
   'subject_not_enrolled',
+  'attempts_exceeded',
   'bad_request',
   'storage_error',
   'ledger_tampered',

@@ -239,7 +239,7 @@ export class Orchestrator {
       .where('created_at', '>=', since)
       .count<{ n: number }[]>({ n: '*' });
     if (Number(row[0]?.n ?? 0) >= level.attempts.max) {
-      throw new StepUpError('bad_request', `too many unsuccessful attempts for ${level.acr}; try again later`, { reason: 'attempts_exceeded' });
+      throw new StepUpError('attempts_exceeded', `too many unsuccessful attempts for ${level.acr}; try again later`, { window: level.attempts.window });
     }
   }
 }
