@@ -10,11 +10,8 @@ export const ERROR_CODES = [
   'webhook_rejected',
   'verification_not_found',
   'verification_mismatch',
-  'subject_not_enrolled',
   'attempts_exceeded',
   'bad_request',
-  'storage_error',
-  'ledger_tampered',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
