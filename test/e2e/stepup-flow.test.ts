@@ -186,6 +186,14 @@ describe('biometric step-up through the bundled IdP', () => {
     expect(error?.description).toContain('subject_mismatch');
   });
 
+  it('falls back to the next acceptable acr_values level the person can reach', async () => {
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
+    let page = await browser.get(await rp.authorizationUrl({ acr_values: `${FACE} ${PASSWORD}` }));
+    page = await passConsent(browser, await submitLogin(browser, page, 'bob', 'bob'));
+    expect((await rp.callback(page.leftTo!)).claims()!.acr).toBe(PASSWORD);
+  });
+
   it('answers unmet_authentication_requirements when the person is enrolled at no vendor of the level', async () => {
     const rp = await TestRp.register(idp().issuer);
     const browser = new Browser(idp().issuer);
