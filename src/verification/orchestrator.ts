@@ -5,6 +5,7 @@ import { StepUpError, VendorRefusedError, VendorUnavailableError } from '../erro
 import { appendEvent } from '../ledger/ledger.ts';
 import { thresholdsFor, type Level, type Policy } from '../policy/policy.ts';
 import { isTerminal, type VendorAdapter, type WebhookRequest } from '../vendors/types.ts';
+import { KeyedMutex } from '../util/keyed-mutex.ts';
 import { evaluateOutcome } from './evaluate.ts';
 import {
   attachVendorSession,
@@ -46,6 +47,7 @@ export type StepUpPlan =
  */
 export class Orchestrator {
   readonly #deps: OrchestratorDeps;
+  readonly #starts = new KeyedMutex();
   constructor(deps: OrchestratorDeps) {
     this.#deps = deps;
   }
@@ -80,6 +82,12 @@ export class Orchestrator {
     /** The person's preferred UI language (first of `ui_locales`); empty lets the vendor config decide. */
     language?: string;
   }): Promise<Verification> {
+    // One start at a time per person: two tabs starting together would otherwise both find nothing to
+    // replace, and a one-session-per-person vendor (Gu1) would refuse the second.
+    return this.#starts.run(input.accountId, () => this.#start(input));
+  }
+
+  async #start(input: Parameters<Orchestrator['startOrResume']>[0]): Promise<Verification> {
     const { knex } = this.#deps;
     const open = await findOpenForInteraction(knex, input.interactionUid);
     if (open?.presentation && open.acr === input.plan.level.acr) return open;

@@ -224,6 +224,20 @@ describe('biometric step-up through the bundled IdP', () => {
     expect(await res.text()).toContain('window.top.location.href = "/interaction/some-uid/stepup/return"');
   });
 
+  it('starts the newer of two simultaneous step-ups and cancels the older one', async () => {
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
+    await passwordLogin(rp, browser);
+    const [first, second] = await Promise.all([
+      browser.get(await rp.authorizationUrl({ acr_values: FACE })),
+      browser.get(await rp.authorizationUrl({ acr_values: FACE })),
+    ]);
+    // Both tabs show a capture; only one of them is still open at the vendor.
+    const ids = [sandboxSessionId(first), sandboxSessionId(second)];
+    const states = await idp().db.knex('verifications').whereIn('vendor_session_id', ids).pluck('state');
+    expect(states.sort()).toEqual(['cancelled', 'pending']);
+  });
+
   it('lets the person cancel the verification, ending it abandoned', async () => {
     const rp = await TestRp.register(idp().issuer);
     const browser = new Browser(idp().issuer);
