@@ -1,25 +1,11 @@
 // A Gu1 webhook names a session to re-fetch only when its signature over the exact raw bytes is genuine.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { WebhookRejectedError } from '../../src/errors.ts';
 import { gu1Vendor } from '../../src/vendors/gu1.ts';
 import { hmacSha256Hex } from '../../src/vendors/webhook.ts';
+import { snapshotIsStale, webhookVectors } from '../support/vectors.ts';
 
-interface VectorCase {
-  vendor: string;
-  name: string;
-  secret: string;
-  now: string;
-  vendorSessionId: string;
-  headers: Record<string, string>;
-  body: string;
-  expect: 'accept' | 'reject';
-}
-
-const vectors = JSON.parse(
-  readFileSync(new URL('../../../shared/vectors/webhooks.json', import.meta.url), 'utf8'),
-) as { cases: VectorCase[] };
-const cases = vectors.cases.filter((c) => c.vendor === 'gu1');
+const cases = webhookVectors('gu1');
 
 const adapterWith = (webhookSecret: string) =>
   gu1Vendor.create(
@@ -29,6 +15,10 @@ const adapterWith = (webhookSecret: string) =>
   );
 
 describe('Gu1 webhook authentication against the shared vectors', () => {
+  it('the committed snapshot matches the shared vectors when they are beside the project', () => {
+    expect(snapshotIsStale(), 'copy ../shared/vectors/webhooks.json to test/vectors/').toBe(false);
+  });
+
   it('the vectors hold both accept and reject cases for gu1', () => {
     expect(cases.filter((c) => c.expect === 'accept').length).toBeGreaterThan(0);
     expect(cases.filter((c) => c.expect === 'reject').length).toBeGreaterThan(0);
