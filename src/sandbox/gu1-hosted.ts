@@ -1,9 +1,9 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { readBody } from '../server/read-body.ts';
-import { describeIssues, gu1Error, readJson } from './gu1-http.ts';
+import { answerSettled, describeIssues, readJson } from './gu1-http.ts';
 import { html, page, type Html } from './html.ts';
-import { isOpen, outcomeSchema, present, type StoredSession } from './gu1-model.ts';
+import { isOpen, outcomeSchema, type StoredSession } from './gu1-model.ts';
 import type { Gu1Sessions, SettleResult } from './gu1-sessions.ts';
 
 const FORM_LIMIT = 16 * 1024;
@@ -41,14 +41,7 @@ export function registerHostedRoutes(router: Router, sessions: Gu1Sessions, publ
   router.post('/control/:id', async (ctx) => {
     const outcome = await readJson(ctx, outcomeSchema);
     if (!outcome) return;
-    const result = await sessions.settle(ctx.params.id ?? '', outcome);
-    if (!('error' in result)) {
-      ctx.body = present(result.session, publicUrl);
-    } else if (result.error === 'not_found') {
-      gu1Error(ctx, 404, 'NOT_FOUND', 'Biometric session not found');
-    } else {
-      gu1Error(ctx, 409, 'INVALID_STATE', 'Session is already completed');
-    }
+    answerSettled(ctx, await sessions.settle(ctx.params.id ?? '', outcome), publicUrl, 'Session is already completed');
   });
 }
 

@@ -2,6 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { z } from 'zod';
 import { readBody } from '../server/read-body.ts';
+import { present } from './gu1-model.ts';
+import type { SettleResult } from './gu1-sessions.ts';
 
 const JSON_LIMIT = 64 * 1024;
 
@@ -47,4 +49,11 @@ export function requireApiKey(apiKey: string) {
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
+}
+
+/** Answers a settle or cancel: the session record, or Gu1's 404 / 409 error body. */
+export function answerSettled(ctx: Context, result: SettleResult, publicUrl: string, notOpenMessage: string): void {
+  if (!('error' in result)) ctx.body = present(result.session, publicUrl);
+  else if (result.error === 'not_found') gu1Error(ctx, 404, 'NOT_FOUND', 'Biometric session not found');
+  else gu1Error(ctx, 409, 'INVALID_STATE', notOpenMessage);
 }

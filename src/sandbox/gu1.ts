@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Database } from '../db/connect.ts';
 import type { SandboxLogger } from './deliver.ts';
 import { registerHostedRoutes } from './gu1-hosted.ts';
-import { gu1Error, readJson, requireApiKey } from './gu1-http.ts';
+import { answerSettled, gu1Error, readJson, requireApiKey } from './gu1-http.ts';
 import { present } from './gu1-model.ts';
 import { gu1Sessions } from './gu1-sessions.ts';
 
@@ -102,14 +102,7 @@ export function createGu1Sandbox(options: Gu1SandboxOptions): Router {
   router.post(`${SESSIONS}/:id/sync`, auth, (ctx) => answerSession(ctx, ctx.params.id ?? ''));
 
   router.post(`${SESSIONS}/:id/cancel`, auth, async (ctx) => {
-    const result = await sessions.cancel(ctx.params.id ?? '');
-    if (!('error' in result)) {
-      ctx.body = present(result.session, publicUrl);
-    } else if (result.error === 'not_found') {
-      gu1Error(ctx, 404, 'NOT_FOUND', 'Biometric session not found');
-    } else {
-      gu1Error(ctx, 409, 'INVALID_STATE', 'Only pending or in_progress sessions can be cancelled');
-    }
+    answerSettled(ctx, await sessions.cancel(ctx.params.id ?? ''), publicUrl, 'Only pending or in_progress sessions can be cancelled');
   });
 
   router.get('/api/kyc/biometric/entities/:entityId/current', auth, async (ctx) => {

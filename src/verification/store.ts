@@ -67,20 +67,11 @@ interface VerificationRow {
   poll_attempts: number;
 }
 
-/** What the orchestrator knows when it starts a step-up at a vendor. */
-export interface NewVerification {
-  interactionUid: string;
-  accountId: string;
-  clientId: string;
-  acr: string;
-  vendor: string;
-  vendorType: string;
-  expectedSubject: string;
-  policyHash: string;
-  thresholds: Thresholds;
-  /** The step-up deadline (policy `captureTimeout` from now). */
-  expiresAt: Date;
-}
+/** What the orchestrator knows when it starts a step-up at a vendor; `expiresAt` is its deadline. */
+export type NewVerification = Pick<
+  Verification,
+  'interactionUid' | 'accountId' | 'clientId' | 'acr' | 'vendor' | 'vendorType' | 'expectedSubject' | 'policyHash' | 'thresholds' | 'expiresAt'
+>;
 
 /** Creates a `pending` verification and records `verification.started` in the same transaction. */
 export async function createVerification(knex: Knex | Knex.Transaction, input: NewVerification): Promise<Verification> {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Browser } from '../support/browser.ts';
 import { passwordLogin } from '../support/flows.ts';
 import { PROJECT_ROOT, useTestIdp } from '../support/idp.ts';

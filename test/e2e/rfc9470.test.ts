@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseBearerChallenge } from '../../src/resource-server/require-acr.ts';
 import { Browser } from '../support/browser.ts';
 import { completeCapture } from '../support/flows.ts';

@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Browser } from '../support/browser.ts';
 import { useTestIdp } from '../support/idp.ts';
 import { completeCapture, control, passwordLogin } from '../support/flows.ts';

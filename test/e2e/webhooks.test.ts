@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Browser } from '../support/browser.ts';
 import { passwordLogin } from '../support/flows.ts';
 import { useTestIdp } from '../support/idp.ts';
