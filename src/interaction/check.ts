@@ -1,5 +1,5 @@
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { decideRequirement, readAcrRequest, requirementMet, type Requirement } from '../policy/decide.ts';
+import { requirementMet, requirementOfParams, type Requirement } from '../policy/decide.ts';
 import type { Policy } from '../policy/policy.ts';
 import type { SessionLevels } from './session-levels.ts';
 
@@ -10,8 +10,7 @@ export const STEPUP_REASON = 'stepup_acr';
 
 /** The level requirement of the authorization request being processed. */
 export function requirementOf(ctx: KoaContextWithOIDC, policy: Policy): Requirement {
-  const params = ctx.oidc.params as { claims?: unknown; acr_values?: unknown } | undefined;
-  return decideRequirement(policy, readAcrRequest(params ?? {}), ctx.oidc.client?.clientId ?? '');
+  return requirementOfParams(policy, (ctx.oidc.params ?? {}) as Record<string, unknown>);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Level, Policy } from '../policy/policy.ts';
-import { decideRequirement, readAcrRequest } from '../policy/decide.ts';
+import { requirementOfParams } from '../policy/decide.ts';
 import type { Orchestrator, StepUpPlan } from '../verification/orchestrator.ts';
 import type { CompletedStep } from './steps.ts';
 
@@ -27,7 +27,7 @@ export interface InteractionFacts {
  * downgrading it to a password.
  */
 export async function nextStep(policy: Policy, orchestrator: Orchestrator, facts: InteractionFacts): Promise<NextStep> {
-  const requirement = decideRequirement(policy, readAcrRequest(facts.params), String(facts.params.client_id ?? ''));
+  const requirement = requirementOfParams(policy, facts.params);
   if (requirement.kind === 'unmet') return { kind: 'unmet', reason: requirement.reason };
   const accountId = facts.session?.accountId ?? facts.step?.accountId;
   if (!accountId) return { kind: 'password' };

@@ -72,6 +72,11 @@ export function decideRequirement(policy: Policy, request: AcrRequest, clientId:
   return { kind: 'levels', candidates: [minimum], essential: requirement.kind === 'levels' && requirement.essential, because: 'client_minimum' };
 }
 
+/** The requirement of an authorization request, from its raw parameters (`claims`, `acr_values`, `client_id`). */
+export function requirementOfParams(policy: Policy, params: { claims?: unknown; acr_values?: unknown; client_id?: unknown }): Requirement {
+  return decideRequirement(policy, readAcrRequest(params), typeof params.client_id === 'string' ? params.client_id : '');
+}
+
 /** The authentication the session currently holds, as oidc-provider keeps it. */
 export interface HeldAuthentication {
   acr?: string;
