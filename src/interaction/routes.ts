@@ -14,7 +14,8 @@ import type { Orchestrator, StepUpObserver } from '../verification/orchestrator.
 import { latestForInteraction, recordDecision, type Verification } from '../verification/store.ts';
 import { nextStep, type NextStep } from './next-step.ts';
 import type { InteractionSteps } from './steps.ts';
-import { breakoutPage, consentPage, errorPage, loginPage, stepUpPage } from './views.ts';
+import { errorPage } from '../server/html.ts';
+import { breakoutPage, consentPage, loginPage, stepUpPage } from './views.ts';
 
 /** What the interaction routes need from the host. */
 export interface InteractionDeps {

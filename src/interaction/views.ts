@@ -1,5 +1,4 @@
 import { escapeHtml as e, page, scriptJson } from '../server/html.ts';
-export { errorPage } from '../server/html.ts';
 import type { Presentation } from '../vendors/types.ts';
 
 /** The password form; `lockedUsername` when a session already names the person. */
