@@ -14,6 +14,7 @@ import type { Policy } from './policy/policy.ts';
 import { buildVendorAdapters, type BaseUrlResolver } from './vendors/instances.ts';
 import type { VendorAdapter } from './vendors/types.ts';
 import { Orchestrator, type StepUpObserver } from './verification/orchestrator.ts';
+import { PollWorker, type PollWorkerOptions } from './verification/poll-worker.ts';
 import { webhookRoutes } from './verification/webhook-routes.ts';
 
 /** How a host wires step-up into its oidc-provider. */
@@ -36,6 +37,8 @@ export interface StepUpOptions {
   interactionTtl?: number;
   /** Seconds a session lives; keep it equal to the provider's `ttl.Session`. */
   sessionTtl?: number;
+  /** Status polling of open verifications (on by default; `enabled: false` leaves it to the host). */
+  polling?: Pick<PollWorkerOptions, 'tickMs' | 'defaultIntervalSeconds' | 'backoffSeconds' | 'batch'> & { enabled?: boolean };
 }
 
 /** Token fields oidc-provider's `extraTokenClaims` and `findAccount` receive. */
@@ -61,6 +64,8 @@ export interface StepUp {
   /** Interaction pages and vendor webhooks, to mount before the provider. */
   routes(provider: Provider): Middleware;
   orchestrator: Orchestrator;
+  /** Polls open verifications (completes them without webhooks, expires them on time). */
+  poller: PollWorker;
   accounts: Accounts;
   /** The vendor adapters of the current policy. */
   vendors(): ReadonlyMap<string, VendorAdapter>;
@@ -85,6 +90,8 @@ export function stepUp(options: StepUpOptions): StepUp {
     return built.adapters;
   };
   const orchestrator = new Orchestrator({ knex, accounts, policy: options.policy, vendors, issuer: options.issuer, logger, observer: options.observer });
+  const poller = new PollWorker({ knex, orchestrator, vendors, logger, ...options.polling });
+  if (options.polling?.enabled !== false) poller.start();
 
   const txnOf = (source: TokenSource | undefined) => sessionLevels.txnFor(source?.sessionUid, source?.acr, source?.authTime);
   const sourceOf = (ctx: KoaContextWithOIDC): TokenSource | undefined => {
@@ -117,7 +124,9 @@ export function stepUp(options: StepUpOptions): StepUp {
     orchestrator,
     accounts,
     vendors,
+    poller,
     async close() {
+      await poller.stop();
       built = undefined;
     },
   };

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { Context, Next } from 'koa';
 import { errors, type default as Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { LoginThrottle } from '../accounts/login-throttle.ts';
 import type { Accounts } from '../accounts/store.ts';
 import { StepUpError } from '../errors.ts';
@@ -33,6 +34,19 @@ export interface InteractionDeps {
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 const FORM_LIMIT = 16 * 1024;
+
+const browserSignalSchema = z.discriminatedUnion('event', [
+  z.strictObject({ event: z.literal('complete') }),
+  z.strictObject({ event: z.literal('error'), code: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/) }),
+]);
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The login, consent and step-up pages under `/interaction/:uid` (the path the interaction cookie is
@@ -143,6 +157,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         clientId: String(d.params.client_id),
         plan: step.plan,
         language: String(d.params.ui_locales ?? '').split(' ')[0]?.split('-')[0] ?? '',
+        preferVendor: typeof ctx.query.vendor === 'string' ? ctx.query.vendor : undefined,
       });
     } catch (error) {
       if (!(error instanceof StepUpError)) throw error;
@@ -152,7 +167,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     }
     const presentation = verification.presentation!;
     if (presentation.kind === 'redirect') return ctx.redirect(presentation.url);
-    ctx.body = stepUpPage({ uid: d.uid, presentation, levelName: step.plan.level.description ?? step.plan.level.acr });
+    const alternatives = step.plan.vendors.filter((v) => v.id !== verification.vendor).map((v) => v.id);
+    ctx.body = stepUpPage({ uid: d.uid, presentation, levelName: step.plan.level.description ?? step.plan.level.acr, alternatives });
   });
 
   router.get('/stepup/status', async (ctx) => {
@@ -178,6 +194,28 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       return;
     }
     return concludeVerification(ctx, d, verification);
+  });
+
+  // What the vendor's script reported in the browser. JSON only: a cross-site form cannot send it, so
+  // another site cannot end someone's verification by posting here.
+  router.post('/stepup/signal', async (ctx) => {
+    const site = ctx.get('sec-fetch-site');
+    if (!ctx.is('application/json') || (site && site !== 'same-origin')) {
+      ctx.status = 415;
+      ctx.body = { error: 'bad_request', error_description: 'send a same-origin JSON body' };
+      return;
+    }
+    const signal = browserSignalSchema.safeParse(parseJson((await readBody(ctx, FORM_LIMIT)).toString('utf8')));
+    if (!signal.success) {
+      ctx.status = 400;
+      ctx.body = { error: 'bad_request', error_description: 'expected {"event":"complete"} or {"event":"error","code":"..."}' };
+      return;
+    }
+    const d = await details(ctx);
+    const latest = await latestForInteraction(deps.knex, d.uid);
+    const verification = latest ? await deps.orchestrator.browserSignal(latest, signal.data) : undefined;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { state: verification?.state ?? 'none', final: !verification || isTerminal(verification.state) };
   });
 
   router.post('/stepup/cancel', async (ctx) => {

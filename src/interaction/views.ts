@@ -1,5 +1,6 @@
 import { escapeHtml as e, page, scriptJson } from '../server/html.ts';
 import type { Presentation } from '../vendors/types.ts';
+import { WIDGET_GLUE } from './widgets.ts';
 
 /** The password form; `lockedUsername` when a session already names the person. */
 export function loginPage(input: { uid: string; clientName: string; error?: string; username?: string; lockedUsername?: string; purpose?: string }): string {
@@ -36,34 +37,79 @@ export function consentPage(input: { uid: string; clientName: string; scopes: st
  * The step-up page: shows the vendor's hosted capture and follows the verification's status, moving on
  * by itself once the server has confirmed an outcome with the vendor.
  */
-export function stepUpPage(input: { uid: string; presentation: Presentation; levelName: string; waiting?: boolean }): string {
+export function stepUpPage(input: { uid: string; presentation: Presentation; levelName: string; waiting?: boolean; alternatives?: string[] }): string {
   const { uid, presentation } = input;
   const base = `/interaction/${encodeURIComponent(uid)}/stepup`;
-  const capture =
-    presentation.kind === 'iframe'
-      ? `<iframe src="${e(presentation.url)}" allow="${e(presentation.allow)}" title="Identity verification"></iframe>`
-      : presentation.kind === 'redirect'
-        ? `<p><a class="button" href="${e(presentation.url)}">Continue to the verification</a></p>`
-        : `<div id="stepup-widget"></div>`;
   return page(
     'Verify it is you',
     `<h1>Verify it is you</h1>
 <p class="muted">${e(input.levelName)}. ${input.waiting ? 'Your verification is being processed; this page continues by itself.' : 'Follow the steps below; this page continues by itself when you are done.'}</p>
-${input.waiting ? `<p id="stepup-status" role="status">Waiting for the verification result…</p><noscript><p><a class="button" href="${e(`${base}/return`)}">Check again</a></p></noscript>` : capture}
+${input.waiting ? `<p id="stepup-status" role="status">Waiting for the verification result…</p><noscript><p><a class="button" href="${e(`${base}/return`)}">Check again</a></p></noscript>` : capture(presentation)}
+${input.alternatives?.length ? `<p class="muted">Try another way: ${input.alternatives.map((id) => `<a href="${e(`${base}?vendor=${encodeURIComponent(id)}`)}">${e(id)}</a>`).join(' · ')}</p>` : ''}
 <form method="post" action="${base}/cancel"><button type="submit" class="secondary">Cancel and go back</button></form>
 <script>
 (function () {
-  var statusUrl = ${scriptJson(`${base}/status`)}, returnUrl = ${scriptJson(`${base}/return`)};
+  var statusUrl = ${scriptJson(`${base}/status`)}, returnUrl = ${scriptJson(`${base}/return`)}, signalUrl = ${scriptJson(`${base}/signal`)};
+  var timer;
+  function follow(s) { if (s && s.final) { window.location.href = returnUrl; } else { timer = setTimeout(poll, 2000); } }
   function poll() {
+    clearTimeout(timer);
     fetch(statusUrl, { credentials: 'same-origin', headers: { accept: 'application/json' } })
       .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (s) { if (s && s.final) { window.location.href = returnUrl; } else { setTimeout(poll, 2000); } })
-      .catch(function () { setTimeout(poll, 4000); });
+      .then(follow)
+      .catch(function () { timer = setTimeout(poll, 4000); });
   }
-  setTimeout(poll, 2000);
+  window.stepUpReport = function (signal) {
+    clearTimeout(timer);
+    fetch(signalUrl, { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(signal) })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(follow)
+      .catch(function () { timer = setTimeout(poll, 2000); });
+  };
+  window.stepUpCheckNow = poll;
+  timer = setTimeout(poll, 2000);
 })();
-</script>`,
+</script>
+${input.waiting ? '' : captureScript(presentation)}`,
   );
+}
+
+function capture(presentation: Presentation): string {
+  switch (presentation.kind) {
+    case 'iframe':
+      return `<iframe src="${e(presentation.url)}" allow="${e(presentation.allow)}" title="Identity verification"></iframe>`;
+    case 'redirect':
+      return `<p><a class="button" href="${e(presentation.url)}">Continue to the verification</a></p>`;
+    case 'widget':
+      return `<div id="stepup-widget"></div>
+<script type="application/json" id="stepup-widget-options">${scriptJson(presentation.options)}</script>`;
+  }
+}
+
+// The vendor's own script, then the glue that starts it; or, for a framed page that announces its final
+// page by postMessage (authID), a listener that only makes the page check the server sooner.
+function captureScript(presentation: Presentation): string {
+  if (presentation.kind === 'widget') {
+    return `<script src="${e(presentation.scriptUrl)}"></script>
+<script>
+(function () {
+  var options = JSON.parse(document.getElementById('stepup-widget-options').textContent);
+  var report = window.stepUpReport;
+  ${WIDGET_GLUE[presentation.widget]}
+})();
+</script>`;
+  }
+  if (presentation.kind === 'iframe' && presentation.finalMessages) {
+    return `<script>
+(function () {
+  var hints = ${scriptJson(presentation.finalMessages)};
+  window.addEventListener('message', function (event) {
+    if (event.origin === hints.origin && event.data && hints.types.indexOf(event.data.type) >= 0) window.stepUpCheckNow();
+  });
+})();
+</script>`;
+  }
+  return '';
 }
 
 /**

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { z } from 'zod';
 import type { Database } from '../db/connect.ts';
 import type { SandboxLogger } from './deliver.ts';
+import type { VendorSandbox } from './types.ts';
 import { registerHostedRoutes } from './gu1-hosted.ts';
 import { answerSettled, gu1Error, readJson, requireApiKey } from './gu1-http.ts';
 import { present } from './gu1-model.ts';
@@ -115,3 +116,18 @@ export function createGu1Sandbox(options: Gu1SandboxOptions): Router {
   registerHostedRoutes(router, sessions, publicUrl);
   return router;
 }
+
+/** The Gu1 emulator as sandbox mode mounts it, answering the policy vendor's key and webhook secret. */
+export const gu1Sandbox: VendorSandbox = {
+  type: 'gu1',
+  create: ({ db, publicUrl, config, fetch, log }) =>
+    createGu1Sandbox({
+      db,
+      publicUrl,
+      apiKey: String(config.apiKey),
+      webhookSecret: String(config.webhookSecret),
+      organizationId: config.organizationId as string | undefined,
+      fetch,
+      log,
+    }),
+};

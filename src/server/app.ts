@@ -10,7 +10,7 @@ import { openDatabase, type Database } from '../db/connect.ts';
 import { migrate } from '../db/migrate.ts';
 import { loadPolicyFile } from '../policy/load.ts';
 import type { Policy } from '../policy/policy.ts';
-import { createGu1Sandbox } from '../sandbox/gu1.ts';
+import { vendorSandbox } from '../sandbox/registry.ts';
 import { stepUp, type StepUp } from '../stepup.ts';
 import type { ServerConfig } from './config.ts';
 import { createMetrics, healthRoutes } from './health.ts';
@@ -100,14 +100,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     app.use(metrics.countRequests);
     const health = healthRoutes(db.knex, metrics);
     app.use(health.routes());
-    if (config.sandbox) {
-      // The emulator answers the vendors that reach it: those of its type without their own baseUrl.
-      const gu1 = Object.values(policy.vendors).find((v) => v.type === 'gu1' && !v.baseUrl) as { apiKey: string; webhookSecret: string; organizationId?: string } | undefined;
-      if (gu1) {
-        const sandbox = createGu1Sandbox({ db, publicUrl: `${issuer}/sandbox/gu1`, apiKey: gu1.apiKey, webhookSecret: gu1.webhookSecret, organizationId: gu1.organizationId, fetch: options.fetch, log: logger });
-        app.use(sandbox.routes()).use(sandbox.allowedMethods());
-      }
-    }
+    if (config.sandbox) mountSandboxes(app, policy, { db, issuer, fetch: options.fetch ?? globalThis.fetch, log: logger });
     demo?.mount(app, signingKeys);
     app.use(stepup.routes(provider));
     // Mounted at the root the way koa-mount does it: the provider's middleware runs with this app's context.
@@ -141,5 +134,18 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     server.close();
     if (!options.db) await db.close();
     throw error;
+  }
+}
+
+// Each emulator answers the vendors that reach it: those of its type without their own baseUrl. It
+// takes the first such vendor's credentials, which sandbox mode generates when the environment has none.
+function mountSandboxes(app: Koa, policy: Policy, deps: { db: Database; issuer: string; fetch: typeof globalThis.fetch; log: Logger }): void {
+  const mounted = new Set<string>();
+  for (const config of Object.values(policy.vendors)) {
+    const sandbox = vendorSandbox(config.type);
+    if (!sandbox || config.baseUrl || mounted.has(config.type)) continue;
+    mounted.add(config.type);
+    const router = sandbox.create({ db: deps.db, publicUrl: `${deps.issuer}/sandbox/${config.type}`, config, fetch: deps.fetch, log: deps.log });
+    app.use(router.routes()).use(router.allowedMethods());
   }
 }

@@ -235,5 +235,6 @@ export const gu1Vendor = {
   type: VENDOR,
   configSchema,
   defaultBaseUrl: 'https://api.gu1.ai',
+  reports: { liveness: true, match: true },
   create,
 } satisfies VendorFactory<Gu1Config>;

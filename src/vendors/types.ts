@@ -19,8 +19,27 @@ export const isTerminal = (s: VerificationState): boolean => !OPEN_STATES.includ
 /** How the step-up page shows the vendor's hosted capture to the user. */
 export type Presentation =
   | { kind: 'redirect'; url: string }
-  | { kind: 'iframe'; url: string; allow: string }
-  | { kind: 'widget'; scriptUrl: string; init: Record<string, unknown> };
+  | {
+      kind: 'iframe';
+      url: string;
+      allow: string;
+      /**
+       * postMessage events the framed page sends when it reaches its final page (authID). They only make
+       * the step-up page check the server sooner: a browser event never decides anything.
+       */
+      finalMessages?: { origin: string; types: readonly string[] };
+    }
+  | {
+      kind: 'widget';
+      /** Which glue the step-up page uses to start the vendor's script (src/interaction/widgets.ts). */
+      widget: WidgetKind;
+      scriptUrl: string;
+      /** Options the glue passes to the widget's init call (ids, keys, prefill), never secrets. */
+      options: Record<string, unknown>;
+    };
+
+/** Vendor client scripts the step-up page knows how to start. */
+export type WidgetKind = 'globalpass' | 'passbase';
 
 /** What the orchestrator asks an adapter to start. */
 export interface StartRequest {
@@ -70,9 +89,31 @@ export interface WebhookRequest {
   now: Date;
 }
 
-/** The only thing an authenticated webhook tells us: which vendor session to re-fetch. */
-export interface WebhookHint {
-  vendorSessionId: string;
+/**
+ * What an authenticated webhook tells us: which session to re-fetch, or (vendors without server-side
+ * sessions, Passbase) which person. A webhook is a hint; the verdict still comes from `fetch`.
+ */
+export type WebhookHint =
+  | { vendorSessionId: string; event?: string; occurredAt?: Date }
+  | { subject: string; event?: string; occurredAt?: Date };
+
+/** Everything `fetch` may use besides the session id. */
+export interface FetchOptions {
+  /** Ask the vendor to refresh from its provider first, where it can. */
+  sync?: boolean;
+  /** The verification being confirmed: its expected subject and when it started. */
+  verification?: { subject: string; startedAt: Date };
+  /**
+   * The authenticated webhook that caused this read. Only vendors whose server-side record cannot show
+   * a single authentication (Passbase) use it, and only together with that record.
+   */
+  webhook?: WebhookHint;
+}
+
+/** A failure the vendor's client script reported in the browser; it can end a verification, never approve one. */
+export interface BrowserFailure {
+  state: 'rejected' | 'abandoned' | 'failed';
+  reason: string;
 }
 
 /** One configured vendor. Implementations live in one file each under src/vendors/. */
@@ -82,8 +123,8 @@ export interface VendorAdapter {
   /** The adapter type (`gu1`, `verifik`, …). */
   readonly type: string;
   start(request: StartRequest): Promise<StartedSession>;
-  /** Reads the vendor's record; `sync` asks the vendor to refresh from its provider first when it can. */
-  fetch(vendorSessionId: string, options?: { sync?: boolean }): Promise<VendorOutcome>;
+  /** Reads the vendor's record of one session: the only source of an approval. */
+  fetch(vendorSessionId: string, options?: FetchOptions): Promise<VendorOutcome>;
   /**
    * Authenticates a webhook; throws WebhookRejectedError when it is not genuine. Returns null for a
    * genuine event about something else (the vendor's other products): acknowledged, so the vendor stops
@@ -92,6 +133,13 @@ export interface VendorAdapter {
   authenticateWebhook(request: WebhookRequest): WebhookHint | null;
   /** Cancels the vendor session where the vendor supports it. */
   cancel?(vendorSessionId: string): Promise<void>;
+  /**
+   * Maps an error code the vendor's client script reported in the browser (Passbase `onError`) onto how
+   * the verification ends; undefined for codes that do not end it. Never an approval.
+   */
+  browserFailure?(code: string): BrowserFailure | undefined;
+  /** Seconds between status polls of an open session (authID recommends 5 s); the worker's default otherwise. */
+  readonly pollIntervalSeconds?: number;
 }
 
 /** Dependencies the host gives adapters (injected so tests can use undici's MockAgent). */
@@ -105,5 +153,12 @@ export interface VendorFactory<C extends { type: string }> {
   configSchema: z.ZodType<C>;
   /** The vendor's documented production API base, used when the policy gives none and sandbox mode is off. */
   defaultBaseUrl: string;
+  /**
+   * Which normalised scores the vendor reports. A policy threshold on a score the vendor never reports
+   * cannot be checked, so policy loading refuses it unless the level trusts the vendor's verdict.
+   */
+  reports: { liveness: boolean; match: boolean };
+  /** Set when the vendor should no longer be chosen (shut down, deprecated): why. Policies using it load with a warning. */
+  legacy?: string;
   create(id: string, config: C, deps: VendorDeps): VendorAdapter;
 }

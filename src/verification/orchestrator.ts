@@ -4,7 +4,8 @@ import type { Accounts } from '../accounts/store.ts';
 import { StepUpError, VendorRefusedError, VendorUnavailableError } from '../errors.ts';
 import { appendEvent } from '../ledger/ledger.ts';
 import { thresholdsFor, type Level, type Policy } from '../policy/policy.ts';
-import { isTerminal, type VendorAdapter, type WebhookRequest } from '../vendors/types.ts';
+import { CircuitBreakers } from '../vendors/circuit-breaker.ts';
+import { isTerminal, type VendorAdapter, type WebhookHint, type WebhookRequest } from '../vendors/types.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
 import { evaluateOutcome } from './evaluate.ts';
 import {
@@ -13,6 +14,7 @@ import {
   findByVendorSession,
   findOpenForAccount,
   findOpenForInteraction,
+  findOpenForSubject,
   transition,
   type Verification,
 } from './store.ts';
@@ -28,6 +30,8 @@ export interface OrchestratorDeps {
   logger: Logger;
   now?: () => Date;
   observer?: StepUpObserver;
+  /** Shared with the poll worker so both learn which vendors are down. */
+  breakers?: CircuitBreakers;
 }
 
 /** Told about every state change and decision, for metrics; must not throw. */
@@ -48,8 +52,10 @@ export type StepUpPlan =
 export class Orchestrator {
   readonly #deps: OrchestratorDeps;
   readonly #starts = new KeyedMutex();
+  readonly #breakers: CircuitBreakers;
   constructor(deps: OrchestratorDeps) {
     this.#deps = deps;
+    this.#breakers = deps.breakers ?? new CircuitBreakers();
   }
 
   #now(): Date {
@@ -81,6 +87,8 @@ export class Orchestrator {
     plan: Extract<StepUpPlan, { kind: 'biometric' }>;
     /** The person's preferred UI language (first of `ui_locales`); empty lets the vendor config decide. */
     language?: string;
+    /** A vendor of the plan the person chose ("try another way"); it goes first, the others stay as fallbacks. */
+    preferVendor?: string;
   }): Promise<Verification> {
     // One start at a time per person: two tabs starting together would otherwise both find nothing to
     // replace, and a one-session-per-person vendor (Gu1) would refuse the second.
@@ -90,14 +98,27 @@ export class Orchestrator {
   async #start(input: Parameters<Orchestrator['startOrResume']>[0]): Promise<Verification> {
     const { knex } = this.#deps;
     const open = await findOpenForInteraction(knex, input.interactionUid);
-    if (open?.presentation && open.acr === input.plan.level.acr) return open;
+    const chosen = input.plan.vendors.find((v) => v.id === input.preferVendor);
+    if (open?.presentation && open.acr === input.plan.level.acr && (!chosen || open.vendor === chosen.id)) return open;
+    if (open) {
+      await this.#cancelAtVendor(open);
+      await this.#transition(open.id, 'cancelled', { reason: 'person_chose_another_vendor' }, {});
+    }
     await this.#enforceAttempts(input.accountId, input.plan.level);
 
     const policy = this.#deps.policy();
     const level = input.plan.level;
+    const vendors = chosen ? [chosen, ...input.plan.vendors.filter((v) => v !== chosen)] : input.plan.vendors;
     let lastError: StepUpError | undefined;
-    for (const [index, { id: vendorId, subject }] of input.plan.vendors.entries()) {
+    for (const [index, { id: vendorId, subject }] of vendors.entries()) {
+      const next = vendors[index + 1];
       const adapter = this.#deps.vendors().get(vendorId)!;
+      if (this.#breakers.isOpen(vendorId)) {
+        // Known to be down: fail over at once rather than make the person wait for another timeout.
+        lastError = new VendorUnavailableError(vendorId, 'circuit open after repeated failures');
+        await this.#failover(input, vendorId, undefined, lastError, next);
+        continue;
+      }
       await this.#replaceOpen(input.accountId, vendorId);
       const now = this.#now();
       const verification = await createVerification(knex, {
@@ -121,6 +142,7 @@ export class Orchestrator {
           language: input.language ?? '',
           timeoutSeconds: level.captureTimeout,
         });
+        this.#breakers.succeeded(vendorId);
         const attached = await attachVendorSession(knex, verification.id, started);
         if (attached.vendorSessionId !== started.vendorSessionId) {
           // Ended while the vendor was starting (a newer step-up replaced it): the capture must not run.
@@ -135,39 +157,55 @@ export class Orchestrator {
           data: { message: error.message },
         });
         if (!(error instanceof VendorUnavailableError)) throw error; // a refusal is not a failover reason
-        const next = input.plan.vendors[index + 1];
-        if (!next) break;
-        await appendEvent(knex, {
-          type: 'vendor.failover',
-          verificationId: verification.id,
-          accountId: input.accountId,
-          clientId: input.clientId,
-          acr: level.acr,
-          vendor: vendorId,
-          data: { reason: error.message, next: next.id },
-        });
-        this.#deps.logger.warn({ vendor: vendorId, next: next.id, err: error.message }, 'vendor unavailable, trying the next one');
+        this.#breakers.failed(vendorId);
+        await this.#failover(input, vendorId, verification.id, error, next);
       }
     }
     throw lastError ?? new StepUpError('vendor_unavailable', 'no vendor could start the verification');
+  }
+
+  // Records that a vendor was skipped for the next one of the level; the last vendor failing is not a failover.
+  async #failover(
+    input: { accountId: string; clientId: string; plan: Extract<StepUpPlan, { kind: 'biometric' }> },
+    vendorId: string,
+    verificationId: string | undefined,
+    error: StepUpError,
+    next: { id: string } | undefined,
+  ): Promise<void> {
+    if (!next) return;
+    await appendEvent(this.#deps.knex, {
+      type: 'vendor.failover',
+      verificationId,
+      accountId: input.accountId,
+      clientId: input.clientId,
+      acr: input.plan.level.acr,
+      vendor: vendorId,
+      data: { reason: error.message, next: next.id },
+    });
+    this.#deps.logger.warn({ vendor: vendorId, next: next.id, err: error.message }, 'vendor unavailable, trying the next one');
   }
 
   /**
    * Reads the vendor's record and applies it: the only way a verification becomes approved. A vendor that
    * cannot be reached leaves the verification as it is.
    */
-  async confirm(verification: Verification, options: { sync?: boolean } = {}): Promise<Verification> {
+  async confirm(verification: Verification, options: { sync?: boolean; webhook?: WebhookHint } = {}): Promise<Verification> {
     if (isTerminal(verification.state) || !verification.vendorSessionId) return verification;
     const now = this.#now();
     const adapter = this.#deps.vendors().get(verification.vendor);
     if (now > verification.expiresAt || !adapter) {
-      if (adapter?.cancel) await adapter.cancel(verification.vendorSessionId).catch(() => undefined);
+      await this.#cancelAtVendor(verification);
       return (await this.#transition(verification.id, adapter ? 'expired' : 'failed', { reason: adapter ? 'capture_timeout' : 'vendor_not_configured' }, {})).verification;
     }
     let outcome;
     try {
-      outcome = await adapter.fetch(verification.vendorSessionId, options);
+      outcome = await adapter.fetch(verification.vendorSessionId, {
+        ...options,
+        verification: { subject: verification.expectedSubject, startedAt: verification.createdAt },
+      });
+      this.#breakers.succeeded(verification.vendor);
     } catch (error) {
+      if (error instanceof VendorUnavailableError) this.#breakers.failed(verification.vendor);
       if (error instanceof VendorUnavailableError || error instanceof VendorRefusedError) {
         this.#deps.logger.warn({ verification: verification.id, err: error.message }, 'vendor record could not be read');
         return verification;
@@ -198,9 +236,17 @@ export class Orchestrator {
   /** Cancels an open verification (the user gave up), at the vendor too where it allows. */
   async abandon(verification: Verification): Promise<Verification> {
     if (isTerminal(verification.state)) return verification;
-    const adapter = this.#deps.vendors().get(verification.vendor);
-    if (adapter?.cancel && verification.vendorSessionId) await adapter.cancel(verification.vendorSessionId).catch(() => undefined);
+    await this.#cancelAtVendor(verification);
     return (await this.#transition(verification.id, 'abandoned', { reason: 'user_abandoned' }, {})).verification;
+  }
+
+  // Best effort: the vendor session ends with ours where the vendor has a cancel; a failure is only logged.
+  async #cancelAtVendor(verification: Verification): Promise<void> {
+    const adapter = this.#deps.vendors().get(verification.vendor);
+    if (!adapter?.cancel || !verification.vendorSessionId) return;
+    await adapter.cancel(verification.vendorSessionId).catch((error: Error) => {
+      this.#deps.logger.warn({ verification: verification.id, err: error.message }, 'vendor cancel failed');
+    });
   }
 
   /**
@@ -212,9 +258,36 @@ export class Orchestrator {
     if (!adapter) throw new StepUpError('verification_not_found', `no vendor "${vendorId}" is configured`);
     const hint = adapter.authenticateWebhook(request);
     if (!hint) return undefined;
-    const verification = await findByVendorSession(this.#deps.knex, vendorId, hint.vendorSessionId);
+    const verification =
+      'vendorSessionId' in hint
+        ? await findByVendorSession(this.#deps.knex, vendorId, hint.vendorSessionId)
+        : await findOpenForSubject(this.#deps.knex, vendorId, hint.subject);
     if (!verification) return undefined;
-    return this.confirm(verification, { sync: false });
+    return this.confirm(verification, { sync: false, webhook: hint });
+  }
+
+  /**
+   * Applies what the vendor's script reported in the browser. "complete" only makes us ask the vendor;
+   * an error code may end the verification the way the adapter maps it, and can never approve it.
+   */
+  async browserSignal(verification: Verification, signal: { event: 'complete' } | { event: 'error'; code: string }): Promise<Verification> {
+    if (signal.event === 'complete') return this.confirm(verification, { sync: true });
+    if (isTerminal(verification.state)) return verification;
+    const failure = this.#deps.vendors().get(verification.vendor)?.browserFailure?.(signal.code);
+    if (!failure) return verification;
+    return (await this.#transition(verification.id, failure.state, { reason: failure.reason }, { data: { source: 'browser' } })).verification;
+  }
+
+  /** Ends an open verification whose interaction expired, cancelling it at the vendor where it allows. */
+  async cancelForExpiredInteraction(verification: Verification): Promise<Verification> {
+    if (isTerminal(verification.state)) return verification;
+    await this.#cancelAtVendor(verification);
+    return (await this.#transition(verification.id, 'cancelled', { reason: 'interaction_expired' }, {})).verification;
+  }
+
+  /** The circuit breakers of this instance's vendors. */
+  get breakers(): CircuitBreakers {
+    return this.#breakers;
   }
 
   async #transition(...args: Parameters<typeof transition> extends [unknown, ...infer Rest] ? Rest : never) {
@@ -227,13 +300,8 @@ export class Orchestrator {
   // cancelled, at the vendor too, which also keeps vendors that allow one active session (Gu1) usable.
   async #replaceOpen(accountId: string, vendorId: string): Promise<void> {
     const open = await findOpenForAccount(this.#deps.knex, accountId, vendorId);
-    const adapter = this.#deps.vendors().get(vendorId);
     for (const verification of open) {
-      if (adapter?.cancel && verification.vendorSessionId) {
-        await adapter.cancel(verification.vendorSessionId).catch((error: Error) => {
-          this.#deps.logger.warn({ verification: verification.id, err: error.message }, 'vendor cancel failed');
-        });
-      }
+      await this.#cancelAtVendor(verification);
       await this.#transition(verification.id, 'cancelled', { reason: 'replaced_by_newer_step_up' }, {});
     }
   }

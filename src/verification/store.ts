@@ -172,6 +172,49 @@ export async function findOpenForAccount(knex: Knex | Knex.Transaction, accountI
   return rows.map(toVerification);
 }
 
+/**
+ * The newest open verification at a vendor for the person it names. Vendors without server-side
+ * sessions (Passbase) identify the person, not a session, in their webhooks.
+ */
+export async function findOpenForSubject(knex: Knex | Knex.Transaction, vendor: string, subject: string): Promise<Verification | undefined> {
+  const row = (await knex(TABLE)
+    .where({ vendor, expected_subject: subject })
+    .whereIn('state', OPEN_STATES)
+    .orderBy('created_at', 'desc')
+    .first()) as VerificationRow | undefined;
+  return row && toVerification(row);
+}
+
+/**
+ * Claims up to `limit` open verifications due for a status poll and pushes each one's next poll to
+ * `nextPollAt(verification)`, in one transaction. `SKIP LOCKED` lets several IdP instances poll the
+ * same database without claiming the same row twice.
+ */
+export async function claimDuePolls(
+  knex: Knex,
+  now: Date,
+  limit: number,
+  nextPollAt: (verification: Verification) => Date,
+): Promise<Verification[]> {
+  return inTransaction(knex, async (trx) => {
+    const rows = (await trx(TABLE)
+      .whereIn('state', OPEN_STATES)
+      .whereNotNull('vendor_session_id')
+      .where((q) => q.whereNull('next_poll_at').orWhere('next_poll_at', '<=', now))
+      .orderByRaw('next_poll_at asc nulls first')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()) as VerificationRow[];
+    const claimed = rows.map(toVerification);
+    for (const verification of claimed) {
+      await trx(TABLE)
+        .where({ id: verification.id })
+        .update({ next_poll_at: nextPollAt(verification), poll_attempts: trx.raw('poll_attempts + 1') });
+    }
+    return claimed;
+  });
+}
+
 /** The newest verification of an interaction whatever its state (what the user last attempted), if any. */
 export function latestForInteraction(
   knex: Knex | Knex.Transaction,

@@ -1,0 +1,29 @@
+import type Router from '@koa/router';
+import type { Database } from '../db/connect.ts';
+import type { SandboxLogger } from './deliver.ts';
+
+/** What the IdP gives a vendor emulator when it mounts one in sandbox mode. */
+export interface SandboxContext {
+  db: Database;
+  /** Where the browser reaches the emulator, e.g. `http://localhost:3000/sandbox/globalpass`. */
+  publicUrl: string;
+  /**
+   * The policy's config for the vendor this emulator answers (secrets resolved), so the emulator accepts
+   * exactly the credentials the adapter sends and signs webhooks with the secret the adapter checks.
+   */
+  config: { type: string } & Record<string, unknown>;
+  /** Used to deliver webhooks. */
+  fetch: typeof globalThis.fetch;
+  log: SandboxLogger;
+}
+
+/**
+ * One vendor's emulator: the same paths, fields, statuses, errors, webhook envelopes and signatures as
+ * the vendor documents, under `/sandbox/<type>`. Every emulator also offers
+ * `POST /sandbox/<type>/control/<vendor session id>` with a JSON `{ "outcome": "approve" | "reject" |
+ * "abandon" | "expire" | "error" | "processing", ... }` body so tests and the demo can script a capture.
+ */
+export interface VendorSandbox {
+  type: string;
+  create(context: SandboxContext): Router;
+}

@@ -1,0 +1,105 @@
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { VendorAdapter } from '../vendors/types.ts';
+import type { Orchestrator } from './orchestrator.ts';
+import { claimDuePolls, type Verification } from './store.ts';
+
+/** How the worker paces itself. */
+export interface PollWorkerOptions {
+  knex: Knex;
+  orchestrator: Orchestrator;
+  vendors: () => ReadonlyMap<string, VendorAdapter>;
+  logger: Logger;
+  /** How often the worker looks for due verifications. */
+  tickMs?: number;
+  /** Seconds between polls of one session for vendors that state no cadence of their own. */
+  defaultIntervalSeconds?: number;
+  /** Seconds a vendor whose circuit is open is left alone. */
+  backoffSeconds?: number;
+  /** Verifications claimed per tick. */
+  batch?: number;
+  now?: () => Date;
+}
+
+/**
+ * Polls open verifications so they complete even when every webhook is lost (authID guarantees none)
+ * and expire after their capture timeout, cancelling at the vendor. Rows are claimed with
+ * `FOR UPDATE SKIP LOCKED`, so several IdP instances share the work without polling a session twice.
+ */
+export class PollWorker {
+  readonly #options: Required<Omit<PollWorkerOptions, 'now'>> & { now: () => Date };
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<number> | undefined;
+
+  constructor(options: PollWorkerOptions) {
+    this.#options = {
+      tickMs: 2000,
+      defaultIntervalSeconds: 10,
+      backoffSeconds: 60,
+      batch: 25,
+      now: () => new Date(),
+      ...options,
+    };
+  }
+
+  /** Starts ticking; ticks never overlap. */
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => void this.tick().catch(() => undefined), this.#options.tickMs);
+    this.#timer.unref();
+  }
+
+  /** Stops ticking and waits for a tick in progress. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running?.catch(() => undefined);
+  }
+
+  /** Polls every verification that is due now; returns how many were claimed. */
+  tick(): Promise<number> {
+    this.#running ??= this.#tick().finally(() => (this.#running = undefined));
+    return this.#running;
+  }
+
+  async #tick(): Promise<number> {
+    const { knex, orchestrator, logger } = this.#options;
+    const now = this.#options.now();
+    let claimed: Verification[];
+    try {
+      claimed = await claimDuePolls(knex, now, this.#options.batch, (v) => this.#nextPoll(v, now));
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, 'poll worker could not claim verifications');
+      return 0;
+    }
+    for (const verification of claimed) {
+      try {
+        if (!(await this.#interactionAlive(verification.interactionUid, now))) {
+          await orchestrator.cancelForExpiredInteraction(verification);
+        } else if (now > verification.expiresAt || !orchestrator.breakers.isOpen(verification.vendor)) {
+          await orchestrator.confirm(verification);
+        }
+      } catch (error) {
+        logger.warn({ verification: verification.id, err: (error as Error).message }, 'poll failed; retrying later');
+      }
+    }
+    return claimed.length;
+  }
+
+  // Each vendor's own cadence; a vendor that is down is left alone for a while instead of hammered.
+  #nextPoll(verification: Verification, now: Date): Date {
+    const adapter = this.#options.vendors().get(verification.vendor);
+    const seconds = this.#options.orchestrator.breakers.isOpen(verification.vendor)
+      ? this.#options.backoffSeconds
+      : (adapter?.pollIntervalSeconds ?? this.#options.defaultIntervalSeconds);
+    return new Date(now.getTime() + seconds * 1000);
+  }
+
+  async #interactionAlive(uid: string, now: Date): Promise<boolean> {
+    const row = await this.#options.knex('oidc_payloads')
+      .where({ model: 'Interaction', id: uid })
+      .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', now))
+      .first('id');
+    return !!row;
+  }
+}
