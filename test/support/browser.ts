@@ -44,6 +44,18 @@ export class Browser {
     return { status: res.status, body: await res.json().catch(() => null) };
   }
 
+  /** POSTs JSON the way the page's own script does (same-origin fetch with the cookies). */
+  async postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+    const target = new URL(url, this.origin);
+    const res = await fetch(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'sec-fetch-site': 'same-origin', cookie: this.#cookieHeader(target), ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      redirect: 'manual',
+    });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  }
+
   async #follow(url: string, init: RequestInit, hops = 0): Promise<Page> {
     if (hops > 20) throw new Error(`too many redirects at ${url}`);
     const target = new URL(url, this.origin);
