@@ -16,6 +16,7 @@ import { ALICE_GU1_ENTITY } from '../src/accounts/demo.ts';
 import { hashPassword } from '../src/accounts/passwords.ts';
 import { verifyChain } from '../src/ledger/ledger.ts';
 import { Browser } from '../test/support/browser.ts';
+import { table } from './table.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -182,12 +183,6 @@ async function webhookBench(knex: Knex, server: ChildProcess) {
   if (Number(approved[0]!.n) !== ids.length) throw new Error(`only ${approved[0]!.n} of ${ids.length} verifications were approved`);
   const chain = await verifyChain(knex);
   return { ...result, chain: chain.ok ? `valid (${chain.checked} events)` : `BROKEN at ${chain.seq}` };
-}
-
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
 main().catch((error) => {

@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'verification_mismatch',
   'attempts_exceeded',
   'bad_request',
+  'ledger_invalid',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -54,13 +55,17 @@ export class WebhookRejectedError extends StepUpError {
   }
 }
 
-/** A policy file that cannot be used; `issues` lists every problem found. */
+/** A policy file that cannot be used; `issues` lists every problem found, `warnings` what else was noticed. */
 export class PolicyError extends StepUpError {
+  readonly file: string;
   readonly issues: PolicyIssue[];
-  constructor(file: string, issues: PolicyIssue[]) {
+  readonly warnings: PolicyIssue[];
+  constructor(file: string, issues: PolicyIssue[], warnings: PolicyIssue[] = []) {
     super('policy_invalid', `${file}: ${issues.map(formatIssue).join('; ')}`, { file });
     this.name = 'PolicyError';
+    this.file = file;
     this.issues = issues;
+    this.warnings = warnings;
   }
 }
 
@@ -72,7 +77,8 @@ export interface PolicyIssue {
   column?: number;
 }
 
-function formatIssue(i: PolicyIssue): string {
+/** `12:5 levels[1].maxAge: message`, the form the CLI and logs print. */
+export function formatIssue(i: PolicyIssue): string {
   const at = i.line ? `${i.line}:${i.column ?? 1} ` : '';
   return `${at}${i.path || '(root)'}: ${i.message}`;
 }

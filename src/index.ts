@@ -7,13 +7,19 @@
 export { stepUp, type StepUp, type StepUpOptions } from './stepup.ts';
 export { requireAcr, parseBearerChallenge, type RequireAcrOptions, type AccessTokenClaims } from './resource-server/require-acr.ts';
 export { loadPolicyFile, parsePolicy, type LoadOptions } from './policy/load.ts';
+export { secret } from './policy/secrets.ts';
+export { explain, renderExplanation, type Explanation, type ExplainRequest } from './policy/explain.ts';
+export { PolicyReloader, type ReloadOutcome } from './server/policy-reload.ts';
 export type { Policy, Level } from './policy/policy.ts';
 export { decideRequirement, readAcrRequest, satisfies, composeAmr, type Requirement, type AcrRequest } from './policy/decide.ts';
 export { openDatabase, targetFromEnv, type Database, type DatabaseTarget } from './db/connect.ts';
 export { migrate } from './db/migrate.ts';
 export { createOidcAdapter } from './db/oidc-adapter.ts';
 export { AccountStore, type Account, type Accounts } from './accounts/store.ts';
-export { verifyChain } from './ledger/ledger.ts';
+export { verifyChain, type ChainReport, type ChainProblem } from './ledger/ledger.ts';
+export { createCheckpoint } from './ledger/checkpoint-signer.ts';
+export { loadLedgerKey, ledgerPublicKeys, type LedgerKey } from './ledger/ledger-key.ts';
+export { auditRoutes, type AuditDeps } from './audit/routes.ts';
 export type { VendorAdapter, VendorFactory, VendorOutcome, Presentation, VerificationState } from './vendors/types.ts';
 export {
   StepUpError,

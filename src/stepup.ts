@@ -22,8 +22,12 @@ export interface StepUpOptions {
   db: Database;
   /** The issuer's public base URL (no trailing slash). */
   issuer: string;
-  /** The policy in force; a function so a reloaded policy is picked up by new step-ups. */
-  policy: () => Policy;
+  /**
+   * The policy in force; a function so a reloaded policy is picked up by new step-ups. Given the hash of
+   * the policy an in-flight verification started under, it returns that policy while it is still known
+   * (so the verification finishes under the rules it started with), else the one in force.
+   */
+  policy: (policyHash?: string) => Policy;
   /** Who can sign in and their vendor references; defaults to this package's own account tables. */
   accounts?: Accounts;
   /** Used by vendor adapters for every outbound call. */
@@ -53,7 +57,12 @@ interface TokenSource {
 export interface StepUp {
   /** `interactions.policy` for the Provider. */
   interactionPolicy: ReturnType<typeof stepUpInteractionPolicy>;
-  /** `acrValues` for the Provider (every level's acr and aliases, weakest first). */
+  /**
+   * `acrValues` for the Provider: every level's acr and aliases, weakest first, at start. oidc-provider
+   * copies them when the Provider is built, so `routes()` rewrites the discovery document's
+   * `acr_values_supported` to the policy in force; dynamic registration keeps checking a client's
+   * `default_acr_values` against these.
+   */
   acrValues: string[];
   /** Claims to list under the `openid` scope so ID tokens always carry them when known. */
   openidClaims: string[];
@@ -67,8 +76,8 @@ export interface StepUp {
   /** Polls open verifications (completes them without webhooks, expires them on time). */
   poller: PollWorker;
   accounts: Accounts;
-  /** The vendor adapters of the current policy. */
-  vendors(): ReadonlyMap<string, VendorAdapter>;
+  /** The vendor adapters of the current policy, or of the policy with that hash while it is still known. */
+  vendors(policyHash?: string): ReadonlyMap<string, VendorAdapter>;
   close(): Promise<void>;
 }
 
@@ -82,13 +91,16 @@ export function stepUp(options: StepUpOptions): StepUp {
   const fetchFn = options.fetch ?? globalThis.fetch;
   const throttle = new LoginThrottle(options.db);
 
-  // Adapters are rebuilt only when the policy object changes (a reload), not per request.
-  let built: { policy: Policy; adapters: Map<string, VendorAdapter> } | undefined;
-  const vendors = () => {
-    const policy = options.policy();
-    if (built?.policy !== policy) built = { policy, adapters: buildVendorAdapters(policy, { fetch: fetchFn }, options.sandboxBaseUrl) };
-    return built.adapters;
+  // Adapters are built once per policy object (at a reload), not per request; a superseded policy keeps
+  // its adapters for the verifications it started.
+  let built = new WeakMap<Policy, Map<string, VendorAdapter>>();
+  const vendors = (policyHash?: string) => {
+    const policy = options.policy(policyHash);
+    let adapters = built.get(policy);
+    if (!adapters) built.set(policy, (adapters = buildVendorAdapters(policy, { fetch: fetchFn }, options.sandboxBaseUrl)));
+    return adapters;
   };
+  const acrValuesOf = (policy: Policy) => policy.levels.flatMap((l) => [l.acr, ...l.aliases]);
   const orchestrator = new Orchestrator({ knex, accounts, policy: options.policy, vendors, issuer: options.issuer, logger, observer: options.observer });
   const poller = new PollWorker({ knex, orchestrator, vendors, logger, ...options.polling });
   if (options.polling?.enabled !== false) poller.start();
@@ -101,7 +113,7 @@ export function stepUp(options: StepUpOptions): StepUp {
 
   return {
     interactionPolicy: stepUpInteractionPolicy({ policy: options.policy, sessionLevels }),
-    acrValues: options.policy().levels.flatMap((l) => [l.acr, ...l.aliases]),
+    acrValues: acrValuesOf(options.policy()),
     openidClaims: ['sub', 'acr', 'amr', 'auth_time', 'txn'],
     async extraTokenClaims(ctx) {
       // Values come from the grant's original authentication, never from the current session (RFC 9068).
@@ -119,7 +131,13 @@ export function stepUp(options: StepUpOptions): StepUp {
     routes(provider) {
       const interactions = interactionRoutes({ provider, knex, policy: options.policy, orchestrator, accounts, steps, throttle, observer: options.observer, logger });
       const webhooks = webhookRoutes(orchestrator, logger);
-      return compose([interactions.routes(), interactions.allowedMethods(), webhooks.routes(), webhooks.allowedMethods()]) as Middleware;
+      // Discovery follows policy reloads: the Provider's own copy of acrValues is from its construction.
+      const advertise: Middleware = async (ctx, next) => {
+        await next();
+        const body = ctx.body as Record<string, unknown> | undefined;
+        if ((ctx as KoaContextWithOIDC).oidc?.route === 'discovery' && body && typeof body === 'object') body.acr_values_supported = acrValuesOf(options.policy());
+      };
+      return compose([advertise, interactions.routes(), interactions.allowedMethods(), webhooks.routes(), webhooks.allowedMethods()]) as Middleware;
     },
     orchestrator,
     accounts,
@@ -127,7 +145,7 @@ export function stepUp(options: StepUpOptions): StepUp {
     poller,
     async close() {
       await poller.stop();
-      built = undefined;
+      built = new WeakMap();
     },
   };
 }

@@ -5,9 +5,11 @@ import { migrate } from '../db/migrate.ts';
 import { StepUpError } from '../errors.ts';
 import { configFromEnv } from '../server/config.ts';
 import { startIdp } from '../server/app.ts';
+import { registerPolicyCommands } from './policy.ts';
+import { registerLedgerCommands } from './ledger.ts';
 
 const program = new Command('stepup')
-  .description('Biometric step-up identity provider: serve, migrate, accounts')
+  .description('Biometric step-up identity provider: serve, migrate, accounts, policy')
   .showHelpAfterError();
 
 program
@@ -23,6 +25,8 @@ program
       }
     };
     process.once('SIGINT', stop).once('SIGTERM', stop);
+    // The reloader logs the outcome; a refused policy leaves the running one in force.
+    process.on('SIGHUP', () => void idp.reloadPolicy());
   });
 
 program
@@ -37,6 +41,9 @@ program
       await db.close();
     }
   });
+
+registerPolicyCommands(program);
+registerLedgerCommands(program);
 
 const accounts = program.command('accounts').description('manage accounts and their vendor enrolments');
 

@@ -22,7 +22,8 @@ import { breakoutPage, consentPage, loginPage, stepUpPage } from './views.ts';
 export interface InteractionDeps {
   provider: Provider;
   knex: Knex;
-  policy: () => Policy;
+  /** The policy in force, or (given a hash) the one a verification started under while known. */
+  policy: (policyHash?: string) => Policy;
   orchestrator: Orchestrator;
   accounts: Accounts;
   steps: InteractionSteps;
@@ -228,7 +229,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   async function concludeVerification(ctx: Context, d: Details, verification: Verification) {
     const step = await deps.steps.get(d.uid);
     const accountId = d.session?.accountId ?? step?.accountId;
-    const policy = deps.policy();
+    // Concluded under the policy it started with: a reload in the meantime changes new step-ups only.
+    const policy = deps.policy(verification.policyHash);
     const level = policy.byAcr.get(verification.acr);
     const bound = verification.interactionUid === d.uid && verification.accountId === accountId;
     const granted = verification.state === 'approved' && bound && !!level;

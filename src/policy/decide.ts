@@ -45,18 +45,27 @@ export function readAcrRequest(params: { claims?: unknown; acr_values?: unknown 
   return { essential, voluntary };
 }
 
+/** The level an acr value names for a client: undefined when unknown, or outside the client's `allowedAcrs`. */
+export function levelFor(policy: Policy, acr: string, clientId: string): Level | undefined {
+  const level = policy.byAcr.get(acr);
+  const allowed = policy.clients[clientId]?.allowedAcrs;
+  return level && (!allowed || allowed.some((a) => policy.byAcr.get(a) === level)) ? level : undefined;
+}
+
 /**
  * Decides which levels satisfy a request. Pure: the same policy and request always give the same answer.
- * Essential values win over `acr_values`; unknown voluntary values are ignored; when no essential value
- * is known the request cannot be met; a client minimum raises whatever was asked.
+ * Essential values win over `acr_values`; unknown voluntary values (and those outside the client's
+ * `allowedAcrs`) are ignored; when no essential value is usable the request cannot be met; a client
+ * minimum raises whatever was asked.
  */
 export function decideRequirement(policy: Policy, request: AcrRequest, clientId: string): Requirement {
-  const known = (acrs: string[]) => dedupe(acrs.map((a) => policy.byAcr.get(a)).filter((l): l is Level => !!l));
+  const known = (acrs: string[]) => dedupe(acrs.map((a) => levelFor(policy, a, clientId)).filter((l): l is Level => !!l));
   let requirement: Requirement = { kind: 'none' };
   if (request.essential.length > 0) {
     const candidates = known(request.essential);
     if (candidates.length === 0) {
-      return { kind: 'unmet', reason: `none of the essential acr values (${request.essential.join(', ')}) is offered` };
+      const offered = policy.clients[clientId]?.allowedAcrs ? 'offered to this client' : 'offered';
+      return { kind: 'unmet', reason: `none of the essential acr values (${request.essential.join(', ')}) is ${offered}` };
     }
     requirement = { kind: 'levels', candidates, essential: true, because: 'essential_claim' };
   } else {

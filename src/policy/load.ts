@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { PolicyError, type PolicyIssue } from '../errors.ts';
 import { canonicalJson } from '../ledger/canonical.ts';
-import { vendorFactory } from '../vendors/registry.ts';
+import { vendorFactory, vendorTypes } from '../vendors/registry.ts';
+import { zodIssues } from './issues.ts';
 import type { Level, Policy } from './policy.ts';
-import { policyDocumentSchema, type PolicyDocument } from './schema.ts';
-import { resolveReferences, type SecretFallback } from './secrets.ts';
+import { clientRuleSchema, levelSchema, policyDocumentSchema, type LevelInput } from './schema.ts';
+import { literalSecrets, resolveReferences, type SecretFallback } from './secrets.ts';
+import { checkSemantics } from './semantics.ts';
+import { formatPath, PolicySource, type Path } from './source.ts';
+import { didYouMean } from './suggest.ts';
 
 /** Options for reading a policy file. */
 export interface LoadOptions {
@@ -15,8 +18,6 @@ export interface LoadOptions {
   /** Value for an unset `${env:NAME}`; sandbox mode provides generated vendor secrets. */
   secretFallback?: SecretFallback;
 }
-
-type Path = Array<string | number>;
 
 /** Reads, validates and compiles a policy file; throws PolicyError listing every problem with its position. */
 export function loadPolicyFile(file: string, options: LoadOptions = {}): Policy {
@@ -29,138 +30,144 @@ export function loadPolicyFile(file: string, options: LoadOptions = {}): Policy 
   return parsePolicy(text, file, options);
 }
 
-/** Validates and compiles policy source text (YAML or JSON). */
+/**
+ * Validates and compiles policy source text (YAML or JSON). Every problem of the file is reported at once:
+ * the schema, each vendor's own config schema and the semantic rules all run on whatever parts are usable.
+ */
 export function parsePolicy(text: string, file: string, options: LoadOptions = {}): Policy {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const at = (path: Path): Pick<PolicyIssue, 'line' | 'column'> => locate(doc, lines, path);
-
-  if (doc.errors.length > 0) {
-    throw new PolicyError(
-      file,
-      doc.errors.map((e) => {
-        const { line, col } = lines.linePos(e.pos[0]);
-        return { path: '', message: `YAML syntax: ${e.message.split('\n')[0]}`, line, column: col };
-      }),
-    );
+  const source = new PolicySource(text);
+  if (source.syntaxIssues.length > 0) throw new PolicyError(file, source.syntaxIssues);
+  if (source.value === undefined || source.value === null) {
+    throw new PolicyError(file, [{ path: '', message: 'expected a policy (a map with version, levels, vendors and clients), found an empty file', line: 1, column: 1 }]);
   }
 
-  const raw: unknown = doc.toJS();
-  const parsed = policyDocumentSchema.safeParse(raw);
-  if (!parsed.success) throw new PolicyError(file, zodIssues(parsed.error, [], at));
+  const errors: PolicyIssue[] = [];
+  const warnings: PolicyIssue[] = [];
+  const located = (path: Path, message: string): PolicyIssue => ({ path: formatPath(path), message, ...source.at(path) });
+  const report = { error: (path: Path, message: string) => errors.push(located(path, message)), warn: (path: Path, message: string) => warnings.push(located(path, message)) };
 
-  const issues: PolicyIssue[] = [];
-  const add = (path: Path, message: string) => issues.push({ path: formatPath(path), message, ...at(path) });
-  const vendors = compileVendors(parsed.data, options, add, at, issues);
-  const levels = compileLevels(parsed.data, vendors, add);
-  for (const [clientId, rule] of Object.entries(parsed.data.clients)) {
-    if (rule.minimumAcr && !levels.some((l) => l.acr === rule.minimumAcr || l.aliases.includes(rule.minimumAcr!))) {
-      add(['clients', clientId, 'minimumAcr'], `"${rule.minimumAcr}" is not the acr of any level`);
-    }
-  }
-  if (issues.length > 0) throw new PolicyError(file, issues);
+  const parsed = policyDocumentSchema.safeParse(source.value);
+  if (!parsed.success) errors.push(...zodIssues(parsed.error, [], source, policyDocumentSchema));
+  const vendors = compileVendors(source, options, report.error, errors);
+  // Unknown keys are already reported; without them a level or client rule can still be checked.
+  const levels = usableEntries(source.valueAt(['levels']), (v) => z.object(levelSchema.shape).safeParse(v));
+  const clients = usableEntries(source.valueAt(['clients']), (v) => z.object(clientRuleSchema.shape).safeParse(v));
+  checkSemantics(
+    {
+      levels: levels.entries.map(([index, level]) => ({ index: Number(index), level })),
+      allLevels: levels.complete,
+      declaredAcrs: declaredAcrs(source.valueAt(['levels'])),
+      vendorTypes: vendorTypesOf(source.valueAt(['vendors'])),
+      clients: clients.entries.map(([id, rule]) => [String(id), rule]),
+      written: (path) => source.has(path),
+    },
+    report,
+  );
+  if (errors.length > 0 || !parsed.success) throw new PolicyError(file, byPosition(errors), byPosition(warnings));
 
+  const compiled = parsed.data.levels.map((input, rank) => compileLevel(input, rank, vendors));
   const byAcr = new Map<string, Level>();
-  for (const level of levels) for (const acr of [level.acr, ...level.aliases]) byAcr.set(acr, level);
+  for (const level of compiled) for (const acr of [level.acr, ...level.aliases]) byAcr.set(acr, level);
   return {
-    hash: createHash('sha256').update(canonicalJson(raw)).digest('hex'),
+    hash: createHash('sha256').update(canonicalJson(source.value)).digest('hex'),
     file,
-    levels,
+    source: text,
+    levels: compiled,
     byAcr,
-    passwordLevel: levels.find((l) => l.factor === 'password')!,
+    passwordLevel: compiled[0]!,
     vendors,
     clients: parsed.data.clients,
+    warnings: byPosition(warnings),
   };
 }
 
-function compileVendors(
-  document: PolicyDocument,
-  options: LoadOptions,
-  add: (path: Path, message: string) => void,
-  at: (path: Path) => Pick<PolicyIssue, 'line' | 'column'>,
-  issues: PolicyIssue[],
-): Policy['vendors'] {
+// Each vendor is checked by its adapter's own schema, after its secret references are resolved; the raw
+// entries are used so vendors are checked even when another part of the file is broken.
+function compileVendors(source: PolicySource, options: LoadOptions, error: (path: Path, message: string) => void, errors: PolicyIssue[]): Policy['vendors'] {
   const vendors: Policy['vendors'] = {};
-  for (const [id, config] of Object.entries(document.vendors)) {
+  const raw = source.valueAt(['vendors']);
+  if (!isMap(raw)) return vendors;
+  for (const [id, config] of Object.entries(raw)) {
+    if (!isMap(config) || typeof config.type !== 'string') continue; // the document schema reports it
     const factory = vendorFactory(config.type);
     if (!factory) {
-      add(['vendors', id, 'type'], `unknown vendor type "${config.type}"`);
+      const hint = didYouMean(config.type, vendorTypes()) || `; known types: ${vendorTypes().join(', ')}`;
+      error(['vendors', id, 'type'], `unknown vendor type "${config.type}"${hint}`);
       continue;
     }
-    const problems: Array<{ path: Path; message: string }> = [];
+    const problems: Array<{ path: Path; message: string }> = literalSecrets(factory.configSchema, config).map((path) => {
+      const name = [id, ...path].join('_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[^A-Za-z0-9]+/g, '_').toUpperCase();
+      return {
+        path: ['vendors', id, ...path],
+        message: `a secret must not be written in the policy: use a reference such as \${env:${name}} or \${file:/run/secrets/${name.toLowerCase()}}`,
+      };
+    });
     const resolved = resolveReferences(config, ['vendors', id], options.env ?? process.env, options.secretFallback, problems);
-    for (const p of problems) add(p.path, p.message);
+    for (const p of problems) error(p.path, p.message);
     const result = factory.configSchema.safeParse(resolved);
     if (result.success) vendors[id] = result.data as Policy['vendors'][string];
-    else issues.push(...zodIssues(result.error, ['vendors', id], at));
+    else {
+      // A field already reported (literal secret, unresolvable reference) would only be repeated by the adapter.
+      const reported = new Set(problems.map((p) => formatPath(p.path)));
+      errors.push(...zodIssues(result.error, ['vendors', id], source, factory.configSchema).filter((i) => !reported.has(i.path)));
+    }
   }
   return vendors;
 }
 
-function compileLevels(document: PolicyDocument, vendors: Policy['vendors'], add: (path: Path, message: string) => void): Level[] {
-  const seen = new Map<string, number>();
-  const levels = document.levels.map((input, rank): Level => {
-    for (const [j, acr] of [input.acr, ...input.aliases].entries()) {
-      const path = j === 0 ? ['levels', rank, 'acr'] : ['levels', rank, 'aliases', j - 1];
-      const first = seen.get(acr);
-      if (first !== undefined) add(path, `"${acr}" is already used by levels[${first}]`);
-      else seen.set(acr, rank);
-    }
-    if (input.factor === 'password' && input.vendors.length > 0) {
-      add(['levels', rank, 'vendors'], 'the password level is satisfied by the login form and takes no vendors');
-    }
-    if (input.factor === 'biometric' && input.vendors.length === 0) {
-      add(['levels', rank, 'vendors'], 'a biometric level needs at least one vendor');
-    }
-    for (const [j, vendor] of input.vendors.entries()) {
-      if (!(vendor in document.vendors)) add(['levels', rank, 'vendors', j], `vendor "${vendor}" is not configured under vendors`);
-    }
-    for (const vendor of Object.keys(input.vendorThresholds)) {
-      if (!input.vendors.includes(vendor)) add(['levels', rank, 'vendorThresholds', vendor], `"${vendor}" is not one of this level's vendors`);
-    }
-    return {
-      acr: input.acr,
-      aliases: input.aliases,
-      rank,
-      description: input.description,
-      factor: input.factor,
-      amr: input.amr ?? (input.factor === 'password' ? ['pwd'] : ['face']),
-      vendors: input.vendors.filter((v) => v in vendors),
-      thresholds: input.thresholds,
-      vendorThresholds: input.vendorThresholds,
-      maxAge: input.maxAge,
-      captureTimeout: input.captureTimeout,
-      attempts: input.attempts,
-    };
-  });
-  const passwordLevels = levels.filter((l) => l.factor === 'password');
-  if (passwordLevels.length !== 1 || levels[0]!.factor !== 'password') {
-    add(['levels'], 'exactly one level must have factor: password, and it must be the first (weakest)');
+function compileLevel(input: LevelInput, rank: number, vendors: Policy['vendors']): Level {
+  const vendorThresholds = Object.fromEntries(
+    input.vendors.map((vendor) => {
+      const floors = { ...input.thresholds, ...input.vendorThresholds[vendor] };
+      const reports = vendorFactory(vendors[vendor]!.type)!.reports;
+      // Trusting the verdict means not asking for a score the vendor never gives.
+      if (input.onMissingScore === 'trust-verdict') for (const score of ['liveness', 'match'] as const) if (!reports[score]) delete floors[score];
+      return [vendor, floors];
+    }),
+  );
+  return {
+    acr: input.acr,
+    aliases: input.aliases,
+    rank,
+    description: input.description,
+    factor: input.factor,
+    amr: input.amr ?? (input.factor === 'password' ? ['pwd'] : ['face']),
+    vendors: input.vendors,
+    thresholds: input.thresholds,
+    vendorThresholds,
+    onMissingScore: input.onMissingScore,
+    maxAge: input.maxAge,
+    captureTimeout: input.captureTimeout,
+    attempts: input.attempts,
+  };
+}
+
+/** The entries of a list or map that pass `parse`, and whether all did. */
+function usableEntries<T>(raw: unknown, parse: (value: unknown) => { success: true; data: T } | { success: false }): { entries: Array<[string | number, T]>; complete: boolean } {
+  const all: Array<[string | number, unknown]> = Array.isArray(raw) ? [...raw.entries()] : isMap(raw) ? Object.entries(raw) : [];
+  const entries: Array<[string | number, T]> = [];
+  for (const [key, value] of all) {
+    const result = parse(value);
+    if (result.success) entries.push([key, result.data]);
   }
-  return levels;
+  return { entries, complete: entries.length === all.length && all.length > 0 };
 }
 
-function zodIssues(error: z.ZodError, prefix: Path, at: (path: Path) => Pick<PolicyIssue, 'line' | 'column'>): PolicyIssue[] {
-  return error.issues.map((issue) => {
-    const path = [...prefix, ...(issue.path as Path)];
-    const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.map((k) => `"${k}"`).join(', ')})` : '';
-    return { path: formatPath(path), message: issue.message + keys, ...at(path) };
-  });
-}
-
-/** `levels[2].thresholds.match` style. */
-export function formatPath(path: Path): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
-}
-
-// Points at the deepest node that exists on the path, so a missing key is reported at its parent.
-function locate(doc: Document, lines: LineCounter, path: Path): Pick<PolicyIssue, 'line' | 'column'> {
-  for (let n = path.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    if (isNode(node) && node.range) {
-      const { line, col } = lines.linePos(node.range[0]);
-      return { line, column: col };
-    }
+function declaredAcrs(raw: unknown): Map<string, number> {
+  const acrs = new Map<string, number>();
+  if (!Array.isArray(raw)) return acrs;
+  for (const [index, level] of raw.entries()) {
+    if (!isMap(level)) continue;
+    for (const acr of [level.acr, ...(Array.isArray(level.aliases) ? level.aliases : [])]) if (typeof acr === 'string' && !acrs.has(acr)) acrs.set(acr, index);
   }
-  return {};
+  return acrs;
 }
+
+function vendorTypesOf(raw: unknown): Record<string, string | undefined> {
+  if (!isMap(raw)) return {};
+  return Object.fromEntries(Object.entries(raw).map(([id, config]) => [id, isMap(config) && typeof config.type === 'string' ? config.type : undefined]));
+}
+
+const isMap = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
+
+const byPosition = (issues: PolicyIssue[]) => [...issues].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));

@@ -1,4 +1,5 @@
-import type { Thresholds } from './schema.ts';
+import type { PolicyIssue } from '../errors.ts';
+import type { MissingScoreRule, Thresholds } from './schema.ts';
 
 /** One level of a loaded policy, with its rank (0 = weakest). */
 export interface Level {
@@ -9,12 +10,31 @@ export interface Level {
   factor: 'password' | 'biometric';
   amr: string[];
   vendors: string[];
+  /** The level's own score floors, as written. */
   thresholds: Thresholds;
+  /**
+   * The floors applied to each of the level's vendors: `thresholds` with that vendor's overrides, less the
+   * scores it never reports when the level trusts verdicts (`onMissingScore: trust-verdict`).
+   */
   vendorThresholds: Record<string, Thresholds>;
+  onMissingScore: MissingScoreRule;
   /** Seconds since that level's last success after which it no longer satisfies a request. */
   maxAge?: number;
   captureTimeout: number;
-  attempts?: { max: number; window: number };
+  attempts?: AttemptLimits;
+}
+
+/** Rejected verifications allowed per account and level; durations in seconds. */
+export interface AttemptLimits {
+  max: number;
+  window: number;
+  lockout?: number;
+}
+
+/** Per-client rules. */
+export interface ClientRule {
+  minimumAcr?: string;
+  allowedAcrs?: string[];
 }
 
 /** A validated, immutable policy: what decides levels, vendors and thresholds. */
@@ -22,6 +42,8 @@ export interface Policy {
   /** SHA-256 of the canonical encoding of the document as written (secrets stay references). */
   hash: string;
   file: string;
+  /** The file's text as loaded (recorded in the ledger; secrets are references, never values). */
+  source: string;
   levels: Level[];
   /** Every acr and alias → its level. */
   byAcr: ReadonlyMap<string, Level>;
@@ -29,10 +51,12 @@ export interface Policy {
   passwordLevel: Level;
   /** Vendor configs with secrets resolved, validated by their adapters' schemas. */
   vendors: Record<string, { type: string } & Record<string, unknown>>;
-  clients: Record<string, { minimumAcr?: string }>;
+  clients: Record<string, ClientRule>;
+  /** Problems that do not stop the policy from loading (limits above NIST guidance, legacy vendors). */
+  warnings: PolicyIssue[];
 }
 
-/** The thresholds a level applies to one vendor (per-vendor overrides win). */
+/** The thresholds a level applies to one of its vendors. */
 export function thresholdsFor(level: Level, vendorId: string): Thresholds {
-  return { ...level.thresholds, ...level.vendorThresholds[vendorId] };
+  return level.vendorThresholds[vendorId] ?? level.thresholds;
 }

@@ -1,6 +1,46 @@
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { childSchema, wrappers } from './schema-walk.ts';
 
 const REFERENCE = /^\$\{(env|file):([^}]+)\}$/;
+
+/** The form of a secret reference, as a JSON Schema `pattern`. */
+export const REFERENCE_PATTERN = REFERENCE.source;
+
+/** Config fields declared with `secret()`; policy loading refuses literal values for them. */
+export const secretFields = z.registry<{ secret: true }>();
+
+/**
+ * A vendor config field that holds a secret (API key, webhook signing secret). A policy must give it as
+ * a `${env:NAME}` or `${file:/path}` reference, never literally, so secrets stay out of policy files and
+ * the ledger's copy of them.
+ */
+export function secret(): z.ZodString {
+  const schema = z.string().min(1);
+  secretFields.add(schema, { secret: true });
+  return schema;
+}
+
+/** True when `schema` (or a schema it wraps, as `secret().optional()` does) was declared with `secret()`. */
+export function isSecret(schema: z.core.$ZodType): boolean {
+  return wrappers(schema).some((s) => secretFields.get(s)?.secret === true);
+}
+
+/** True for a `${env:NAME}` or `${file:/path}` reference. */
+export const isReference = (value: string): boolean => REFERENCE.test(value);
+
+/**
+ * Paths of secret fields that a vendor config gives literally instead of by reference. Walks the raw
+ * (unresolved) config alongside the adapter's schema, so nested secrets are found too.
+ */
+export function literalSecrets(schema: z.core.$ZodType, value: unknown, path: Array<string | number> = []): Array<Array<string | number>> {
+  if (typeof value === 'string') return isSecret(schema) && !isReference(value) ? [path] : [];
+  const entries = Array.isArray(value) ? [...value.entries()] : value && typeof value === 'object' ? Object.entries(value) : [];
+  return entries.flatMap(([key, v]) => {
+    const child = childSchema(schema, key);
+    return child ? literalSecrets(child, v, [...path, key]) : [];
+  });
+}
 
 /** Supplies a value for an unset `${env:NAME}` (sandbox mode fills vendor secrets this way). */
 export type SecretFallback = (name: string) => string | undefined;

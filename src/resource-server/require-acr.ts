@@ -1,5 +1,6 @@
 import type { Context, Middleware, Next } from 'koa';
 import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { BEARER, bearerChallenge, bearerRequired } from './bearer.ts';
 
 /** How a resource server decides whether an access token's authentication is strong and fresh enough. */
 export interface RequireAcrOptions {
@@ -21,8 +22,6 @@ export interface RequireAcrOptions {
 /** The verified access token, left on `ctx.state.accessToken` for the route. */
 export type AccessTokenClaims = JWTPayload & { acr?: string; amr?: string[]; auth_time?: number; scope?: string; txn?: string };
 
-const quote = (v: string) => `"${v.replace(/["\\]/g, '')}"`;
-
 /**
  * Koa middleware for an RFC 9068 JWT access token whose `acr` must be acceptable, answering RFC 9470
  * `401 insufficient_user_authentication` challenges (with `acr_values` and `max_age`) so the client can
@@ -30,23 +29,15 @@ const quote = (v: string) => `"${v.replace(/["\\]/g, '')}"`;
  */
 export function requireAcr(options: RequireAcrOptions): Middleware {
   const acceptable = new Set(options.acceptableAcrs);
-  const realm = options.realm ? `realm=${quote(options.realm)}, ` : '';
-  const challenge = (ctx: Context, status: number, params: Record<string, string | number>) => {
-    ctx.status = status;
-    ctx.set('WWW-Authenticate', `Bearer ${realm}${Object.entries(params).map(([k, v]) => `${k}=${typeof v === 'number' ? v : quote(v)}`).join(', ')}`);
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = { error: params.error ?? 'invalid_request', error_description: params.error_description };
-  };
+  const challenge = (ctx: Context, status: number, params: { error: string } & Record<string, string | number>) =>
+    bearerChallenge(ctx, status, params, options.realm);
 
   return async (ctx: Context, next: Next) => {
     const header = ctx.get('authorization');
-    const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
+    const match = BEARER.exec(header);
     if (!match) {
       if (header) return challenge(ctx, 400, { error: 'invalid_request', error_description: 'malformed Authorization header' });
-      ctx.status = 401;
-      ctx.set('WWW-Authenticate', `Bearer${options.realm ? ` realm=${quote(options.realm)}` : ''}`);
-      ctx.body = { error: 'invalid_token', error_description: 'an access token is required' };
-      return;
+      return bearerRequired(ctx, options.realm);
     }
     let claims: AccessTokenClaims;
     try {

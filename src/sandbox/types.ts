@@ -12,6 +12,11 @@ export interface SandboxContext {
    * exactly the credentials the adapter sends and signs webhooks with the secret the adapter checks.
    */
   config: { type: string } & Record<string, unknown>;
+  /**
+   * Where the vendor's dashboard would be set to deliver webhooks for that policy vendor, for vendors whose
+   * webhook URL is configured per project rather than sent with each session (GlobalPass, Passbase).
+   */
+  webhookUrl: string;
   /** Used to deliver webhooks. */
   fetch: typeof globalThis.fetch;
   log: SandboxLogger;

@@ -12,11 +12,15 @@ import { loadPolicyFile } from '../policy/load.ts';
 import type { Policy } from '../policy/policy.ts';
 import { vendorSandbox } from '../sandbox/registry.ts';
 import { stepUp, type StepUp } from '../stepup.ts';
+import { auditRoutes } from '../audit/routes.ts';
+import { loadLedgerKey } from '../ledger/ledger-key.ts';
+import { startCheckpoints } from './checkpoint-timer.ts';
 import type { ServerConfig } from './config.ts';
 import { createMetrics, healthRoutes } from './health.ts';
 import { startHousekeeping } from './housekeeping.ts';
 import { loadCookieKeys, loadSigningKeys } from './keys.ts';
 import { prepareDemo } from './demo/mount.ts';
+import { PolicyReloader, type ReloadOutcome } from './policy-reload.ts';
 import { createProvider } from './provider.ts';
 import { sandboxSecretFallback } from './sandbox-secrets.ts';
 
@@ -31,6 +35,8 @@ export interface RunningIdp {
   accounts: AccountStore;
   db: Database;
   policy(): Policy;
+  /** Reads the policy file again (what SIGHUP does); an invalid file is refused and the running policy stays. */
+  reloadPolicy(): Promise<ReloadOutcome>;
   close(): Promise<void>;
 }
 
@@ -60,28 +66,31 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
   const internalBase = `http://127.0.0.1:${port}`;
 
   const db = options.db ?? (await openDatabase(config.database));
+  let policies: PolicyReloader | undefined;
   try {
     await migrate(db);
     const secretFallback = config.sandbox ? await sandboxSecretFallback(db.knex) : undefined;
-    const policy = loadPolicyFile(config.policyFile, { secretFallback });
-    logger.info({ file: policy.file, hash: policy.hash, levels: policy.levels.map((l) => l.acr) }, 'policy loaded');
+    const reloader = await PolicyReloader.start({ file: config.policyFile, load: () => loadPolicyFile(config.policyFile, { secretFallback }), knex: db.knex, logger });
+    policies = reloader; // stops watching if the start fails below
+    const policy = (hash?: string) => reloader.policy(hash);
     const metrics = createMetrics();
     const accounts = new AccountStore(db.knex);
     const stepup = stepUp({
       db,
       accounts,
       issuer,
-      policy: () => policy,
+      policy,
       fetch: options.fetch,
-      sandboxBaseUrl: config.sandbox ? (type) => `${internalBase}/sandbox/${type}` : undefined,
+      sandboxBaseUrl: config.sandbox ? (type) => ({ api: `${internalBase}/sandbox/${type}`, browser: `${issuer}/sandbox/${type}` }) : undefined,
       observer: metrics.observer,
       logger,
     });
     // Sandbox mode is for trying the IdP: demo accounts, the demo RP and API exist only there.
-    const demo = config.sandbox ? await prepareDemo({ issuer, knex: db.knex, policy: () => policy }) : undefined;
+    const demo = config.sandbox ? await prepareDemo({ issuer, knex: db.knex, policy: () => policy() }) : undefined;
     if (demo) await seedDemoAccounts(accounts);
     const signingKeys = await loadSigningKeys(db.knex);
     const cookieKeys = await loadCookieKeys(db.knex);
+    const ledgerKey = await loadLedgerKey(db.knex, { file: config.ledgerKeyFile });
     const provider = createProvider({
       issuer,
       db,
@@ -100,14 +109,16 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     app.use(metrics.countRequests);
     const health = healthRoutes(db.knex, metrics);
     app.use(health.routes());
-    if (config.sandbox) mountSandboxes(app, policy, { db, issuer, fetch: options.fetch ?? globalThis.fetch, log: logger });
+    if (config.sandbox) mountSandboxes(app, policy(), { db, issuer, fetch: options.fetch ?? globalThis.fetch, log: logger });
     demo?.mount(app, signingKeys);
     app.use(stepup.routes(provider));
+    app.use(auditRoutes({ provider, knex: db.knex, logger }).routes());
     // Mounted at the root the way koa-mount does it: the provider's middleware runs with this app's context.
     app.use(compose(provider.middleware));
 
     handle = app.callback();
     const stopHousekeeping = startHousekeeping(db, logger);
+    const stopCheckpoints = startCheckpoints(db.knex, ledgerKey, logger);
     logger.info({ issuer, port, sandbox: config.sandbox, database: db.engine }, 'identity provider listening');
     return {
       issuer,
@@ -117,9 +128,12 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       stepup,
       accounts,
       db,
-      policy: () => policy,
+      policy: () => policy(),
+      reloadPolicy: () => reloader.reload('signal'),
       async close() {
         stopHousekeeping();
+        await stopCheckpoints();
+        reloader.close();
         // Requests in flight finish (up to a grace period) before the database goes away under them.
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
@@ -132,6 +146,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     };
   } catch (error) {
     server.close();
+    policies?.close();
     if (!options.db) await db.close();
     throw error;
   }
@@ -141,11 +156,18 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
 // takes the first such vendor's credentials, which sandbox mode generates when the environment has none.
 function mountSandboxes(app: Koa, policy: Policy, deps: { db: Database; issuer: string; fetch: typeof globalThis.fetch; log: Logger }): void {
   const mounted = new Set<string>();
-  for (const config of Object.values(policy.vendors)) {
+  for (const [vendorId, config] of Object.entries(policy.vendors)) {
     const sandbox = vendorSandbox(config.type);
     if (!sandbox || config.baseUrl || mounted.has(config.type)) continue;
     mounted.add(config.type);
-    const router = sandbox.create({ db: deps.db, publicUrl: `${deps.issuer}/sandbox/${config.type}`, config, fetch: deps.fetch, log: deps.log });
+    const router = sandbox.create({
+      db: deps.db,
+      publicUrl: `${deps.issuer}/sandbox/${config.type}`,
+      config,
+      webhookUrl: `${deps.issuer}/stepup/webhooks/${vendorId}`,
+      fetch: deps.fetch,
+      log: deps.log,
+    });
     app.use(router.routes()).use(router.allowedMethods());
   }
 }

@@ -13,6 +13,8 @@ export interface ServerConfig {
   sandbox: boolean;
   trustProxy: boolean;
   logLevel: string;
+  /** A private EC P-256 JWK file signing ledger checkpoints; without it the key is kept in the database. */
+  ledgerKeyFile?: string;
 }
 
 /** Reads the server configuration; `overrides` win over the environment. */
@@ -28,6 +30,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     sandbox: env.STEPUP_SANDBOX !== '0',
     trustProxy: env.STEPUP_TRUST_PROXY === '1',
     logLevel: env.LOG_LEVEL ?? 'info',
+    ledgerKeyFile: env.STEPUP_LEDGER_KEY_FILE ? path.resolve(env.STEPUP_LEDGER_KEY_FILE) : undefined,
     ...overrides,
   };
 }

@@ -1,6 +1,7 @@
 import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Database } from '../db/connect.ts';
+import { AUDIT_SCOPE } from '../audit/auth.ts';
 import { createOidcAdapter } from '../db/oidc-adapter.ts';
 import type { StepUp } from '../stepup.ts';
 import { DEMO_API_SCOPES } from './demo/mount.ts';
@@ -49,6 +50,8 @@ export function createProvider(settings: ProviderSettings): Provider {
     jwks: { keys: settings.signingKeys as Configuration['jwks'] extends { keys: infer K } ? K : never },
     cookies: { keys: settings.cookieKeys },
     acrValues: stepup.acrValues,
+    // audit:read is for client credentials tokens of clients registered with it (src/audit/auth.ts).
+    scopes: ['openid', 'offline_access', AUDIT_SCOPE],
     claims: {
       openid: stepup.openidClaims,
       profile: ['name'],

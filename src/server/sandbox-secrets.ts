@@ -9,5 +9,6 @@ import { sharedSetting } from './settings.ts';
  */
 export async function sandboxSecretFallback(knex: Knex): Promise<SecretFallback> {
   const seed = await sharedSetting(knex, 'sandbox_secret_seed', () => randomBytes(32).toString('base64url'));
-  return (name) => `sandbox_${createHmac('sha256', seed).update(name).digest('base64url')}`;
+  // 32 characters (144 random bits): also a valid raw AES-256 key, as Passbase's webhook secret must be.
+  return (name) => `sandbox_${createHmac('sha256', seed).update(name).digest('base64url').slice(0, 24)}`;
 }

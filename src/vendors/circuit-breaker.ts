@@ -1,48 +1,55 @@
+import { BrokenCircuitError, CircuitState, circuitBreaker, ConsecutiveBreaker, handleType, type CircuitBreakerPolicy } from 'cockatiel';
+import { VendorUnavailableError } from '../errors.ts';
+
 /** How many consecutive failures open a vendor's circuit, and for how long it stays open. */
 export interface CircuitBreakerOptions {
   threshold?: number;
   cooldownMs?: number;
-  now?: () => number;
-}
-
-interface Circuit {
-  failures: number;
-  openUntil: number;
 }
 
 /**
- * One circuit per vendor. After `threshold` consecutive "vendor unavailable" failures the vendor is
- * skipped for `cooldownMs`, so a step-up fails over at once instead of waiting for another timeout; after
- * the cool-down one call is tried again, and a single further failure reopens the circuit. Kept per
- * process: each IdP instance learns a vendor's health from its own calls.
+ * One cockatiel circuit per vendor. After `threshold` consecutive "vendor unavailable" failures the
+ * vendor is not called for `cooldownMs`, so a step-up fails over at once instead of waiting for another
+ * timeout; then one trial call goes through, and a failure reopens the circuit. Refusals are answers, not
+ * failures. Kept per process: each IdP instance learns a vendor's health from its own calls.
  */
 export class CircuitBreakers {
-  readonly #circuits = new Map<string, Circuit>();
+  readonly #circuits = new Map<string, CircuitBreakerPolicy>();
   readonly #threshold: number;
   readonly #cooldownMs: number;
-  readonly #now: () => number;
 
   constructor(options: CircuitBreakerOptions = {}) {
     this.#threshold = options.threshold ?? 3;
     this.#cooldownMs = options.cooldownMs ?? 30_000;
-    this.#now = options.now ?? Date.now;
   }
 
-  /** True while calls to the vendor should not be attempted. */
+  /** Runs a call to the vendor through its circuit; an open circuit throws VendorUnavailableError without calling. */
+  async run<T>(vendorId: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await this.#circuit(vendorId).execute(call);
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) throw new VendorUnavailableError(vendorId, 'circuit open after repeated failures');
+      throw error;
+    }
+  }
+
+  /** True while calls to the vendor would be refused without trying (open, cool-down not over). */
   isOpen(vendorId: string): boolean {
-    return (this.#circuits.get(vendorId)?.openUntil ?? 0) > this.#now();
+    const circuit = this.#circuits.get(vendorId);
+    if (!circuit || circuit.state !== CircuitState.Open) return false;
+    const { openedAt } = (circuit.toJSON() as { ownState: { openedAt?: number } }).ownState;
+    return Date.now() - (openedAt ?? 0) < this.#cooldownMs;
   }
 
-  /** The vendor answered (even with a refusal): it is up. */
-  succeeded(vendorId: string): void {
-    this.#circuits.delete(vendorId);
-  }
-
-  /** The vendor could not be reached or answered a fault. */
-  failed(vendorId: string): void {
-    const circuit = this.#circuits.get(vendorId) ?? { failures: 0, openUntil: 0 };
-    circuit.failures += 1;
-    if (circuit.failures >= this.#threshold) circuit.openUntil = this.#now() + this.#cooldownMs;
-    this.#circuits.set(vendorId, circuit);
+  #circuit(vendorId: string): CircuitBreakerPolicy {
+    let circuit = this.#circuits.get(vendorId);
+    if (!circuit) {
+      circuit = circuitBreaker(handleType(VendorUnavailableError), {
+        halfOpenAfter: this.#cooldownMs,
+        breaker: new ConsecutiveBreaker(this.#threshold),
+      });
+      this.#circuits.set(vendorId, circuit);
+    }
+    return circuit;
   }
 }

@@ -18,6 +18,7 @@
  */
 import { z } from 'zod';
 import { StepUpError, VendorRefusedError, VendorUnavailableError, WebhookRejectedError } from '../errors.ts';
+import { secret } from '../policy/secrets.ts';
 import { vendorJson, type VendorCall } from './http.ts';
 import type {
   Presentation,
@@ -29,6 +30,7 @@ import type {
   WebhookRequest,
 } from './types.ts';
 import { headerValue, hexSignatureMatches, hmacSha256Hex } from './webhook.ts';
+import { ownEntry } from './lookup.ts';
 
 const VENDOR = 'gu1';
 const WEBHOOK_MAX_AGE_MS = 60 * 60 * 1000;
@@ -41,8 +43,8 @@ const configSchema = z
   .object({
     type: z.literal('gu1'),
     baseUrl: z.url({ protocol: /^https?$/ }).optional(),
-    apiKey: z.string().min(1),
-    webhookSecret: z.string().min(1),
+    apiKey: secret(),
+    webhookSecret: secret(),
     organizationId: z.string().min(1).optional(),
     language: z.string().min(1).default('en'),
     workflowId: z.string().min(1).optional(),
@@ -115,17 +117,18 @@ function refusal(status: number, body: unknown): VendorRefusedError {
   const code = status === 401 ? 'UNAUTHORIZED' : (vendorCode ?? (status === 404 ? 'NOT_FOUND' : `HTTP_${status}`));
   const details: Record<string, unknown> = { status };
   if (parsed.success && parsed.data.activeSessionId) details.activeSessionId = parsed.data.activeSessionId;
-  return new VendorRefusedError(VENDOR, code, REFUSALS[code] ?? `Gu1 refused the request (HTTP ${status})`, details);
+  return new VendorRefusedError(VENDOR, code, ownEntry(REFUSALS, code) ?? `Gu1 refused the request (HTTP ${status})`, details);
 }
 
 function toOutcome(record: z.infer<typeof recordSchema>): VendorOutcome {
-  const state = STATES[record.status] ?? 'failed';
+  const known = ownEntry(STATES, record.status);
+  const state = known ?? 'failed';
   const scores: VendorOutcome['scores'] = {};
   const liveness = record.decision?.liveness?.score;
   const match = record.decision?.faceMatch?.score;
   if (liveness !== undefined) scores.liveness = liveness / 100;
   if (match !== undefined) scores.match = match / 100;
-  const reason = STATES[record.status] ? record.rejectionCode : `unknown_status:${record.status.slice(0, 64)}`;
+  const reason = known ? record.rejectionCode : `unknown_status:${record.status.slice(0, 64)}`;
   return {
     vendorSessionId: record.id,
     state,

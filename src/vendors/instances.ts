@@ -2,8 +2,11 @@ import type { Policy } from '../policy/policy.ts';
 import { vendorFactory } from './registry.ts';
 import type { VendorAdapter, VendorDeps } from './types.ts';
 
-/** Where adapters whose policy entry names no `baseUrl` send their calls. */
-export type BaseUrlResolver = (vendorType: string) => string | undefined;
+/**
+ * Where a vendor type's local sandbox is reached, in sandbox mode: `api` for the adapter's server-to-server
+ * calls, `browser` for what the person's browser loads (the issuer's public origin).
+ */
+export type BaseUrlResolver = (vendorType: string) => { api: string; browser: string } | undefined;
 
 /**
  * Builds one adapter per vendor of the policy. A vendor without `baseUrl` reaches the local sandbox
@@ -14,8 +17,11 @@ export function buildVendorAdapters(policy: Policy, deps: VendorDeps, sandboxBas
   for (const [id, config] of Object.entries(policy.vendors)) {
     const factory = vendorFactory(config.type);
     if (!factory) continue; // policy loading already refused unknown types
-    const baseUrl = (config.baseUrl as string | undefined) ?? sandboxBaseUrl?.(config.type) ?? factory.defaultBaseUrl;
-    adapters.set(id, factory.create(id, { ...config, baseUrl } as { type: string }, deps));
+    const sandbox = config.baseUrl ? undefined : sandboxBaseUrl?.(config.type);
+    const baseUrl = (config.baseUrl as string | undefined) ?? sandbox?.api ?? factory.defaultBaseUrl;
+    // Explicit settings in the policy win over the sandbox's browser-facing defaults.
+    const browser = sandbox && factory.sandboxBrowserConfig ? factory.sandboxBrowserConfig(sandbox.browser) : {};
+    adapters.set(id, factory.create(id, { ...browser, ...config, baseUrl } as { type: string }, deps));
   }
   return adapters;
 }

@@ -160,5 +160,10 @@ export interface VendorFactory<C extends { type: string }> {
   reports: { liveness: boolean; match: boolean };
   /** Set when the vendor should no longer be chosen (shut down, deprecated): why. Policies using it load with a warning. */
   legacy?: string;
+  /**
+   * Config values for URLs the person's browser loads (widget scripts, hosted pages), pointing at the local
+   * sandbox's public address, for vendors that derive them from `baseUrl` rather than get them from the API.
+   */
+  sandboxBrowserConfig?(publicBase: string): Partial<C>;
   create(id: string, config: C, deps: VendorDeps): VendorAdapter;
 }

@@ -7,6 +7,7 @@ import { thresholdsFor, type Level, type Policy } from '../policy/policy.ts';
 import { CircuitBreakers } from '../vendors/circuit-breaker.ts';
 import { isTerminal, type VendorAdapter, type WebhookHint, type WebhookRequest } from '../vendors/types.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
+import { attemptStatus, rejectionTimes } from './attempts.ts';
 import { evaluateOutcome } from './evaluate.ts';
 import {
   attachVendorSession,
@@ -23,8 +24,10 @@ import {
 export interface OrchestratorDeps {
   knex: Knex;
   accounts: Accounts;
-  policy: () => Policy;
-  vendors: () => ReadonlyMap<string, VendorAdapter>;
+  /** The policy in force, or (given a hash) the one an in-flight verification started under while known. */
+  policy: (policyHash?: string) => Policy;
+  /** The adapters of the policy in force, or of the policy with that hash (see `policy`). */
+  vendors: (policyHash?: string) => ReadonlyMap<string, VendorAdapter>;
   /** The issuer's public base URL, for return and webhook URLs. */
   issuer: string;
   logger: Logger;
@@ -134,15 +137,14 @@ export class Orchestrator {
         expiresAt: new Date(now.getTime() + level.captureTimeout * 1000),
       });
       try {
-        const started = await adapter.start({
+        const started = await this.#breakers.run(vendorId, () => adapter.start({
           verificationId: verification.id,
           subject,
           returnUrl: `${this.#deps.issuer}/interaction/${input.interactionUid}/stepup/return`,
           webhookUrl: `${this.#deps.issuer}/stepup/webhooks/${vendorId}`,
           language: input.language ?? '',
           timeoutSeconds: level.captureTimeout,
-        });
-        this.#breakers.succeeded(vendorId);
+        }));
         const attached = await attachVendorSession(knex, verification.id, started);
         if (attached.vendorSessionId !== started.vendorSessionId) {
           // Ended while the vendor was starting (a newer step-up replaced it): the capture must not run.
@@ -157,7 +159,6 @@ export class Orchestrator {
           data: { message: error.message },
         });
         if (!(error instanceof VendorUnavailableError)) throw error; // a refusal is not a failover reason
-        this.#breakers.failed(vendorId);
         await this.#failover(input, vendorId, verification.id, error, next);
       }
     }
@@ -192,20 +193,22 @@ export class Orchestrator {
   async confirm(verification: Verification, options: { sync?: boolean; webhook?: WebhookHint } = {}): Promise<Verification> {
     if (isTerminal(verification.state) || !verification.vendorSessionId) return verification;
     const now = this.#now();
-    const adapter = this.#deps.vendors().get(verification.vendor);
+    // The adapters of the policy the verification started under: a reload does not change it midway.
+    const adapter = this.#deps.vendors(verification.policyHash).get(verification.vendor);
     if (now > verification.expiresAt || !adapter) {
       await this.#cancelAtVendor(verification);
       return (await this.#transition(verification.id, adapter ? 'expired' : 'failed', { reason: adapter ? 'capture_timeout' : 'vendor_not_configured' }, {})).verification;
     }
     let outcome;
     try {
-      outcome = await adapter.fetch(verification.vendorSessionId, {
-        ...options,
-        verification: { subject: verification.expectedSubject, startedAt: verification.createdAt },
-      });
-      this.#breakers.succeeded(verification.vendor);
+      const vendorSessionId = verification.vendorSessionId;
+      outcome = await this.#breakers.run(verification.vendor, () =>
+        adapter.fetch(vendorSessionId, {
+          ...options,
+          verification: { subject: verification.expectedSubject, startedAt: verification.createdAt },
+        }),
+      );
     } catch (error) {
-      if (error instanceof VendorUnavailableError) this.#breakers.failed(verification.vendor);
       if (error instanceof VendorUnavailableError || error instanceof VendorRefusedError) {
         this.#deps.logger.warn({ verification: verification.id, err: error.message }, 'vendor record could not be read');
         return verification;
@@ -242,7 +245,7 @@ export class Orchestrator {
 
   // Best effort: the vendor session ends with ours where the vendor has a cancel; a failure is only logged.
   async #cancelAtVendor(verification: Verification): Promise<void> {
-    const adapter = this.#deps.vendors().get(verification.vendor);
+    const adapter = this.#deps.vendors(verification.policyHash).get(verification.vendor);
     if (!adapter?.cancel || !verification.vendorSessionId) return;
     await adapter.cancel(verification.vendorSessionId).catch((error: Error) => {
       this.#deps.logger.warn({ verification: verification.id, err: error.message }, 'vendor cancel failed');
@@ -273,7 +276,7 @@ export class Orchestrator {
   async browserSignal(verification: Verification, signal: { event: 'complete' } | { event: 'error'; code: string }): Promise<Verification> {
     if (signal.event === 'complete') return this.confirm(verification, { sync: true });
     if (isTerminal(verification.state)) return verification;
-    const failure = this.#deps.vendors().get(verification.vendor)?.browserFailure?.(signal.code);
+    const failure = this.#deps.vendors(verification.policyHash).get(verification.vendor)?.browserFailure?.(signal.code);
     if (!failure) return verification;
     return (await this.#transition(verification.id, failure.state, { reason: failure.reason }, { data: { source: 'browser' } })).verification;
   }
@@ -308,14 +311,13 @@ export class Orchestrator {
 
   async #enforceAttempts(accountId: string, level: Level): Promise<void> {
     if (!level.attempts) return;
-    const since = new Date(this.#now().getTime() - level.attempts.window * 1000);
-    const row = await this.#deps.knex('verifications')
-      .where({ account_id: accountId, acr: level.acr })
-      .where('state', 'rejected') // technical failures and timeouts are not the person's failed attempts
-      .where('created_at', '>=', since)
-      .count<{ n: number }[]>({ n: '*' });
-    if (Number(row[0]?.n ?? 0) >= level.attempts.max) {
-      throw new StepUpError('attempts_exceeded', `too many unsuccessful attempts for ${level.acr}; try again later`, { window: level.attempts.window });
+    const now = this.#now();
+    const status = attemptStatus(level.attempts, await rejectionTimes(this.#deps.knex, accountId, level, now), now);
+    if (status.remaining === 0) {
+      throw new StepUpError('attempts_exceeded', `too many unsuccessful attempts for ${level.acr}; try again later`, {
+        window: level.attempts.window,
+        retryAt: status.retryAt?.toISOString(),
+      });
     }
   }
 }

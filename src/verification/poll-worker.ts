@@ -76,7 +76,7 @@ export class PollWorker {
       try {
         if (!(await this.#interactionAlive(verification.interactionUid, now))) {
           await orchestrator.cancelForExpiredInteraction(verification);
-        } else if (now > verification.expiresAt || !orchestrator.breakers.isOpen(verification.vendor)) {
+        } else {
           await orchestrator.confirm(verification);
         }
       } catch (error) {

@@ -2,15 +2,27 @@ import { describe, expect, it } from 'vitest';
 import { useTestIdp } from '../support/idp.ts';
 
 // STEPUP_SANDBOX=0: real vendor secrets come from the environment; nothing meant for trying it out is exposed.
-process.env.GU1_API_KEY = 'gk_production_test';
-process.env.GU1_WEBHOOK_SECRET = 'production-webhook-secret';
+Object.assign(process.env, {
+  GU1_API_KEY: 'gk_production_test',
+  GU1_WEBHOOK_SECRET: 'production-webhook-secret',
+  VERIFIK_ACCESS_TOKEN: 'vk-production-token',
+  VERIFIK_WEBHOOK_SECRET: 'vk-production-webhook-secret',
+  GLOBALPASS_CLIENT_SECRET: 'gp-production-client-secret',
+  GLOBALPASS_WEBHOOK_SECRET: 'gp-production-webhook-secret',
+  AUTHID_API_KEY_ID: 'aid-production-key-id',
+  AUTHID_API_KEY_VALUE: 'aid-production-key-value',
+  AUTHID_WEBHOOK_SECRET: 'aid-production-webhook-secret',
+  PASSBASE_API_KEY: 'pb-production-api-key',
+  PASSBASE_PUBLISHABLE_API_KEY: 'pb-production-publishable-key',
+  PASSBASE_WEBHOOK_SECRET: '0123456789abcdef0123456789abcdef',
+});
 const idp = useTestIdp({ sandbox: false });
 
 describe('with the sandbox off', () => {
   it('has no demo accounts, demo pages, emulators or open registration', async () => {
     // Property: a production IdP never accepts the demo passwords nor lets anyone register clients.
     expect(await idp().accounts.authenticate('alice', 'alice')).toBeUndefined();
-    for (const path of ['/demo', '/demo/api/payments', '/sandbox/gu1/session/x']) {
+    for (const path of ['/demo', '/demo/api/payments', '/sandbox/gu1/session/x', '/sandbox/globalpass/stage/global-pass-screening-widget.latest.js', '/sandbox/passbase/button']) {
       expect((await fetch(`${idp().issuer}${path}`)).status, path).toBe(404);
     }
     const registration = await fetch(`${idp().issuer}/reg`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"redirect_uris":["https://rp.example/cb"]}' });

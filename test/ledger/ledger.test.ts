@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/connect.ts';
 import { canonicalJson } from '../../src/ledger/canonical.ts';
+import { chainHash, encodeBody } from '../../src/ledger/chain.ts';
 import { GENESIS_HASH, appendEvent, verifyChain } from '../../src/ledger/ledger.ts';
 import { freshDatabase, testEngines } from '../support/db.ts';
 
@@ -78,7 +79,7 @@ for (const engine of testEngines()) {
 
     it('verifies an empty ledger', async () => {
       await rolledBack(async (trx) => {
-        expect(await verifyChain(trx)).toEqual({ ok: true, checked: 0, headSeq: 0, headHash: GENESIS_HASH });
+        expect(await verifyChain(trx)).toEqual({ ok: true, checked: 0, headSeq: 0, headHash: GENESIS_HASH, checkpoints: 0 });
       });
     });
 
@@ -116,8 +117,10 @@ for (const engine of testEngines()) {
 
         const report = await verifyChain(trx);
         const head = await trx('ledger_events').orderBy('seq', 'desc').first();
-        expect(report).toEqual({ ok: true, checked: 8, headSeq: 8, headHash: head.hash });
-        expect(await verifyChain(trx, { from: 5 })).toEqual({ ok: true, checked: 4, headSeq: 8, headHash: head.hash });
+        expect(report).toEqual({ ok: true, checked: 8, headSeq: 8, headHash: head.hash, checkpoints: 0 });
+        expect(await verifyChain(trx, { from: 5 })).toEqual({ ok: true, checked: 4, headSeq: 8, headHash: head.hash, checkpoints: 0 });
+        // The stored body is the canonical text that was hashed, so a verifier hashes stored bytes.
+        expect((await trx('ledger_events').where({ seq: 1 }).first()).body).toBe(body);
       });
     });
 
@@ -129,6 +132,14 @@ for (const engine of testEngines()) {
       });
     });
 
+    it('verifies the exact bytes of bodies with escapes and non-ASCII text', async () => {
+      await rolledBack(async (trx) => {
+        await appendEvent(trx, { type: 't', accountId: 'zoë', data: { reason: 'Zoë 🙂 said "no"\\\n\t', 'ключ': 'значение' } });
+        await appendEvent(trx, { type: 't', data: {} });
+        expect(await verifyChain(trx)).toMatchObject({ ok: true, checked: 2 });
+      });
+    });
+
     it('rejects data canonical JSON cannot encode and appends nothing', async () => {
       await rolledBack(async (trx) => {
         await expect(appendEvent(trx, { type: 't', data: { score: Number.NaN } })).rejects.toThrow('$.data.score');
@@ -137,7 +148,7 @@ for (const engine of testEngines()) {
     });
 
     it.each([
-      ['UPDATE', `update ledger_events set type = 'x'`],
+      ['UPDATE', 'update ledger_events set body = body'],
       ['DELETE', 'delete from ledger_events'],
       ['TRUNCATE', 'truncate ledger_events'],
     ])('the database refuses %s', async (op, sql) => {
@@ -152,15 +163,19 @@ for (const engine of testEngines()) {
     it('names a row altered in place', async () => {
       await rolledBack(async (trx) => {
         await appendSix(trx);
-        await behindTheTriggers(trx, `update ledger_events set data = '{"n": 3, "scores": {"liveness": 0.99, "match": 0.9}}' where seq = 3`);
+        await behindTheTriggers(trx, `update ledger_events set body = replace(body, '"liveness":0.97', '"liveness":0.99') where seq = 3`);
         expect(await verifyChain(trx)).toMatchObject({ ok: false, checked: 2, seq: 3, problem: 'altered' });
       });
     });
 
-    it('names a row whose columns outside data were altered', async () => {
+    it('derives every queried column from the hashed body, so they cannot be altered apart from it', async () => {
       await rolledBack(async (trx) => {
         await appendSix(trx);
-        await behindTheTriggers(trx, `update ledger_events set account_id = 'mallory' where seq = 2`);
+        await trx.raw('alter table ledger_events disable trigger ledger_events_no_update');
+        await expect(trx.transaction((inner) => inner.raw(`update ledger_events set account_id = 'mallory' where seq = 2`))).rejects.toThrow(/can only be updated to DEFAULT/);
+        await trx.raw(`update ledger_events set body = replace(body, '"accountId":"alice"', '"accountId":"mallory"') where seq = 2`);
+        await trx.raw('alter table ledger_events enable trigger ledger_events_no_update');
+        expect((await trx('ledger_events').where({ seq: 2 }).first()).account_id).toBe('mallory');
         expect(await verifyChain(trx)).toMatchObject({ ok: false, seq: 2, problem: 'altered' });
       });
     });
@@ -206,32 +221,28 @@ for (const engine of testEngines()) {
       await rolledBack(async (trx) => {
         await appendSix(trx);
         const row = await trx('ledger_events').where({ seq: 3 }).first();
-        const forged = { ...row.data, n: 33 };
-        const body = canonicalJson({
-          seq: 3,
-          at: row.at.toISOString(),
-          type: row.type,
-          verificationId: row.verification_id,
-          accountId: row.account_id,
-          clientId: row.client_id,
-          acr: row.acr,
-          vendor: row.vendor,
-          data: forged,
-        });
+        const body = row.body.replace('"n":3', '"n":33');
         const hash = createHash('sha256').update(`${row.prev_hash}\n${body}`).digest('hex');
-        await behindTheTriggers(trx, `update ledger_events set data = '${JSON.stringify(forged)}', hash = '${hash}' where seq = 3`);
+        await behindTheTriggers(trx, `update ledger_events set body = '${body}', hash = '${hash}' where seq = 3`);
         expect(await verifyChain(trx)).toMatchObject({ ok: false, checked: 3, seq: 4, problem: 'broken_link' });
       });
     });
 
     it('spans several verification pages', async () => {
       await rolledBack(async (trx) => {
-        for (let i = 0; i < 5001; i++) await appendEvent(trx, { type: 'bulk', data: { i } });
-        const intact = await verifyChain(trx);
-        expect(intact).toMatchObject({ ok: true, checked: 5001 });
-        const head = intact.ok ? intact.headSeq : 0;
-        await behindTheTriggers(trx, `update ledger_events set type = 'x' where seq = ${head}`);
-        expect(await verifyChain(trx)).toMatchObject({ ok: false, checked: 5000, seq: head, problem: 'altered' });
+        // Chained here rather than appended one by one: more rows than a verification page holds.
+        const rows = [];
+        let prevHash = GENESIS_HASH;
+        for (let seq = 1; seq <= 20_001; seq++) {
+          const body = encodeBody({ seq, at: new Date(), type: 'bulk', verificationId: null, accountId: null, clientId: null, acr: null, vendor: null, data: { seq } });
+          const hash = chainHash(prevHash, body);
+          rows.push({ seq, body, prev_hash: prevHash, hash });
+          prevHash = hash;
+        }
+        await trx.batchInsert('ledger_events', rows, 2000);
+        expect(await verifyChain(trx)).toMatchObject({ ok: true, checked: 20_001, headSeq: 20_001, headHash: prevHash });
+        await behindTheTriggers(trx, `update ledger_events set body = replace(body, '"bulk"', '"x"') where seq = 20001`);
+        expect(await verifyChain(trx)).toMatchObject({ ok: false, checked: 20_000, seq: 20_001, problem: 'altered' });
       });
     });
 

@@ -30,9 +30,10 @@ levels:
   - { acr: "urn:host:pwd", factor: password }
   - { acr: "urn:host:face", vendors: [gu1], thresholds: { liveness: 0.9 }, maxAge: 10m }
 vendors:
-  gu1: { type: gu1, baseUrl: "${issuer}/sandbox/gu1", apiKey: host-key, webhookSecret: host-secret }
+  gu1: { type: gu1, baseUrl: "${issuer}/sandbox/gu1", apiKey: "\${env:HOST_GU1_KEY}", webhookSecret: "\${env:HOST_GU1_SECRET}" }
 `,
     'host-policy.yaml',
+    { env: { HOST_GU1_KEY: 'host-key', HOST_GU1_SECRET: 'host-secret' } },
   );
   const accounts = new AccountStore(db.knex);
   await accounts.add({ id: 'dana', username: 'dana', password: 'dana' });

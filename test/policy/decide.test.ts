@@ -7,14 +7,17 @@ const POLICY = parsePolicy(
 version: 1
 levels:
   - { acr: pwd, factor: password, maxAge: 12h }
-  - { acr: face, aliases: [aal2], vendors: [gu1], maxAge: 15m }
-  - { acr: face-strict, vendors: [gu1], thresholds: { liveness: 0.99 }, maxAge: 5m }
+  - { acr: face, aliases: [aal2], vendors: [gu1], maxAge: 15m, attempts: { max: 5, window: 15m } }
+  - { acr: face-strict, vendors: [gu1], thresholds: { liveness: 0.99 }, maxAge: 5m, attempts: { max: 5, window: 15m } }
 vendors:
-  gu1: { type: gu1, apiKey: k, webhookSecret: s }
+  gu1: { type: gu1, apiKey: "\${env:K}", webhookSecret: "\${env:S}" }
 clients:
   bank: { minimumAcr: face }
+  kiosk: { allowedAcrs: [pwd, aal2] }
+  branch: { minimumAcr: face, allowedAcrs: [face, face-strict] }
 `,
   'inline.yaml',
+  { env: { K: 'k', S: 's' } },
 );
 
 const req = (params: Record<string, string>) => readAcrRequest(params);
@@ -34,6 +37,17 @@ describe('which levels a request asks for', () => {
     ['malformed claims are left to oidc-provider', { claims: '{not json', acr_values: 'pwd' }, ['pwd']],
   ])('%s', (_name, params, expected) => {
     expect(acrs(decideRequirement(POLICY, req(params), 'any-client'))).toEqual(expected);
+  });
+
+  it.each([
+    ['an allowed alias names its level', 'kiosk', { acr_values: 'aal2' }, ['face']],
+    ['a level outside allowedAcrs is ignored like an unknown value', 'kiosk', { acr_values: 'face-strict pwd' }, ['pwd']],
+    ['only levels outside allowedAcrs: no requirement', 'kiosk', { acr_values: 'face-strict' }, 'none'],
+    ['an essential level outside allowedAcrs: unmet', 'kiosk', { claims: '{"id_token":{"acr":{"essential":true,"value":"face-strict"}}}' }, 'unmet'],
+    ['minimum and allowed together: nothing asked is raised to the minimum', 'branch', {}, ['face']],
+    ['minimum and allowed together: a stronger allowed level stays', 'branch', { acr_values: 'face-strict' }, ['face-strict']],
+  ])('client rules: %s', (_name, client, params, expected) => {
+    expect(acrs(decideRequirement(POLICY, req(params), client))).toEqual(expected);
   });
 
   it('raises a request under the client minimum to the minimum', () => {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import { startIdp, type RunningIdp } from '../../src/server/app.ts';
 import { configFromEnv } from '../../src/server/config.ts';
@@ -9,7 +9,7 @@ import { freshDatabase, preferredEngine } from './db.ts';
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Starts the bundled IdP on an ephemeral port over a fresh database (PostgreSQL when available). */
-export async function startTestIdp(options: { policyFile?: string; env?: NodeJS.ProcessEnv; sandbox?: boolean } = {}): Promise<RunningIdp> {
+export async function startTestIdp(options: { policyFile?: string; env?: NodeJS.ProcessEnv; sandbox?: boolean; logger?: Logger } = {}): Promise<RunningIdp> {
   const db = await freshDatabase(preferredEngine());
   const config = configFromEnv(options.env ?? {}, {
     port: 0,
@@ -17,7 +17,7 @@ export async function startTestIdp(options: { policyFile?: string; env?: NodeJS.
     policyFile: options.policyFile ?? path.join(PROJECT_ROOT, 'policies/default.yaml'),
     sandbox: options.sandbox ?? true,
   });
-  const idp = await startIdp(config, { db, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const idp = await startIdp(config, { db, logger: options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
   const close = idp.close;
   return { ...idp, close: async () => { await close(); await db.close(); } };
 }

@@ -86,8 +86,8 @@ for (const subject of CONFORMANCE_SUBJECTS) {
         subject.arrangeRecord(agent, id(), { status: 200, body: subject.record(id(), status) });
         expect((await adapter.fetch(id(), subject.fetchOptions?.(id()))).state).toBe(state);
       });
-      it('maps a status it does not know to failed, never to approved', async () => {
-        subject.arrangeRecord(agent, id(), { status: 200, body: subject.record(id(), 'SomethingNew_42') });
+      it.each(['SomethingNew_42', 'constructor', '__proto__', 'toString'])('maps a status it does not know (%s) to failed, never to approved', async (status) => {
+        subject.arrangeRecord(agent, id(), { status: 200, body: subject.record(id(), status) });
         expect((await adapter.fetch(id(), subject.fetchOptions?.(id()))).state).toBe('failed');
       });
     });

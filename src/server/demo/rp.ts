@@ -137,7 +137,7 @@ ${claims
 <table><tr><th align="left">acr</th><td id="acr">${e(claims.acr ?? '')}</td></tr>
 <tr><th align="left">amr</th><td id="amr">${e(JSON.stringify(claims.amr ?? []))}</td></tr>
 <tr><th align="left">auth_time</th><td>${e(claims.auth_time ? new Date(Number(claims.auth_time) * 1000).toISOString() : '')}</td></tr>
-<tr><th align="left">txn</th><td>${e(claims.txn ?? '')}</td></tr></table>
+<tr><th align="left">txn</th><td id="txn">${e(claims.txn ?? '')}</td></tr></table>
 <form method="post" action="/demo/call"><button type="submit" id="call-api">Call the payments API</button></form>`
   : `<p><a class="button" id="sign-in" href="/demo/login">Sign in</a></p>`}
 ${s.apiResult

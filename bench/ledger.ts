@@ -1,0 +1,194 @@
+/**
+ * `npm run bench:ledger`: the verification ledger at auditor scale on PostgreSQL (issue 5, DESIGN §8).
+ *
+ * Generates BENCH_LEDGER_EVENTS (default 1,000,000) chained events over 10,000 accounts and 90 days in a
+ * scratch database, then measures: full verification (events/s), an account's 30-day query (p50/p95),
+ * a streamed JSON Lines export of everything (throughput and RSS), and 32 concurrent appenders from two
+ * instances, serialised vs group commit, with the chain verified afterwards. The admin connection is
+ * TEST_DATABASE_URL (or BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres); the
+ * scratch database is dropped at the end.
+ */
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import knexFactory from 'knex';
+import { openDatabase, type Database } from '../src/db/connect.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { GENESIS_HASH, chainHash, encodeBody } from '../src/ledger/chain.ts';
+import { createCheckpoint } from '../src/ledger/checkpoint-signer.ts';
+import { exportChunks } from '../src/ledger/export.ts';
+import { appendEvent, verifyChain } from '../src/ledger/ledger.ts';
+import { loadLedgerKey } from '../src/ledger/ledger-key.ts';
+import { eventPages, queryEvents } from '../src/ledger/query.ts';
+import { table } from './table.ts';
+
+const ADMIN_URL = process.env.TEST_DATABASE_URL ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const EVENTS = Number(process.env.BENCH_LEDGER_EVENTS ?? 1_000_000);
+const ACCOUNTS = 10_000;
+const DAYS = 90;
+const QUERIES = 500;
+const WRITERS = 32;
+const SERIALISED_APPENDS = 3_200;
+const GROUPED_APPENDS = 16_000;
+const DAY_MS = 86_400_000;
+
+async function main() {
+  const dbName = `stepup_ledger_bench_${Date.now()}`;
+  const admin = knexFactory({ client: 'pg', connection: ADMIN_URL });
+  await admin.raw(`create database ${dbName}`);
+  const url = Object.assign(new URL(ADMIN_URL), { pathname: `/${dbName}` }).href;
+  const first = await openDatabase({ engine: 'postgres', url, poolMax: WRITERS + 2 });
+  const second = await openDatabase({ engine: 'postgres', url, poolMax: WRITERS + 2 });
+  try {
+    await migrate(first);
+    console.log(`scratch database ${dbName}: generating ${EVENTS.toLocaleString('en')} events over ${ACCOUNTS.toLocaleString('en')} accounts`);
+    const generated = await timed(() => generate(first));
+    await first.knex.raw('vacuum analyze ledger_events');
+
+    const verify = await best(2, () => verifyChain(first.knex));
+    if (!verify.result.ok) throw new Error(`the generated chain does not verify: ${verify.result.message}`);
+    const key = await loadLedgerKey(first.knex);
+    const checkpoint = await timed(() => createCheckpoint(first.knex, key));
+
+    const query = await accountQueries(first);
+    const exported = await exportAll(first);
+    const serialised = await appenders([first, second], SERIALISED_APPENDS, (db, i) => db.knex.transaction((trx) => appendEvent(trx, benchEvent(i))));
+    const grouped = await appenders([first, second], GROUPED_APPENDS, (db, i) => appendEvent(db.knex, benchEvent(i)));
+    const after = await verifyChain(first.knex, { from: checkpoint.result!.seq });
+    const chain = after.ok ? `chain valid (${after.checked.toLocaleString('en')} events after the checkpoint)` : `chain BROKEN at seq ${after.seq}: ${after.problem}`;
+
+    const perSecond = (n: number, s: number) => `${Math.round(n / s).toLocaleString('en')}/s`;
+    const rows = [
+      ['generate + insert (bench setup)', `${EVENTS.toLocaleString('en')} events`, perSecond(EVENTS, generated.seconds), `${generated.seconds.toFixed(1)} s`],
+      ['verify whole chain (best of 2)', `${verify.result.checked.toLocaleString('en')} events`, perSecond(verify.result.checked, verify.seconds), `target ≥ 300,000/s; ${verify.seconds.toFixed(2)} s`],
+      ['sign first checkpoint (verifies all first)', `seq ${checkpoint.result!.seq.toLocaleString('en')}`, '', `${checkpoint.seconds.toFixed(2)} s`],
+      ["account's 30-day query", `${QUERIES} accounts, ~${query.meanEvents.toFixed(0)} events each`, `p50 ${query.p50.toFixed(2)} ms`, `p95 ${query.p95.toFixed(2)} ms (target ≤ 20 ms)`],
+      ['export all, JSON Lines, streamed', `${exported.events.toLocaleString('en')} events`, perSecond(exported.events, exported.seconds), `RSS ${mb(exported.rssBefore)} → peak ${mb(exported.rssPeak)} → ${mb(exported.rssAfter)}`],
+      [`serialised appends, ${WRITERS} writers on 2 instances`, `${SERIALISED_APPENDS.toLocaleString('en')} events`, perSecond(SERIALISED_APPENDS, serialised.seconds), 'each in its own transaction'],
+      [`group commit, ${WRITERS} writers on 2 instances`, `${GROUPED_APPENDS.toLocaleString('en')} events`, perSecond(GROUPED_APPENDS, grouped.seconds), chain],
+    ];
+    console.log(`\nledger bench on PostgreSQL (${EVENTS.toLocaleString('en')} events, ${ACCOUNTS.toLocaleString('en')} accounts, ${DAYS} days)\n`);
+    console.log(table(['measure', 'size', 'rate', 'note'], rows));
+  } finally {
+    await first.close();
+    await second.close();
+    await admin.raw(`drop database if exists ${dbName}`);
+    await admin.destroy();
+  }
+}
+
+const VENDORS = ['gu1', 'verifik', 'globalpass', 'authid', 'passbase'];
+const TYPES = ['verification.started', 'verification.in_progress', 'verification.approved', 'stepup.granted', 'verification.rejected', 'stepup.denied'];
+const POLICY_HASH = 'a'.repeat(64);
+
+// A realistic spread: each event an account's, times rising with seq over the last DAYS days.
+function generatedEvent(seq: number, start: number) {
+  const type = TYPES[seq % TYPES.length]!;
+  const decided = type.startsWith('stepup.');
+  return {
+    seq,
+    at: new Date(start + Math.floor(((seq - 1) * DAYS * DAY_MS) / EVENTS)),
+    type,
+    verificationId: `00000000-0000-4000-8000-${String(Math.floor(seq / 6)).padStart(12, '0')}`,
+    accountId: `account-${(seq * 7919) % ACCOUNTS}`,
+    clientId: `client-${seq % 20}`,
+    acr: 'urn:stepup:acr:face',
+    vendor: VENDORS[seq % VENDORS.length]!,
+    data: decided
+      ? { state: 'approved', scores: { liveness: 0.97, match: 0.91 }, thresholds: { liveness: 0.9, match: 0.85 }, policyHash: POLICY_HASH, reason: type === 'stepup.granted' ? 'approved' : 'FACE_MATCH_SCORE_LOW' }
+      : { from: 'pending', to: 'in_progress', vendorSessionId: `session-${seq}`, vendorStatus: 'processing', scores: { liveness: null, match: null }, reason: null },
+  };
+}
+
+// Chained in Node (the stored chain is a real one) and inserted 5,000 rows per statement.
+async function generate(db: Database): Promise<void> {
+  const start = Date.now() - DAYS * DAY_MS;
+  let prevHash = GENESIS_HASH;
+  const BATCH = 5_000;
+  for (let from = 1; from <= EVENTS; from += BATCH) {
+    const seqs: number[] = [];
+    const bodies: string[] = [];
+    const prevs: string[] = [];
+    const hashes: string[] = [];
+    for (let seq = from; seq < Math.min(from + BATCH, EVENTS + 1); seq++) {
+      const body = encodeBody(generatedEvent(seq, start));
+      const hash = chainHash(prevHash, body);
+      seqs.push(seq);
+      bodies.push(body);
+      prevs.push(prevHash);
+      hashes.push(hash);
+      prevHash = hash;
+    }
+    await db.knex.raw('insert into ledger_events (seq, body, prev_hash, hash) select * from unnest(?::bigint[], ?::text[], ?::text[], ?::text[])', [seqs, bodies, prevs, hashes]);
+    if ((from - 1) % 100_000 === 0) process.stdout.write(`  ${(from - 1).toLocaleString('en')}…\r`);
+  }
+}
+
+async function accountQueries(db: Database) {
+  const now = new Date();
+  const since = new Date(now.getTime() - 30 * DAY_MS);
+  const times: number[] = [];
+  let events = 0;
+  for (let i = 0; i < QUERIES; i++) {
+    const account = `account-${Math.floor(Math.random() * ACCOUNTS)}`;
+    const t0 = performance.now();
+    const page = await queryEvents(db.knex, { account, from: since, to: now }, { limit: 100 });
+    times.push(performance.now() - t0);
+    events += page.events.length;
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
+  return { p50: at(0.5), p95: at(0.95), meanEvents: events / QUERIES };
+}
+
+async function exportAll(db: Database) {
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
+  let events = 0;
+  const t0 = performance.now();
+  await pipeline(Readable.from(exportChunks(eventPages(db.knex, {}), 'jsonl', (n) => (events += n))), createWriteStream('/dev/null'));
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  return { events, seconds, rssBefore, rssPeak, rssAfter: process.memoryUsage().rss };
+}
+
+// WRITERS concurrent loops, half on each instance (its own connection pool), appending `total` events.
+async function appenders(instances: Database[], total: number, append: (db: Database, i: number) => Promise<unknown>) {
+  let next = 0;
+  return timed(() =>
+    Promise.all(
+      Array.from({ length: WRITERS }, async (_, w) => {
+        const db = instances[w % instances.length]!;
+        while (next < total) await append(db, next++);
+      }),
+    ),
+  );
+}
+
+function benchEvent(i: number) {
+  return { type: 'bench.append', accountId: `account-${i % ACCOUNTS}`, clientId: 'bench', data: { i, scores: { liveness: 0.9, match: 0.9 } } };
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number }> {
+  const t0 = performance.now();
+  const result = await work();
+  return { result, seconds: (performance.now() - t0) / 1000 };
+}
+
+async function best<T>(runs: number, work: () => Promise<T>): Promise<{ result: T; seconds: number }> {
+  let fastest: { result: T; seconds: number } | undefined;
+  for (let i = 0; i < runs; i++) {
+    const run = await timed(work);
+    if (!fastest || run.seconds < fastest.seconds) fastest = run;
+  }
+  return fastest!;
+}
+
+const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+
+main().catch((error) => {
+  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,185 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import pino from 'pino';
+import { z } from 'zod';
+import type { Database } from '../db/connect.ts';
+import { readBody } from '../server/read-body.ts';
+import type { SandboxLogger } from './deliver.ts';
+import { buttonScript } from './passbase-button.ts';
+import { passbaseIdentities, type AuthenticateResult } from './passbase-identities.ts';
+import { outcomeSchema, present } from './passbase-model.ts';
+import type { VendorSandbox } from './types.ts';
+
+/** How the Passbase emulator behaves. */
+export interface PassbaseSandboxOptions {
+  db: Database;
+  /** Where the browser reaches this router, e.g. `http://localhost:3000/sandbox/passbase`. */
+  publicUrl: string;
+  /** The project's secret API key (`X-API-KEY`). */
+  apiKey: string;
+  /** The project's publishable key, which the button must present. */
+  publishableApiKey: string;
+  /** The project's webhook endpoint (Passbase configures it once per project, in its dashboard). */
+  webhookUrl: string;
+  /** Encrypts webhooks (AES-256-CBC) when set; plain JSON otherwise. */
+  webhookSecret?: string;
+  /** Used to deliver webhooks. */
+  fetch?: typeof globalThis.fetch;
+  log?: SandboxLogger;
+}
+
+const JSON_LIMIT = 16 * 1024;
+const PAGE_SIZE = 20;
+const IDENTITY_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const authenticationSchema = z.object({ apiKey: z.string().min(1).max(256), email: z.string().trim().min(3).max(254) });
+
+/**
+ * Passbase's server API (`GET /identities[/{id}]`, `X-API-KEY`, text error bodies), a stand-in for the
+ * `@passbase/button` script with the endpoint it calls, and the control endpoint, under
+ * `/sandbox/passbase`. Identities live in `sandbox_sessions`, so restarts and other instances see them.
+ */
+export function createPassbaseSandbox(options: PassbaseSandboxOptions): Router {
+  const publicUrl = options.publicUrl.replace(/\/+$/, '');
+  const identities = passbaseIdentities({
+    db: options.db,
+    webhookUrl: options.webhookUrl,
+    ...(options.webhookSecret !== undefined ? { webhookSecret: options.webhookSecret } : {}),
+    fetch: options.fetch ?? globalThis.fetch,
+    log: options.log ?? pino({ name: 'sandbox-passbase' }),
+  });
+  const router = new Router({ prefix: '/sandbox/passbase' });
+  const auth = requireKey(options.apiKey);
+
+  router.get('/identities/:id', auth, async (ctx) => {
+    const id = ctx.params.id ?? '';
+    const identity = IDENTITY_KEY.test(id) ? await identities.load(id) : undefined;
+    if (!identity) return text(ctx, 404, 'Identity not found');
+    if (identity.fault) return text(ctx, 500, 'Internal Server Error');
+    ctx.body = present(identity);
+  });
+
+  // Cursor pagination as the SDK documents it: `{ cursor: { next }, data }`; the cursor is opaque.
+  router.get('/identities', auth, async (ctx) => {
+    const raw = typeof ctx.query.cursor === 'string' ? ctx.query.cursor : '';
+    const decoded = raw === '' ? '0' : /^[A-Za-z0-9_-]{1,16}$/.test(raw) ? Buffer.from(raw, 'base64url').toString('utf8') : '';
+    if (!/^\d{1,9}$/.test(decoded)) return text(ctx, 400, 'Invalid cursor');
+    const offset = Number(decoded);
+    const all = await identities.list();
+    const page = all.slice(offset, offset + PAGE_SIZE);
+    const next = offset + PAGE_SIZE < all.length ? Buffer.from(String(offset + PAGE_SIZE)).toString('base64url') : null;
+    ctx.body = { cursor: { next }, data: page.map(present) };
+  });
+
+  router.get('/button', (ctx) => {
+    ctx.type = 'application/javascript; charset=utf-8';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Cross-Origin-Resource-Policy', 'cross-origin');
+    ctx.body = buttonScript(`${publicUrl}/widget/authentications`);
+  });
+
+  // What the button calls with the publishable key, from whatever site renders it (hence CORS).
+  router.options('/widget/authentications', (ctx) => {
+    cors(ctx);
+    ctx.set('Access-Control-Allow-Methods', 'POST');
+    ctx.set('Access-Control-Allow-Headers', 'content-type, accept');
+    ctx.set('Access-Control-Max-Age', '600');
+    ctx.status = 204;
+  });
+
+  router.post('/widget/authentications', async (ctx) => {
+    cors(ctx);
+    const input = authenticationSchema.safeParse(parseJson((await readBody(ctx, JSON_LIMIT)).toString('utf8')));
+    if (!input.success) return widgetError(ctx, 400, 'INVALID_REQUEST');
+    if (!sameSecret(input.data.apiKey, options.publishableApiKey)) return widgetError(ctx, 401, 'INVALID_API_KEY');
+    const owner = await identities.findByEmail(input.data.email);
+    // An unknown email starts a new root identity, as Passbase's flow would: never a re-authentication.
+    if (!owner) {
+      ctx.body = { identityAccessKey: (await identities.createRoot(input.data.email)).id };
+      return;
+    }
+    const result = await identities.authenticate(owner.id);
+    if ('error' in result) return widgetError(ctx, 409, 'BIOMETRIC_AUTHENTICATION_FAILED');
+    ctx.body = { identityAccessKey: result.identity.id };
+  });
+
+  router.post('/control/:identityKey', async (ctx) => {
+    const id = ctx.params.identityKey ?? '';
+    if (!IDENTITY_KEY.test(id)) return text(ctx, 404, 'Identity not found');
+    const parsed = outcomeSchema.safeParse(parseJson((await readBody(ctx, JSON_LIMIT)).toString('utf8')));
+    if (!parsed.success) {
+      return text(ctx, 400, parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '));
+    }
+    answer(ctx, await identities.control(id, parsed.data));
+  });
+
+  return router;
+}
+
+function answer(ctx: Context, result: AuthenticateResult): void {
+  if (!('error' in result)) ctx.body = present(result.identity);
+  else if (result.error === 'not_found') text(ctx, 404, 'Identity not found');
+  else text(ctx, 409, 'Identity is not approved: only an approved root identity can re-authenticate');
+}
+
+/** Passbase answers errors with a text body (the SDK throws with the raw text). */
+function text(ctx: Context, status: number, message: string): void {
+  ctx.status = status;
+  ctx.type = 'text/plain; charset=utf-8';
+  ctx.body = message;
+}
+
+function widgetError(ctx: Context, status: number, error: string): void {
+  ctx.status = status;
+  ctx.body = { error };
+}
+
+function cors(ctx: Context): void {
+  ctx.set('Access-Control-Allow-Origin', '*');
+}
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Requires `X-API-KEY: <apiKey>`, compared in constant time; 401 with a text body otherwise. */
+function requireKey(apiKey: string) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    if (!sameSecret(ctx.get('x-api-key'), apiKey)) return text(ctx, 401, 'Unauthorized');
+    await next();
+  };
+}
+
+// Hashing first gives equal lengths, so the comparison leaks nothing about the key's length.
+function sameSecret(received: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return received !== '' && timingSafeEqual(digest(received), digest(expected));
+}
+
+/**
+ * The Passbase emulator as sandbox mode mounts it: it answers the policy vendor's keys and sends the
+ * project's webhooks, encrypted with its secret unless the policy chose plain webhooks, to the IdP's
+ * webhook endpoint for that vendor (`context.webhookUrl`: Passbase's dashboard holds one per project).
+ */
+export const passbaseSandbox: VendorSandbox = {
+  type: 'passbase',
+  create: ({ db, publicUrl, config, fetch, log, webhookUrl }) => {
+    const encrypted = config.webhookEncryption !== false;
+    return createPassbaseSandbox({
+      db,
+      publicUrl,
+      apiKey: String(config.apiKey),
+      publishableApiKey: String(config.publishableApiKey),
+      webhookUrl,
+      ...(encrypted ? { webhookSecret: String(config.webhookSecret) } : {}),
+      fetch,
+      log,
+    });
+  },
+};

@@ -1,0 +1,82 @@
+import type { Database } from '../db/connect.ts';
+import { hmacSha256Hex } from '../vendors/webhook.ts';
+import { deliverWebhook, type SandboxLogger } from './deliver.ts';
+import { sandboxStore } from './store.ts';
+import {
+  applyOutcome,
+  expireIfDue,
+  isOpen,
+  newValidation,
+  present,
+  WEBHOOK_STATUSES,
+  type Outcome,
+  type StoredValidation,
+  type ValidationInput,
+} from './verifik-model.ts';
+
+const VENDOR = 'verifik';
+
+/** Settings the Verifik emulator's validation logic needs. */
+export interface VerifikValidationsOptions {
+  db: Database;
+  publicUrl: string;
+  /** Signs webhooks with `X-Verifik-Signature` when set (the adapter's assumed scheme); unsigned otherwise. */
+  webhookSecret?: string;
+  livenessSessionSeconds: number;
+  fetch: typeof globalThis.fetch;
+  log: SandboxLogger;
+}
+
+export type SettleResult = { validation: StoredValidation } | { error: 'not_found' | 'not_open' };
+
+/** The emulated biometric validation lifecycle on top of `sandbox_sessions`. */
+export function verifikValidations(options: VerifikValidationsOptions) {
+  const store = sandboxStore<StoredValidation>(options.db.knex, VENDOR);
+
+  /** Reads a validation, materialising an expiry the first time it is seen. */
+  async function load(id: string): Promise<StoredValidation | undefined> {
+    const stored = await store.get(id);
+    if (!stored) return undefined;
+    const current = expireIfDue(stored, new Date());
+    if (current === stored) return stored;
+    // Another instance may have settled it meanwhile; what it stored wins.
+    return (await store.replaceIf(id, current, 'status', stored.status)) ? current : load(id);
+  }
+
+  /** `{ type, object }` to the per-request webhookUrl (vendors.md §2.6), signed when a secret is set. */
+  async function notify(validation: StoredValidation): Promise<void> {
+    if (!validation.webhookUrl || !WEBHOOK_STATUSES.includes(validation.status)) return;
+    const event = `biometric_validation_${validation.status}`;
+    const rawBody = JSON.stringify({ type: event, object: present(validation, options.publicUrl) });
+    const headers: Record<string, string> = options.webhookSecret
+      ? { 'x-verifik-signature': `sha256=${hmacSha256Hex(options.webhookSecret, rawBody)}` }
+      : {};
+    await deliverWebhook(options.fetch, options.log, { url: validation.webhookUrl, rawBody, headers, event });
+  }
+
+  return {
+    load,
+
+    async create(input: ValidationInput): Promise<StoredValidation> {
+      const validation = newValidation(input, new Date(), options.livenessSessionSeconds);
+      await store.insert(validation._id, validation);
+      return validation;
+    },
+
+    /** Applies an outcome to an open validation, then delivers its webhook before answering. */
+    async settle(id: string, outcome: Outcome): Promise<SettleResult> {
+      for (;;) {
+        const current = await load(id);
+        if (!current) return { error: 'not_found' };
+        if (!isOpen(current.status)) return { error: 'not_open' };
+        const next = applyOutcome(current, outcome, new Date());
+        // Compare-and-set on the status: of two concurrent completions exactly one wins.
+        if (!(await store.replaceIf(id, next, 'status', current.status))) continue;
+        await notify(next);
+        return { validation: next };
+      }
+    },
+  };
+}
+
+export type VerifikValidations = ReturnType<typeof verifikValidations>;

@@ -1,0 +1,72 @@
+import { globalPassVendor } from '../../../src/vendors/globalpass.ts';
+import type { VendorFactory, WebhookRequest } from '../../../src/vendors/types.ts';
+import { hmacSha256Hex } from '../../../src/vendors/webhook.ts';
+import { replyWith, type ConformanceSubject } from './subject.ts';
+
+const API = 'https://screenings-api.globalpass.test';
+const IDENTITY = 'https://identity.globalpass.test';
+const SCREENING = '4a1f6b2c-8d3e-4c5f-9a6b-7c8d9e0f1a2b';
+const CHECK = 'b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e';
+const SECRET = 'gp-conformance-secret';
+
+const TOKEN = { access_token: 'gp-conformance-token', expires_in: 3600, token_type: 'Bearer' };
+
+const change = (id: string) =>
+  JSON.stringify({ type: 'biometrics.instant.change', data: { screeningToken: SCREENING, instantBiometricsId: id, status: 'Accepted' } });
+const signed = (body: string, secret: string, createdAt: Date, now: Date): WebhookRequest => ({
+  headers: { 'content-type': 'application/json', 'x-gp-signature': hmacSha256Hex(secret, body), 'x-gp-created-at': createdAt.toISOString() },
+  rawBody: Buffer.from(body),
+  now,
+});
+
+/** GlobalPass as the conformance suite drives it: a token call precedes each adapter's first API call. */
+export const globalPassSubject: ConformanceSubject = {
+  factory: globalPassVendor as unknown as VendorFactory<{ type: string }>,
+  config: {
+    type: 'globalpass',
+    baseUrl: API,
+    identityUrl: IDENTITY,
+    clientId: 'gp-client',
+    clientSecret: 'gp-secret',
+    webhookSecret: SECRET,
+    timeoutMs: 200,
+  },
+  secretKeys: ['clientSecret', 'webhookSecret'],
+  subject: SCREENING,
+  arrangeStart(agent, sent) {
+    agent.get(IDENTITY).intercept({ path: '/connect/token', method: 'POST' }).reply(200, TOKEN);
+    agent
+      .get(API)
+      .intercept({ path: '/api/v2/instant-biometrics', method: 'POST', body: (raw) => (sent(JSON.parse(raw)), true) })
+      .reply(200, { id: CHECK, screeningToken: SCREENING, status: 'Initiated' });
+    return CHECK;
+  },
+  carriesReference: () => false,
+  arrangeRecord(agent, id, reply) {
+    agent.get(IDENTITY).intercept({ path: '/connect/token', method: 'POST' }).reply(200, TOKEN);
+    replyWith(agent.get(API).intercept({ path: `/api/v2/instant-biometrics/${id}`, method: 'GET' }), reply);
+  },
+  record: (id, status) => ({ id, screeningToken: SCREENING, status }),
+  statuses: {
+    Initiated: 'pending',
+    Processing: 'in_progress',
+    Accepted: 'approved',
+    Rejected: 'rejected',
+    Expired: 'expired',
+    Cancelled: 'cancelled',
+  },
+  arrangeCancel(agent, id) {
+    agent.get(IDENTITY).intercept({ path: '/connect/token', method: 'POST' }).reply(200, TOKEN);
+    agent.get(API).intercept({ path: `/api/v2/instant-biometrics/${id}/cancel`, method: 'POST' }).reply(200, { id, status: 'Cancelled' });
+  },
+  webhook: {
+    genuine: (id, now) => signed(change(id), SECRET, new Date(now.getTime() - 60_000), now),
+    wrongSecret: (id, now) => signed(change(id), 'another-secret', new Date(now.getTime() - 60_000), now),
+    stale: (id, now) => signed(change(id), SECRET, new Date(now.getTime() - 16 * 60_000), now),
+    signatureHeaders: ['x-gp-signature'],
+  },
+  skips: {
+    reference:
+      'GlobalPass documents no caller reference for instant biometrics (its body is only in the private Swagger); the adapter sends screeningToken and timeoutInMinutes only and keeps the instant biometrics id',
+  },
+};
