@@ -7,6 +7,7 @@ import { configFromEnv } from '../server/config.ts';
 import { startIdp } from '../server/app.ts';
 import { registerPolicyCommands } from './policy.ts';
 import { registerLedgerCommands } from './ledger.ts';
+import { registerClientCommands } from './clients.ts';
 
 const program = new Command('stepup')
   .description('Biometric step-up identity provider: serve, migrate, accounts, policy')
@@ -44,6 +45,7 @@ program
 
 registerPolicyCommands(program);
 registerLedgerCommands(program);
+registerClientCommands(program);
 
 const accounts = program.command('accounts').description('manage accounts and their vendor enrolments');
 

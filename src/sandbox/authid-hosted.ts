@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { readBody } from '../server/read-body.ts';
-import { authIdError, describeIssues, readJson, sameSecret } from './authid-http.ts';
+import { secretsEqual } from '../vendors/webhook.ts';
+import { authIdError, readJson } from './authid-http.ts';
 import { isOpen, outcomeSchema, STATUS, statusBody, type SessionKind, type StoredAuthIdSession } from './authid-model.ts';
 import type { AuthIdSessions, SettleResult } from './authid-sessions.ts';
 import { settingsPatchSchema, type AuthIdSettingsStore } from './authid-settings.ts';
-import { html, Html, page } from './html.ts';
-
-const FORM_LIMIT = 16 * 1024;
+import { html, Html, outcomeButtons } from './html.ts';
+import { describeIssues, readForm, sendHostedPage } from './http.ts';
 
 /**
  * Registers authID's hosted UI (`/?t=<TransactionId>&s=<secret>` and `/?i=<OperationId>&s=<secret>`), its
@@ -24,17 +23,17 @@ export function registerHostedRoutes(router: Router, sessions: AuthIdSessions, s
     const session = await sessions.load(link.id, link.kind);
     // Using ?t= with an operation id (or ?i= with a transaction id) is the documented "common mistake".
     if (!session) return sendPage(ctx, 404, 'Not found', html`<h1>Not found</h1><p class="muted">No such ${link.kind}. Transactions open with ?t=, operations with ?i=.</p>`);
-    if (!sameSecret(link.secret, session.oneTimeSecret)) return sendPage(ctx, 403, 'Invalid link', html`<h1>Invalid link</h1><p class="muted">The one-time secret does not match.</p>`);
+    if (!secretsEqual(link.secret, session.oneTimeSecret)) return sendPage(ctx, 403, 'Invalid link', html`<h1>Invalid link</h1><p class="muted">The one-time secret does not match.</p>`);
     if (!isOpen(session.status)) return sendFinalPage(ctx, session);
     sendPage(ctx, 200, 'authID (sandbox)', captureBody(session, completePath));
   });
 
   router.post('/complete', async (ctx) => {
-    const form = new URLSearchParams((await readBody(ctx, FORM_LIMIT)).toString('utf8'));
+    const form = await readForm(ctx);
     const link = readLink(form);
     if (!link) return sendPage(ctx, 400, 'Invalid request', html`<h1>Invalid request</h1>`);
     const session = await sessions.load(link.id, link.kind);
-    if (!session || !sameSecret(link.secret, session.oneTimeSecret)) {
+    if (!session || !secretsEqual(link.secret, session.oneTimeSecret)) {
       return sendPage(ctx, 403, 'Invalid link', html`<h1>Invalid link</h1><p class="muted">The one-time secret does not match.</p>`);
     }
     const outcome = outcomeSchema.safeParse({
@@ -87,16 +86,10 @@ function readLink(params: URLSearchParams): { kind: SessionKind; id: string; sec
   return t !== null ? { kind: 'transaction', id: t, secret } : { kind: 'operation', id: i!, secret };
 }
 
+// Only the final page runs a script (its postMessage), under a nonce; forms post back to the emulator only.
 function sendPage(ctx: Context, status: number, title: string, body: Html, nonce?: string): void {
-  ctx.status = status;
-  ctx.type = 'html';
-  // authID's UI is meant to be embedded (web component or iframe): any ancestor may frame it.
   const script = nonce ? `script-src 'nonce-${nonce}'` : `script-src 'none'`;
-  ctx.set('Content-Security-Policy', `frame-ancestors *; default-src 'none'; style-src 'unsafe-inline'; ${script}; form-action 'self'; base-uri 'none'`);
-  ctx.set('Cache-Control', 'no-store');
-  // The link carries the one-time secret; keep it out of Referer headers.
-  ctx.set('Referrer-Policy', 'no-referrer');
-  ctx.body = page(title, body);
+  sendHostedPage(ctx, status, title, body, [script, "form-action 'self'"]);
 }
 
 /**
@@ -124,10 +117,6 @@ const OUTCOME_BUTTONS: Array<[string, string]> = [
 
 function captureBody(session: StoredAuthIdSession, completePath: string): Html {
   const param = session.kind === 'transaction' ? 't' : 'i';
-  const buttons = OUTCOME_BUTTONS.map(([value, label], index) => {
-    const primary = index === 0 ? html` class="primary"` : '';
-    return html`<button type="submit" name="outcome" value="${value}"${primary}>${label}</button>`;
-  });
   const verified =
     session.kind === 'operation'
       ? html`<label for="verified">Biometric verification of the selfie</label>
@@ -140,6 +129,6 @@ function captureBody(session: StoredAuthIdSession, completePath: string): Html {
 <input type="hidden" name="${param}" value="${session.id}">
 <input type="hidden" name="s" value="${session.oneTimeSecret}">
 ${verified}
-<div class="actions">${buttons}</div>
+<div class="actions">${outcomeButtons(OUTCOME_BUTTONS)}</div>
 </form>`;
 }

@@ -1,9 +1,8 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { z } from 'zod';
-import { readBody } from '../server/read-body.ts';
-
-const JSON_LIMIT = 64 * 1024;
+import { secretsEqual } from '../vendors/webhook.ts';
+import { basicCredentials, bearerToken, readJsonAs } from './http.ts';
 
 /** Answers with authID's error body: `{ ID: "E_…", Message }` (vendor demo, vendors.md §3.8). */
 export function authIdError(ctx: Context, status: number, id: string, message: string): void {
@@ -12,29 +11,9 @@ export function authIdError(ctx: Context, status: number, id: string, message: s
 }
 
 /** Reads a JSON body; on anything unreadable answers 400 E_INVALID_REQUEST and returns undefined. */
-export async function readJson<T>(ctx: Context, schema: z.ZodType<T>): Promise<T | undefined> {
-  const raw = await readBody(ctx, JSON_LIMIT);
-  let json: unknown;
-  try {
-    json = JSON.parse(raw.toString('utf8'));
-  } catch {
-    authIdError(ctx, 400, 'E_INVALID_REQUEST', 'body is not JSON');
-    return undefined;
-  }
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return parsed.data;
-  authIdError(ctx, 400, 'E_INVALID_REQUEST', describeIssues(parsed.error));
-  return undefined;
+export function readJson<T>(ctx: Context, schema: z.ZodType<T>): Promise<T | undefined> {
+  return readJsonAs(ctx, schema, (ctx, message) => authIdError(ctx, 400, 'E_INVALID_REQUEST', message));
 }
-
-/** `path: message` for every problem, so a script author can fix the request. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
-}
-
-// Hashing first gives equal lengths, so comparisons leak nothing about a value's length.
-const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
-export const sameSecret = (a: string, b: string): boolean => timingSafeEqual(digest(a), digest(b));
 
 /** The API key the emulator accepts at the token endpoint. */
 export interface ApiKey {
@@ -44,14 +23,11 @@ export interface ApiKey {
 
 /** True when the request carries `Authorization: Basic base64(apiKeyId:apiKeyValue)` for `key`. */
 export function basicMatches(ctx: Context, key: ApiKey): boolean {
-  const match = /^Basic ([A-Za-z0-9+/=]+)$/.exec(ctx.get('authorization'));
-  if (!match?.[1]) return false;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return false;
+  const presented = basicCredentials(ctx);
+  if (!presented) return false;
   // Both halves are compared, whatever the first one gives, so timing says nothing about which was wrong.
-  const idOk = sameSecret(decoded.slice(0, colon), key.id);
-  const valueOk = sameSecret(decoded.slice(colon + 1), key.value);
+  const idOk = secretsEqual(presented.id, key.id);
+  const valueOk = secretsEqual(presented.secret, key.value);
   return idOk && valueOk;
 }
 
@@ -72,7 +48,7 @@ export function tokenIssuer(key: ApiKey) {
     const parts = token.split('.');
     if (parts.length !== 5) return undefined;
     const payload = parts.slice(0, 4).join('.');
-    if (!sameSecret(mac(payload), parts[4]!)) return undefined;
+    if (!secretsEqual(mac(payload), parts[4]!)) return undefined;
     const [tokenKind, epoch, exp] = parts;
     if (tokenKind !== kind || Number(exp) * 1000 <= now.getTime()) return undefined;
     return Number(epoch);
@@ -85,8 +61,8 @@ export type TokenIssuer = ReturnType<typeof tokenIssuer>;
 /** Requires a current access token (`Authorization: Bearer …`); 401 E_USER_NOT_AUTHENTICATED otherwise. */
 export function requireAccessToken(tokens: TokenIssuer, currentEpoch: () => Promise<number>) {
   return async (ctx: Context, next: Next): Promise<void> => {
-    const match = /^Bearer (\S+)$/.exec(ctx.get('authorization'));
-    const epoch = match?.[1] ? tokens.verify(match[1], 'access', new Date()) : undefined;
+    const token = bearerToken(ctx);
+    const epoch = token ? tokens.verify(token, 'access', new Date()) : undefined;
     if (epoch === undefined || epoch !== (await currentEpoch())) {
       return authIdError(ctx, 401, 'E_USER_NOT_AUTHENTICATED', 'User is not authenticated');
     }

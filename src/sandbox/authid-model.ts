@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { controlOutcome } from './types.ts';
 
 /** authID's documented status enum (vendors.md §3.6). */
 export const STATUS = { Pending: 0, Accepted: 1, Rejected: 2, Expired: 3, Error: 4, Canceled: 5 } as const;
@@ -30,7 +31,7 @@ export interface StoredAuthIdSession {
 /** What a person (hosted page) or a script (control endpoint) decides a session's result is. */
 export const outcomeSchema = z
   .object({
-    outcome: z.enum(['approve', 'reject', 'abandon', 'expire', 'error', 'processing']),
+    outcome: controlOutcome,
     /** GetForeignBiometry only: whether the captured selfie passed authID's biometric verification. */
     verified: z.boolean().default(true),
     /** Makes authID report another account, to exercise subject binding. */

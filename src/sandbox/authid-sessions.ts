@@ -13,7 +13,7 @@ import {
   type StoredAuthIdSession,
 } from './authid-model.ts';
 import type { AuthIdSettingsStore } from './authid-settings.ts';
-import { sandboxStore } from './store.ts';
+import { changeOpen, loadExpiring, sandboxStore } from './store.ts';
 
 const VENDOR = 'authid';
 
@@ -39,14 +39,8 @@ export function authIdSessions(options: AuthIdSessionsOptions) {
   const random = options.random ?? Math.random;
 
   /** Reads a session of `kind` (any kind when omitted), materialising a Timeout expiry the first time it is seen. */
-  async function load(id: string, kind?: SessionKind): Promise<StoredAuthIdSession | undefined> {
-    const stored = await store.get(id);
-    if (!stored || (kind && stored.kind !== kind)) return undefined;
-    const current = expireIfDue(stored, new Date());
-    if (current === stored) return stored;
-    // Another instance may have settled it meanwhile; what it stored wins.
-    return (await store.replaceIf(id, current, 'status', String(stored.status))) ? current : load(id, kind);
-  }
+  const load = (id: string, kind?: SessionKind): Promise<StoredAuthIdSession | undefined> =>
+    loadExpiring(store, id, expireIfDue, (stored) => !kind || stored.kind === kind);
 
   /** Sends the status-change webhook at most once, dropping it at the configured rate (no delivery guarantee). */
   async function notify(session: StoredAuthIdSession): Promise<void> {
@@ -66,17 +60,14 @@ export function authIdSessions(options: AuthIdSessionsOptions) {
 
   /** Moves an open session to `next(current)`, then delivers its webhook before answering. */
   async function change(id: string, kind: SessionKind | undefined, next: (s: StoredAuthIdSession) => StoredAuthIdSession): Promise<SettleResult> {
-    for (;;) {
-      const current = await load(id, kind);
-      if (!current) return { error: 'not_found' };
-      if (!isOpen(current.status)) return { error: 'not_open' };
+    const changed = await changeOpen(store, id, (id) => load(id, kind), isOpen, (current) => {
       const updated = next(current);
-      if (updated.status === current.status && updated.accountNumber === current.accountNumber) return { session: current };
-      // Compare-and-set on the status: of two concurrent completions exactly one wins.
-      if (!(await store.replaceIf(id, updated, 'status', String(current.status)))) continue;
-      if (updated.status !== current.status) await notify(updated);
-      return { session: updated };
-    }
+      // Nothing authID would report changed (a `processing` outcome): no write, so updatedAt stays.
+      return updated.status === current.status && updated.accountNumber === current.accountNumber ? undefined : updated;
+    });
+    if ('error' in changed) return changed;
+    if (changed.after.status !== changed.before.status) await notify(changed.after);
+    return { session: changed.after };
   }
 
   return {

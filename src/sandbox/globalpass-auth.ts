@@ -1,10 +1,10 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Context, Next } from 'koa';
-import { readBody } from '../server/read-body.ts';
+import { secretsEqual } from '../vendors/webhook.ts';
+import { basicCredentials, readForm } from './http.ts';
 
-const FORM_LIMIT = 16 * 1024;
 /** The scope GlobalPass's token example shows. */
 const SCOPE = 'IdentityServerApi IdentityServerApi.read_client_details screenings';
 
@@ -25,8 +25,6 @@ export interface GlobalPassClient {
  */
 export function globalPassAuth(client: GlobalPassClient) {
   const key = createHash('sha256').update(`globalpass-sandbox-access-token\0${client.clientSecret}`).digest();
-  const expectedId = digest(client.clientId);
-  const expectedSecret = digest(client.clientSecret);
 
   // IdentityServer answers token errors as OAuth error JSON with 400 (vendors.md §1.2, INF).
   const oauthError = (ctx: Context, error: string) => {
@@ -37,12 +35,8 @@ export function globalPassAuth(client: GlobalPassClient) {
 
   /** The client credentials of a token request: HTTP Basic (documented) or form fields (IdentityServer accepts both). */
   function credentials(ctx: Context, form: URLSearchParams): { id: string; secret: string } | undefined {
-    const basic = /^Basic ([A-Za-z0-9+/=]+)$/.exec(ctx.get('authorization'));
-    if (basic?.[1]) {
-      const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      return colon < 0 ? undefined : { id: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
-    }
+    const basic = basicCredentials(ctx);
+    if (basic !== undefined) return basic ?? undefined;
     const id = form.get('client_id');
     const secret = form.get('client_secret');
     return id && secret ? { id, secret } : undefined;
@@ -50,11 +44,11 @@ export function globalPassAuth(client: GlobalPassClient) {
 
   async function token(ctx: Context): Promise<void> {
     if (!ctx.is('application/x-www-form-urlencoded')) return oauthError(ctx, 'invalid_request');
-    const form = new URLSearchParams((await readBody(ctx, FORM_LIMIT)).toString('utf8'));
+    const form = await readForm(ctx);
     const presented = credentials(ctx, form);
-    // Both compared in full, over equal-length digests: no early exit tells which one was wrong.
-    const idOk = presented ? timingSafeEqual(digest(presented.id), expectedId) : false;
-    const secretOk = presented ? timingSafeEqual(digest(presented.secret), expectedSecret) : false;
+    // Both compared in full, in constant time: no early exit tells which one was wrong.
+    const idOk = presented ? secretsEqual(presented.id, client.clientId) : false;
+    const secretOk = presented ? secretsEqual(presented.secret, client.clientSecret) : false;
     if (!idOk || !secretOk) return oauthError(ctx, 'invalid_client');
     const grant = form.get('grant_type');
     if (!grant) return oauthError(ctx, 'invalid_request');
@@ -99,8 +93,4 @@ export function globalPassAuth(client: GlobalPassClient) {
       router.post('/connect/token', token);
     },
   };
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
 }

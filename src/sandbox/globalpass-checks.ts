@@ -10,7 +10,7 @@ import {
   type StoredCheck,
   type StoredScreening,
 } from './globalpass-model.ts';
-import { sandboxStore } from './store.ts';
+import { changeOpen, loadExpiring, sandboxStore } from './store.ts';
 
 const VENDOR = 'globalpass';
 const EVENT = 'biometrics.instant.change';
@@ -35,14 +35,7 @@ export function globalPassChecks(options: GlobalPassChecksOptions) {
   const screenings = sandboxStore<StoredScreening>(options.db.knex, `${VENDOR}:screening`);
 
   /** Reads a check, materialising a timeout expiry the first time it is seen. */
-  async function load(id: string): Promise<StoredCheck | undefined> {
-    const stored = await checks.get(id);
-    if (!stored) return undefined;
-    const current = expireIfDue(stored, new Date());
-    if (current === stored) return stored;
-    // Another instance may have settled it meanwhile; what it stored wins.
-    return (await checks.replaceIf(id, current, 'status', stored.status)) ? current : load(id);
-  }
+  const load = (id: string) => loadExpiring(checks, id, expireIfDue);
 
   /** One `biometrics.instant.change` per status change, in the configured delivery format. */
   async function notify(check: StoredCheck): Promise<void> {
@@ -59,18 +52,12 @@ export function globalPassChecks(options: GlobalPassChecksOptions) {
     await deliverWebhook(options.fetch, options.log, { url: options.webhookUrl, rawBody, headers, event: EVENT });
   }
 
-  /** Applies `change` to an open check (compare-and-set on its status), then delivers the webhook. */
+  /** Applies `change` to an open check, then delivers the webhook when its status changed. */
   async function transition(id: string, change: (check: StoredCheck) => StoredCheck): Promise<SettleResult> {
-    for (;;) {
-      const current = await load(id);
-      if (!current) return { error: 'not_found' };
-      if (!isOpen(current.status)) return { error: 'not_open' };
-      const next = change(current);
-      // Of two concurrent completions exactly one wins; the other sees the new status and loops.
-      if (!(await checks.replaceIf(id, next, 'status', current.status))) continue;
-      if (next.status !== current.status) await notify(next);
-      return { check: next };
-    }
+    const changed = await changeOpen(checks, id, load, isOpen, change);
+    if ('error' in changed) return changed;
+    if (changed.after.status !== changed.before.status) await notify(changed.after);
+    return { check: changed.after };
   }
 
   return {

@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import type { z } from 'zod';
-import { readBody } from '../server/read-body.ts';
-
-const JSON_LIMIT = 64 * 1024;
+import { readJsonAs } from './http.ts';
 
 // ASP.NET Core's default `type` links for the statuses the emulator answers with.
 const PROBLEM_TYPES: Record<number, string> = {
@@ -27,19 +25,10 @@ export function problem(ctx: Context, status: number, title: string, extra: Reco
 }
 
 /** Reads a JSON body; on anything unreadable answers ASP.NET's 400 ValidationProblemDetails and returns undefined. */
-export async function readJson<T>(ctx: Context, schema: z.ZodType<T>): Promise<T | undefined> {
-  const raw = await readBody(ctx, JSON_LIMIT);
-  let json: unknown;
-  try {
-    json = JSON.parse(raw.toString('utf8'));
-  } catch {
-    validationProblem(ctx, { $: ['The JSON value could not be converted.'] });
-    return undefined;
-  }
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return parsed.data;
-  validationProblem(ctx, issuesByPath(parsed.error));
-  return undefined;
+export function readJson<T>(ctx: Context, schema: z.ZodType<T>): Promise<T | undefined> {
+  return readJsonAs(ctx, schema, (ctx, _message, issues) =>
+    validationProblem(ctx, issues ? issuesByPath(issues) : { $: ['The JSON value could not be converted.'] }),
+  );
 }
 
 /** `{ "field.path": ["message"] }`, the shape of ValidationProblemDetails.errors. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { controlOutcome, controlScore } from './types.ts';
 
 /** GlobalPass's documented instant biometrics statuses (vendors.md §1.4). */
 export const INSTANT_STATUSES = ['Initiated', 'Processing', 'Accepted', 'Rejected', 'Expired', 'Cancelled'] as const;
@@ -41,12 +42,12 @@ export const DEFAULT_TIMEOUT_MINUTES = 15;
 /** What a script decides a check's result is (control endpoint). */
 export const outcomeSchema = z
   .object({
-    outcome: z.enum(['approve', 'reject', 'abandon', 'expire', 'error', 'processing']),
+    outcome: controlOutcome,
     /** Makes GlobalPass report another screening (person), to exercise subject binding. */
     screeningToken: z.guid().optional(),
     // Accepted so one script can drive every vendor's sandbox; GlobalPass reports no scores.
-    liveness: z.number().min(0).max(1).optional(),
-    match: z.number().min(0).max(1).optional(),
+    liveness: controlScore().optional(),
+    match: controlScore().optional(),
   })
   .strict();
 export type Outcome = z.infer<typeof outcomeSchema>;

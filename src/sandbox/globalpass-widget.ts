@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { readJson, problem } from './globalpass-http.ts';
+import { answerPreflight } from './http.ts';
 import { outcomeSchema, widgetResultSchema } from './globalpass-model.ts';
 import type { GlobalPassChecks } from './globalpass-checks.ts';
 
@@ -107,12 +108,7 @@ export function registerWidgetRoutes(router: Router, checks: GlobalPassChecks): 
     ctx.body = WIDGET_SCRIPT;
   });
 
-  router.options(WIDGET_RESULT_PATH, cors, (ctx) => {
-    ctx.set('Access-Control-Allow-Methods', 'POST');
-    ctx.set('Access-Control-Allow-Headers', 'content-type');
-    ctx.set('Access-Control-Max-Age', '600');
-    ctx.status = 204;
-  });
+  router.options(WIDGET_RESULT_PATH, cors, (ctx) => answerPreflight(ctx, 'content-type'));
 
   router.post(WIDGET_RESULT_PATH, cors, async (ctx) => {
     const input = await readJson(ctx, widgetResultSchema);

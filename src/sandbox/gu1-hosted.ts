@@ -1,12 +1,9 @@
 import type Router from '@koa/router';
-import type { Context } from 'koa';
-import { readBody } from '../server/read-body.ts';
-import { answerSettled, describeIssues, readJson } from './gu1-http.ts';
-import { html, page, type Html } from './html.ts';
+import { answerSettled, readJson } from './gu1-http.ts';
+import { html, outcomeButtons, type Html } from './html.ts';
+import { describeIssues, outcomeFromForm, readForm, sendHostedPage as sendPage } from './http.ts';
 import { isOpen, outcomeSchema, type StoredSession } from './gu1-model.ts';
 import type { Gu1Sessions, SettleResult } from './gu1-sessions.ts';
-
-const FORM_LIMIT = 16 * 1024;
 
 /** Registers the hosted capture page, its form target and the scripting control endpoint. */
 export function registerHostedRoutes(router: Router, sessions: Gu1Sessions, publicUrl: string): void {
@@ -18,8 +15,7 @@ export function registerHostedRoutes(router: Router, sessions: Gu1Sessions, publ
   });
 
   router.post('/session/:id/complete', async (ctx) => {
-    const form = new URLSearchParams((await readBody(ctx, FORM_LIMIT)).toString('utf8'));
-    const outcome = outcomeSchema.safeParse(fromForm(form));
+    const outcome = outcomeSchema.safeParse(outcomeFromForm(await readForm(ctx)));
     if (!outcome.success) {
       return sendPage(ctx, 400, 'Invalid choice', html`<h1>Invalid choice</h1><p>${describeIssues(outcome.error)}</p>`);
     }
@@ -45,27 +41,6 @@ export function registerHostedRoutes(router: Router, sessions: Gu1Sessions, publ
   });
 }
 
-// Form fields arrive as strings; empty ones mean "use the default".
-function fromForm(form: URLSearchParams): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of form) {
-    if (value === '') continue;
-    out[key] = key === 'liveness' || key === 'match' ? Number(value) : value;
-  }
-  return out;
-}
-
-function sendPage(ctx: Context, status: number, title: string, body: Html): void {
-  ctx.status = status;
-  ctx.type = 'html';
-  // Gu1's page is meant to be framed (seed 003): no X-Frame-Options, any ancestor allowed.
-  ctx.set('Content-Security-Policy', `frame-ancestors *; default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'`);
-  ctx.set('Cache-Control', 'no-store');
-  // The callback carries the host's interaction path; keep it out of Referer headers.
-  ctx.set('Referrer-Policy', 'no-referrer');
-  ctx.body = page(title, body);
-}
-
 const OUTCOME_BUTTONS: Array<[string, string]> = [
   ['approve', 'Approve'],
   ['reject', 'Reject (face match too low)'],
@@ -76,10 +51,6 @@ const OUTCOME_BUTTONS: Array<[string, string]> = [
 ];
 
 function captureBody(session: StoredSession, publicUrl: string): Html {
-  const buttons = OUTCOME_BUTTONS.map(([value, label], i) => {
-    const primary = i === 0 ? html` class="primary"` : '';
-    return html`<button type="submit" name="outcome" value="${value}"${primary}>${label}</button>`;
-  });
   return html`<h1>Gu1 biometric capture — sandbox</h1>
 <p class="muted">Session ${session.id} for entity ${session.entityId}. No camera is used: choose what Gu1 should report.</p>
 <form method="post" action="${publicUrl}/session/${session.id}/complete">
@@ -87,7 +58,7 @@ function captureBody(session: StoredSession, publicUrl: string): Html {
 <input id="liveness" name="liveness" type="number" min="0" max="1" step="0.01" value="0.97">
 <label for="match">Face match score (0–1)</label>
 <input id="match" name="match" type="number" min="0" max="1" step="0.01" value="0.93">
-<div class="actions">${buttons}</div>
+<div class="actions">${outcomeButtons(OUTCOME_BUTTONS)}</div>
 </form>`;
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { controlOutcome, controlScore } from './types.ts';
 
 /** Gu1's documented session statuses (vendors.md §4.3). */
 export type Gu1Status = 'pending' | 'in_progress' | 'approved' | 'rejected' | 'abandoned' | 'cancelled' | 'expired';
@@ -46,9 +47,9 @@ export interface StoredSession {
 /** What a person (hosted page) or a script (control endpoint) decides a session's result is. */
 export const outcomeSchema = z
   .object({
-    outcome: z.enum(['approve', 'reject', 'abandon', 'expire', 'error', 'processing']),
-    liveness: z.number().min(0).max(1).default(0.97),
-    match: z.number().min(0).max(1).default(0.93),
+    outcome: controlOutcome,
+    liveness: controlScore().default(0.97),
+    match: controlScore().default(0.93),
     /** Makes the vendor report another person, to exercise subject binding. */
     entityId: z.string().min(1).max(128).optional(),
   })

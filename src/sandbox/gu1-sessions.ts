@@ -11,7 +11,7 @@ import {
   type Outcome,
   type StoredSession,
 } from './gu1-model.ts';
-import { sandboxStore } from './store.ts';
+import { changeOpen, loadExpiring, sandboxStore } from './store.ts';
 
 const VENDOR = 'gu1';
 
@@ -33,14 +33,7 @@ export function gu1Sessions(options: Gu1SessionsOptions) {
   const store = sandboxStore<StoredSession>(options.db.knex, VENDOR);
 
   /** Reads a session, materialising a TTL expiry the first time it is seen. */
-  async function load(id: string): Promise<StoredSession | undefined> {
-    const stored = await store.get(id);
-    if (!stored) return undefined;
-    const current = expireIfDue(stored, new Date());
-    if (current === stored) return stored;
-    // Another instance may have settled it meanwhile; what it stored wins.
-    return (await store.replaceIf(id, current, 'status', stored.status)) ? current : load(id);
-  }
+  const load = (id: string) => loadExpiring(store, id, expireIfDue);
 
   async function notify(session: StoredSession): Promise<void> {
     if (!session.webhookUrl || !WEBHOOK_STATUSES.includes(session.status)) return;
@@ -84,28 +77,19 @@ export function gu1Sessions(options: Gu1SessionsOptions) {
 
     /** Applies an outcome to an open session, then delivers its webhook before answering. */
     async settle(id: string, outcome: Outcome): Promise<SettleResult> {
-      for (;;) {
-        const current = await load(id);
-        if (!current) return { error: 'not_found' };
-        if (!isOpen(current.status)) return { error: 'not_open' };
-        const next = applyOutcome(current, outcome, new Date());
-        // Compare-and-set on the status: of two concurrent completions exactly one wins.
-        if (!(await store.replaceIf(id, next, 'status', current.status))) continue;
-        await notify(next);
-        return { session: next };
-      }
+      const changed = await changeOpen(store, id, load, isOpen, (current) => applyOutcome(current, outcome, new Date()));
+      if ('error' in changed) return changed;
+      await notify(changed.after);
+      return { session: changed.after };
     },
 
     /** Cancels an open session; like Gu1, no per-request webhook fires for it. */
     async cancel(id: string): Promise<SettleResult> {
-      for (;;) {
-        const current = await load(id);
-        if (!current) return { error: 'not_found' };
-        if (!isOpen(current.status)) return { error: 'not_open' };
+      const changed = await changeOpen(store, id, load, isOpen, (current): StoredSession => {
         const at = new Date().toISOString();
-        const next: StoredSession = { ...current, status: 'cancelled', updatedAt: at, completedAt: at };
-        if (await store.replaceIf(id, next, 'status', current.status)) return { session: next };
-      }
+        return { ...current, status: 'cancelled', updatedAt: at, completedAt: at };
+      });
+      return 'error' in changed ? changed : { session: changed.after };
     },
 
     /** The entity's current session: its latest approved one by completion time (the seed page's rule), or null. */

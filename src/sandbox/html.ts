@@ -48,3 +48,11 @@ button.primary{background:#2457d6;border-color:#2457d6;color:#fff}
 <body><main>${body}</main></body>
 </html>`.value;
 }
+
+/** A hosted capture page's outcome buttons (`name="outcome"`), the first one primary. */
+export function outcomeButtons(choices: ReadonlyArray<readonly [value: string, label: string]>): Html[] {
+  return choices.map(([value, label], index) => {
+    const primary = index === 0 ? html` class="primary"` : '';
+    return html`<button type="submit" name="outcome" value="${value}"${primary}>${label}</button>`;
+  });
+}

@@ -1,6 +1,7 @@
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { IDENTITY_AUTHENTICATED } from '../vendors/passbase.ts';
+import { controlOutcome } from './types.ts';
 
 /** The Identity statuses of Passbase's API (DOC: passbase-node `Identity.StatusEnum`). */
 export const IDENTITY_STATUSES = ['created', 'processing', 'pending', 'approved', 'declined'] as const;
@@ -51,7 +52,7 @@ export const SEEDED_IDENTITIES: readonly StoredIdentity[] = [
  */
 export const outcomeSchema = z
   .object({
-    outcome: z.enum(['approve', 'reject', 'abandon', 'expire', 'error', 'processing']),
+    outcome: controlOutcome,
     /** Sets the identity's status first (e.g. `declined`), creating the identity if it is unknown. */
     status: z.enum(IDENTITY_STATUSES).optional(),
     /** The owner email of an identity this call creates. */

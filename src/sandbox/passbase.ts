@@ -1,11 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 import pino from 'pino';
 import { z } from 'zod';
 import type { Database } from '../db/connect.ts';
-import { readBody } from '../server/read-body.ts';
+import { secretsEqual } from '../vendors/webhook.ts';
 import type { SandboxLogger } from './deliver.ts';
+import { answerPreflight, describeIssues, readJsonValue, requireSecret } from './http.ts';
 import { buttonScript } from './passbase-button.ts';
 import { passbaseIdentities, type AuthenticateResult } from './passbase-identities.ts';
 import { outcomeSchema, present } from './passbase-model.ts';
@@ -50,7 +50,7 @@ export function createPassbaseSandbox(options: PassbaseSandboxOptions): Router {
     log: options.log ?? pino({ name: 'sandbox-passbase' }),
   });
   const router = new Router({ prefix: '/sandbox/passbase' });
-  const auth = requireKey(options.apiKey);
+  const auth = requireSecret(options.apiKey, (ctx) => ctx.get('x-api-key'), (ctx) => text(ctx, 401, 'Unauthorized'));
 
   router.get('/identities/:id', auth, async (ctx) => {
     const id = ctx.params.id ?? '';
@@ -83,17 +83,14 @@ export function createPassbaseSandbox(options: PassbaseSandboxOptions): Router {
   // What the button calls with the publishable key, from whatever site renders it (hence CORS).
   router.options('/widget/authentications', (ctx) => {
     cors(ctx);
-    ctx.set('Access-Control-Allow-Methods', 'POST');
-    ctx.set('Access-Control-Allow-Headers', 'content-type, accept');
-    ctx.set('Access-Control-Max-Age', '600');
-    ctx.status = 204;
+    answerPreflight(ctx, 'content-type, accept');
   });
 
   router.post('/widget/authentications', async (ctx) => {
     cors(ctx);
-    const input = authenticationSchema.safeParse(parseJson((await readBody(ctx, JSON_LIMIT)).toString('utf8')));
+    const input = authenticationSchema.safeParse(await readJsonValue(ctx, JSON_LIMIT));
     if (!input.success) return widgetError(ctx, 400, 'INVALID_REQUEST');
-    if (!sameSecret(input.data.apiKey, options.publishableApiKey)) return widgetError(ctx, 401, 'INVALID_API_KEY');
+    if (!secretsEqual(input.data.apiKey, options.publishableApiKey)) return widgetError(ctx, 401, 'INVALID_API_KEY');
     const owner = await identities.findByEmail(input.data.email);
     // An unknown email starts a new root identity, as Passbase's flow would: never a re-authentication.
     if (!owner) {
@@ -108,10 +105,8 @@ export function createPassbaseSandbox(options: PassbaseSandboxOptions): Router {
   router.post('/control/:identityKey', async (ctx) => {
     const id = ctx.params.identityKey ?? '';
     if (!IDENTITY_KEY.test(id)) return text(ctx, 404, 'Identity not found');
-    const parsed = outcomeSchema.safeParse(parseJson((await readBody(ctx, JSON_LIMIT)).toString('utf8')));
-    if (!parsed.success) {
-      return text(ctx, 400, parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '));
-    }
+    const parsed = outcomeSchema.safeParse(await readJsonValue(ctx, JSON_LIMIT));
+    if (!parsed.success) return text(ctx, 400, describeIssues(parsed.error));
     answer(ctx, await identities.control(id, parsed.data));
   });
 
@@ -138,28 +133,6 @@ function widgetError(ctx: Context, status: number, error: string): void {
 
 function cors(ctx: Context): void {
   ctx.set('Access-Control-Allow-Origin', '*');
-}
-
-function parseJson(raw: string): unknown {
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Requires `X-API-KEY: <apiKey>`, compared in constant time; 401 with a text body otherwise. */
-function requireKey(apiKey: string) {
-  return async (ctx: Context, next: Next): Promise<void> => {
-    if (!sameSecret(ctx.get('x-api-key'), apiKey)) return text(ctx, 401, 'Unauthorized');
-    await next();
-  };
-}
-
-// Hashing first gives equal lengths, so the comparison leaks nothing about the key's length.
-function sameSecret(received: string, expected: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return received !== '' && timingSafeEqual(digest(received), digest(expected));
 }
 
 /**

@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import { z } from 'zod';
 import type { Database } from '../db/connect.ts';
 import type { SandboxLogger } from './deliver.ts';
 
@@ -32,3 +33,12 @@ export interface VendorSandbox {
   type: string;
   create(context: SandboxContext): Router;
 }
+
+/**
+ * The `outcome` every emulator's control endpoint (and hosted page) takes, so one script drives any of
+ * them; each emulator maps it onto what its vendor would report.
+ */
+export const controlOutcome = z.enum(['approve', 'reject', 'abandon', 'expire', 'error', 'processing']);
+
+/** A score a control body sets (`liveness`, `match`): 0–1, whatever scale the vendor itself reports on. */
+export const controlScore = () => z.number().min(0).max(1);

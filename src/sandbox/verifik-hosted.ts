@@ -1,13 +1,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
-import type { Context } from 'koa';
-import { readBody } from '../server/read-body.ts';
-import { html, page, type Html } from './html.ts';
-import { answerSettled, describeIssues, readControl } from './verifik-http.ts';
+import { html, outcomeButtons, type Html } from './html.ts';
+import { describeIssues, outcomeFromForm, readForm, sendHostedPage as sendPage } from './http.ts';
+import { answerSettled, readControl } from './verifik-http.ts';
 import { isOpen, outcomeSchema, type StoredValidation } from './verifik-model.ts';
 import type { SettleResult, VerifikValidations } from './verifik-sessions.ts';
-
-const FORM_LIMIT = 16 * 1024;
 
 /**
  * Registers the hosted liveness page (`/sign-in/{project}?type=liveness&biometricValidation={id}`: the
@@ -25,10 +22,10 @@ export function registerHostedRoutes(router: Router, validations: VerifikValidat
   });
 
   router.post('/sign-in/:project/complete', async (ctx) => {
-    const form = new URLSearchParams((await readBody(ctx, FORM_LIMIT)).toString('utf8'));
+    const form = await readForm(ctx);
     const validation = await find(validations, ctx.params.project, form.get('biometricValidation') ?? undefined);
     if (!validation) return sendPage(ctx, 404, 'Not found', html`<h1>Biometric validation not found</h1>`);
-    const { biometricValidation: _id, ...choice } = fromForm(form);
+    const { biometricValidation: _id, ...choice } = outcomeFromForm(form);
     const outcome = outcomeSchema.safeParse(choice);
     if (!outcome.success) {
       return sendPage(ctx, 400, 'Invalid choice', html`<h1>Invalid choice</h1><p>${describeIssues(outcome.error)}</p>`);
@@ -74,27 +71,6 @@ function tokenIssuer(): (validation: StoredValidation) => string {
   };
 }
 
-// Form fields arrive as strings; empty ones mean "use the default".
-function fromForm(form: URLSearchParams): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of form) {
-    if (value === '') continue;
-    out[key] = key === 'liveness' || key === 'match' ? Number(value) : value;
-  }
-  return out;
-}
-
-function sendPage(ctx: Context, status: number, title: string, body: Html): void {
-  ctx.status = status;
-  ctx.type = 'html';
-  // The host may frame the page (iframe presentation, with camera access): any ancestor allowed.
-  ctx.set('Content-Security-Policy', `frame-ancestors *; default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'`);
-  ctx.set('Cache-Control', 'no-store');
-  // The redirectUrl carries the host's interaction path; keep it out of Referer headers.
-  ctx.set('Referrer-Policy', 'no-referrer');
-  ctx.body = page(title, body);
-}
-
 const OUTCOME_BUTTONS: Array<[string, string]> = [
   ['approve', 'Approve (liveness passed, person found)'],
   ['reject', 'Reject (liveness failed or nobody matched)'],
@@ -105,10 +81,6 @@ const OUTCOME_BUTTONS: Array<[string, string]> = [
 ];
 
 function captureBody(validation: StoredValidation, publicUrl: string): Html {
-  const buttons = OUTCOME_BUTTONS.map(([value, label], i) => {
-    const primary = i === 0 ? html` class="primary"` : '';
-    return html`<button type="submit" name="outcome" value="${value}"${primary}>${label}</button>`;
-  });
   return html`<h1>Verifik liveness — sandbox</h1>
 <p class="muted">Biometric validation ${validation._id} (login) for identifier ${validation.identifier}. No camera is used: choose what Verifik should report.</p>
 <form method="post" action="${publicUrl}/sign-in/${validation.project}/complete">
@@ -117,7 +89,7 @@ function captureBody(validation: StoredValidation, publicUrl: string): Html {
 <input id="liveness" name="liveness" type="number" min="0" max="1" step="0.01" value="0.93">
 <label for="person">Person the 1:N search matches (identifier; empty = the one asked for)</label>
 <input id="person" name="person" type="text" maxlength="256" style="width:16rem">
-<div class="actions">${buttons}</div>
+<div class="actions">${outcomeButtons(OUTCOME_BUTTONS)}</div>
 </form>`;
 }
 

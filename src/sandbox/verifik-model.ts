@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { controlOutcome, controlScore } from './types.ts';
 
 /** The statuses the emulator emits (vendors.md §2.4: `new → pending → validated | failed | expired`). */
 export type VerifikStatus = 'new' | 'pending' | 'validated' | 'failed' | 'expired';
@@ -47,10 +48,10 @@ export interface StoredValidation {
 /** What a person (hosted page) or a script (control endpoint) decides a validation's result is. */
 export const outcomeSchema = z
   .object({
-    outcome: z.enum(['approve', 'reject', 'abandon', 'expire', 'error', 'processing']),
-    liveness: z.number().min(0).max(1).default(0.93),
+    outcome: controlOutcome,
+    liveness: controlScore().default(0.93),
     /** Accepted so every emulator takes the same control body; Verifik reports no match score. */
-    match: z.number().min(0).max(1).optional(),
+    match: controlScore().optional(),
     /** The identifier of the person the 1:N search matches (default: the one asked for), for subject binding tests. */
     person: z.string().min(1).max(256).optional(),
   })

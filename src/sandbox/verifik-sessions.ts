@@ -1,7 +1,7 @@
 import type { Database } from '../db/connect.ts';
 import { hmacSha256Hex } from '../vendors/webhook.ts';
 import { deliverWebhook, type SandboxLogger } from './deliver.ts';
-import { sandboxStore } from './store.ts';
+import { changeOpen, loadExpiring, sandboxStore } from './store.ts';
 import {
   applyOutcome,
   expireIfDue,
@@ -34,14 +34,7 @@ export function verifikValidations(options: VerifikValidationsOptions) {
   const store = sandboxStore<StoredValidation>(options.db.knex, VENDOR);
 
   /** Reads a validation, materialising an expiry the first time it is seen. */
-  async function load(id: string): Promise<StoredValidation | undefined> {
-    const stored = await store.get(id);
-    if (!stored) return undefined;
-    const current = expireIfDue(stored, new Date());
-    if (current === stored) return stored;
-    // Another instance may have settled it meanwhile; what it stored wins.
-    return (await store.replaceIf(id, current, 'status', stored.status)) ? current : load(id);
-  }
+  const load = (id: string) => loadExpiring(store, id, expireIfDue);
 
   /** `{ type, object }` to the per-request webhookUrl (vendors.md §2.6), signed when a secret is set. */
   async function notify(validation: StoredValidation): Promise<void> {
@@ -65,16 +58,10 @@ export function verifikValidations(options: VerifikValidationsOptions) {
 
     /** Applies an outcome to an open validation, then delivers its webhook before answering. */
     async settle(id: string, outcome: Outcome): Promise<SettleResult> {
-      for (;;) {
-        const current = await load(id);
-        if (!current) return { error: 'not_found' };
-        if (!isOpen(current.status)) return { error: 'not_open' };
-        const next = applyOutcome(current, outcome, new Date());
-        // Compare-and-set on the status: of two concurrent completions exactly one wins.
-        if (!(await store.replaceIf(id, next, 'status', current.status))) continue;
-        await notify(next);
-        return { validation: next };
-      }
+      const changed = await changeOpen(store, id, load, isOpen, (current) => applyOutcome(current, outcome, new Date()));
+      if ('error' in changed) return changed;
+      await notify(changed.after);
+      return { validation: changed.after };
     },
   };
 }

@@ -36,12 +36,14 @@
  *   makes the step-up page check sooner. authID documents no return URL.
  */
 import { z } from 'zod';
-import { StepUpError, VendorRefusedError, VendorUnavailableError, WebhookRejectedError } from '../errors.ts';
+import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../errors.ts';
 import { secret } from '../policy/secrets.ts';
+import { httpUrl, resolvedBaseUrl, timeoutMs } from './config.ts';
 import { vendorJson, type VendorCall, type VendorReply } from './http.ts';
+import { parsed, vendorRefusals } from './response.ts';
+import { tokenCache } from './token-cache.ts';
 import type { VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState, WebhookRequest } from './types.ts';
-import { headerValue, hexSignatureMatches, hmacSha256Hex } from './webhook.ts';
-import { ownEntry } from './lookup.ts';
+import { requireHexSignature, sentWithin, webhookEnvelope } from './webhook.ts';
 
 const VENDOR = 'authid';
 const TOKEN_PATH = '/IDCompleteBackendEngine/IdentityService/v1/auth/token';
@@ -65,15 +67,15 @@ export const AUTHID_OPERATIONS = ['Verify_Identity', 'GetForeignBiometry'] as co
 const configSchema = z
   .object({
     type: z.literal('authid'),
-    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    baseUrl: httpUrl().optional(),
     apiKeyId: z.string().min(1),
     apiKeyValue: secret(),
     webhookSecret: secret().optional(),
     /** Where the person's browser opens the hosted capture; defaults to `baseUrl`, which authID uses for both. */
-    hostedUrl: z.url({ protocol: /^https?$/ }).optional(),
+    hostedUrl: httpUrl().optional(),
     /** Verify_Identity: 1:1 against the enrolled face (recommended); GetForeignBiometry: the seed's selfie capture. */
     operation: z.enum(AUTHID_OPERATIONS).default('Verify_Identity'),
-    timeoutMs: z.number().int().positive().default(10_000),
+    timeoutMs: timeoutMs(),
     pollIntervalSeconds: z.number().int().min(1).max(3600).default(5),
   })
   .strict();
@@ -130,9 +132,11 @@ const REFUSALS: Record<string, string> = {
 type Kind = 'transaction' | 'operation';
 type Context = 'token' | 'start' | 'read' | 'cancel';
 
+const refused = vendorRefusals(VENDOR, 'authID', REFUSALS);
+
 function refusal(status: number, body: unknown, context: Context): VendorRefusedError {
-  const parsed = errorSchema.safeParse(body);
-  const authidError = parsed.success ? parsed.data.ID : undefined;
+  const error = errorSchema.safeParse(body);
+  const authidError = error.success ? error.data.ID : undefined;
   let code: string;
   if (status === 401 || (context === 'token' && (status === 400 || status === 403))) code = 'UNAUTHORIZED';
   else if (status === 409 && context === 'start') code = 'ACCOUNT_NOT_READY';
@@ -140,17 +144,7 @@ function refusal(status: number, body: unknown, context: Context): VendorRefused
   else if (status === 404) code = 'NOT_FOUND';
   else code = authidError ?? `HTTP_${status}`;
   const details: Record<string, unknown> = { status, ...(authidError ? { authidError } : {}) };
-  return new VendorRefusedError(VENDOR, code, ownEntry(REFUSALS, code) ?? `authID refused the request (HTTP ${status})`, details);
-}
-
-function parsed<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const result = schema.safeParse(body);
-  if (!result.success) {
-    throw new VendorUnavailableError(VENDOR, `${what} answered an unexpected shape`, {
-      issues: result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.code}`),
-    });
-  }
-  return result.data;
+  return refused(code, details);
 }
 
 /** Which kind of authID session a vendorSessionId names; refuses anything that could escape a URL path. */
@@ -175,30 +169,22 @@ function renewAt(expiration: string | null | undefined, now: number): number {
 }
 
 interface Token {
-  access: string;
+  value: string;
   refresh?: string;
   renewAt: number;
 }
 
 function create(vendorId: string, config: AuthIdConfig, deps: VendorDeps): VendorAdapter {
-  if (!config.baseUrl) {
-    const message = `vendors.${vendorId}: baseUrl must be resolved before the authID adapter is created`;
-    throw new StepUpError('config_invalid', message);
-  }
-  const host = config.baseUrl.replace(/\/+$/, '');
+  const host = resolvedBaseUrl(config.baseUrl, 'authID', vendorId);
   const basic = `Basic ${Buffer.from(`${config.apiKeyId}:${config.apiKeyValue}`, 'utf8').toString('base64')}`;
 
   const call = (method: VendorCall['method'], path: string, headers: Record<string, string>, body?: unknown) =>
     vendorJson(VENDOR, deps.fetch, { method, url: `${host}${path}`, headers, body, timeoutMs: config.timeoutMs });
 
-  // The token cache lives in this adapter instance (one per policy vendor); one renewal at a time.
-  let token: Token | undefined;
-  let renewing: Promise<Token> | undefined;
-
   const accepted = (reply: VendorReply): Token => {
-    const body = parsed(tokenSchema, reply.body, 'token');
+    const body = parsed(VENDOR, tokenSchema, reply.body, 'token');
     return {
-      access: body.AccessToken,
+      value: body.AccessToken,
       ...(body.RefreshToken ? { refresh: body.RefreshToken } : {}),
       renewAt: renewAt(body.AccessTokenExpirationDate, Date.now()),
     };
@@ -219,29 +205,9 @@ function create(vendorId: string, config: AuthIdConfig, deps: VendorDeps): Vendo
     return newToken();
   }
 
-  function renewOnce(): Promise<Token> {
-    renewing ??= renew(token)
-      .then((fresh) => (token = fresh))
-      .finally(() => {
-        renewing = undefined;
-      });
-    return renewing;
-  }
-
-  async function accessToken(): Promise<string> {
-    if (token && Date.now() < token.renewAt) return token.access;
-    return (await renewOnce()).access;
-  }
-
-  /** One API call with the cached token; a 401 renews the token once and retries the call once. */
-  async function api(method: VendorCall['method'], path: string, body?: unknown): Promise<VendorReply> {
-    const used = await accessToken();
-    const reply = await call(method, path, { authorization: `Bearer ${used}` }, body);
-    if (reply.status !== 401) return reply;
-    // Another call may already have renewed the token this one was refused with.
-    const fresh = token && token.access !== used ? token.access : (await renewOnce()).access;
-    return call(method, path, { authorization: `Bearer ${fresh}` }, body);
-  }
+  const tokens = tokenCache(renew);
+  const api = (method: VendorCall['method'], path: string, body?: unknown): Promise<VendorReply> =>
+    tokens.send((token) => call(method, path, { authorization: `Bearer ${token}` }, body));
 
   const hostedHost = (config.hostedUrl ?? host).replace(/\/+$/, '');
   const hostedUrl = (kind: Kind, bare: string, oneTimeSecret: string) =>
@@ -250,7 +216,7 @@ function create(vendorId: string, config: AuthIdConfig, deps: VendorDeps): Vendo
   async function verifiedOperation(bare: string): Promise<{ verified: boolean; accountNumber?: string }> {
     const reply = await api('GET', sessionPath('operation', bare, '/result'));
     if (reply.status >= 400) throw refusal(reply.status, reply.body, 'read');
-    const result = parsed(resultSchema, reply.body, 'operation result');
+    const result = parsed(VENDOR, resultSchema, reply.body, 'operation result');
     return {
       verified: result.Payload.Metadata.BiometricVerificationResult.Verified,
       ...(result.AccountNumber ? { accountNumber: result.AccountNumber } : {}),
@@ -287,14 +253,14 @@ function create(vendorId: string, config: AuthIdConfig, deps: VendorDeps): Vendo
       const presentation = (url: string) =>
         ({ kind: 'iframe', url, allow: AUTHID_IFRAME_ALLOW, finalMessages: { origin, types: [AUTHID_PAGE_MESSAGE] } }) as const;
       if (transaction) {
-        const created = parsed(transactionCreatedSchema, reply.body, 'transaction create');
+        const created = parsed(VENDOR, transactionCreatedSchema, reply.body, 'transaction create');
         return {
           vendorSessionId: created.TransactionId,
           presentation: presentation(hostedUrl('transaction', created.TransactionId, created.OneTimeSecret)),
           expiresAt,
         };
       }
-      const created = parsed(operationCreatedSchema, reply.body, 'operation create');
+      const created = parsed(VENDOR, operationCreatedSchema, reply.body, 'operation create');
       return {
         vendorSessionId: `${OPERATION_PREFIX}${created.OperationId}`,
         presentation: presentation(hostedUrl('operation', created.OperationId, created.OneTimeSecret)),
@@ -306,7 +272,7 @@ function create(vendorId: string, config: AuthIdConfig, deps: VendorDeps): Vendo
       const { kind, id: bare } = parseSessionId(vendorSessionId);
       const reply = await api('GET', sessionPath(kind, bare, '/status'));
       if (reply.status >= 400) throw refusal(reply.status, reply.body, 'read');
-      const status = parsed(statusSchema, reply.body, `${kind} status`);
+      const status = parsed(VENDOR, statusSchema, reply.body, `${kind} status`);
       // Never let the status of another session stand in for the one asked about.
       const echoed = kind === 'transaction' ? status.TransactionId : status.OperationId;
       if (echoed && echoed !== bare) throw new VendorUnavailableError(VENDOR, `${kind} status answered a different ${kind}`);
@@ -339,25 +305,13 @@ function create(vendorId: string, config: AuthIdConfig, deps: VendorDeps): Vendo
 
     authenticateWebhook(request: WebhookRequest) {
       if (!config.webhookSecret) throw new WebhookRejectedError(VENDOR, 'no webhookSecret is configured for this vendor');
-      const signature = headerValue(request.headers, 'x-authid-signature');
-      if (signature === undefined) throw new WebhookRejectedError(VENDOR, 'missing X-AuthID-Signature');
-      if (!hexSignatureMatches(hmacSha256Hex(config.webhookSecret, request.rawBody), signature.trim())) {
-        throw new WebhookRejectedError(VENDOR, 'signature does not match');
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(request.rawBody.toString('utf8'));
-      } catch {
-        throw new WebhookRejectedError(VENDOR, 'body is not JSON');
-      }
-      const event = webhookSchema.safeParse(json);
-      if (!event.success) throw new WebhookRejectedError(VENDOR, 'not an authID status event');
-      const { TransactionId, OperationId, Name, Timestamp } = event.data;
+      requireHexSignature(VENDOR, request, 'X-AuthID-Signature', config.webhookSecret);
+      const event = webhookEnvelope(VENDOR, request.rawBody, webhookSchema, 'not an authID status event');
+      const { TransactionId, OperationId, Name, Timestamp } = event;
       if ((TransactionId === undefined) === (OperationId === undefined)) {
         throw new WebhookRejectedError(VENDOR, 'the event must name exactly one TransactionId or OperationId');
       }
-      const age = request.now.getTime() - Date.parse(Timestamp);
-      if (age > WEBHOOK_MAX_AGE_MS || age < -WEBHOOK_MAX_SKEW_MS) {
+      if (!sentWithin(request.now, Timestamp, WEBHOOK_MAX_AGE_MS, WEBHOOK_MAX_SKEW_MS)) {
         throw new WebhookRejectedError(VENDOR, 'timestamp outside the accepted window');
       }
       if (TransactionId !== undefined) return { vendorSessionId: TransactionId };

@@ -35,21 +35,15 @@
  *   `X-GP-Created-At` on a V1 delivery is checked the same way. The signature covers the body only,
  *   not the time header, so the age check limits honest late deliveries rather than a replayer.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { StepUpError, VendorRefusedError, VendorUnavailableError, WebhookRejectedError } from '../errors.ts';
+import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../errors.ts';
 import { secret } from '../policy/secrets.ts';
+import { httpUrl, resolvedBaseUrl, timeoutMs } from './config.ts';
 import { vendorJson, type VendorCall, type VendorReply } from './http.ts';
-import type {
-  VendorAdapter,
-  VendorDeps,
-  VendorFactory,
-  VendorOutcome,
-  VerificationState,
-  WebhookHint,
-  WebhookRequest,
-} from './types.ts';
-import { headerValue, hexSignatureMatches, hmacSha256Hex } from './webhook.ts';
+import { parsed, vendorRefusals } from './response.ts';
+import { tokenCache } from './token-cache.ts';
+import type { VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState, WebhookHint, WebhookRequest } from './types.ts';
+import { headerValue, requireHexSignature, secretsEqual, sentWithin, webhookEnvelope } from './webhook.ts';
 import { ownEntry } from './lookup.ts';
 
 const VENDOR = 'globalpass';
@@ -69,8 +63,6 @@ const WEBHOOK_MAX_SKEW_MS = 5 * 60 * 1000;
 const TOKEN_MARGIN_SECONDS = 60;
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
-const httpUrl = () => z.url({ protocol: /^https?$/ });
-
 const configSchema = z
   .object({
     type: z.literal('globalpass'),
@@ -87,7 +79,7 @@ const configSchema = z
     webhookSecret: secret(),
     /** `v2`: HMAC in X-GP-Signature (GlobalPass's "V2 Delivery"); `v1`: the secret inside the body. */
     webhookMode: z.enum(['v2', 'v1']).default('v2'),
-    timeoutMs: z.number().int().positive().default(10_000),
+    timeoutMs: timeoutMs(),
   })
   .strict();
 
@@ -161,19 +153,10 @@ function refusalCode(status: number, body: unknown, operation: Operation): strin
   return `HTTP_${status}`;
 }
 
-function refusal(status: number, body: unknown, operation: Operation): VendorRefusedError {
-  const code = refusalCode(status, body, operation);
-  return new VendorRefusedError(VENDOR, code, ownEntry(REFUSALS, code) ?? `GlobalPass refused the request (HTTP ${status})`, { status });
-}
+const refused = vendorRefusals(VENDOR, 'GlobalPass', REFUSALS);
 
-function parsed<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const result = schema.safeParse(body);
-  if (!result.success) {
-    throw new VendorUnavailableError(VENDOR, `${what} answered an unexpected shape`, {
-      issues: result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.code}`),
-    });
-  }
-  return result.data;
+function refusal(status: number, body: unknown, operation: Operation): VendorRefusedError {
+  return refused(refusalCode(status, body, operation), { status });
 }
 
 function toOutcome(vendorSessionId: string, record: z.infer<typeof recordSchema>): VendorOutcome {
@@ -188,18 +171,9 @@ function toOutcome(vendorSessionId: string, record: z.infer<typeof recordSchema>
   };
 }
 
-/** Equal-length digests first, so neither the secret's length nor its prefix leaks through timing. */
-function secretsEqual(expected: string, received: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-  return timingSafeEqual(digest(expected), digest(received));
-}
-
 /** The token endpoint, API base and widget script an adapter with this config uses. */
 export function globalPassEndpoints(config: GlobalPassConfig): { token: string; api: string; widgetScriptUrl: string } {
-  if (!config.baseUrl) {
-    throw new StepUpError('config_invalid', 'baseUrl must be resolved before the GlobalPass adapter is created');
-  }
-  const api = config.baseUrl.replace(/\/+$/, '');
+  const api = resolvedBaseUrl(config.baseUrl, 'GlobalPass');
   const known = KNOWN_HOSTS[api];
   const identity = (config.identityUrl ?? known?.identity ?? api).replace(/\/+$/, '');
   return {
@@ -213,59 +187,35 @@ function create(id: string, config: GlobalPassConfig, deps: VendorDeps): VendorA
   const endpoints = globalPassEndpoints(config);
   const basic = Buffer.from(`${config.clientId}:${config.clientSecret}`, 'utf8').toString('base64');
 
-  // One cached token per adapter (per policy vendor); concurrent callers share one token request.
-  let cached: { value: string; refreshAt: number } | undefined;
-  let pending: Promise<string> | undefined;
-
-  async function requestToken(): Promise<string> {
-    const form = new URLSearchParams({ grant_type: 'client_credentials' }).toString();
-    // vendorJson sends JSON bodies; the token endpoint takes a form, so this call's fetch adds it.
-    const formFetch: typeof globalThis.fetch = (input, init) =>
-      deps.fetch(input, {
-        ...init,
-        headers: { ...(init?.headers as Record<string, string>), 'content-type': 'application/x-www-form-urlencoded' },
-        body: form,
-      });
-    const reply = await vendorJson(VENDOR, formFetch, {
+  async function requestToken(): Promise<{ value: string; renewAt: number }> {
+    const reply = await vendorJson(VENDOR, deps.fetch, {
       method: 'POST',
       url: endpoints.token,
       headers: { authorization: `Basic ${basic}` },
+      form: { grant_type: 'client_credentials' },
       timeoutMs: config.timeoutMs,
     });
     if (reply.status >= 400) {
       const error = oauthErrorSchema.safeParse(reply.body).data?.error;
       const code = reply.status === 401 || error === 'invalid_client' || error === 'unauthorized_client' ? 'UNAUTHORIZED' : 'TOKEN_REFUSED';
-      throw new VendorRefusedError(VENDOR, code, REFUSALS[code]!, { status: reply.status, ...(error ? { oauthError: error } : {}) });
+      throw refused(code, { status: reply.status, ...(error ? { oauthError: error } : {}) });
     }
-    const token = parsed(tokenSchema, reply.body, 'token request');
+    const token = parsed(VENDOR, tokenSchema, reply.body, 'token request');
     const margin = Math.min(TOKEN_MARGIN_SECONDS, token.expires_in / 2);
-    cached = { value: token.access_token, refreshAt: Date.now() + (token.expires_in - margin) * 1000 };
-    return token.access_token;
+    return { value: token.access_token, renewAt: Date.now() + (token.expires_in - margin) * 1000 };
   }
 
-  function accessToken(): Promise<string> {
-    if (cached && Date.now() < cached.refreshAt) return Promise.resolve(cached.value);
-    pending ??= requestToken().finally(() => {
-      pending = undefined;
-    });
-    return pending;
-  }
-
-  async function api(method: VendorCall['method'], path: string, body?: unknown): Promise<VendorReply> {
-    for (let attempt = 0; ; attempt++) {
-      const bearer = await accessToken();
-      const reply = await vendorJson(VENDOR, deps.fetch, {
+  const tokens = tokenCache(requestToken);
+  const api = (method: VendorCall['method'], path: string, body?: unknown): Promise<VendorReply> =>
+    tokens.send((token) =>
+      vendorJson(VENDOR, deps.fetch, {
         method,
         url: `${endpoints.api}${path}`,
-        headers: { authorization: `Bearer ${bearer}` },
+        headers: { authorization: `Bearer ${token}` },
         body,
         timeoutMs: config.timeoutMs,
-      });
-      if (reply.status !== 401 || attempt > 0) return reply;
-      // Revoked or expired early: drop this token (unless a newer one replaced it) and retry once.
-      if (cached?.value === bearer) cached = undefined;
-    }
-  }
+      }),
+    );
 
   // The id ends up in a URL path: refuse anything that could be a dot segment or escape the path.
   const checkPath = (instantBiometricsId: string, suffix = '') => {
@@ -290,23 +240,12 @@ function create(id: string, config: GlobalPassConfig, deps: VendorDeps): VendorA
     if (!z.iso.datetime({ offset: true }).safeParse(createdAt).success) {
       throw new WebhookRejectedError(VENDOR, 'X-GP-Created-At is not an ISO-8601 time');
     }
-    const age = request.now.getTime() - Date.parse(createdAt);
-    if (age > WEBHOOK_MAX_AGE_MS || age < -WEBHOOK_MAX_SKEW_MS) {
+    if (!sentWithin(request.now, createdAt, WEBHOOK_MAX_AGE_MS, WEBHOOK_MAX_SKEW_MS)) {
       throw new WebhookRejectedError(VENDOR, 'X-GP-Created-At outside the accepted window');
     }
   }
 
-  function parseBody(rawBody: Buffer): z.infer<typeof webhookSchema> {
-    let json: unknown;
-    try {
-      json = JSON.parse(rawBody.toString('utf8'));
-    } catch {
-      throw new WebhookRejectedError(VENDOR, 'body is not JSON');
-    }
-    const envelope = webhookSchema.safeParse(json);
-    if (!envelope.success) throw new WebhookRejectedError(VENDOR, 'not a GlobalPass webhook');
-    return envelope.data;
-  }
+  const parseBody = (rawBody: Buffer) => webhookEnvelope(VENDOR, rawBody, webhookSchema, 'not a GlobalPass webhook');
 
   return {
     id,
@@ -314,14 +253,14 @@ function create(id: string, config: GlobalPassConfig, deps: VendorDeps): VendorA
 
     async start(request) {
       if (!z.guid().safeParse(request.subject).success) {
-        throw new VendorRefusedError(VENDOR, 'INVALID_SUBJECT', REFUSALS.INVALID_SUBJECT!);
+        throw refused('INVALID_SUBJECT');
       }
       const reply = await api('POST', '/api/v2/instant-biometrics', {
         screeningToken: request.subject,
         timeoutInMinutes: Math.max(1, Math.ceil(request.timeoutSeconds / 60)),
       });
       if (reply.status >= 400) throw refusal(reply.status, reply.body, 'start');
-      const created = parsed(createdSchema, reply.body, 'instant biometrics create');
+      const created = parsed(VENDOR, createdSchema, reply.body, 'instant biometrics create');
       const instantBiometricsId = created.id ?? created.instantBiometricsId ?? created.token;
       if (!instantBiometricsId) throw new VendorUnavailableError(VENDOR, 'instant biometrics create answered no id');
       return {
@@ -340,7 +279,7 @@ function create(id: string, config: GlobalPassConfig, deps: VendorDeps): VendorA
       // GlobalPass has nothing to sync from: `sync` reads the record as it stands.
       const reply = await api('GET', checkPath(vendorSessionId));
       if (reply.status >= 400) throw refusal(reply.status, reply.body, 'read');
-      const record = parsed(recordSchema, reply.body, 'instant biometrics read');
+      const record = parsed(VENDOR, recordSchema, reply.body, 'instant biometrics read');
       // Never let a record for another check stand in for the one asked about.
       const recordId = record.id ?? record.instantBiometricsId;
       if (recordId !== undefined && recordId !== vendorSessionId) {
@@ -364,17 +303,14 @@ function create(id: string, config: GlobalPassConfig, deps: VendorDeps): VendorA
         checkCreatedAt(request, false);
         return hintFrom(envelope);
       }
-      const signature = headerValue(request.headers, 'x-gp-signature');
-      if (signature === undefined) {
-        const v1 = request.rawBody.includes('"secret"');
+      // A V1 delivery reaching a V2 configuration is worth explaining: the portal switch fixes it.
+      if (headerValue(request.headers, 'x-gp-signature') === undefined && request.rawBody.includes('"secret"')) {
         throw new WebhookRejectedError(
           VENDOR,
-          v1 ? 'missing X-GP-Signature: a V1 delivery (secret in the body) while webhookMode is v2; turn on V2 Delivery in the portal' : 'missing X-GP-Signature',
+          'missing X-GP-Signature: a V1 delivery (secret in the body) while webhookMode is v2; turn on V2 Delivery in the portal',
         );
       }
-      if (!hexSignatureMatches(hmacSha256Hex(config.webhookSecret, request.rawBody), signature.trim())) {
-        throw new WebhookRejectedError(VENDOR, 'signature does not match');
-      }
+      requireHexSignature(VENDOR, request, 'X-GP-Signature', config.webhookSecret);
       checkCreatedAt(request, true);
       return hintFrom(parseBody(request.rawBody));
     },

@@ -17,19 +17,13 @@
  * - Session ids are opaque tokens of at most 128 URL-safe characters (Gu1 shows UUIDs).
  */
 import { z } from 'zod';
-import { StepUpError, VendorRefusedError, VendorUnavailableError, WebhookRejectedError } from '../errors.ts';
+import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../errors.ts';
 import { secret } from '../policy/secrets.ts';
+import { httpUrl, resolvedBaseUrl, timeoutMs } from './config.ts';
 import { vendorJson, type VendorCall } from './http.ts';
-import type {
-  Presentation,
-  VendorAdapter,
-  VendorDeps,
-  VendorFactory,
-  VendorOutcome,
-  VerificationState,
-  WebhookRequest,
-} from './types.ts';
-import { headerValue, hexSignatureMatches, hmacSha256Hex } from './webhook.ts';
+import { parsed, vendorRefusals } from './response.ts';
+import type { Presentation, VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState, WebhookRequest } from './types.ts';
+import { requireHexSignature, sentWithin, webhookEnvelope } from './webhook.ts';
 import { ownEntry } from './lookup.ts';
 
 const VENDOR = 'gu1';
@@ -42,14 +36,14 @@ const SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const configSchema = z
   .object({
     type: z.literal('gu1'),
-    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    baseUrl: httpUrl().optional(),
     apiKey: secret(),
     webhookSecret: secret(),
     organizationId: z.string().min(1).optional(),
     language: z.string().min(1).default('en'),
     workflowId: z.string().min(1).optional(),
     presentation: z.enum(['iframe', 'redirect']).default('iframe'),
-    timeoutMs: z.number().int().positive().default(10_000),
+    timeoutMs: timeoutMs(),
   })
   .strict();
 
@@ -60,7 +54,7 @@ const sessionId = z.string().regex(SESSION_ID);
 
 const createdSchema = z.looseObject({
   id: sessionId,
-  sessionUrl: z.url({ protocol: /^https?$/ }),
+  sessionUrl: httpUrl(),
   iframeAllow: z.string().min(1).optional(),
 });
 
@@ -110,14 +104,16 @@ const REFUSALS: Record<string, string> = {
   INVALID_STATE: 'the session is no longer pending or in progress',
 };
 
+const refused = vendorRefusals(VENDOR, 'Gu1', REFUSALS);
+
 function refusal(status: number, body: unknown): VendorRefusedError {
-  const parsed = errorSchema.safeParse(body);
-  const vendorCode = parsed.success ? parsed.data.error : undefined;
+  const error = errorSchema.safeParse(body);
+  const vendorCode = error.success ? error.data.error : undefined;
   // A 401 is always the key, whatever code Gu1 puts in the body.
   const code = status === 401 ? 'UNAUTHORIZED' : (vendorCode ?? (status === 404 ? 'NOT_FOUND' : `HTTP_${status}`));
   const details: Record<string, unknown> = { status };
-  if (parsed.success && parsed.data.activeSessionId) details.activeSessionId = parsed.data.activeSessionId;
-  return new VendorRefusedError(VENDOR, code, ownEntry(REFUSALS, code) ?? `Gu1 refused the request (HTTP ${status})`, details);
+  if (error.success && error.data.activeSessionId) details.activeSessionId = error.data.activeSessionId;
+  return refused(code, details);
 }
 
 function toOutcome(record: z.infer<typeof recordSchema>): VendorOutcome {
@@ -139,22 +135,8 @@ function toOutcome(record: z.infer<typeof recordSchema>): VendorOutcome {
   };
 }
 
-function parsed<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const result = schema.safeParse(body);
-  if (!result.success) {
-    throw new VendorUnavailableError(VENDOR, `${what} answered an unexpected shape`, {
-      issues: result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.code}`),
-    });
-  }
-  return result.data;
-}
-
 function create(id: string, config: Gu1Config, deps: VendorDeps): VendorAdapter {
-  if (!config.baseUrl) {
-    const message = `vendors.${id}: baseUrl must be resolved before the Gu1 adapter is created`;
-    throw new StepUpError('config_invalid', message);
-  }
-  const base = config.baseUrl.replace(/\/+$/, '');
+  const base = resolvedBaseUrl(config.baseUrl, 'Gu1', id);
   const headers: Record<string, string> = { authorization: `Bearer ${config.apiKey}` };
   if (config.organizationId) headers['x-organization-id'] = config.organizationId;
 
@@ -180,7 +162,7 @@ function create(id: string, config: Gu1Config, deps: VendorDeps): VendorAdapter 
         ...(config.workflowId ? { workflowId: config.workflowId } : {}),
       });
       if (reply.status >= 400) throw refusal(reply.status, reply.body);
-      const created = parsed(createdSchema, reply.body, 'session create');
+      const created = parsed(VENDOR, createdSchema, reply.body, 'session create');
       const presentation: Presentation =
         config.presentation === 'iframe'
           ? { kind: 'iframe', url: created.sessionUrl, allow: created.iframeAllow ?? DEFAULT_IFRAME_ALLOW }
@@ -195,7 +177,7 @@ function create(id: string, config: Gu1Config, deps: VendorDeps): VendorAdapter 
       }
       const reply = await call('GET', sessionPath(vendorSessionId));
       if (reply.status >= 400) throw refusal(reply.status, reply.body);
-      const record = parsed(recordSchema, reply.body, 'session read');
+      const record = parsed(VENDOR, recordSchema, reply.body, 'session read');
       // Never let a record for another session stand in for the one asked about.
       if (record.id !== vendorSessionId) {
         throw new VendorUnavailableError(VENDOR, 'session read answered a different session');
@@ -209,26 +191,14 @@ function create(id: string, config: Gu1Config, deps: VendorDeps): VendorAdapter 
     },
 
     authenticateWebhook(request: WebhookRequest) {
-      const signature = headerValue(request.headers, 'x-webhook-signature');
-      if (signature === undefined) throw new WebhookRejectedError(VENDOR, 'missing X-Webhook-Signature');
-      if (!hexSignatureMatches(hmacSha256Hex(config.webhookSecret, request.rawBody), signature.trim())) {
-        throw new WebhookRejectedError(VENDOR, 'signature does not match');
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(request.rawBody.toString('utf8'));
-      } catch {
-        throw new WebhookRejectedError(VENDOR, 'body is not JSON');
-      }
-      const envelope = envelopeSchema.safeParse(json);
-      if (!envelope.success) throw new WebhookRejectedError(VENDOR, 'not a biometric session event');
-      const age = request.now.getTime() - Date.parse(envelope.data.timestamp);
-      if (age > WEBHOOK_MAX_AGE_MS || age < -WEBHOOK_MAX_SKEW_MS) {
+      requireHexSignature(VENDOR, request, 'X-Webhook-Signature', config.webhookSecret);
+      const envelope = webhookEnvelope(VENDOR, request.rawBody, envelopeSchema, 'not a biometric session event');
+      if (!sentWithin(request.now, envelope.timestamp, WEBHOOK_MAX_AGE_MS, WEBHOOK_MAX_SKEW_MS)) {
         throw new WebhookRejectedError(VENDOR, 'timestamp outside the accepted window');
       }
       // Organization webhooks carry every subscribed event; only biometric sessions concern step-up.
-      if (!envelope.data.event.startsWith('biometric.session_')) return null;
-      return { vendorSessionId: envelope.data.payload.id };
+      if (!envelope.event.startsWith('biometric.session_')) return null;
+      return { vendorSessionId: envelope.payload.id };
     },
   };
 }

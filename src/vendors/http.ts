@@ -10,6 +10,8 @@ export interface VendorCall {
   headers: Record<string, string>;
   /** Serialised as JSON when present. */
   body?: unknown;
+  /** Sent form-encoded when present (OAuth token endpoints), instead of a JSON `body`. */
+  form?: Record<string, string>;
   timeoutMs: number;
 }
 
@@ -34,7 +36,14 @@ export async function vendorJson(
   // Errors name the method and path only: query strings may carry tokens, and headers carry keys.
   const what = `${call.method} ${new URL(call.url).pathname}`;
   const headers: Record<string, string> = { accept: 'application/json', ...call.headers };
-  if (call.body !== undefined) headers['content-type'] = 'application/json';
+  let body: string | undefined;
+  if (call.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(call.body);
+  } else if (call.form !== undefined) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(call.form).toString();
+  }
   const signal = AbortSignal.timeout(call.timeoutMs);
 
   let response: Response;
@@ -42,7 +51,7 @@ export async function vendorJson(
     response = await fetchFn(call.url, {
       method: call.method,
       headers,
-      body: call.body === undefined ? undefined : JSON.stringify(call.body),
+      body,
       signal,
       // A vendor API never redirects; following one would forward our credentials somewhere else.
       redirect: 'error',

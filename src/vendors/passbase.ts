@@ -50,7 +50,9 @@ import { createDecipheriv } from 'node:crypto';
 import { z } from 'zod';
 import { StepUpError, VendorRefusedError, VendorUnavailableError, WebhookRejectedError } from '../errors.ts';
 import { secret } from '../policy/secrets.ts';
+import { httpUrl, resolvedBaseUrl, timeoutMs } from './config.ts';
 import { vendorJson } from './http.ts';
+import { parsed } from './response.ts';
 import type {
   BrowserFailure,
   FetchOptions,
@@ -78,7 +80,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 const configSchema = z
   .object({
     type: z.literal('passbase'),
-    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    baseUrl: httpUrl().optional(),
     /** Secret API key, sent as `X-API-KEY` on server calls. */
     apiKey: secret(),
     /** Publishable API key for the button; not a secret (it is sent to every browser). */
@@ -87,8 +89,8 @@ const configSchema = z
     webhookEncryption: z.boolean().default(true),
     /** The 32-byte webhook encryption secret (its raw bytes are the AES-256 key). */
     webhookSecret: secret().optional(),
-    buttonScriptUrl: z.url({ protocol: /^https?$/ }).optional(),
-    timeoutMs: z.number().int().positive().default(10_000),
+    buttonScriptUrl: httpUrl().optional(),
+    timeoutMs: timeoutMs(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -172,16 +174,6 @@ function httpRefusal(status: number): VendorRefusedError {
   return refusal(code, { status });
 }
 
-function parsed<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const result = schema.safeParse(body);
-  if (!result.success) {
-    throw new VendorUnavailableError(VENDOR, `${what} answered an unexpected shape`, {
-      issues: result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.code}`),
-    });
-  }
-  return result.data;
-}
-
 const seconds = (date: Date): number => Math.floor(date.getTime() / 1000);
 
 /**
@@ -242,11 +234,7 @@ function mediaType(headers: WebhookRequest['headers']): string {
 }
 
 function create(id: string, config: PassbaseConfig, deps: VendorDeps): VendorAdapter {
-  if (!config.baseUrl) {
-    const message = `vendors.${id}: baseUrl must be resolved before the Passbase adapter is created`;
-    throw new StepUpError('config_invalid', message);
-  }
-  const base = config.baseUrl.replace(/\/+$/, '');
+  const base = resolvedBaseUrl(config.baseUrl, 'Passbase', id);
   const scriptUrl =
     config.buttonScriptUrl ?? (new URL(base).host === new URL(PASSBASE_DEFAULT_BASE_URL).host ? PASSBASE_BUTTON_CDN : `${base}/button`);
   const secretBytes = config.webhookSecret === undefined ? undefined : Buffer.from(config.webhookSecret, 'utf8');
@@ -260,7 +248,7 @@ function create(id: string, config: PassbaseConfig, deps: VendorDeps): VendorAda
       timeoutMs: config.timeoutMs,
     });
     if (reply.status >= 400) throw httpRefusal(reply.status);
-    const identity = parsed(identitySchema, reply.body, 'identity read');
+    const identity = parsed(VENDOR, identitySchema, reply.body, 'identity read');
     // Never let a record of another identity stand in for the one asked about.
     if (identity.id !== key) {
       throw new VendorUnavailableError(VENDOR, 'identity read answered a different identity');

@@ -37,19 +37,13 @@
  * - iframe presentation (optional): not documented; framed with `allow="camera; microphone; fullscreen"`.
  */
 import { z } from 'zod';
-import { StepUpError, VendorRefusedError, VendorUnavailableError, WebhookRejectedError } from '../errors.ts';
+import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../errors.ts';
 import { secret } from '../policy/secrets.ts';
+import { httpUrl, resolvedBaseUrl, timeoutMs } from './config.ts';
 import { vendorJson, type VendorCall } from './http.ts';
-import type {
-  Presentation,
-  VendorAdapter,
-  VendorDeps,
-  VendorFactory,
-  VendorOutcome,
-  VerificationState,
-  WebhookRequest,
-} from './types.ts';
-import { headerValue, hexSignatureMatches, hmacSha256Hex } from './webhook.ts';
+import { parsed, vendorRefusals } from './response.ts';
+import type { Presentation, VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState, WebhookRequest } from './types.ts';
+import { headerValue, hexSignatureMatches, hmacSha256Hex, webhookEnvelope } from './webhook.ts';
 import { ownEntry } from './lookup.ts';
 
 const VENDOR = 'verifik';
@@ -66,7 +60,7 @@ const objectId = z.string().regex(OBJECT_ID, 'must be a Verifik ObjectId (24 hex
 const configSchema = z
   .object({
     type: z.literal('verifik'),
-    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    baseUrl: httpUrl().optional(),
     accessToken: secret(),
     /** Optional: Verifik documents no signature; when set, unsigned webhooks are refused. */
     webhookSecret: secret().optional(),
@@ -74,7 +68,7 @@ const configSchema = z
     projectFlow: objectId,
     language: z.enum(LANGUAGES).default('en'),
     presentation: z.enum(['redirect', 'iframe']).default('redirect'),
-    timeoutMs: z.number().int().positive().default(10_000),
+    timeoutMs: timeoutMs(),
   })
   .strict();
 
@@ -85,7 +79,7 @@ const createdSchema = z.looseObject({
   data: z.looseObject({
     biometricValidation: z.looseObject({
       _id: objectId,
-      url: z.url({ protocol: /^https?$/ }),
+      url: httpUrl(),
       expiresAt: z.iso.datetime({ offset: true }).optional(),
     }),
   }),
@@ -127,9 +121,11 @@ const REFUSALS: Record<string, string> = {
   NOT_FOUND: 'Verifik has no such biometric validation',
 };
 
+const refused = vendorRefusals(VENDOR, 'Verifik', REFUSALS);
+
 function refusal(status: number, body: unknown): VendorRefusedError {
-  const parsed = errorSchema.safeParse(body);
-  const vendorCode = parsed.success ? parsed.data.code : undefined;
+  const error = errorSchema.safeParse(body);
+  const vendorCode = error.success ? error.data.code : undefined;
   // A 401 is always the token, whatever code the body carries.
   const code =
     status === 401
@@ -137,17 +133,7 @@ function refusal(status: number, body: unknown): VendorRefusedError {
       : status === 404 && vendorCode !== 'Project_not_found_or_featured_disabled'
         ? 'NOT_FOUND'
         : (vendorCode ?? `HTTP_${status}`);
-  return new VendorRefusedError(VENDOR, code, ownEntry(REFUSALS, code) ?? `Verifik refused the request (HTTP ${status})`, { status });
-}
-
-function parsed<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const result = schema.safeParse(body);
-  if (!result.success) {
-    throw new VendorUnavailableError(VENDOR, `${what} answered an unexpected shape`, {
-      issues: result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.code}`),
-    });
-  }
-  return result.data;
+  return refused(code, { status });
 }
 
 function rejectionReason(validation: z.infer<typeof validationSchema>): string | undefined {
@@ -181,11 +167,7 @@ function toOutcome(validation: z.infer<typeof validationSchema>): VendorOutcome 
 }
 
 function create(id: string, config: VerifikConfig, deps: VendorDeps): VendorAdapter {
-  if (!config.baseUrl) {
-    const message = `vendors.${id}: baseUrl must be resolved before the Verifik adapter is created`;
-    throw new StepUpError('config_invalid', message);
-  }
-  const base = config.baseUrl.replace(/\/+$/, '');
+  const base = resolvedBaseUrl(config.baseUrl, 'Verifik', id);
   const headers = { authorization: `Bearer ${config.accessToken}` };
 
   const call = (method: VendorCall['method'], path: string, body?: unknown) =>
@@ -216,7 +198,7 @@ function create(id: string, config: VerifikConfig, deps: VendorDeps): VendorAdap
         language,
       });
       if (reply.status >= 400) throw refusal(reply.status, reply.body);
-      const created = parsed(createdSchema, reply.body, 'biometric validation create').data.biometricValidation;
+      const created = parsed(VENDOR, createdSchema, reply.body, 'biometric validation create').data.biometricValidation;
       const presentation: Presentation =
         config.presentation === 'iframe'
           ? { kind: 'iframe', url: created.url, allow: VERIFIK_IFRAME_ALLOW }
@@ -229,7 +211,7 @@ function create(id: string, config: VerifikConfig, deps: VendorDeps): VendorAdap
     async fetch(vendorSessionId) {
       const reply = await call('GET', validationPath(vendorSessionId));
       if (reply.status >= 400) throw refusal(reply.status, reply.body);
-      const validation = parsed(recordSchema, reply.body, 'biometric validation read').data;
+      const validation = parsed(VENDOR, recordSchema, reply.body, 'biometric validation read').data;
       // Never let a record for another validation stand in for the one asked about.
       if (validation._id.toLowerCase() !== vendorSessionId.toLowerCase()) {
         throw new VendorUnavailableError(VENDOR, 'biometric validation read answered a different validation');
@@ -246,15 +228,7 @@ function create(id: string, config: VerifikConfig, deps: VendorDeps): VendorAdap
           throw new WebhookRejectedError(VENDOR, 'signature does not match');
         }
       }
-      let json: unknown;
-      try {
-        json = JSON.parse(request.rawBody.toString('utf8'));
-      } catch {
-        throw new WebhookRejectedError(VENDOR, 'body is not JSON');
-      }
-      const envelope = envelopeSchema.safeParse(json);
-      if (!envelope.success) throw new WebhookRejectedError(VENDOR, 'not a Verifik webhook envelope');
-      const { type, object } = envelope.data;
+      const { type, object } = webhookEnvelope(VENDOR, request.rawBody, envelopeSchema, 'not a Verifik webhook envelope');
       // Webhooks bound to a project flow carry every module's events; only biometric validations matter here.
       if (!type.startsWith('biometric_validation_') && type !== 'biometrics_liveness_score_not_acceptable') return null;
       if (typeof object._id !== 'string' || !OBJECT_ID.test(object._id)) {

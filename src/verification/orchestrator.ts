@@ -16,6 +16,7 @@ import {
   findOpenForAccount,
   findOpenForInteraction,
   findOpenForSubject,
+  rememberWebhook,
   transition,
   type Verification,
 } from './store.ts';
@@ -204,7 +205,9 @@ export class Orchestrator {
       const vendorSessionId = verification.vendorSessionId;
       outcome = await this.#breakers.run(verification.vendor, () =>
         adapter.fetch(vendorSessionId, {
-          ...options,
+          sync: options.sync,
+          // A webhook remembered earlier still counts when the vendor's record catches up later (a poll).
+          webhook: options.webhook ?? verification.lastWebhook ?? undefined,
           verification: { subject: verification.expectedSubject, startedAt: verification.createdAt },
         }),
       );
@@ -266,6 +269,7 @@ export class Orchestrator {
         ? await findByVendorSession(this.#deps.knex, vendorId, hint.vendorSessionId)
         : await findOpenForSubject(this.#deps.knex, vendorId, hint.subject);
     if (!verification) return undefined;
+    if (!isTerminal(verification.state)) await rememberWebhook(this.#deps.knex, verification.id, hint);
     return this.confirm(verification, { sync: false, webhook: hint });
   }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { StepUpError } from '../errors.ts';
 import { appendEvent, type LedgerEvent, findLedgerEvent } from '../ledger/ledger.ts';
-import { OPEN_STATES, isTerminal, type Presentation, type VerificationState } from '../vendors/types.ts';
+import { OPEN_STATES, isTerminal, type Presentation, type VerificationState, type WebhookHint } from '../vendors/types.ts';
 import { inTransaction } from '../db/transaction.ts';
 import type { Thresholds } from '../policy/schema.ts';
 
@@ -38,6 +38,8 @@ export interface Verification {
   decidedAt: Date | null;
   nextPollAt: Date | null;
   pollAttempts: number;
+  /** The last authenticated webhook about this verification (kept for vendors whose record needs it). */
+  lastWebhook: WebhookHint | null;
 }
 
 interface VerificationRow {
@@ -65,6 +67,7 @@ interface VerificationRow {
   decided_at: Date | null;
   next_poll_at: Date | null;
   poll_attempts: number;
+  last_webhook: (Omit<WebhookHint, 'occurredAt'> & { occurredAt?: string }) | null;
 }
 
 /** What the orchestrator knows when it starts a step-up at a vendor; `expiresAt` is its deadline. */
@@ -183,6 +186,11 @@ export async function findOpenForSubject(knex: Knex | Knex.Transaction, vendor: 
     .orderBy('created_at', 'desc')
     .first()) as VerificationRow | undefined;
   return row && toVerification(row);
+}
+
+/** Keeps the last authenticated webhook of a still-open verification; a closed one is left as it ended. */
+export async function rememberWebhook(knex: Knex | Knex.Transaction, id: string, hint: WebhookHint): Promise<void> {
+  await knex(TABLE).where({ id }).whereIn('state', OPEN_STATES).update({ last_webhook: JSON.stringify(hint) });
 }
 
 /**
@@ -395,6 +403,10 @@ function toVerification(row: VerificationRow): Verification {
     decidedAt: row.decided_at,
     nextPollAt: row.next_poll_at,
     pollAttempts: row.poll_attempts,
+    lastWebhook: row.last_webhook && {
+      ...row.last_webhook,
+      ...(row.last_webhook.occurredAt ? { occurredAt: new Date(row.last_webhook.occurredAt) } : {}),
+    } as WebhookHint,
   };
 }
 

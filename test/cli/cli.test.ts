@@ -32,6 +32,15 @@ describe('the stepup command', () => {
     expect(missing.stderr.trim()).toBe('stepup: no account named nobody');
   });
 
+  it('registers an auditor client once, printing its secret, and refuses a second one of that name', async () => {
+    const added = await stepup(['clients', 'add-auditor', 'soc-team']);
+    expect(added, added.stderr).toMatchObject({ code: 0 });
+    expect(added.stdout).toMatch(/^client_id=soc-team\nclient_secret=[A-Za-z0-9_-]{43}\n/);
+    const again = await stepup(['clients', 'add-auditor', 'soc-team']);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr.trim()).toBe('stepup: a client named soc-team already exists');
+  });
+
   it('refuses to serve an invalid policy, listing each problem with its line', async () => {
     const file = path.join(dir, 'bad.yaml');
     writeFileSync(file, 'version: 1\nlevels:\n  - acr: pwd\n    factor: password\n    colour: blue\n');

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Browser, type Page } from '../support/browser.ts';
-import { passwordLogin } from '../support/flows.ts';
+import type { Browser, Page } from '../support/browser.ts';
+import { sandboxControl, stepUpAfterPassword } from '../support/flows.ts';
 import { PROJECT_ROOT, useTestIdp } from '../support/idp.ts';
-import { callbackError, passConsent, TestRp } from '../support/rp.ts';
+import { callbackError, passConsent, type TestRp } from '../support/rp.ts';
 
 const FACE = 'urn:stepup:acr:face';
 const ALICE = 'alice-0001';
@@ -19,31 +19,21 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   await idp().stepup.poller.stop();
-  await sandbox('control/settings', { webhookDropRate: 0 });
+  await control('settings', { webhookDropRate: 0 });
 });
 afterAll(async () => {
   await idp().stepup.poller.stop();
 });
 
-async function sandbox(target: string, body: unknown): Promise<Response> {
-  const res = await fetch(`${idp().issuer}/sandbox/authid/${target}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(res.status, await res.clone().text()).toBe(200);
-  return res;
-}
+/** Settings (`settings`) or a transaction's outcome (its id) at the authID sandbox. */
+const control = (target: string, body: unknown) => sandboxControl(idp().issuer, 'authid', target, body);
 
 const unescape = (s: string) => s.replaceAll('&#38;', '&').replaceAll('&amp;', '&');
 const verificationOf = (transactionId: string) => idp().db.knex('verifications').where({ vendor: 'authid', vendor_session_id: transactionId }).first();
 
 /** Signs alice in with her password, then asks for the face level: the step-up page frames authID's hosted UI. */
 async function toStepUpPage(): Promise<{ rp: TestRp; browser: Browser; page: Page; uid: string; hostedUrl: string; transactionId: string }> {
-  const rp = await TestRp.register(idp().issuer);
-  const browser = new Browser(idp().issuer);
-  await passwordLogin(rp, browser);
-  const page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
+  const { rp, browser, page } = await stepUpAfterPassword(idp().issuer, FACE);
   const uid = /\/interaction\/([^/]+)\/stepup$/.exec(page.url)?.[1];
   expect(uid, page.body.slice(0, 300)).toBeDefined();
   const frame = /<iframe src="([^"]+)" allow="([^"]+)"/.exec(page.body);
@@ -130,16 +120,16 @@ describe('step-up with authID Verified transactions (iframe, no return URL)', ()
   it('authID approving another account denied: an Accepted status for someone else never elevates alice', async () => {
     // Property: authID's Accepted is not enough; the AccountNumber it reports must be the account's enrolled one.
     const { browser, uid, transactionId } = await toStepUpPage();
-    await sandbox(`control/${transactionId}`, { outcome: 'approve', AccountNumber: 'mallory-0002' });
+    await control(transactionId, { outcome: 'approve', AccountNumber: 'mallory-0002' });
     const back = await continueFromStepUpPage(browser, uid);
     expect(callbackError(back.leftTo)?.error).toBe('unmet_authentication_requirements');
     expect(await verificationOf(transactionId)).toMatchObject({ state: 'rejected', reason: 'subject_mismatch', reported_subject: 'mallory-0002' });
   });
 
   it('with every webhook dropped, the waiting page’s status check confirms the approval with authID', async () => {
-    await sandbox('control/settings', { webhookDropRate: 1 });
+    await control('settings', { webhookDropRate: 1 });
     const { rp, browser, uid, transactionId } = await toStepUpPage();
-    await sandbox(`control/${transactionId}`, { outcome: 'approve' });
+    await control(transactionId, { outcome: 'approve' });
     // No webhook arrived (and the poller is paused): the verification is still open.
     expect(await verificationOf(transactionId)).toMatchObject({ state: 'pending' });
     const back = await continueFromStepUpPage(browser, uid);
@@ -148,9 +138,9 @@ describe('step-up with authID Verified transactions (iframe, no return URL)', ()
   });
 
   it('authID with every webhook dropped completes by polling: the poll worker alone confirms the approval', async () => {
-    await sandbox('control/settings', { webhookDropRate: 1 });
+    await control('settings', { webhookDropRate: 1 });
     const { rp, browser, uid, transactionId } = await toStepUpPage();
-    await sandbox(`control/${transactionId}`, { outcome: 'approve' });
+    await control(transactionId, { outcome: 'approve' });
     expect(await verificationOf(transactionId)).toMatchObject({ state: 'pending' });
 
     // Nobody calls the status route: only the background worker (authID's 5 s cadence) can read the verdict.

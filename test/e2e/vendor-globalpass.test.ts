@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Browser, type Page } from '../support/browser.ts';
-import { passwordLogin } from '../support/flows.ts';
+import type { Browser, Page } from '../support/browser.ts';
+import { interactionUid, sandboxControl, stepUpAfterPassword } from '../support/flows.ts';
 import { PROJECT_ROOT, useTestIdp } from '../support/idp.ts';
-import { callbackError, passConsent, TestRp } from '../support/rp.ts';
+import { callbackError, passConsent, type TestRp } from '../support/rp.ts';
 
 const FACE = 'urn:stepup:acr:face';
 // alice's KYC screening at GlobalPass; the sandbox treats a screening it never saw as Accepted.
@@ -17,24 +17,17 @@ beforeAll(async () => {
   await idp().accounts.link('alice', 'globalpass', SCREENING);
 });
 
-const uidOf = (page: Page) => /\/interaction\/([^/]+)\/stepup/.exec(page.url)![1]!;
-
 /** The widget options the step-up page hands to GPScreeningWidget.init; the verification row if the page has none. */
 async function widgetOptions(page: Page): Promise<{ instantBiometricsId: string }> {
   const json = /<script type="application\/json" id="stepup-widget-options">([^<]*)<\/script>/.exec(page.body)?.[1];
   if (json) return JSON.parse(json) as { instantBiometricsId: string };
-  const row = await idp().db.knex('verifications').where({ interaction_uid: uidOf(page) }).orderBy('created_at', 'desc').first('vendor_session_id');
+  const row = await idp().db.knex('verifications').where({ interaction_uid: interactionUid(page) }).orderBy('created_at', 'desc').first('vendor_session_id');
   return { instantBiometricsId: row.vendor_session_id as string };
 }
 
 /** What the sandbox widget's button does: the person's capture reaches GlobalPass (here through the control endpoint). */
 async function settle(vendorSessionId: string, body: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${idp().issuer}/sandbox/globalpass/control/${vendorSessionId}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).toBe(200);
+  await sandboxControl(idp().issuer, 'globalpass', vendorSessionId, body);
 }
 
 /**
@@ -60,10 +53,7 @@ async function signalComplete(browser: Browser, uid: string): Promise<{ status: 
 
 /** Signs alice in with a password, then asks for the face level: the step-up page with GlobalPass's widget. */
 async function stepUpPage(): Promise<{ rp: TestRp; browser: Browser; page: Page; instantBiometricsId: string }> {
-  const rp = await TestRp.register(idp().issuer);
-  const browser = new Browser(idp().issuer);
-  await passwordLogin(rp, browser);
-  const page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
+  const { rp, browser, page } = await stepUpAfterPassword(idp().issuer, FACE);
   expect(page.url, page.body.slice(0, 500)).toMatch(/\/interaction\/[^/]+\/stepup$/);
   expect(page.status).toBe(200);
   const { instantBiometricsId } = await widgetOptions(page);
@@ -73,7 +63,7 @@ async function stepUpPage(): Promise<{ rp: TestRp; browser: Browser; page: Page;
 
 /** The browser after the widget's onComplete: the signal, then the page's move to /stepup/return and on to the RP. */
 async function finish(browser: Browser, page: Page): Promise<Page> {
-  const uid = uidOf(page);
+  const uid = interactionUid(page);
   const signal = await signalComplete(browser, uid);
   expect(signal.status).toBe(200);
   expect(signal.body).toMatchObject({ final: true });

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encryptWebhook } from '../../src/sandbox/passbase-model.ts';
-import { Browser, type Page } from '../support/browser.ts';
-import { passwordLogin } from '../support/flows.ts';
+import type { Browser, Page } from '../support/browser.ts';
+import { interactionUid, sandboxControl, stepUpAfterPassword } from '../support/flows.ts';
 import { PROJECT_ROOT, useTestIdp } from '../support/idp.ts';
-import { callbackError, passConsent, TestRp } from '../support/rp.ts';
+import { callbackError, passConsent, type TestRp } from '../support/rp.ts';
 
 const FACE = 'urn:stepup:acr:face';
 /** alice's root identity at Passbase; the sandbox seeds it approved, owned by alice@example.com. */
@@ -18,7 +18,6 @@ beforeAll(async () => {
 });
 
 const config = () => idp().policy().vendors.passbase as unknown as { apiKey: string; publishableApiKey: string; webhookSecret: string };
-const uidOf = (page: Page) => /\/interaction\/([^/]+)\/stepup/.exec(page.url)![1]!;
 
 interface StepUp {
   rp: TestRp;
@@ -31,15 +30,12 @@ interface StepUp {
 
 /** Signs alice in with a password, then asks for the face level: the step-up page with Passbase's button. */
 async function stepUpPage(): Promise<StepUp> {
-  const rp = await TestRp.register(idp().issuer);
-  const browser = new Browser(idp().issuer);
-  await passwordLogin(rp, browser);
-  const page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
+  const { rp, browser, page } = await stepUpAfterPassword(idp().issuer, FACE);
   expect(page.url, page.body.slice(0, 500)).toMatch(/\/interaction\/[^/]+\/stepup$/);
   const json = /<script type="application\/json" id="stepup-widget-options">([^<]*)<\/script>/.exec(page.body)?.[1];
   const scriptUrl = /<script src="([^"]+)"><\/script>/.exec(page.body)?.[1];
   expect(json, page.body.slice(0, 800)).toBeDefined();
-  return { rp, browser, page, uid: uidOf(page), scriptUrl: scriptUrl!.replaceAll('&amp;', '&'), options: JSON.parse(json!) as StepUp['options'] };
+  return { rp, browser, page, uid: interactionUid(page), scriptUrl: scriptUrl!.replaceAll('&amp;', '&'), options: JSON.parse(json!) as StepUp['options'] };
 }
 
 const verificationOf = async (uid: string) =>
@@ -47,12 +43,7 @@ const verificationOf = async (uid: string) =>
 
 /** The sandbox's scripting endpoint: the person's re-authentication at Passbase succeeds (or not). */
 async function control(body: Record<string, unknown>) {
-  const res = await fetch(`${idp().issuer}/sandbox/passbase/control/${ALICE_KEY}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(res.status, await res.clone().text()).toBe(200);
+  await sandboxControl(idp().issuer, 'passbase', ALICE_KEY, body);
 }
 
 /** The browser moving on to /stepup/return, then the RP's code exchange. */
@@ -95,6 +86,18 @@ describe('Passbase biometric re-authentication through the bundled IdP', () => {
     const row = await verificationOf(step.uid);
     expect(claims.txn).toBe(row.id);
     expect(row).toMatchObject({ state: 'approved', vendor_status: 'approved', reported_subject: ALICE_KEY, liveness: null, match: null });
+  });
+
+  it('remembers a webhook that arrived before the identity showed the authentication, and approves on the next read', async () => {
+    const step = await stepUpPage();
+    await control({ outcome: 'approve', delivery: 'early' });
+    const early = await verificationOf(step.uid);
+    expect(early.state).toBe('pending');
+    expect(early.last_webhook).toMatchObject({ subject: ALICE_KEY, event: 'IDENTITY_AUTHENTICATED' });
+    // The page's status check (or the poll worker) reads the identity again, now updated.
+    const status = await step.browser.json(`/interaction/${step.uid}/stepup/status`);
+    expect(status.body).toEqual({ state: 'approved', final: true });
+    expect((await tokensAfterReturn(step)).claims()!.acr).toBe(FACE);
   });
 
   it("approves through the button's own path: its call to Passbase, then onFinish's signal", async () => {

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Browser, type Page } from '../support/browser.ts';
-import { passwordLogin } from '../support/flows.ts';
+import type { Browser, Page } from '../support/browser.ts';
+import { sandboxControl, stepUpAfterPassword } from '../support/flows.ts';
 import { PROJECT_ROOT, useTestIdp } from '../support/idp.ts';
-import { callbackError, passConsent, TestRp } from '../support/rp.ts';
+import { callbackError, passConsent, type TestRp } from '../support/rp.ts';
 
 const FACE = 'urn:stepup:acr:face';
 const ALICE = 'alice-vk-0c9e41';
@@ -18,10 +18,8 @@ beforeAll(async () => {
 
 /** Signs alice in with her password, then asks for the face level: the browser lands on Verifik's hosted page. */
 async function toHostedPage(): Promise<{ rp: TestRp; browser: Browser; hosted: Page; validationId: string }> {
-  const rp = await TestRp.register(idp().issuer);
-  const browser = new Browser(idp().issuer);
-  await passwordLogin(rp, browser);
-  let hosted = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
+  const { rp, browser, page } = await stepUpAfterPassword(idp().issuer, FACE);
+  let hosted = page;
   // The step-up page either redirects to the hosted page or shows a link to it ("Continue…").
   const link = new URL(hosted.url).pathname.endsWith('/stepup') ? /<a class="button" href="([^"]+)">Continue/.exec(hosted.body)?.[1] : undefined;
   if (link) hosted = await browser.get(link.replaceAll('&amp;', '&'));
@@ -70,12 +68,7 @@ describe('step-up with Verifik biometric validations (redirect presentation)', (
   it('Verifik match on another person denied: a 1:N hit on someone else never elevates alice', async () => {
     // Property: Verifik's own approval is not enough; the person it matched must be the account's enrolled identifier.
     const { browser, validationId } = await toHostedPage();
-    const res = await fetch(`${idp().issuer}/sandbox/verifik/control/${validationId}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ outcome: 'approve', liveness: 0.99, person: 'mallory-5d1e' }),
-    });
-    expect(res.status).toBe(200);
+    await sandboxControl(idp().issuer, 'verifik', validationId, { outcome: 'approve', liveness: 0.99, person: 'mallory-5d1e' });
     const { interaction_uid: uid } = await verificationOf(validationId);
     const back = await passConsent(browser, await browser.get(`/interaction/${uid}/stepup/return`));
     const error = callbackError(back.leftTo);
@@ -96,12 +89,7 @@ describe('step-up with Verifik biometric validations (redirect presentation)', (
   it('the emulator’s signed webhook reaches the IdP, which re-reads the validation before the browser returns', async () => {
     const { rp, browser, validationId } = await toHostedPage();
     // The control endpoint answers only after its webhook was delivered.
-    const res = await fetch(`${idp().issuer}/sandbox/verifik/control/${validationId}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ outcome: 'approve', liveness: 0.95 }),
-    });
-    expect(res.status).toBe(200);
+    await sandboxControl(idp().issuer, 'verifik', validationId, { outcome: 'approve', liveness: 0.95 });
     const verification = await verificationOf(validationId);
     expect(verification).toMatchObject({ state: 'approved', reported_subject: ALICE });
     const back = await passConsent(browser, await browser.get(`/interaction/${verification.interaction_uid}/stepup/return?token=forged.by.anyone`));

@@ -1,12 +1,8 @@
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import Koa from 'koa';
 import type { Database } from '../../src/db/connect.ts';
 import { createAuthIdSandbox, type AuthIdSandboxOptions } from '../../src/sandbox/authid.ts';
 import { authIdVendor } from '../../src/vendors/authid.ts';
 import type { StartRequest, VendorAdapter } from '../../src/vendors/types.ts';
-import type { Running } from './_harness.ts';
+import { sandboxStartRequest, serveSandbox, type RunningSandbox } from './_harness.ts';
 
 export const API_KEY_ID = 'aid-sandbox-key-id';
 export const API_KEY_VALUE = 'aid-sandbox-key-value';
@@ -17,48 +13,33 @@ export const API = '/IDCompleteBackendEngine/Default/AuthorizationServiceRest/v2
 export const BASIC = `Basic ${Buffer.from(`${API_KEY_ID}:${API_KEY_VALUE}`).toString('base64')}`;
 
 /** The authID emulator over real HTTP, with adapters for both flows configured against it. */
-export interface RunningAuthId extends Running {
-  publicUrl: string;
+export interface RunningAuthId extends RunningSandbox {
   /** Verify_Identity transactions (the default). */
   adapter: VendorAdapter;
   /** GetForeignBiometry operations. */
   selfie: VendorAdapter;
   /** Every request the adapters made, as `METHOD path`. */
   calls: string[];
-  /** POSTs JSON to a control endpoint (`settings` or a vendorSessionId). */
-  control(target: string, body: unknown): Promise<Response>;
   /** A token the API accepts, straight from the token endpoint. */
   token(): Promise<string>;
 }
 
 /** A StartRequest for `subject` whose webhooks go nowhere in particular (the sandbox has a tenant URL). */
-export const startRequest = (subject: string, timeoutSeconds = 600): StartRequest => ({
-  verificationId: crypto.randomUUID(),
-  subject,
-  returnUrl: 'https://idp.example/interaction/uid-1/stepup/return',
-  webhookUrl: 'https://idp.example/stepup/webhooks/authid',
-  language: 'en',
-  timeoutSeconds,
-});
+export const startRequest = (subject: string, timeoutSeconds = 600): StartRequest => sandboxStartRequest('authid', subject, { timeoutSeconds });
 
 export async function startAuthId(db: Database, overrides: Partial<AuthIdSandboxOptions> = {}, adapterSecret: string | undefined = WEBHOOK_SECRET): Promise<RunningAuthId> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const publicUrl = `${origin}/sandbox/authid`;
-  const router = createAuthIdSandbox({
-    db,
-    publicUrl,
-    apiKeyId: API_KEY_ID,
-    apiKeyValue: API_KEY_VALUE,
-    webhookSecret: WEBHOOK_SECRET,
-    log: { warn: () => undefined },
-    ...overrides,
-  });
-  const app = new Koa();
-  app.use(router.routes()).use(router.allowedMethods());
-  server.on('request', app.callback());
+  const sandbox = await serveSandbox('authid', (publicUrl) =>
+    createAuthIdSandbox({
+      db,
+      publicUrl,
+      apiKeyId: API_KEY_ID,
+      apiKeyValue: API_KEY_VALUE,
+      webhookSecret: WEBHOOK_SECRET,
+      log: { warn: () => undefined },
+      ...overrides,
+    }),
+  );
+  const { publicUrl } = sandbox;
 
   const calls: string[] = [];
   const recording: typeof globalThis.fetch = (input, init) => {
@@ -80,20 +61,13 @@ export async function startAuthId(db: Database, overrides: Partial<AuthIdSandbox
     );
 
   return {
-    origin,
-    publicUrl,
+    ...sandbox,
     adapter: make('Verify_Identity'),
     selfie: make('GetForeignBiometry'),
     calls,
-    control: (target, body) =>
-      fetch(`${publicUrl}/control/${target}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
     async token() {
       const res = await fetch(`${publicUrl}${TOKEN_PATH}`, { method: 'POST', headers: { authorization: BASIC } });
       return ((await res.json()) as { AccessToken: string }).AccessToken;
-    },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

@@ -1,33 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/connect.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { WebhookRejectedError } from '../../src/errors.ts';
 import { dropRateFromEnv } from '../../src/sandbox/authid-settings.ts';
 import { hmacSha256Hex } from '../../src/vendors/webhook.ts';
-import { freshDatabase, testEngines } from '../support/db.ts';
+import { testEngines } from '../support/db.ts';
 import { startAuthId, startRequest, WEBHOOK_SECRET, type RunningAuthId } from './_authid-harness.ts';
-import { startReceiver, type Received, type Running } from './_harness.ts';
+import { onFreshDatabase, startReceiver, type Receiver } from './_harness.ts';
 
 const account = () => `acct-${randomUUID()}`;
 const decode = (html: string) => html.replaceAll('&#38;', '&').replaceAll('&amp;', '&');
 
 for (const engine of testEngines()) {
   describe(`authID sandbox hosted UI and webhooks (${engine.name})`, () => {
-    let db: Database;
     let authid: RunningAuthId;
-    let receiver: Running & { received: Received[] };
+    let receiver: Receiver;
     let draws: number[];
 
-    beforeAll(async () => {
-      db = await freshDatabase(engine.target());
-      receiver = await startReceiver();
+    const database = onFreshDatabase(engine, async (db, keep) => {
+      receiver = keep(await startReceiver());
       // Drop decisions come from `draws` (then 0.5), so partial drop rates are deterministic.
-      authid = await startAuthId(db, { webhookUrl: `${receiver.origin}/stepup/webhooks/authid`, random: () => draws.shift() ?? 0.5 });
-    });
-    afterAll(async () => {
-      await authid?.close();
-      await receiver?.close();
-      await db?.close();
+      authid = keep(await startAuthId(db, { webhookUrl: `${receiver.origin}/stepup/webhooks/authid`, random: () => draws.shift() ?? 0.5 }));
     });
     beforeEach(async () => {
       receiver.received.length = 0;
@@ -198,7 +190,7 @@ for (const engine of testEngines()) {
       });
 
       it('without a webhook secret the events go out unsigned, and the adapter refuses them', async () => {
-        const unsigned = await startAuthId(db, { webhookSecret: undefined, webhookUrl: `${receiver.origin}/unsigned` });
+        const unsigned = await startAuthId(database(), { webhookSecret: undefined, webhookUrl: `${receiver.origin}/unsigned` });
         try {
           const { vendorSessionId } = await unsigned.adapter.start(startRequest(account()));
           await unsigned.control(vendorSessionId, { outcome: 'approve' });

@@ -1,24 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/connect.ts';
+import { describe, expect, it } from 'vitest';
 import { VendorRefusedError } from '../../src/errors.ts';
-import { freshDatabase, testEngines } from '../support/db.ts';
+import { testEngines } from '../support/db.ts';
 import { API, API_KEY_ID, BASIC, REFRESH_PATH, startAuthId, startRequest, TOKEN_PATH, type RunningAuthId } from './_authid-harness.ts';
+import { onFreshDatabase } from './_harness.ts';
 
 const account = () => `acct-${randomUUID()}`;
 
 for (const engine of testEngines()) {
   describe(`authID adapter against the authID sandbox over HTTP (${engine.name})`, () => {
-    let db: Database;
     let authid: RunningAuthId;
 
-    beforeAll(async () => {
-      db = await freshDatabase(engine.target());
-      authid = await startAuthId(db);
-    });
-    afterAll(async () => {
-      await authid?.close();
-      await db?.close();
+    const database = onFreshDatabase(engine, async (db, keep) => {
+      authid = keep(await startAuthId(db));
     });
 
     const api = (path: string, init: RequestInit = {}) => fetch(`${authid.publicUrl}${path}`, init);
@@ -238,7 +232,7 @@ for (const engine of testEngines()) {
 
       it('a second emulator instance on the same database sees the sessions and accepts the first one’s tokens', async () => {
         const { vendorSessionId } = await authid.adapter.start(startRequest(account()));
-        const other = await startAuthId(db);
+        const other = await startAuthId(database());
         try {
           const token = await authid.token();
           const res = await fetch(`${other.publicUrl}${API}/transactions/${vendorSessionId}/status`, { headers: { authorization: `Bearer ${token}` } });

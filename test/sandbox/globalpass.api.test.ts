@@ -1,39 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/connect.ts';
+import { describe, expect, it } from 'vitest';
 import { VendorRefusedError, VendorUnavailableError } from '../../src/errors.ts';
 import type { StartRequest } from '../../src/vendors/types.ts';
-import { freshDatabase, testEngines } from '../support/db.ts';
+import { testEngines } from '../support/db.ts';
 import { CLIENT_ID, CLIENT_SECRET, startGlobalPass, type RunningGlobalPass } from './_globalpass-harness.ts';
+import { onFreshDatabase, sandboxStartRequest } from './_harness.ts';
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 
 for (const engine of testEngines()) {
   describe(`GlobalPass adapter against the GlobalPass sandbox over HTTP (${engine.name})`, () => {
-    let db: Database;
     let gp: RunningGlobalPass;
 
-    beforeAll(async () => {
-      db = await freshDatabase(engine.target());
-      gp = await startGlobalPass(db);
-    });
-    afterAll(async () => {
-      await gp?.close();
-      await db?.close();
+    const database = onFreshDatabase(engine, async (db, keep) => {
+      gp = keep(await startGlobalPass(db));
     });
 
-    const request = (subject: string = randomUUID()): StartRequest => ({
-      verificationId: randomUUID(),
-      subject,
-      returnUrl: 'https://idp.example/interaction/uid-1/stepup/return',
-      webhookUrl: 'https://idp.example/stepup/webhooks/globalpass',
-      language: 'en',
-      timeoutSeconds: 600,
-    });
+    const request = (subject: string = randomUUID()): StartRequest => sandboxStartRequest('globalpass', subject);
     const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
       fetch(`${gp.publicUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-    const control = (id: string, body: unknown) => post(`/control/${id}`, body);
     const tokenRequest = (headers: Record<string, string>, body = 'grant_type=client_credentials') =>
       fetch(`${gp.publicUrl}/connect/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
 
@@ -62,7 +48,7 @@ for (const engine of testEngines()) {
 
       // The API answers nothing without a token the emulated identity server issued to this client.
       it('answers the API 401 without a bearer token, with a forged one, or with another client’s', async () => {
-        const other = await startGlobalPass(db, { clientSecret: 'another-client-secret' });
+        const other = await startGlobalPass(database(), { clientSecret: 'another-client-secret' });
         try {
           const foreign = await other.token();
           for (const authorization of [undefined, 'Bearer not-a-token', `Bearer ${foreign}`]) {
@@ -126,12 +112,12 @@ for (const engine of testEngines()) {
 
       it('control moves a check through Processing to Accepted, then refuses a second outcome', async () => {
         const { vendorSessionId } = await gp.adapter.start(request());
-        expect((await control(vendorSessionId, { outcome: 'processing' })).status).toBe(200);
+        expect((await gp.control(vendorSessionId, { outcome: 'processing' })).status).toBe(200);
         expect(await gp.adapter.fetch(vendorSessionId)).toMatchObject({ state: 'in_progress', vendorStatus: 'Processing' });
-        const approved = await control(vendorSessionId, { outcome: 'approve', liveness: 0.97, match: 0.93 });
+        const approved = await gp.control(vendorSessionId, { outcome: 'approve', liveness: 0.97, match: 0.93 });
         expect(await approved.json()).toMatchObject({ id: vendorSessionId, status: 'Accepted' });
         expect(await gp.adapter.fetch(vendorSessionId)).toMatchObject({ state: 'approved', scores: {} });
-        const again = await control(vendorSessionId, { outcome: 'reject' });
+        const again = await gp.control(vendorSessionId, { outcome: 'reject' });
         expect(again.status).toBe(409);
         expect(again.headers.get('content-type')).toMatch(/^application\/problem\+json/);
         expect((await gp.adapter.fetch(vendorSessionId)).state).toBe('approved');
@@ -143,29 +129,29 @@ for (const engine of testEngines()) {
         ['abandon', 'expired', 'Expired'],
       ])('control %s ends the check %s', async (outcome, state, vendorStatus) => {
         const { vendorSessionId } = await gp.adapter.start(request());
-        await control(vendorSessionId, { outcome });
+        await gp.control(vendorSessionId, { outcome });
         expect(await gp.adapter.fetch(vendorSessionId)).toMatchObject({ state, vendorStatus });
       });
 
       it('control can make GlobalPass report another screening, for subject binding', async () => {
         const other = randomUUID();
         const { vendorSessionId } = await gp.adapter.start(request());
-        await control(vendorSessionId, { outcome: 'approve', screeningToken: other });
+        await gp.control(vendorSessionId, { outcome: 'approve', screeningToken: other });
         expect(await gp.adapter.fetch(vendorSessionId)).toMatchObject({ state: 'approved', subject: other });
       });
 
       it('control error makes the API fail, which the adapter reports as unavailable', async () => {
         const { vendorSessionId } = await gp.adapter.start(request());
-        await control(vendorSessionId, { outcome: 'error' });
+        await gp.control(vendorSessionId, { outcome: 'error' });
         await expect(gp.adapter.fetch(vendorSessionId)).rejects.toBeInstanceOf(VendorUnavailableError);
       });
 
       it('control refuses an unknown outcome and an unknown check', async () => {
         const { vendorSessionId } = await gp.adapter.start(request());
-        const bad = await control(vendorSessionId, { outcome: 'approve-please' });
+        const bad = await gp.control(vendorSessionId, { outcome: 'approve-please' });
         expect(bad.status).toBe(400);
         expect(await bad.json()).toMatchObject({ status: 400, errors: { outcome: expect.any(Array) } });
-        expect((await control(randomUUID(), { outcome: 'approve' })).status).toBe(404);
+        expect((await gp.control(randomUUID(), { outcome: 'approve' })).status).toBe(404);
       });
 
       it('cancel ends an open check; a finished one cannot be cancelled', async () => {

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import vm from 'node:vm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/connect.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { WebhookRejectedError } from '../../src/errors.ts';
 import type { StartRequest } from '../../src/vendors/types.ts';
 import { hmacSha256Hex } from '../../src/vendors/webhook.ts';
-import { freshDatabase, testEngines } from '../support/db.ts';
-import { startReceiver, type Received, type Running } from './_harness.ts';
+import { testEngines } from '../support/db.ts';
+import { onFreshDatabase, sandboxStartRequest, startReceiver, type Receiver } from './_harness.ts';
 import { startGlobalPass, WEBHOOK_SECRET, type RunningGlobalPass } from './_globalpass-harness.ts';
 
 /** Just enough DOM for the widget script: elements with attributes, children, text and click listeners. */
@@ -79,36 +78,21 @@ async function until(condition: () => boolean): Promise<void> {
 
 for (const engine of testEngines()) {
   describe(`GlobalPass sandbox widget and webhooks (${engine.name})`, () => {
-    let db: Database;
     let gp: RunningGlobalPass;
-    let receiver: Running & { received: Received[] };
+    let receiver: Receiver;
     let script: string;
 
-    beforeAll(async () => {
-      db = await freshDatabase(engine.target());
-      receiver = await startReceiver();
-      gp = await startGlobalPass(db, { webhookUrl: `${receiver.origin}/stepup/webhooks/globalpass` });
+    const database = onFreshDatabase(engine, async (db, keep) => {
+      receiver = keep(await startReceiver());
+      gp = keep(await startGlobalPass(db, { webhookUrl: `${receiver.origin}/stepup/webhooks/globalpass` }));
       script = await (await fetch(`${gp.publicUrl}/stage/global-pass-screening-widget.latest.js`)).text();
-    });
-    afterAll(async () => {
-      await gp?.close();
-      await receiver?.close();
-      await db?.close();
     });
     beforeEach(() => {
       receiver.received.length = 0;
     });
 
-    const request = (): StartRequest => ({
-      verificationId: randomUUID(),
-      subject: randomUUID(),
-      returnUrl: 'https://idp.example/interaction/uid-2/stepup/return',
-      webhookUrl: 'https://idp.example/stepup/webhooks/globalpass',
-      language: 'en',
-      timeoutSeconds: 600,
-    });
-    const control = (url: string, id: string, body: unknown) =>
-      fetch(`${url}/control/${id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const request = (): StartRequest =>
+      sandboxStartRequest('globalpass', randomUUID(), { returnUrl: 'https://idp.example/interaction/uid-2/stepup/return' });
     const deliveries = () => receiver.received.map((r) => JSON.parse(r.rawBody.toString('utf8')) as { type: string; data: { status: string } });
 
     describe('widget', () => {
@@ -153,7 +137,7 @@ for (const engine of testEngines()) {
 
       it('calls onComplete for a check that already finished, so the page asks the server', async () => {
         const { vendorSessionId, presentation } = await gp.adapter.start(request());
-        await control(gp.publicUrl, vendorSessionId, { outcome: 'expire' });
+        await gp.control(vendorSessionId, { outcome: 'expire' });
         const { widget, root } = loadWidget(script, (presentation as { scriptUrl: string }).scriptUrl);
         let completed = false;
         widget.init({ elementId: 'stepup-widget', instantBiometricsId: vendorSessionId, onComplete: () => (completed = true) });
@@ -193,7 +177,7 @@ for (const engine of testEngines()) {
       it('a settled check delivers a signed, dated V2 biometrics.instant.change that the adapter authenticates', async () => {
         const subject = randomUUID();
         const { vendorSessionId } = await gp.adapter.start({ ...request(), subject });
-        await control(gp.publicUrl, vendorSessionId, { outcome: 'approve' });
+        await gp.control(vendorSessionId, { outcome: 'approve' });
         expect(receiver.received).toHaveLength(1);
         const [delivery] = receiver.received;
         expect(delivery!.path).toBe('/stepup/webhooks/globalpass');
@@ -209,7 +193,7 @@ for (const engine of testEngines()) {
 
       it('a tampered or late-replayed delivery is rejected', async () => {
         const { vendorSessionId } = await gp.adapter.start(request());
-        await control(gp.publicUrl, vendorSessionId, { outcome: 'reject' });
+        await gp.control(vendorSessionId, { outcome: 'reject' });
         const [delivery] = receiver.received;
         const tampered = Buffer.from(delivery!.rawBody.toString('utf8').replace('"Rejected"', '"Accepted"'));
         expect(tampered.equals(delivery!.rawBody)).toBe(false);
@@ -220,22 +204,22 @@ for (const engine of testEngines()) {
 
       it('every status change sends one event; a fault that changes no status sends none', async () => {
         const { vendorSessionId } = await gp.adapter.start(request());
-        await control(gp.publicUrl, vendorSessionId, { outcome: 'processing' });
-        await control(gp.publicUrl, vendorSessionId, { outcome: 'error' });
-        await control(gp.publicUrl, vendorSessionId, { outcome: 'reject' });
+        await gp.control(vendorSessionId, { outcome: 'processing' });
+        await gp.control(vendorSessionId, { outcome: 'error' });
+        await gp.control(vendorSessionId, { outcome: 'reject' });
         const cancelled = await gp.adapter.start(request());
         await gp.adapter.cancel!(cancelled.vendorSessionId);
         const expired = await gp.adapter.start(request());
-        await control(gp.publicUrl, expired.vendorSessionId, { outcome: 'abandon' });
+        await gp.control(expired.vendorSessionId, { outcome: 'abandon' });
         expect(deliveries().map((d) => d.data.status)).toEqual(['Processing', 'Rejected', 'Cancelled', 'Expired']);
         expect(new Set(deliveries().map((d) => d.type))).toEqual(new Set(['biometrics.instant.change']));
       });
 
       it('in V1 mode the secret travels in the body, unsigned; a V1 adapter accepts it and a V2 one refuses it', async () => {
-        const v1 = await startGlobalPass(db, { webhookMode: 'v1', webhookUrl: `${receiver.origin}/v1` });
+        const v1 = await startGlobalPass(database(), { webhookMode: 'v1', webhookUrl: `${receiver.origin}/v1` });
         try {
           const { vendorSessionId } = await v1.adapter.start(request());
-          await control(v1.publicUrl, vendorSessionId, { outcome: 'approve' });
+          await v1.control(vendorSessionId, { outcome: 'approve' });
           const [delivery] = receiver.received;
           expect(delivery!.headers['x-gp-signature']).toBeUndefined();
           expect(JSON.parse(delivery!.rawBody.toString('utf8'))).toMatchObject({ type: 'biometrics.instant.change', secret: WEBHOOK_SECRET });
@@ -251,10 +235,10 @@ for (const engine of testEngines()) {
         const warnings: Array<{ details: object; message: string }> = [];
         const down = await startReceiver();
         await down.close();
-        const logged = await startGlobalPass(db, { webhookUrl: `${down.origin}/hook`, log: { warn: (details, message) => warnings.push({ details, message }) } });
+        const logged = await startGlobalPass(database(), { webhookUrl: `${down.origin}/hook`, log: { warn: (details, message) => warnings.push({ details, message }) } });
         try {
           const { vendorSessionId } = await logged.adapter.start(request());
-          expect((await control(logged.publicUrl, vendorSessionId, { outcome: 'approve' })).status).toBe(200);
+          expect((await logged.control(vendorSessionId, { outcome: 'approve' })).status).toBe(200);
           expect((await logged.adapter.fetch(vendorSessionId)).state).toBe('approved');
           expect(warnings).toEqual([
             { message: 'sandbox webhook not delivered', details: expect.objectContaining({ event: 'biometrics.instant.change', url: `${down.origin}/hook` }) },

@@ -1,20 +1,18 @@
 // Several IdP instances share the sandbox's sessions: racing writers must never produce two verdicts or two open sessions.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/connect.ts';
+import { describe, expect, it } from 'vitest';
 import { gu1Sessions, type Gu1Sessions } from '../../src/sandbox/gu1-sessions.ts';
-import { freshDatabase, testEngines } from '../support/db.ts';
+import { testEngines } from '../support/db.ts';
+import { onFreshDatabase } from './_harness.ts';
 
 const RACERS = 10;
 
 for (const engine of testEngines()) {
   describe(`Gu1 sandbox sessions under concurrency (${engine.name})`, () => {
-    let db: Database;
     // Two independent service objects on one database stand for two instances.
     let instances: Gu1Sessions[];
 
-    beforeAll(async () => {
-      db = await freshDatabase(engine.target());
+    onFreshDatabase(engine, async (db) => {
       const options = {
         db,
         publicUrl: 'http://sandbox.test/sandbox/gu1',
@@ -25,9 +23,6 @@ for (const engine of testEngines()) {
         log: { warn: () => undefined },
       };
       instances = [gu1Sessions(options), gu1Sessions(options)];
-    });
-    afterAll(async () => {
-      await db?.close();
     });
 
     const on = (i: number) => instances[i % instances.length]!;

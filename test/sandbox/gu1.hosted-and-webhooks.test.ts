@@ -1,42 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/connect.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { WebhookRejectedError } from '../../src/errors.ts';
 import { hmacSha256Hex } from '../../src/vendors/webhook.ts';
 import type { StartRequest } from '../../src/vendors/types.ts';
-import { freshDatabase, testEngines } from '../support/db.ts';
-import { startGu1, startReceiver, WEBHOOK_SECRET, type Received, type Running, type RunningGu1 } from './_harness.ts';
+import { testEngines } from '../support/db.ts';
+import { onFreshDatabase, sandboxStartRequest, startGu1, startReceiver, WEBHOOK_SECRET, type Receiver, type RunningGu1 } from './_harness.ts';
 
 const RETURN_URL = 'https://idp.example/interaction/uid-3/stepup/return';
 
 for (const engine of testEngines()) {
   describe(`Gu1 sandbox hosted page and signed webhooks (${engine.name})`, () => {
-    let db: Database;
     let gu1: RunningGu1;
-    let receiver: Running & { received: Received[] };
+    let receiver: Receiver;
 
-    beforeAll(async () => {
-      db = await freshDatabase(engine.target());
-      receiver = await startReceiver();
-      gu1 = await startGu1(db);
-    });
-    afterAll(async () => {
-      await gu1?.close();
-      await receiver?.close();
-      await db?.close();
+    const database = onFreshDatabase(engine, async (db, keep) => {
+      receiver = keep(await startReceiver());
+      gu1 = keep(await startGu1(db));
     });
     beforeEach(() => {
       receiver.received.length = 0;
     });
 
-    const request = (): StartRequest => ({
-      verificationId: randomUUID(),
-      subject: randomUUID(),
-      returnUrl: RETURN_URL,
-      webhookUrl: `${receiver.origin}/stepup/webhooks/gu1`,
-      language: 'en',
-      timeoutSeconds: 600,
-    });
+    const request = (): StartRequest =>
+      sandboxStartRequest('gu1', randomUUID(), { returnUrl: RETURN_URL, webhookUrl: `${receiver.origin}/stepup/webhooks/gu1` });
 
     const complete = (id: string, form: Record<string, string>) =>
       fetch(`${gu1.publicUrl}/session/${id}/complete`, {
@@ -150,7 +136,7 @@ for (const engine of testEngines()) {
 
     it('a receiver that is down does not fail the completion and is logged', async () => {
       const warnings: Array<{ details: object; message: string }> = [];
-      const logged = await startGu1(db, { log: { warn: (details, message) => warnings.push({ details, message }) } });
+      const logged = await startGu1(database(), { log: { warn: (details, message) => warnings.push({ details, message }) } });
       const down = await startReceiver();
       await down.close();
       try {

@@ -1,43 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/connect.ts';
+import { describe, expect, it } from 'vitest';
 import { VendorRefusedError, VendorUnavailableError } from '../../src/errors.ts';
 import type { StartRequest } from '../../src/vendors/types.ts';
-import { freshDatabase, testEngines } from '../support/db.ts';
-import { API_KEY, startGu1, startReceiver, type Running, type RunningGu1 } from './_harness.ts';
+import { testEngines } from '../support/db.ts';
+import { API_KEY, onFreshDatabase, sandboxStartRequest, startGu1, startReceiver, type Running, type RunningGu1 } from './_harness.ts';
 
 for (const engine of testEngines()) {
   describe(`Gu1 adapter against the Gu1 sandbox over HTTP (${engine.name})`, () => {
-    let db: Database;
     let gu1: RunningGu1;
     let receiver: Running;
 
-    beforeAll(async () => {
-      db = await freshDatabase(engine.target());
-      receiver = await startReceiver();
-      gu1 = await startGu1(db);
-    });
-    afterAll(async () => {
-      await gu1?.close();
-      await receiver?.close();
-      await db?.close();
+    const database = onFreshDatabase(engine, async (db, keep) => {
+      receiver = keep(await startReceiver());
+      gu1 = keep(await startGu1(db));
     });
 
-    const request = (subject = randomUUID()): StartRequest => ({
-      verificationId: randomUUID(),
-      subject,
-      returnUrl: 'https://idp.example/interaction/uid-1/stepup/return',
-      webhookUrl: `${receiver.origin}/stepup/webhooks/gu1`,
-      language: 'en',
-      timeoutSeconds: 600,
-    });
-
-    const control = async (id: string, body: unknown) =>
-      fetch(`${gu1.publicUrl}/control/${id}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
+    const request = (subject = randomUUID()): StartRequest => sandboxStartRequest('gu1', subject, { webhookUrl: `${receiver.origin}/stepup/webhooks/gu1` });
 
     it('start returns an iframe presentation with the documented allow list', async () => {
       const subject = randomUUID();
@@ -61,7 +39,7 @@ for (const engine of testEngines()) {
     it('approve reports approved with both scores normalised to 0–1 and the entity as subject', async () => {
       const subject = randomUUID();
       const { vendorSessionId } = await gu1.adapter.start(request(subject));
-      const answer = await control(vendorSessionId, { outcome: 'approve', liveness: 0.97, match: 0.93 });
+      const answer = await gu1.control(vendorSessionId, { outcome: 'approve', liveness: 0.97, match: 0.93 });
       expect(answer.status).toBe(200);
       const record = (await answer.json()) as Record<string, unknown>;
       expect(record).toMatchObject({
@@ -79,13 +57,13 @@ for (const engine of testEngines()) {
 
     it('approve with default scores reports 0.97 and 0.93', async () => {
       const { vendorSessionId } = await gu1.adapter.start(request());
-      expect((await control(vendorSessionId, { outcome: 'approve' })).status).toBe(200);
+      expect((await gu1.control(vendorSessionId, { outcome: 'approve' })).status).toBe(200);
       expect((await gu1.adapter.fetch(vendorSessionId)).scores).toEqual({ liveness: 0.97, match: 0.93 });
     });
 
     it('reject reports rejected with the rejection code as reason', async () => {
       const { vendorSessionId } = await gu1.adapter.start(request());
-      await control(vendorSessionId, { outcome: 'reject', liveness: 0.95, match: 0.12 });
+      await gu1.control(vendorSessionId, { outcome: 'reject', liveness: 0.95, match: 0.12 });
       const outcome = await gu1.adapter.fetch(vendorSessionId);
       expect(outcome.state).toBe('rejected');
       expect(outcome.reason).toBe('FACE_MATCH_SCORE_LOW');
@@ -94,17 +72,17 @@ for (const engine of testEngines()) {
 
     it('processing reports in_progress and the session can still be approved afterwards', async () => {
       const { vendorSessionId } = await gu1.adapter.start(request());
-      await control(vendorSessionId, { outcome: 'processing' });
+      await gu1.control(vendorSessionId, { outcome: 'processing' });
       expect((await gu1.adapter.fetch(vendorSessionId)).state).toBe('in_progress');
-      await control(vendorSessionId, { outcome: 'approve' });
+      await gu1.control(vendorSessionId, { outcome: 'approve' });
       expect((await gu1.adapter.fetch(vendorSessionId, { sync: true })).state).toBe('approved');
     });
 
     it('abandon and expire map to abandoned and expired', async () => {
       const a = await gu1.adapter.start(request());
       const b = await gu1.adapter.start(request());
-      await control(a.vendorSessionId, { outcome: 'abandon' });
-      await control(b.vendorSessionId, { outcome: 'expire' });
+      await gu1.control(a.vendorSessionId, { outcome: 'abandon' });
+      await gu1.control(b.vendorSessionId, { outcome: 'expire' });
       expect((await gu1.adapter.fetch(a.vendorSessionId)).state).toBe('abandoned');
       expect((await gu1.adapter.fetch(b.vendorSessionId)).state).toBe('expired');
     });
@@ -123,7 +101,7 @@ for (const engine of testEngines()) {
       const requested = randomUUID();
       const other = randomUUID();
       const { vendorSessionId } = await gu1.adapter.start(request(requested));
-      await control(vendorSessionId, { outcome: 'approve', entityId: other });
+      await gu1.control(vendorSessionId, { outcome: 'approve', entityId: other });
       const outcome = await gu1.adapter.fetch(vendorSessionId);
       expect(outcome.state).toBe('approved');
       expect(outcome.subject).toBe(other);
@@ -132,17 +110,17 @@ for (const engine of testEngines()) {
     // A vendor fault must surface as unavailability, never as a stale or default verdict.
     it('error makes the vendor answer an HTML 500, which the adapter reports as unavailable', async () => {
       const { vendorSessionId } = await gu1.adapter.start(request());
-      await control(vendorSessionId, { outcome: 'error' });
+      await gu1.control(vendorSessionId, { outcome: 'error' });
       await expect(gu1.adapter.fetch(vendorSessionId)).rejects.toBeInstanceOf(VendorUnavailableError);
       await expect(gu1.adapter.fetch(vendorSessionId, { sync: true })).rejects.toBeInstanceOf(VendorUnavailableError);
-      await control(vendorSessionId, { outcome: 'approve' });
+      await gu1.control(vendorSessionId, { outcome: 'approve' });
       expect((await gu1.adapter.fetch(vendorSessionId)).state).toBe('approved');
     });
 
     it('a completed session cannot be completed again (409) and keeps its first verdict', async () => {
       const { vendorSessionId } = await gu1.adapter.start(request());
-      await control(vendorSessionId, { outcome: 'reject' });
-      const second = await control(vendorSessionId, { outcome: 'approve' });
+      await gu1.control(vendorSessionId, { outcome: 'reject' });
+      const second = await gu1.control(vendorSessionId, { outcome: 'approve' });
       expect(second.status).toBe(409);
       expect(await second.json()).toMatchObject({ error: 'INVALID_STATE' });
       expect((await gu1.adapter.fetch(vendorSessionId)).state).toBe('rejected');
@@ -150,18 +128,18 @@ for (const engine of testEngines()) {
 
     it('control validates its body and names the problem', async () => {
       const { vendorSessionId } = await gu1.adapter.start(request());
-      const bad = await control(vendorSessionId, { outcome: 'approve', liveness: 1.5 });
+      const bad = await gu1.control(vendorSessionId, { outcome: 'approve', liveness: 1.5 });
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as { message: string }).message).toMatch(/^liveness: /);
-      expect((await control(vendorSessionId, { outcome: 'accept' })).status).toBe(400);
-      expect((await control(vendorSessionId, { outcome: 'approve', score: 1 })).status).toBe(400);
-      expect((await control(randomUUID(), { outcome: 'approve' })).status).toBe(404);
+      expect((await gu1.control(vendorSessionId, { outcome: 'accept' })).status).toBe(400);
+      expect((await gu1.control(vendorSessionId, { outcome: 'approve', score: 1 })).status).toBe(400);
+      expect((await gu1.control(randomUUID(), { outcome: 'approve' })).status).toBe(404);
       expect((await gu1.adapter.fetch(vendorSessionId)).state).toBe('pending');
     });
 
     it('control refuses an oversized body with 413', async () => {
       const { vendorSessionId } = await gu1.adapter.start(request());
-      const huge = await control(vendorSessionId, { outcome: 'approve', pad: 'x'.repeat(200_000) });
+      const huge = await gu1.control(vendorSessionId, { outcome: 'approve', pad: 'x'.repeat(200_000) });
       expect(huge.status).toBe(413);
       // Without a Content-Length the limit is enforced while reading.
       const chunk = new TextEncoder().encode(`{"outcome":"approve","pad":"${'x'.repeat(16_000)}`);
@@ -188,8 +166,8 @@ for (const engine of testEngines()) {
 
     it('sessions persist in the database: a restarted instance sees them', async () => {
       const { vendorSessionId } = await gu1.adapter.start(request());
-      await control(vendorSessionId, { outcome: 'approve' });
-      const second = await startGu1(db);
+      await gu1.control(vendorSessionId, { outcome: 'approve' });
+      const second = await startGu1(database());
       try {
         expect((await second.adapter.fetch(vendorSessionId)).state).toBe('approved');
       } finally {
@@ -198,7 +176,7 @@ for (const engine of testEngines()) {
     });
 
     it('an open session past its TTL reads as expired and can no longer be completed', async () => {
-      const shortLived = await startGu1(db, { sessionTtlSeconds: 0 });
+      const shortLived = await startGu1(database(), { sessionTtlSeconds: 0 });
       try {
         const { vendorSessionId } = await shortLived.adapter.start(request());
         expect((await shortLived.adapter.fetch(vendorSessionId)).state).toBe('expired');
@@ -223,9 +201,9 @@ for (const engine of testEngines()) {
       };
       expect(await current()).toBeNull();
       const first = await gu1.adapter.start(request(subject));
-      await control(first.vendorSessionId, { outcome: 'approve' });
+      await gu1.control(first.vendorSessionId, { outcome: 'approve' });
       const second = await gu1.adapter.start(request(subject));
-      await control(second.vendorSessionId, { outcome: 'reject' });
+      await gu1.control(second.vendorSessionId, { outcome: 'reject' });
       expect((await current())?.id).toBe(first.vendorSessionId);
     });
   });

@@ -1,20 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/connect.ts';
+import { describe, expect, it } from 'vitest';
 import { VendorRefusedError } from '../../src/errors.ts';
 import { gu1Vendor } from '../../src/vendors/gu1.ts';
 import type { StartRequest, VendorAdapter } from '../../src/vendors/types.ts';
-import { freshDatabase, testEngines } from '../support/db.ts';
-import { API_KEY, startGu1, WEBHOOK_SECRET, type RunningGu1 } from './_harness.ts';
+import { testEngines } from '../support/db.ts';
+import { API_KEY, onFreshDatabase, sandboxStartRequest, startGu1, WEBHOOK_SECRET, type RunningGu1 } from './_harness.ts';
 
-const request = (subject = randomUUID()): StartRequest => ({
-  verificationId: randomUUID(),
-  subject,
-  returnUrl: 'https://idp.example/interaction/uid-2/stepup/return',
-  webhookUrl: 'https://idp.example/stepup/webhooks/gu1',
-  language: 'en',
-  timeoutSeconds: 600,
-});
+const request = (subject = randomUUID()): StartRequest =>
+  sandboxStartRequest('gu1', subject, { returnUrl: 'https://idp.example/interaction/uid-2/stepup/return' });
 
 async function refusal(adapter: VendorAdapter, req: StartRequest): Promise<VendorRefusedError> {
   const err = await adapter.start(req).catch((e: unknown) => e);
@@ -25,20 +18,14 @@ async function refusal(adapter: VendorAdapter, req: StartRequest): Promise<Vendo
 for (const engine of testEngines()) {
   describe(`Gu1 create refusals map to VendorRefusedError codes (${engine.name})`, () => {
     const noPortrait = randomUUID();
-    let db: Database;
     let gu1: RunningGu1;
     let disabled: RunningGu1;
     let unprovisioned: RunningGu1;
 
-    beforeAll(async () => {
-      db = await freshDatabase(engine.target());
-      gu1 = await startGu1(db, { entities: { [noPortrait]: 'NO_PORTRAIT' } });
-      disabled = await startGu1(db, { enabled: false });
-      unprovisioned = await startGu1(db, { workflowConfigured: false });
-    });
-    afterAll(async () => {
-      await Promise.all([gu1?.close(), disabled?.close(), unprovisioned?.close()]);
-      await db?.close();
+    onFreshDatabase(engine, async (db, keep) => {
+      gu1 = keep(await startGu1(db, { entities: { [noPortrait]: 'NO_PORTRAIT' } }));
+      disabled = keep(await startGu1(db, { enabled: false }));
+      unprovisioned = keep(await startGu1(db, { workflowConfigured: false }));
     });
 
     it('an entity without a reference portrait is NO_PORTRAIT', async () => {

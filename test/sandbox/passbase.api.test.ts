@@ -1,42 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/connect.ts';
+import { describe, expect, it } from 'vitest';
 import { VendorRefusedError, VendorUnavailableError } from '../../src/errors.ts';
 import { ALICE_IDENTITY_KEY } from '../../src/sandbox/passbase-model.ts';
 import type { StartRequest } from '../../src/vendors/types.ts';
-import { freshDatabase, testEngines } from '../support/db.ts';
-import { startReceiver, type Received, type Running } from './_harness.ts';
+import { testEngines } from '../support/db.ts';
+import { onFreshDatabase, sandboxStartRequest, startReceiver, type Receiver } from './_harness.ts';
 import { API_KEY, PUBLISHABLE_KEY, startPassbase, type RunningPassbase } from './_passbase.ts';
 
 for (const engine of testEngines()) {
   describe(`Passbase sandbox server API (${engine.name})`, () => {
-    let db: Database;
     let passbase: RunningPassbase;
-    let receiver: Running & { received: Received[] };
+    let receiver: Receiver;
 
-    beforeAll(async () => {
-      db = await freshDatabase(engine.target());
-      receiver = await startReceiver();
-      passbase = await startPassbase(db, `${receiver.origin}/stepup/webhooks/passbase`);
-    });
-    afterAll(async () => {
-      await passbase?.close();
-      await receiver?.close();
-      await db?.close();
+    onFreshDatabase(engine, async (db, keep) => {
+      receiver = keep(await startReceiver());
+      passbase = keep(await startPassbase(db, `${receiver.origin}/stepup/webhooks/passbase`));
     });
 
     const get = (path: string, key: string | null = API_KEY) =>
       fetch(`${passbase.publicUrl}${path}`, { headers: key === null ? {} : { 'x-api-key': key } });
-    const control = (key: string, body: object) =>
-      fetch(`${passbase.publicUrl}/control/${key}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const request = (subject: string): StartRequest => ({
-      verificationId: randomUUID(),
-      subject,
-      returnUrl: 'https://idp.example/interaction/u/stepup/return',
-      webhookUrl: 'https://idp.example/stepup/webhooks/passbase',
-      language: 'en',
-      timeoutSeconds: 600,
-    });
+    const request = (subject: string): StartRequest =>
+      sandboxStartRequest('passbase', subject, { returnUrl: 'https://idp.example/interaction/u/stepup/return' });
 
     it.each([
       ['no X-API-KEY', null],
@@ -75,7 +59,7 @@ for (const engine of testEngines()) {
     });
 
     it('lists identities with cursor pagination', async () => {
-      for (let i = 0; i < 21; i++) expect((await control(randomUUID(), { outcome: 'reject' })).status).toBe(200);
+      for (let i = 0; i < 21; i++) expect((await passbase.control(randomUUID(), { outcome: 'reject' })).status).toBe(200);
       const first = (await (await get('/identities')).json()) as { cursor: { next: string | null }; data: Array<{ id: string }> };
       expect(first.data).toHaveLength(20);
       expect(first.cursor.next).toEqual(expect.any(String));
@@ -98,7 +82,7 @@ for (const engine of testEngines()) {
 
     it('the control endpoint creates an identity for any uuid, with a chosen status and email', async () => {
       const key = randomUUID();
-      const res = await control(key, { outcome: 'reject', status: 'declined', email: 'dora@example.com' });
+      const res = await passbase.control(key, { outcome: 'reject', status: 'declined', email: 'dora@example.com' });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ id: key, status: 'declined', owner: { email: 'dora@example.com' } });
       const err = await passbase.adapter.start(request(key)).catch((e: unknown) => e);
@@ -114,38 +98,38 @@ for (const engine of testEngines()) {
     it('maps scripted identity statuses as the adapter reads them', async () => {
       const key = randomUUID();
       const verification = { subject: key, startedAt: new Date() };
-      await control(key, { outcome: 'reject' });
+      await passbase.control(key, { outcome: 'reject' });
       expect((await passbase.adapter.fetch('v', { verification })).state).toBe('pending');
-      await control(key, { outcome: 'processing' });
+      await passbase.control(key, { outcome: 'processing' });
       expect((await passbase.adapter.fetch('v', { verification })).state).toBe('in_progress');
-      await control(key, { outcome: 'reject', status: 'declined' });
+      await passbase.control(key, { outcome: 'reject', status: 'declined' });
       expect((await passbase.adapter.fetch('v', { verification })).state).toBe('rejected');
     });
 
     it('the error outcome makes the API answer 500 (unavailable to the adapter) until the next outcome', async () => {
       const key = randomUUID();
-      await control(key, { outcome: 'error' });
+      await passbase.control(key, { outcome: 'error' });
       const res = await get(`/identities/${key}`);
       expect(res.status).toBe(500);
       await expect(passbase.adapter.fetch('v', { verification: { subject: key, startedAt: new Date() } })).rejects.toBeInstanceOf(VendorUnavailableError);
-      await control(key, { outcome: 'abandon' });
+      await passbase.control(key, { outcome: 'abandon' });
       expect((await get(`/identities/${key}`)).status).toBe(200);
     });
 
     it('refuses a control body it does not understand, saying why', async () => {
-      const res = await control(randomUUID(), { outcome: 'approve', liveness: 2 });
+      const res = await passbase.control(randomUUID(), { outcome: 'approve', liveness: 2 });
       expect(res.status).toBe(400);
       expect(await res.text()).toContain('liveness');
-      expect((await control('not-a-uuid', { outcome: 'approve' })).status).toBe(404);
+      expect((await passbase.control('not-a-uuid', { outcome: 'approve' })).status).toBe(404);
       const raw = await fetch(`${passbase.publicUrl}/control/${randomUUID()}`, { method: 'POST', body: 'not json' });
       expect(raw.status).toBe(400);
     });
 
     it('cannot authenticate an identity that is not approved (409), and then sends nothing', async () => {
       const key = randomUUID();
-      await control(key, { outcome: 'reject', status: 'pending' });
+      await passbase.control(key, { outcome: 'reject', status: 'pending' });
       receiver.received.length = 0;
-      const res = await control(key, { outcome: 'approve' });
+      const res = await passbase.control(key, { outcome: 'approve' });
       expect(res.status).toBe(409);
       expect(receiver.received).toHaveLength(0);
     });

@@ -1,16 +1,14 @@
 import { createDecipheriv, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import vm from 'node:vm';
 import Koa from 'koa';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Database } from '../../src/db/connect.ts';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebhookRejectedError } from '../../src/errors.ts';
 import { ALICE_IDENTITY_KEY } from '../../src/sandbox/passbase-model.ts';
 import { readBody } from '../../src/server/read-body.ts';
 import type { VendorOutcome, WebhookRequest } from '../../src/vendors/types.ts';
-import { freshDatabase, preferredEngine } from '../support/db.ts';
+import { preferredEngine } from '../support/db.ts';
+import { listen, onFreshDatabase, stop } from './_harness.ts';
 import { PUBLISHABLE_KEY, startPassbase, WEBHOOK_SECRET, type RunningPassbase } from './_passbase.ts';
 
 /** A webhook receiver that, like the IdP, re-reads the identity the moment a webhook arrives. */
@@ -32,13 +30,8 @@ async function startReceiver(): Promise<Receiver> {
     ctx.body = { received: true };
   });
   const server = createServer(app.callback());
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  receiver.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  receiver.close = async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
+  receiver.origin = await listen(server);
+  receiver.close = () => stop(server);
   return receiver;
 }
 
@@ -51,35 +44,24 @@ const decrypt = (body: Buffer) => {
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Passbase sandbox webhooks, widget endpoint and button script', () => {
-  let db: Database;
   let receiver: Receiver;
   let passbase: RunningPassbase;
   let plain: RunningPassbase;
 
-  beforeAll(async () => {
-    db = await freshDatabase(preferredEngine());
-    receiver = await startReceiver();
-    passbase = await startPassbase(db, `${receiver.origin}/stepup/webhooks/passbase`);
-    plain = await startPassbase(db, `${receiver.origin}/stepup/webhooks/passbase-plain`, { plain: true });
-  });
-  afterAll(async () => {
-    await plain?.close();
-    await passbase?.close();
-    await receiver?.close();
-    await db?.close();
+  onFreshDatabase({ target: preferredEngine }, async (db, keep) => {
+    receiver = keep(await startReceiver());
+    passbase = keep(await startPassbase(db, `${receiver.origin}/stepup/webhooks/passbase`));
+    plain = keep(await startPassbase(db, `${receiver.origin}/stepup/webhooks/passbase-plain`, { plain: true }));
   });
   beforeEach(() => {
     receiver.received.length = 0;
     receiver.confirm = undefined;
   });
 
-  const control = (base: RunningPassbase, key: string, body: object) =>
-    fetch(`${base.publicUrl}/control/${key}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-
   // An identity whose last update is at least a second before `startedAt`, as an onboarded person's is.
   async function onboarded(base: RunningPassbase = passbase): Promise<{ key: string; startedAt: Date }> {
     const key = randomUUID();
-    expect((await control(base, key, { outcome: 'reject', email: `${key.slice(0, 8)}@example.com` })).status).toBe(200);
+    expect((await base.control(key, { outcome: 'reject', email: `${key.slice(0, 8)}@example.com` })).status).toBe(200);
     await pause(1100);
     receiver.received.length = 0;
     return { key, startedAt: new Date() };
@@ -89,7 +71,7 @@ describe('Passbase sandbox webhooks, widget endpoint and button script', () => {
     // The host must be able to authenticate what the sandbox sends, exactly as it would Passbase's own webhooks.
     it('an authentication delivers an encrypted webhook the adapter authenticates, and then the adapter approves', async () => {
       const { key, startedAt } = await onboarded();
-      const res = await control(passbase, key, { outcome: 'approve' });
+      const res = await passbase.control(key, { outcome: 'approve' });
       expect(res.status).toBe(200);
       expect(receiver.received).toHaveLength(1);
       const [delivery] = receiver.received;
@@ -107,7 +89,7 @@ describe('Passbase sandbox webhooks, widget endpoint and button script', () => {
 
     it('a tampered ciphertext is refused', async () => {
       const { key } = await onboarded();
-      await control(passbase, key, { outcome: 'approve' });
+      await passbase.control(key, { outcome: 'approve' });
       const [delivery] = receiver.received;
       const bytes = Buffer.from(delivery!.rawBody.toString('utf8'), 'base64');
       bytes[bytes.length - 1]! ^= 0x01;
@@ -120,7 +102,7 @@ describe('Passbase sandbox webhooks, widget endpoint and button script', () => {
 
     it('in plain mode the webhook is JSON, which a plain-mode adapter reads as an (unauthenticated) hint', async () => {
       const { key, startedAt } = await onboarded(plain);
-      await control(plain, key, { outcome: 'approve' });
+      await plain.control(key, { outcome: 'approve' });
       const [delivery] = receiver.received;
       expect(delivery!.headers['content-type']).toBe('application/json');
       expect(JSON.parse(delivery!.rawBody.toString('utf8'))).toMatchObject({ event: 'IDENTITY_AUTHENTICATED', key });
@@ -131,12 +113,12 @@ describe('Passbase sandbox webhooks, widget endpoint and button script', () => {
 
     it('fault injection: duplicate delivers the same event twice at once, drop delivers none', async () => {
       const { key, startedAt } = await onboarded();
-      await control(passbase, key, { outcome: 'approve', delivery: 'duplicate' });
+      await passbase.control(key, { outcome: 'approve', delivery: 'duplicate' });
       expect(receiver.received).toHaveLength(2);
       expect(decrypt(receiver.received[0]!.rawBody)).toEqual(decrypt(receiver.received[1]!.rawBody));
 
       receiver.received.length = 0;
-      const res = await control(passbase, key, { outcome: 'approve', delivery: 'drop' });
+      const res = await passbase.control(key, { outcome: 'approve', delivery: 'drop' });
       expect(res.status).toBe(200);
       expect(receiver.received).toHaveLength(0);
       // Authenticated at Passbase, but without the webhook nothing shows it was this authentication.
@@ -147,12 +129,12 @@ describe('Passbase sandbox webhooks, widget endpoint and button script', () => {
       const { key, startedAt } = await onboarded();
       receiver.confirm = async (request) =>
         passbase.adapter.fetch('v-4', { verification: { subject: key, startedAt }, webhook: passbase.adapter.authenticateWebhook(request)! });
-      await control(passbase, key, { outcome: 'approve', delivery: 'early' });
+      await passbase.control(key, { outcome: 'approve', delivery: 'early' });
       expect(receiver.received.map((r) => r.outcome?.state)).toEqual(['pending']);
       expect(receiver.received[0]!.outcome?.reason).toBe('identity_not_updated_since_start');
 
       receiver.received.length = 0;
-      await control(passbase, key, { outcome: 'approve' });
+      await passbase.control(key, { outcome: 'approve' });
       expect(receiver.received.map((r) => r.outcome?.state)).toEqual(['approved']);
     });
   });
@@ -188,7 +170,7 @@ describe('Passbase sandbox webhooks, widget endpoint and button script', () => {
 
     it('answers BIOMETRIC_AUTHENTICATION_FAILED for an identity that is not approved', async () => {
       const key = randomUUID();
-      await control(passbase, key, { outcome: 'reject', status: 'declined', email: 'declined@example.com' });
+      await passbase.control(key, { outcome: 'reject', status: 'declined', email: 'declined@example.com' });
       receiver.received.length = 0;
       const res = await authenticate({ apiKey: PUBLISHABLE_KEY, email: 'declined@example.com' });
       expect(res.status).toBe(409);
@@ -299,7 +281,7 @@ describe('Passbase sandbox webhooks, widget endpoint and button script', () => {
 
     it('reports the failure when Passbase refuses the authentication', async () => {
       const key = randomUUID();
-      await control(passbase, key, { outcome: 'reject', status: 'pending', email: 'in-review@example.com' });
+      await passbase.control(key, { outcome: 'reject', status: 'pending', email: 'in-review@example.com' });
       const { host, events } = await render({ email: 'in-review@example.com' });
       host.button(/^Verify me$/).click();
       host.button(/Approve/).click();

@@ -1,27 +1,21 @@
 // The Verifik emulator answers only the configured access token and project, with Verifik's documented
 // paths, envelopes, statuses and error bodies, and its validations move only forward.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/connect.ts';
+import { describe, expect, it } from 'vitest';
 import { VendorRefusedError, VendorUnavailableError } from '../../src/errors.ts';
 import { verifikVendor } from '../../src/vendors/verifik.ts';
-import { freshDatabase, testEngines } from '../support/db.ts';
+import { testEngines } from '../support/db.ts';
+import { onFreshDatabase } from './_harness.ts';
 import { ACCESS_TOKEN, PROJECT, PROJECT_FLOW, startRequest, startVerifik, type RunningVerifik } from './_verifik-harness.ts';
 
 const OBJECT_ID = /^[0-9a-f]{24}$/;
 
 for (const engine of testEngines()) {
   describe(`Verifik sandbox API (${engine.name})`, () => {
-    let db: Database;
     let verifik: RunningVerifik;
 
-    beforeAll(async () => {
-      db = await freshDatabase(engine.target());
-      verifik = await startVerifik(db);
-    });
-    afterAll(async () => {
-      await verifik?.close();
-      await db?.close();
+    const database = onFreshDatabase(engine, async (db, keep) => {
+      verifik = keep(await startVerifik(db));
     });
 
     const person = () => `person-${randomUUID().slice(0, 8)}`;
@@ -204,7 +198,7 @@ for (const engine of testEngines()) {
 
       it('validations live in the database: another emulator instance sees and settles them', async () => {
         const { vendorSessionId } = await verifik.adapter.start(startRequest(person()));
-        const other = await startVerifik(db);
+        const other = await startVerifik(database());
         try {
           await other.control(vendorSessionId, { outcome: 'approve', liveness: 0.91 });
           expect((await verifik.adapter.fetch(vendorSessionId)).scores).toEqual({ liveness: 0.91 });
@@ -216,7 +210,7 @@ for (const engine of testEngines()) {
 
     describe('expiry', () => {
       it('a validation whose liveness session ran out reads as expired and can no longer be completed', async () => {
-        const short = await startVerifik(db, { livenessSessionSeconds: 1 });
+        const short = await startVerifik(database(), { livenessSessionSeconds: 1 });
         try {
           const { vendorSessionId } = await short.adapter.start(startRequest(person()));
           await new Promise((r) => setTimeout(r, 1_100));

@@ -1,27 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/connect.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { WebhookRejectedError } from '../../src/errors.ts';
 import { hmacSha256Hex } from '../../src/vendors/webhook.ts';
-import { freshDatabase, testEngines } from '../support/db.ts';
-import { startReceiver, type Received, type Running } from './_harness.ts';
+import { testEngines } from '../support/db.ts';
+import { onFreshDatabase, startReceiver, type Receiver } from './_harness.ts';
 import { PROJECT, RETURN_URL, startRequest, startVerifik, WEBHOOK_SECRET, type RunningVerifik } from './_verifik-harness.ts';
 
 for (const engine of testEngines()) {
   describe(`Verifik sandbox hosted liveness page and webhooks (${engine.name})`, () => {
-    let db: Database;
     let verifik: RunningVerifik;
-    let receiver: Running & { received: Received[] };
+    let receiver: Receiver;
 
-    beforeAll(async () => {
-      db = await freshDatabase(engine.target());
-      receiver = await startReceiver();
-      verifik = await startVerifik(db);
-    });
-    afterAll(async () => {
-      await verifik?.close();
-      await receiver?.close();
-      await db?.close();
+    const database = onFreshDatabase(engine, async (db, keep) => {
+      receiver = keep(await startReceiver());
+      verifik = keep(await startVerifik(db));
     });
     beforeEach(() => {
       receiver.received.length = 0;
@@ -146,7 +138,7 @@ for (const engine of testEngines()) {
       });
 
       it('without a webhook secret the emulator sends unsigned webhooks, which an adapter without one accepts', async () => {
-        const unsigned = await startVerifik(db, { webhookSecret: undefined });
+        const unsigned = await startVerifik(database(), { webhookSecret: undefined });
         try {
           const { vendorSessionId } = await start(unsigned);
           await unsigned.control(vendorSessionId, { outcome: 'approve' });
@@ -166,7 +158,7 @@ for (const engine of testEngines()) {
 
       it('a receiver that is down does not fail the completion and is logged', async () => {
         const warnings: Array<{ details: object; message: string }> = [];
-        const logged = await startVerifik(db, { log: { warn: (details, message) => warnings.push({ details, message }) } });
+        const logged = await startVerifik(database(), { log: { warn: (details, message) => warnings.push({ details, message }) } });
         const down = await startReceiver();
         await down.close();
         try {

@@ -1,15 +1,21 @@
 import { expect } from 'vitest';
-import type { Browser, Page } from './browser.ts';
-import { passConsent, REDIRECT_URI, sandboxSessionId, submitLogin, type TestRp } from './rp.ts';
+import { Browser, type Page } from './browser.ts';
+import { passConsent, REDIRECT_URI, sandboxSessionId, submitLogin, TestRp } from './rp.ts';
 
-/** Tells the Gu1 sandbox how the person's capture ends (DESIGN §9 control endpoint). */
-export async function control(issuer: string, vendorSessionId: string, body: Record<string, unknown>) {
-  const res = await fetch(`${issuer}/sandbox/gu1/control/${vendorSessionId}`, {
+/** POSTs `body` to a sandbox's control endpoint on the IdP (`/sandbox/<vendor>/control/<target>`), which must answer 200. */
+export async function sandboxControl(issuer: string, vendor: string, target: string, body: unknown): Promise<Response> {
+  const res = await fetch(`${issuer}/sandbox/${vendor}/control/${target}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  expect(res.status).toBe(200);
+  expect(res.status, await res.clone().text()).toBe(200);
+  return res;
+}
+
+/** Tells the Gu1 sandbox how the person's capture ends (DESIGN §9 control endpoint). */
+export async function control(issuer: string, vendorSessionId: string, body: Record<string, unknown>) {
+  await sandboxControl(issuer, 'gu1', vendorSessionId, body);
 }
 
 /** Signs alice (or another person) in with a password only, returning the RP's tokens. */
@@ -21,11 +27,23 @@ export async function passwordLogin(rp: TestRp, browser: Browser, username = 'al
   return rp.callback(page.leftTo!);
 }
 
+/** A new RP and browser sign alice in with her password, then ask for `acr`: the page the browser lands on. */
+export async function stepUpAfterPassword(issuer: string, acr: string): Promise<{ rp: TestRp; browser: Browser; page: Page }> {
+  const rp = await TestRp.register(issuer);
+  const browser = new Browser(issuer);
+  await passwordLogin(rp, browser);
+  const page = await browser.get(await rp.authorizationUrl({ acr_values: acr }));
+  return { rp, browser, page };
+}
+
+/** The interaction uid of a step-up page (or any page below it). */
+export function interactionUid(page: Page): string {
+  return /\/interaction\/([^/]+)\/stepup/.exec(page.url)![1]!;
+}
+
 /** Completes the Gu1 capture shown on `page` with `outcome` and returns where the browser ends up. */
 export async function completeCapture(issuer: string, browser: Browser, page: Page, outcome: Record<string, unknown>): Promise<Page> {
   const id = sandboxSessionId(page);
   await control(issuer, id, outcome);
-  const uid = /\/interaction\/([^/]+)\/stepup/.exec(page.url)![1];
-  return browser.get(`/interaction/${uid}/stepup/return`);
+  return browser.get(`/interaction/${interactionUid(page)}/stepup/return`);
 }
-

@@ -1,11 +1,10 @@
 // Whatever authID (or the network) answers, the adapter reports approved only for an Accepted status it
 // read itself with a valid token — and, for a selfie operation, only when authID verified the face.
-import type { MockAgent } from 'undici';
-import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { StepUpError, VendorRefusedError, VendorUnavailableError } from '../../src/errors.ts';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { StepUpError } from '../../src/errors.ts';
 import { authIdVendor, type AuthIdConfig } from '../../src/vendors/authid.ts';
-import type { StartRequest, VendorAdapter } from '../../src/vendors/types.ts';
-import { mockFetch } from './_mock-fetch.ts';
+import type { StartRequest } from '../../src/vendors/types.ts';
+import { overMockedNetwork, refused, unavailable } from './_mock-fetch.ts';
 
 const BASE = 'https://id.authid.test';
 const TOKEN = '/IDCompleteBackendEngine/IdentityService/v1/auth/token';
@@ -28,10 +27,7 @@ const request: StartRequest = {
 const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
 
 describe('authID adapter over a mocked network', () => {
-  let agent: MockAgent;
-  let fetchFn: typeof globalThis.fetch;
-  let adapter: VendorAdapter;
-  const make = (config: Partial<AuthIdConfig> = {}) =>
+  const net = overMockedNetwork((fetch, config: Partial<AuthIdConfig> = {}) =>
     authIdVendor.create(
       'authid',
       authIdVendor.configSchema.parse({
@@ -43,44 +39,23 @@ describe('authID adapter over a mocked network', () => {
         timeoutMs: 200,
         ...config,
       }),
-      { fetch: fetchFn },
-    );
+      { fetch },
+    ),
+  );
 
-  beforeEach(() => {
-    ({ agent, fetch: fetchFn } = mockFetch());
-    adapter = make();
-  });
-  afterEach(async () => {
-    vi.useRealTimers();
-    agent.assertNoPendingInterceptors();
-    await agent.close();
-  });
-
-  const pool = () => agent.get(BASE);
+  const pool = () => net.agent.get(BASE);
   const onToken = (reply: object = { AccessToken: 'at-1', RefreshToken: 'rt-1', AccessTokenExpirationDate: inMinutes(15) }) =>
     pool().intercept({ path: TOKEN, method: 'POST', headers: { authorization: BASIC } }).reply(200, reply);
   const onStatus = (kind: 'transactions' | 'operations', id: string, token = 'at-1') =>
     pool().intercept({ path: `${API}/${kind}/${id}/status`, method: 'GET', headers: { authorization: `Bearer ${token}` } });
   const status = (Status: unknown, extra: Record<string, unknown> = {}) => ({ TransactionId: TXN, AccountNumber: ACCOUNT, Name: 'Verify_Identity', Status, ...extra });
 
-  async function refused(promise: Promise<unknown>, code: string): Promise<VendorRefusedError> {
-    const err = await promise.catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(VendorRefusedError);
-    expect((err as VendorRefusedError).details.vendorCode).toBe(code);
-    return err as VendorRefusedError;
-  }
-  async function unavailable(promise: Promise<unknown>): Promise<VendorUnavailableError> {
-    const err = await promise.catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(VendorUnavailableError);
-    return err as VendorUnavailableError;
-  }
-
   describe('configuration', () => {
     it('defaults to the Verified transaction, 5 s polling and a 10 s timeout', () => {
       const config = authIdVendor.configSchema.parse({ type: 'authid', apiKeyId: 'k', apiKeyValue: 'v' });
       expect(config).toEqual({ type: 'authid', apiKeyId: 'k', apiKeyValue: 'v', operation: 'Verify_Identity', timeoutMs: 10_000, pollIntervalSeconds: 5 });
-      expect(make().pollIntervalSeconds).toBe(5);
-      expect(make({ pollIntervalSeconds: 12 }).pollIntervalSeconds).toBe(12);
+      expect(net.make().pollIntervalSeconds).toBe(5);
+      expect(net.make({ pollIntervalSeconds: 12 }).pollIntervalSeconds).toBe(12);
     });
 
     it('reports no scores: authID gives a verdict only', () => {
@@ -120,7 +95,7 @@ describe('authID adapter over a mocked network', () => {
           },
         })
         .reply(200, { TransactionId: TXN, OneTimeSecret: 'Tb+AeETw/pOx==' });
-      const started = await adapter.start(request);
+      const started = await net.adapter.start(request);
       expect(started.vendorSessionId).toBe(TXN);
       expect(started.presentation).toEqual({
         kind: 'iframe',
@@ -132,7 +107,7 @@ describe('authID adapter over a mocked network', () => {
     });
 
     it('creates the seed’s GetForeignBiometry operation with our verification id as Tag, named o:<OperationId>', async () => {
-      const selfie = make({ operation: 'GetForeignBiometry' });
+      const selfie = net.make({ operation: 'GetForeignBiometry' });
       onToken();
       pool()
         .intercept({
@@ -160,7 +135,7 @@ describe('authID adapter over a mocked network', () => {
     it('maps a 409 (no biometric credential, or locked out) to a refusal without the vendor’s message', async () => {
       onToken();
       pool().intercept({ path: `${API}/transactions`, method: 'POST' }).reply(409, { ID: 'E_ACCOUNT_LOCKED', Message: 'Account of Jane Doe is locked' });
-      const err = await refused(adapter.start(request), 'ACCOUNT_NOT_READY');
+      const err = await refused(net.adapter.start(request), 'ACCOUNT_NOT_READY');
       expect(err.details).toMatchObject({ status: 409, authidError: 'E_ACCOUNT_LOCKED' });
       expect(err.message).not.toContain('Jane');
     });
@@ -168,7 +143,7 @@ describe('authID adapter over a mocked network', () => {
     it('refuses a create answer whose id could escape a URL path', async () => {
       onToken();
       pool().intercept({ path: `${API}/transactions`, method: 'POST' }).reply(200, { TransactionId: '../accounts/x', OneTimeSecret: 's' });
-      await unavailable(adapter.start(request));
+      await unavailable(net.adapter.start(request));
     });
   });
 
@@ -177,9 +152,9 @@ describe('authID adapter over a mocked network', () => {
       onToken();
       pool().intercept({ path: `${API}/transactions`, method: 'POST' }).reply(200, { TransactionId: TXN, OneTimeSecret: 's' });
       onStatus('transactions', TXN).reply(200, status(0)).times(2);
-      await adapter.start(request);
-      await adapter.fetch(TXN);
-      await adapter.fetch(TXN);
+      await net.adapter.start(request);
+      await net.adapter.fetch(TXN);
+      await net.adapter.fetch(TXN);
     });
 
     it('renews with the refresh endpoint (the JSON-encoded RefreshToken, no key) within 60 s of expiry', async () => {
@@ -189,22 +164,27 @@ describe('authID adapter over a mocked network', () => {
         .intercept({ path: REFRESH, method: 'POST', body: (raw) => raw === '"rt-1"', headers: (h) => !('authorization' in h) })
         .reply(200, { AccessToken: 'at-2', RefreshToken: 'rt-2', AccessTokenExpirationDate: inMinutes(15) });
       onStatus('transactions', TXN, 'at-2').reply(200, status(0));
-      await adapter.fetch(TXN); // the first token is already within the margin: used once, then renewed
-      await adapter.fetch(TXN);
+      await net.adapter.fetch(TXN); // the first token is already within the margin: used once, then renewed
+      await net.adapter.fetch(TXN);
     });
 
-    it('treats a token without a stated expiry as living 15 minutes', async () => {
+    /** From 12:00 UTC, a token answered as `token` is still used at `stillUsedAt` and renewed at `renewedAt`. */
+    async function renewsBetween(token: object, stillUsedAt: string, renewedAt: string) {
       vi.useFakeTimers({ toFake: ['Date'] });
       vi.setSystemTime(new Date('2026-11-21T12:00:00Z'));
-      onToken({ AccessToken: 'at-1', RefreshToken: 'rt-1' });
+      onToken({ AccessToken: 'at-1', RefreshToken: 'rt-1', ...token });
       onStatus('transactions', TXN, 'at-1').reply(200, status(0)).times(2);
-      await adapter.fetch(TXN);
-      vi.setSystemTime(new Date('2026-11-21T12:13:59Z'));
-      await adapter.fetch(TXN);
-      vi.setSystemTime(new Date('2026-11-21T12:14:01Z'));
+      await net.adapter.fetch(TXN);
+      vi.setSystemTime(new Date(stillUsedAt));
+      await net.adapter.fetch(TXN);
+      vi.setSystemTime(new Date(renewedAt));
       pool().intercept({ path: REFRESH, method: 'POST' }).reply(200, { AccessToken: 'at-2', RefreshToken: 'rt-2' });
       onStatus('transactions', TXN, 'at-2').reply(200, status(0));
-      await adapter.fetch(TXN);
+      await net.adapter.fetch(TXN);
+    }
+
+    it('treats a token without a stated expiry as living 15 minutes', async () => {
+      await renewsBetween({}, '2026-11-21T12:13:59Z', '2026-11-21T12:14:01Z');
     });
 
     it('reads an expiry date without an offset as UTC', async () => {
@@ -214,17 +194,7 @@ describe('authID adapter over a mocked network', () => {
         if (tz === undefined) delete process.env.TZ;
         else process.env.TZ = tz;
       });
-      vi.useFakeTimers({ toFake: ['Date'] });
-      vi.setSystemTime(new Date('2026-11-21T12:00:00Z'));
-      onToken({ AccessToken: 'at-1', RefreshToken: 'rt-1', AccessTokenExpirationDate: '2026-11-21T12:05:00' });
-      onStatus('transactions', TXN, 'at-1').reply(200, status(0)).times(2);
-      await adapter.fetch(TXN);
-      vi.setSystemTime(new Date('2026-11-21T12:03:59Z'));
-      await adapter.fetch(TXN);
-      vi.setSystemTime(new Date('2026-11-21T12:04:01Z'));
-      pool().intercept({ path: REFRESH, method: 'POST' }).reply(200, { AccessToken: 'at-2', RefreshToken: 'rt-2' });
-      onStatus('transactions', TXN, 'at-2').reply(200, status(0));
-      await adapter.fetch(TXN);
+      await renewsBetween({ AccessTokenExpirationDate: '2026-11-21T12:05:00' }, '2026-11-21T12:03:59Z', '2026-11-21T12:04:01Z');
     });
 
     it('on a 401 refreshes once and retries the call once', async () => {
@@ -232,7 +202,7 @@ describe('authID adapter over a mocked network', () => {
       onStatus('transactions', TXN, 'at-1').reply(401, { ID: 'E_USER_NOT_AUTHENTICATED' });
       pool().intercept({ path: REFRESH, method: 'POST', body: '"rt-1"' }).reply(200, { AccessToken: 'at-2', RefreshToken: 'rt-2', AccessTokenExpirationDate: inMinutes(15) });
       onStatus('transactions', TXN, 'at-2').reply(200, status(1));
-      expect((await adapter.fetch(TXN)).state).toBe('approved');
+      expect((await net.adapter.fetch(TXN)).state).toBe('approved');
     });
 
     it('when the refresh is refused too, gets a new token with the key before the one retry', async () => {
@@ -241,7 +211,7 @@ describe('authID adapter over a mocked network', () => {
       pool().intercept({ path: REFRESH, method: 'POST' }).reply(401, { ID: 'E_USER_NOT_AUTHENTICATED' });
       onToken({ AccessToken: 'at-3', RefreshToken: 'rt-3', AccessTokenExpirationDate: inMinutes(15) });
       onStatus('transactions', TXN, 'at-3').reply(200, status(0));
-      expect((await adapter.fetch(TXN)).state).toBe('pending');
+      expect((await net.adapter.fetch(TXN)).state).toBe('pending');
     });
 
     it('a second 401 after renewing is a refusal, not another retry', async () => {
@@ -249,25 +219,25 @@ describe('authID adapter over a mocked network', () => {
       onStatus('transactions', TXN, 'at-1').reply(401, {});
       pool().intercept({ path: REFRESH, method: 'POST' }).reply(200, { AccessToken: 'at-2', RefreshToken: 'rt-2', AccessTokenExpirationDate: inMinutes(15) });
       onStatus('transactions', TXN, 'at-2').reply(401, {});
-      await refused(adapter.fetch(TXN), 'UNAUTHORIZED');
+      await refused(net.adapter.fetch(TXN), 'UNAUTHORIZED');
     });
 
     it('concurrent calls share one token request', async () => {
       onToken();
       onStatus('transactions', TXN).reply(200, status(0)).times(3);
-      await Promise.all([adapter.fetch(TXN), adapter.fetch(TXN), adapter.fetch(TXN)]);
+      await Promise.all([net.adapter.fetch(TXN), net.adapter.fetch(TXN), net.adapter.fetch(TXN)]);
     });
 
     it.each([401, 400, 403])('a %i from the token endpoint is UNAUTHORIZED', async (code) => {
       pool().intercept({ path: TOKEN, method: 'POST' }).reply(code, { ID: 'E_USER_NOT_AUTHENTICATED' });
-      await refused(adapter.fetch(TXN), 'UNAUTHORIZED');
+      await refused(net.adapter.fetch(TXN), 'UNAUTHORIZED');
     });
 
     it('a token endpoint that is down is unavailable (fail over), and so is a token answer without AccessToken', async () => {
       pool().intercept({ path: TOKEN, method: 'POST' }).reply(503, 'down');
-      await unavailable(adapter.fetch(TXN));
+      await unavailable(net.adapter.fetch(TXN));
       pool().intercept({ path: TOKEN, method: 'POST' }).reply(200, { RefreshToken: 'rt' });
-      await unavailable(adapter.fetch(TXN));
+      await unavailable(net.adapter.fetch(TXN));
     });
   });
 
@@ -282,39 +252,39 @@ describe('authID adapter over a mocked network', () => {
     ])('maps Status %i to %s', async (code, state, name) => {
       onToken();
       onStatus('transactions', TXN).reply(200, status(code));
-      expect(await adapter.fetch(TXN)).toMatchObject({ vendorSessionId: TXN, state, vendorStatus: name, scores: {}, subject: ACCOUNT });
+      expect(await net.adapter.fetch(TXN)).toMatchObject({ vendorSessionId: TXN, state, vendorStatus: name, scores: {}, subject: ACCOUNT });
     });
 
     it('maps an undocumented Status to failed, naming it', async () => {
       onToken();
       onStatus('transactions', TXN).reply(200, status(9));
-      expect(await adapter.fetch(TXN)).toMatchObject({ state: 'failed', vendorStatus: 'Status 9', reason: 'unknown_status:9' });
+      expect(await net.adapter.fetch(TXN)).toMatchObject({ state: 'failed', vendorStatus: 'Status 9', reason: 'unknown_status:9' });
     });
 
     it('reports the AccountNumber authID echoes as the subject, even when it is not the expected one', async () => {
       onToken();
       onStatus('transactions', TXN).reply(200, status(1, { AccountNumber: 'mallory-0002' }));
-      const outcome = await adapter.fetch(TXN, { verification: { subject: ACCOUNT, startedAt: new Date() } });
+      const outcome = await net.adapter.fetch(TXN, { verification: { subject: ACCOUNT, startedAt: new Date() } });
       expect(outcome).toEqual({ vendorSessionId: TXN, state: 'approved', vendorStatus: 'Accepted', scores: {}, subject: 'mallory-0002' });
     });
 
     it('without an echo, reports the account the transaction was created for, and none when that is unknown', async () => {
       onToken();
       onStatus('transactions', TXN).reply(200, { Status: 1 }).times(2);
-      expect((await adapter.fetch(TXN, { verification: { subject: ACCOUNT, startedAt: new Date() } })).subject).toBe(ACCOUNT);
-      expect((await adapter.fetch(TXN)).subject).toBeUndefined();
+      expect((await net.adapter.fetch(TXN, { verification: { subject: ACCOUNT, startedAt: new Date() } })).subject).toBe(ACCOUNT);
+      expect((await net.adapter.fetch(TXN)).subject).toBeUndefined();
     });
 
     it('a status answer naming another transaction is unavailable, not that transaction’s verdict', async () => {
       onToken();
       onStatus('transactions', TXN).reply(200, status(1, { TransactionId: 'a0000000-0000-4000-8000-000000000000' }));
-      await unavailable(adapter.fetch(TXN));
+      await unavailable(net.adapter.fetch(TXN));
     });
 
     it('a 404 (UAT answers 404 for a while after creation) is a refusal that decides nothing', async () => {
       onToken();
       onStatus('transactions', TXN).reply(404, { ID: 'E_NOT_FOUND' });
-      await refused(adapter.fetch(TXN), 'NOT_FOUND');
+      await refused(net.adapter.fetch(TXN), 'NOT_FOUND');
     });
 
     it.each([
@@ -326,12 +296,12 @@ describe('authID adapter over a mocked network', () => {
     ])('a wrong-shaped status (%s) is unavailable', async (_name, body) => {
       onToken();
       onStatus('transactions', TXN).reply(200, JSON.stringify(body));
-      await unavailable(adapter.fetch(TXN));
+      await unavailable(net.adapter.fetch(TXN));
     });
 
     it('refuses ids that are not authID ids before any request is made', async () => {
       for (const id of ['..', '../accounts/x', 'a/b', '', 'o:', 'o:..', 't:abc', 'a?b=c', 'x'.repeat(129)]) {
-        await expect(adapter.fetch(id)).rejects.toBeInstanceOf(StepUpError);
+        await expect(net.adapter.fetch(id)).rejects.toBeInstanceOf(StepUpError);
       }
     });
   });
@@ -344,29 +314,29 @@ describe('authID adapter over a mocked network', () => {
       onToken();
       onStatus('operations', OP).reply(200, { OperationId: OP, AccountNumber: ACCOUNT, Status: 1 });
       pool().intercept({ path: resultPath, method: 'GET', headers: { authorization: 'Bearer at-1' } }).reply(200, result(true));
-      expect(await adapter.fetch(`o:${OP}`)).toEqual({ vendorSessionId: `o:${OP}`, state: 'approved', vendorStatus: 'Accepted', scores: {}, subject: ACCOUNT });
+      expect(await net.adapter.fetch(`o:${OP}`)).toEqual({ vendorSessionId: `o:${OP}`, state: 'approved', vendorStatus: 'Accepted', scores: {}, subject: ACCOUNT });
     });
 
     it('an Accepted capture that authID did not verify is rejected', async () => {
       onToken();
       onStatus('operations', OP).reply(200, { OperationId: OP, AccountNumber: ACCOUNT, Status: 1 });
       pool().intercept({ path: resultPath, method: 'GET' }).reply(200, result(false));
-      expect(await adapter.fetch(`o:${OP}`)).toMatchObject({ state: 'rejected', vendorStatus: 'Accepted', reason: 'biometric_not_verified' });
+      expect(await net.adapter.fetch(`o:${OP}`)).toMatchObject({ state: 'rejected', vendorStatus: 'Accepted', reason: 'biometric_not_verified' });
     });
 
     it('an Accepted capture whose result cannot be read is unavailable, never approved', async () => {
       onToken();
       onStatus('operations', OP).reply(200, { Status: 1 }).times(2);
       pool().intercept({ path: resultPath, method: 'GET' }).reply(200, result('true'));
-      await unavailable(adapter.fetch(`o:${OP}`));
+      await unavailable(net.adapter.fetch(`o:${OP}`));
       pool().intercept({ path: resultPath, method: 'GET' }).reply(200, { Payload: null });
-      await unavailable(adapter.fetch(`o:${OP}`));
+      await unavailable(net.adapter.fetch(`o:${OP}`));
     });
 
     it('a pending operation does not read the result', async () => {
       onToken();
       onStatus('operations', OP).reply(200, { Status: 0 });
-      expect((await adapter.fetch(`o:${OP}`)).state).toBe('pending');
+      expect((await net.adapter.fetch(`o:${OP}`)).state).toBe('pending');
     });
   });
 
@@ -375,14 +345,14 @@ describe('authID adapter over a mocked network', () => {
       onToken();
       pool().intercept({ path: `${API}/transactions/${TXN}/cancel`, method: 'POST', headers: { authorization: 'Bearer at-1' } }).reply(200, { Status: 5 });
       pool().intercept({ path: `${API}/operations/${OP}/cancel`, method: 'POST' }).reply(200, { Status: 5 });
-      await adapter.cancel!(TXN);
-      await adapter.cancel!(`o:${OP}`);
+      await net.adapter.cancel!(TXN);
+      await net.adapter.cancel!(`o:${OP}`);
     });
 
     it('a transaction that is no longer pending cannot be cancelled', async () => {
       onToken();
       pool().intercept({ path: `${API}/transactions/${TXN}/cancel`, method: 'POST' }).reply(409, { ID: 'E_INVALID_STATE' });
-      await refused(adapter.cancel!(TXN), 'INVALID_STATE');
+      await refused(net.adapter.cancel!(TXN), 'INVALID_STATE');
     });
   });
 });

@@ -3,10 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { WebhookRejectedError } from '../../src/errors.ts';
 import { authIdVendor } from '../../src/vendors/authid.ts';
-import { hmacSha256Hex } from '../../src/vendors/webhook.ts';
-import { webhookVectors } from '../support/vectors.ts';
-
-const cases = webhookVectors('authid');
+import { hmacSignedWebhook } from './_signed-webhook.ts';
+import { webhookVectorTests } from './_webhook-vectors.ts';
 
 const adapterWith = (webhookSecret?: string) =>
   authIdVendor.create(
@@ -22,19 +20,7 @@ const adapterWith = (webhookSecret?: string) =>
   );
 
 describe('authID webhook authentication against the shared vectors', () => {
-  it('the vectors hold both accept and reject cases for authid', () => {
-    expect(cases.filter((c) => c.expect === 'accept').length).toBeGreaterThan(0);
-    expect(cases.filter((c) => c.expect === 'reject').length).toBeGreaterThan(0);
-  });
-
-  for (const c of cases) {
-    it(`${c.expect}s: ${c.name}`, () => {
-      const authenticate = () =>
-        adapterWith(c.secret).authenticateWebhook({ headers: c.headers, rawBody: Buffer.from(c.body, 'utf8'), now: new Date(c.now) });
-      if (c.expect === 'accept') expect(authenticate()).toEqual({ vendorSessionId: c.vendorSessionId });
-      else expect(authenticate).toThrow(WebhookRejectedError);
-    });
-  }
+  webhookVectorTests('authid', (secret) => adapterWith(secret));
 });
 
 describe('authID webhook checks after a valid signature', () => {
@@ -43,11 +29,7 @@ describe('authID webhook checks after a valid signature', () => {
   const adapter = adapterWith(secret);
   const TXN = 'c0ffee00-1234-4abc-8def-0123456789ab';
   const OP = '113e838b-be34-53e9-c52f-3cc45b2d10ce';
-  const signed = (body: string, headerName = 'x-authid-signature') => ({
-    headers: { [headerName]: hmacSha256Hex(secret, body) },
-    rawBody: Buffer.from(body),
-    now,
-  });
+  const signed = (body: string, headerName = 'x-authid-signature') => hmacSignedWebhook(headerName, body, secret, now);
   const event = (overrides: Record<string, unknown> = {}) =>
     JSON.stringify({ TransactionId: TXN, AccountNumber: 'alice-0001', Name: 'Verify_Identity', Status: 1, Timestamp: '2026-11-21T11:59:00.000Z', ...overrides });
 

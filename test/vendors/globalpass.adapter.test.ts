@@ -1,12 +1,11 @@
 // GlobalPass reports an approval only from a well-formed Accepted record read with a valid token, and a
 // webhook only names a check to re-read when it is genuine and fresh.
-import type { MockAgent } from 'undici';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { StepUpError, VendorRefusedError, VendorUnavailableError, WebhookRejectedError } from '../../src/errors.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { StepUpError, VendorUnavailableError, WebhookRejectedError } from '../../src/errors.ts';
 import { globalPassEndpoints, globalPassVendor, type GlobalPassConfig } from '../../src/vendors/globalpass.ts';
-import type { StartRequest, VendorAdapter, WebhookRequest } from '../../src/vendors/types.ts';
-import { hmacSha256Hex } from '../../src/vendors/webhook.ts';
-import { mockFetch } from './_mock-fetch.ts';
+import type { StartRequest, WebhookRequest } from '../../src/vendors/types.ts';
+import { overMockedNetwork, refused } from './_mock-fetch.ts';
+import { hmacSignedWebhook, JSON_CONTENT } from './_signed-webhook.ts';
 
 const API = 'https://screenings-api.globalpass.test';
 const IDENTITY = 'https://identity.globalpass.test';
@@ -78,23 +77,10 @@ describe('GlobalPass configuration', () => {
 });
 
 describe('GlobalPass adapter over a mocked network', () => {
-  let agent: MockAgent;
-  let fetchFn: typeof globalThis.fetch;
-  let adapter: VendorAdapter;
-  const make = (config: Record<string, unknown> = {}) => globalPassVendor.create('globalpass', parse(config), { fetch: fetchFn });
-
-  beforeEach(() => {
-    ({ agent, fetch: fetchFn } = mockFetch());
-    adapter = make();
-  });
-  afterEach(async () => {
-    vi.useRealTimers();
-    agent.assertNoPendingInterceptors();
-    await agent.close();
-  });
+  const net = overMockedNetwork((fetch, config: Record<string, unknown> = {}) => globalPassVendor.create('globalpass', parse(config), { fetch }));
 
   const tokenCall = (check?: (form: URLSearchParams) => void) =>
-    agent
+    net.agent
       .get(IDENTITY)
       .intercept({
         path: '/connect/token',
@@ -108,14 +94,8 @@ describe('GlobalPass adapter over a mocked network', () => {
   const token = (value = 'at-1', expiresIn = 3600) =>
     tokenCall().reply(200, { access_token: value, expires_in: expiresIn, token_type: 'Bearer', scope: 'screenings' });
   const onGet = (bearer = 'at-1') =>
-    agent.get(API).intercept({ path: CHECK_PATH, method: 'GET', headers: { authorization: `Bearer ${bearer}` } });
+    net.agent.get(API).intercept({ path: CHECK_PATH, method: 'GET', headers: { authorization: `Bearer ${bearer}` } });
   const record = (overrides: Record<string, unknown> = {}) => ({ id: CHECK, screeningToken: SCREENING, status: 'Accepted', ...overrides });
-
-  async function refused(promise: Promise<unknown>): Promise<VendorRefusedError> {
-    const err = await promise.catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(VendorRefusedError);
-    return err as VendorRefusedError;
-  }
 
   describe('start', () => {
     it('gets a client-credentials token, then posts the screeningToken and the timeout in whole minutes', async () => {
@@ -124,7 +104,7 @@ describe('GlobalPass adapter over a mocked network', () => {
         expires_in: 3600,
         token_type: 'Bearer',
       });
-      agent
+      net.agent
         .get(API)
         .intercept({
           path: '/api/v2/instant-biometrics',
@@ -137,7 +117,7 @@ describe('GlobalPass adapter over a mocked network', () => {
           },
         })
         .reply(200, { id: CHECK, status: 'Initiated', expiresAt: '2026-11-21T12:10:00Z' });
-      const started = await adapter.start(START);
+      const started = await net.adapter.start(START);
       expect(started).toEqual({
         vendorSessionId: CHECK,
         presentation: {
@@ -156,11 +136,11 @@ describe('GlobalPass adapter over a mocked network', () => {
       [1, 1],
     ])('a timeout of %i s asks for %i minute(s)', async (timeoutSeconds, minutes) => {
       token();
-      agent
+      net.agent
         .get(API)
         .intercept({ path: '/api/v2/instant-biometrics', method: 'POST', body: (raw) => JSON.parse(raw).timeoutInMinutes === minutes })
         .reply(200, { id: CHECK });
-      await adapter.start({ ...START, timeoutSeconds });
+      await net.adapter.start({ ...START, timeoutSeconds });
     });
 
     it.each([
@@ -168,20 +148,20 @@ describe('GlobalPass adapter over a mocked network', () => {
       ['token', { token: CHECK }],
     ])('reads the id from %s when there is no id', async (_field, body) => {
       token();
-      agent.get(API).intercept({ path: '/api/v2/instant-biometrics', method: 'POST' }).reply(200, body);
-      expect((await adapter.start(START)).vendorSessionId).toBe(CHECK);
+      net.agent.get(API).intercept({ path: '/api/v2/instant-biometrics', method: 'POST' }).reply(200, body);
+      expect((await net.adapter.start(START)).vendorSessionId).toBe(CHECK);
     });
 
     it('treats a create answer without a usable id as unavailable', async () => {
       token();
-      agent.get(API).intercept({ path: '/api/v2/instant-biometrics', method: 'POST' }).reply(200, { id: '../x', status: 'Initiated' });
-      await expect(adapter.start(START)).rejects.toBeInstanceOf(VendorUnavailableError);
-      agent.get(API).intercept({ path: '/api/v2/instant-biometrics', method: 'POST' }).reply(200, { status: 'Initiated' });
-      await expect(adapter.start(START)).rejects.toBeInstanceOf(VendorUnavailableError);
+      net.agent.get(API).intercept({ path: '/api/v2/instant-biometrics', method: 'POST' }).reply(200, { id: '../x', status: 'Initiated' });
+      await expect(net.adapter.start(START)).rejects.toBeInstanceOf(VendorUnavailableError);
+      net.agent.get(API).intercept({ path: '/api/v2/instant-biometrics', method: 'POST' }).reply(200, { status: 'Initiated' });
+      await expect(net.adapter.start(START)).rejects.toBeInstanceOf(VendorUnavailableError);
     });
 
     it('refuses an enrolled reference that is not a screeningToken without calling GlobalPass', async () => {
-      const err = await refused(adapter.start({ ...START, subject: 'alice@example.com' }));
+      const err = await refused(net.adapter.start({ ...START, subject: 'alice@example.com' }));
       expect(err.details.vendorCode).toBe('INVALID_SUBJECT');
     });
 
@@ -195,10 +175,10 @@ describe('GlobalPass adapter over a mocked network', () => {
       [422, { title: 'Jane Doe' }, 'HTTP_422'],
     ])('maps a %i at start to %s with an operator message', async (status, body, code) => {
       token();
-      agent.get(API).intercept({ path: '/api/v2/instant-biometrics', method: 'POST' }).reply(status, body, {
+      net.agent.get(API).intercept({ path: '/api/v2/instant-biometrics', method: 'POST' }).reply(status, body, {
         headers: { 'content-type': 'application/problem+json' },
       });
-      const err = await refused(adapter.start(START));
+      const err = await refused(net.adapter.start(START));
       expect(err.details).toMatchObject({ vendor: 'globalpass', vendorCode: code, status });
       expect(err.message).not.toContain('Jane');
       if (code === 'SCREENING_NOT_ELIGIBLE') expect(err.message).toContain('neither Accepted nor Rejected with ConditionsNotMet');
@@ -212,13 +192,13 @@ describe('GlobalPass adapter over a mocked network', () => {
       token('at-1', 3600);
       onGet('at-1').reply(200, record());
       onGet('at-1').reply(200, record());
-      await adapter.fetch(CHECK);
+      await net.adapter.fetch(CHECK);
       vi.setSystemTime(new Date('2026-11-21T12:58:59Z')); // 61 s before expiry: still good
-      await adapter.fetch(CHECK);
+      await net.adapter.fetch(CHECK);
       vi.setSystemTime(new Date('2026-11-21T12:59:01Z')); // within the 60 s margin: refreshed
       token('at-2', 3600);
       onGet('at-2').reply(200, record());
-      await adapter.fetch(CHECK);
+      await net.adapter.fetch(CHECK);
     });
 
     it('shares one token request between concurrent calls', async () => {
@@ -226,16 +206,16 @@ describe('GlobalPass adapter over a mocked network', () => {
       onGet().reply(200, record());
       onGet().reply(200, record());
       onGet().reply(200, record());
-      await Promise.all([adapter.fetch(CHECK), adapter.fetch(CHECK), adapter.fetch(CHECK)]);
+      await Promise.all([net.adapter.fetch(CHECK), net.adapter.fetch(CHECK), net.adapter.fetch(CHECK)]);
     });
 
     it('keeps tokens per adapter instance (per policy vendor)', async () => {
       token('at-1');
       onGet('at-1').reply(200, record());
-      await adapter.fetch(CHECK);
+      await net.adapter.fetch(CHECK);
       token('at-2');
       onGet('at-2').reply(200, record());
-      await make().fetch(CHECK);
+      await net.make().fetch(CHECK);
     });
 
     it('on a 401 drops the token, gets a new one and retries the call once', async () => {
@@ -243,7 +223,7 @@ describe('GlobalPass adapter over a mocked network', () => {
       onGet('at-1').reply(401, '', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
       token('at-2');
       onGet('at-2').reply(200, record());
-      expect((await adapter.fetch(CHECK)).state).toBe('approved');
+      expect((await net.adapter.fetch(CHECK)).state).toBe('approved');
     });
 
     it('a second 401 after the refresh is the refusal UNAUTHORIZED, with no further retry', async () => {
@@ -251,7 +231,7 @@ describe('GlobalPass adapter over a mocked network', () => {
       onGet('at-1').reply(401, '');
       token('at-2');
       onGet('at-2').reply(401, '');
-      const err = await refused(adapter.fetch(CHECK));
+      const err = await refused(net.adapter.fetch(CHECK));
       expect(err.details.vendorCode).toBe('UNAUTHORIZED');
     });
 
@@ -263,7 +243,7 @@ describe('GlobalPass adapter over a mocked network', () => {
       [400, '<html>bad</html>', 'TOKEN_REFUSED'],
     ])('a token endpoint %i %j is the refusal %s', async (status, body, code) => {
       tokenCall().reply(status, body);
-      const err = await refused(adapter.fetch(CHECK));
+      const err = await refused(net.adapter.fetch(CHECK));
       expect(err.details.vendorCode).toBe(code);
       expect(err.message).not.toContain('gp-secret');
     });
@@ -274,7 +254,7 @@ describe('GlobalPass adapter over a mocked network', () => {
       ['no expiry', { status: 200, body: { access_token: 'x', token_type: 'Bearer' } }],
     ])('%s from the token endpoint is "unavailable"', async (_name, reply) => {
       tokenCall().reply(reply.status, reply.body);
-      await expect(adapter.fetch(CHECK)).rejects.toBeInstanceOf(VendorUnavailableError);
+      await expect(net.adapter.fetch(CHECK)).rejects.toBeInstanceOf(VendorUnavailableError);
     });
   });
 
@@ -291,7 +271,7 @@ describe('GlobalPass adapter over a mocked network', () => {
     ])('maps %s to %s, reporting the screeningToken as the subject and no scores', async (status, state) => {
       token();
       onGet().reply(200, record({ status }));
-      const outcome = await adapter.fetch(CHECK, { sync: true });
+      const outcome = await net.adapter.fetch(CHECK, { sync: true });
       expect(outcome).toEqual({
         vendorSessionId: CHECK,
         state,
@@ -305,18 +285,18 @@ describe('GlobalPass adapter over a mocked network', () => {
     it('reports the screening GlobalPass verified, so the orchestrator can refuse another person', async () => {
       token();
       onGet().reply(200, record({ screeningToken: '99999999-8888-4777-8666-555555555555' }));
-      expect((await adapter.fetch(CHECK)).subject).toBe('99999999-8888-4777-8666-555555555555');
+      expect((await net.adapter.fetch(CHECK)).subject).toBe('99999999-8888-4777-8666-555555555555');
     });
 
     it('never lets a record of another check stand in for the one asked about', async () => {
       token();
       onGet().reply(200, record({ id: '00000000-0000-4000-8000-000000000000' }));
-      await expect(adapter.fetch(CHECK)).rejects.toBeInstanceOf(VendorUnavailableError);
+      await expect(net.adapter.fetch(CHECK)).rejects.toBeInstanceOf(VendorUnavailableError);
     });
 
     it('refuses an id that could escape the URL path without calling GlobalPass', async () => {
       for (const id of ['../screenings/x', 'a/b', '', '%2e%2e']) {
-        const err = await adapter.fetch(id).catch((e: unknown) => e);
+        const err = await net.adapter.fetch(id).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(StepUpError);
         expect((err as StepUpError).code).toBe('bad_request');
       }
@@ -325,21 +305,21 @@ describe('GlobalPass adapter over a mocked network', () => {
     it('maps a 404 to NOT_FOUND', async () => {
       token();
       onGet().reply(404, { title: 'Not Found', status: 404 });
-      expect((await refused(adapter.fetch(CHECK))).details.vendorCode).toBe('NOT_FOUND');
+      expect((await refused(net.adapter.fetch(CHECK))).details.vendorCode).toBe('NOT_FOUND');
     });
   });
 
   describe('cancel', () => {
     it('posts to the documented cancel path', async () => {
       token();
-      agent.get(API).intercept({ path: `${CHECK_PATH}/cancel`, method: 'POST', headers: { authorization: 'Bearer at-1' } }).reply(200, record({ status: 'Cancelled' }));
-      await expect(adapter.cancel!(CHECK)).resolves.toBeUndefined();
+      net.agent.get(API).intercept({ path: `${CHECK_PATH}/cancel`, method: 'POST', headers: { authorization: 'Bearer at-1' } }).reply(200, record({ status: 'Cancelled' }));
+      await expect(net.adapter.cancel!(CHECK)).resolves.toBeUndefined();
     });
 
     it('maps a 409 to INVALID_STATE', async () => {
       token();
-      agent.get(API).intercept({ path: `${CHECK_PATH}/cancel`, method: 'POST' }).reply(409, { title: 'Conflict', status: 409 });
-      expect((await refused(adapter.cancel!(CHECK))).details.vendorCode).toBe('INVALID_STATE');
+      net.agent.get(API).intercept({ path: `${CHECK_PATH}/cancel`, method: 'POST' }).reply(409, { title: 'Conflict', status: 409 });
+      expect((await refused(net.adapter.cancel!(CHECK))).details.vendorCode).toBe('INVALID_STATE');
     });
   });
 });
@@ -354,15 +334,10 @@ describe('GlobalPass webhook authentication', () => {
       data: { screeningToken: SCREENING, instantBiometricsId: CHECK, status: 'Accepted' },
       ...overrides,
     });
-  const signed = (raw: string, createdAt: string | null = '2026-11-21T11:59:00.000Z'): WebhookRequest => ({
-    headers: {
-      'content-type': 'application/json',
-      'X-GP-Signature': hmacSha256Hex(WEBHOOK_SECRET, raw),
-      ...(createdAt === null ? {} : { 'X-GP-Created-At': createdAt }),
-    },
-    rawBody: Buffer.from(raw),
-    now,
-  });
+  const signed = (raw: string, createdAt: string | null = '2026-11-21T11:59:00.000Z'): WebhookRequest =>
+    hmacSignedWebhook('X-GP-Signature', raw, WEBHOOK_SECRET, now, {
+      headers: { ...JSON_CONTENT, ...(createdAt === null ? {} : { 'X-GP-Created-At': createdAt }) },
+    });
 
   it('accepts a signed, fresh V2 webhook and names the check', () => {
     expect(v2.authenticateWebhook(signed(body()))).toEqual({ vendorSessionId: CHECK });

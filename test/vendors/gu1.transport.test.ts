@@ -1,10 +1,8 @@
 // Whatever Gu1 (or the network) answers, the adapter reports approved only for a well-formed approved record.
-import type { MockAgent } from 'undici';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StepUpError, VendorRefusedError, VendorUnavailableError } from '../../src/errors.ts';
+import { describe, expect, it } from 'vitest';
+import { StepUpError, type VendorRefusedError } from '../../src/errors.ts';
 import { gu1Vendor } from '../../src/vendors/gu1.ts';
-import type { VendorAdapter } from '../../src/vendors/types.ts';
-import { mockFetch } from './_mock-fetch.ts';
+import { overMockedNetwork, refused, unavailable } from './_mock-fetch.ts';
 
 const BASE = 'https://api.gu1.test';
 const ID = '7f3c2b1a-9d8e-4f6a-b5c4-3e2d1f0a9b8c';
@@ -22,9 +20,7 @@ const record = (overrides: Record<string, unknown> = {}) => ({
 });
 
 describe('Gu1 adapter over a mocked network', () => {
-  let agent: MockAgent;
-  let adapter: VendorAdapter;
-  const make = (config: Record<string, unknown> = {}) =>
+  const net = overMockedNetwork((fetch, config: Record<string, unknown> = {}) =>
     gu1Vendor.create(
       'gu1-main',
       gu1Vendor.configSchema.parse({
@@ -35,31 +31,16 @@ describe('Gu1 adapter over a mocked network', () => {
         timeoutMs: 200,
         ...config,
       }),
-      { fetch: fetchFn },
-    );
-  let fetchFn: typeof globalThis.fetch;
+      { fetch },
+    ),
+  );
 
-  beforeEach(() => {
-    ({ agent, fetch: fetchFn } = mockFetch());
-    adapter = make();
-  });
-  afterEach(async () => {
-    agent.assertNoPendingInterceptors();
-    await agent.close();
-  });
-
-  const onGet = () => agent.get(BASE).intercept({ path: SESSION_PATH, method: 'GET' });
-
-  async function neverApproved(promise: Promise<unknown>): Promise<VendorUnavailableError> {
-    const err = await promise.catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(VendorUnavailableError);
-    return err as VendorUnavailableError;
-  }
+  const onGet = () => net.agent.get(BASE).intercept({ path: SESSION_PATH, method: 'GET' });
 
   describe('start', () => {
     it('posts the documented body with bearer key and organization header', async () => {
-      const withOrg = make({ organizationId: 'org-9', workflowId: 'wf-1', language: 'es' });
-      agent
+      const withOrg = net.make({ organizationId: 'org-9', workflowId: 'wf-1', language: 'es' });
+      net.agent
         .get(BASE)
         .intercept({
           path: '/api/kyc/biometric/sessions',
@@ -92,8 +73,8 @@ describe('Gu1 adapter over a mocked network', () => {
     });
 
     it('falls back to the configured language and presents a redirect when configured', async () => {
-      const redirecting = make({ presentation: 'redirect', language: 'es' });
-      agent
+      const redirecting = net.make({ presentation: 'redirect', language: 'es' });
+      net.agent
         .get(BASE)
         .intercept({
           path: '/api/kyc/biometric/sessions',
@@ -113,7 +94,7 @@ describe('Gu1 adapter over a mocked network', () => {
     });
 
     const startOnce = () =>
-      adapter.start({
+      net.adapter.start({
         verificationId: 'v3',
         subject: ENTITY,
         returnUrl: 'https://idp.test/r',
@@ -123,25 +104,24 @@ describe('Gu1 adapter over a mocked network', () => {
       });
 
     it('refuses a sessionUrl that is not http(s): it would be put in the user’s browser', async () => {
-      agent
+      net.agent
         .get(BASE)
         .intercept({ path: '/api/kyc/biometric/sessions', method: 'POST' })
         .reply(201, { id: ID, status: 'pending', sessionUrl: 'javascript:alert(1)' });
-      await neverApproved(startOnce());
+      await unavailable(startOnce());
     });
 
     it('maps an unknown 4xx to a refusal carrying the status', async () => {
-      agent
+      net.agent
         .get(BASE)
         .intercept({ path: '/api/kyc/biometric/sessions', method: 'POST' })
         .reply(422, '<html>Unprocessable</html>');
-      const err = await startOnce().catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(VendorRefusedError);
-      expect((err as VendorRefusedError).details).toMatchObject({ vendorCode: 'HTTP_422', status: 422 });
+      const err = await refused(startOnce());
+      expect(err.details).toMatchObject({ vendorCode: 'HTTP_422', status: 422 });
     });
 
     it('does not put the vendor’s own message (which may name the person) in the error', async () => {
-      agent
+      net.agent
         .get(BASE)
         .intercept({ path: '/api/kyc/biometric/sessions', method: 'POST' })
         .reply(400, { error: 'NO_PORTRAIT', message: 'Entity Jane Doe has no portrait' });
@@ -154,7 +134,7 @@ describe('Gu1 adapter over a mocked network', () => {
   describe('fetch', () => {
     it('reads an approved record with scores on 0–1', async () => {
       onGet().reply(200, record());
-      expect(await adapter.fetch(ID)).toEqual({
+      expect(await net.adapter.fetch(ID)).toEqual({
         vendorSessionId: ID,
         state: 'approved',
         vendorStatus: 'approved',
@@ -164,9 +144,9 @@ describe('Gu1 adapter over a mocked network', () => {
     });
 
     it('with sync, asks Gu1 to refresh first and then reads the record', async () => {
-      agent.get(BASE).intercept({ path: `${SESSION_PATH}/sync`, method: 'POST' }).reply(200, record({ status: 'pending' }));
+      net.agent.get(BASE).intercept({ path: `${SESSION_PATH}/sync`, method: 'POST' }).reply(200, record({ status: 'pending' }));
       onGet().reply(200, record({ status: 'rejected', rejectionCode: 'CROSS_ENTITY', decision: null }));
-      expect(await adapter.fetch(ID, { sync: true })).toEqual({
+      expect(await net.adapter.fetch(ID, { sync: true })).toEqual({
         vendorSessionId: ID,
         state: 'rejected',
         vendorStatus: 'rejected',
@@ -186,12 +166,12 @@ describe('Gu1 adapter over a mocked network', () => {
       ['expired', 'expired'],
     ])('maps status %s to %s', async (status, state) => {
       onGet().reply(200, record({ status }));
-      expect((await adapter.fetch(ID)).state).toBe(state);
+      expect((await net.adapter.fetch(ID)).state).toBe(state);
     });
 
     it('maps an unknown status to failed, naming it', async () => {
       onGet().reply(200, record({ status: 'weird' }));
-      const outcome = await adapter.fetch(ID);
+      const outcome = await net.adapter.fetch(ID);
       expect(outcome.state).toBe('failed');
       expect(outcome.reason).toBe('unknown_status:weird');
       expect(outcome.vendorStatus).toBe('weird');
@@ -199,28 +179,28 @@ describe('Gu1 adapter over a mocked network', () => {
 
     it('a timeout is unavailable', async () => {
       onGet().reply(200, record()).delay(1_000);
-      const err = await neverApproved(adapter.fetch(ID));
+      const err = await unavailable(net.adapter.fetch(ID));
       expect(err.message).toBe('gu1: GET /api/kyc/biometric/sessions/7f3c2b1a-9d8e-4f6a-b5c4-3e2d1f0a9b8c timed out after 200 ms');
     });
 
     it('a connection reset is unavailable', async () => {
       onGet().replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
-      await neverApproved(adapter.fetch(ID));
+      await unavailable(net.adapter.fetch(ID));
     });
 
     it('a 503 is unavailable', async () => {
       onGet().reply(503, { error: 'SERVICE_UNAVAILABLE' });
-      expect((await neverApproved(adapter.fetch(ID))).details).toMatchObject({ status: 503 });
+      expect((await unavailable(net.adapter.fetch(ID))).details).toMatchObject({ status: 503 });
     });
 
     it('an HTML 502 page is unavailable', async () => {
       onGet().reply(502, '<html><h1>502 Bad Gateway</h1></html>', { headers: { 'content-type': 'text/html' } });
-      await neverApproved(adapter.fetch(ID));
+      await unavailable(net.adapter.fetch(ID));
     });
 
     it('truncated JSON is unavailable', async () => {
       onGet().reply(200, JSON.stringify(record()).slice(0, 40));
-      await neverApproved(adapter.fetch(ID));
+      await unavailable(net.adapter.fetch(ID));
     });
 
     it.each([
@@ -232,23 +212,23 @@ describe('Gu1 adapter over a mocked network', () => {
       ['a JSON string', 'approved'],
     ])('a wrong-shaped body (%s) is unavailable', async (_name, body) => {
       onGet().reply(200, JSON.stringify(body));
-      await neverApproved(adapter.fetch(ID));
+      await unavailable(net.adapter.fetch(ID));
     });
 
     it('a record for another session is unavailable, not that session’s verdict', async () => {
       onGet().reply(200, record({ id: 'a0000000-0000-4000-8000-000000000000' }));
-      await neverApproved(adapter.fetch(ID));
+      await unavailable(net.adapter.fetch(ID));
     });
 
     it('refuses ids that are not Gu1 session ids before any request is made', async () => {
       for (const id of ['..', '../entities/x/current', 'a/b', '', 'a?b=c']) {
-        await expect(adapter.fetch(id)).rejects.toBeInstanceOf(StepUpError);
+        await expect(net.adapter.fetch(id)).rejects.toBeInstanceOf(StepUpError);
       }
     });
   });
 
   it('cancel posts to the cancel endpoint', async () => {
-    agent.get(BASE).intercept({ path: `${SESSION_PATH}/cancel`, method: 'POST' }).reply(200, record({ status: 'cancelled' }));
-    await expect(adapter.cancel!(ID)).resolves.toBeUndefined();
+    net.agent.get(BASE).intercept({ path: `${SESSION_PATH}/cancel`, method: 'POST' }).reply(200, record({ status: 'cancelled' }));
+    await expect(net.adapter.cancel!(ID)).resolves.toBeUndefined();
   });
 });

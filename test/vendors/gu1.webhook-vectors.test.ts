@@ -2,10 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { WebhookRejectedError } from '../../src/errors.ts';
 import { gu1Vendor } from '../../src/vendors/gu1.ts';
-import { hmacSha256Hex } from '../../src/vendors/webhook.ts';
-import { snapshotIsStale, webhookVectors } from '../support/vectors.ts';
-
-const cases = webhookVectors('gu1');
+import { hmacSignedWebhook } from './_signed-webhook.ts';
+import { webhookVectorTests } from './_webhook-vectors.ts';
 
 const adapterWith = (webhookSecret: string) =>
   gu1Vendor.create(
@@ -15,38 +13,14 @@ const adapterWith = (webhookSecret: string) =>
   );
 
 describe('Gu1 webhook authentication against the shared vectors', () => {
-  it('the committed snapshot matches the shared vectors when they are beside the project', () => {
-    expect(snapshotIsStale(), 'copy ../shared/vectors/webhooks.json to test/vectors/').toBe(false);
-  });
-
-  it('the vectors hold both accept and reject cases for gu1', () => {
-    expect(cases.filter((c) => c.expect === 'accept').length).toBeGreaterThan(0);
-    expect(cases.filter((c) => c.expect === 'reject').length).toBeGreaterThan(0);
-  });
-
-  for (const c of cases) {
-    it(`${c.expect}s: ${c.name}`, () => {
-      const authenticate = () =>
-        adapterWith(c.secret).authenticateWebhook({
-          headers: c.headers,
-          rawBody: Buffer.from(c.body, 'utf8'),
-          now: new Date(c.now),
-        });
-      if (c.expect === 'accept') expect(authenticate()).toEqual({ vendorSessionId: c.vendorSessionId });
-      else expect(authenticate).toThrow(WebhookRejectedError);
-    });
-  }
+  webhookVectorTests('gu1', (secret) => adapterWith(secret), { snapshot: true });
 });
 
 describe('Gu1 webhook envelope checks after a valid signature', () => {
   const secret = 'gu1-whsec-test';
   const now = new Date('2026-11-21T12:00:00.000Z');
   const adapter = adapterWith(secret);
-  const signed = (body: string, headerName = 'x-webhook-signature') => ({
-    headers: { [headerName]: hmacSha256Hex(secret, body) },
-    rawBody: Buffer.from(body),
-    now,
-  });
+  const signed = (body: string, headerName = 'x-webhook-signature') => hmacSignedWebhook(headerName, body, secret, now);
   const envelope = (overrides: Record<string, unknown> = {}) =>
     JSON.stringify({
       event: 'biometric.session_approved',

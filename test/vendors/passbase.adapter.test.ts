@@ -2,12 +2,11 @@
 // IDENTITY_AUTHENTICATED for the expected identity since the verification started AND the identity read
 // back approved and updated since then; everything else keeps the verification open or ends it unapproved.
 import { createCipheriv } from 'node:crypto';
-import type { MockAgent } from 'undici';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StepUpError, VendorRefusedError, VendorUnavailableError, WebhookRejectedError } from '../../src/errors.ts';
+import { describe, expect, it } from 'vitest';
+import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../../src/errors.ts';
 import { passbaseVendor } from '../../src/vendors/passbase.ts';
-import type { FetchOptions, StartRequest, VendorAdapter, WebhookHint } from '../../src/vendors/types.ts';
-import { mockFetch } from './_mock-fetch.ts';
+import type { FetchOptions, StartRequest, WebhookHint } from '../../src/vendors/types.ts';
+import { overMockedNetwork, refused } from './_mock-fetch.ts';
 
 const BASE = 'https://passbase.test/verification/v1';
 const KEY = 'a11fc1bf-45e0-4317-babf-f40ce1b71f65';
@@ -93,10 +92,7 @@ describe('Passbase vendor configuration', () => {
 });
 
 describe('Passbase adapter over a mocked network', () => {
-  let agent: MockAgent;
-  let fetchFn: typeof globalThis.fetch;
-  let adapter: VendorAdapter;
-  const make = (config: Record<string, unknown> = {}) =>
+  const net = overMockedNetwork((fetch, config: Record<string, unknown> = {}) =>
     passbaseVendor.create(
       'passbase',
       passbaseVendor.configSchema.parse({
@@ -108,20 +104,12 @@ describe('Passbase adapter over a mocked network', () => {
         timeoutMs: 200,
         ...config,
       }),
-      { fetch: fetchFn },
-    );
-
-  beforeEach(() => {
-    ({ agent, fetch: fetchFn } = mockFetch());
-    adapter = make();
-  });
-  afterEach(async () => {
-    agent.assertNoPendingInterceptors();
-    await agent.close();
-  });
+      { fetch },
+    ),
+  );
 
   const onIdentity = (key = KEY) =>
-    agent.get('https://passbase.test').intercept({
+    net.agent.get('https://passbase.test').intercept({
       path: `/verification/v1/identities/${key}`,
       method: 'GET',
       headers: { 'x-api-key': 'sk_sandbox_secret' },
@@ -130,7 +118,7 @@ describe('Passbase adapter over a mocked network', () => {
   describe('start', () => {
     it('reads the identity with X-API-KEY and presents the button with the publishable key and the owner email', async () => {
       onIdentity().reply(200, identity());
-      const started = await adapter.start(startRequest());
+      const started = await net.adapter.start(startRequest());
       expect(started).toEqual({
         // No Passbase session exists: the verification id is the session reference.
         vendorSessionId: '3f0c1d2e-8a4b-4c6d-9e7f-0a1b2c3d4e5f',
@@ -145,20 +133,18 @@ describe('Passbase adapter over a mocked network', () => {
     });
 
     it("loads the button from Passbase's CDN when the API is Passbase's own host, or from buttonScriptUrl", async () => {
-      const production = make({ baseUrl: 'https://api.passbase.com/verification/v1' });
-      agent.get('https://api.passbase.com').intercept({ path: `/verification/v1/identities/${KEY}`, method: 'GET' }).reply(200, identity());
+      const production = net.make({ baseUrl: 'https://api.passbase.com/verification/v1' });
+      net.agent.get('https://api.passbase.com').intercept({ path: `/verification/v1/identities/${KEY}`, method: 'GET' }).reply(200, identity());
       const started = await production.start(startRequest());
       expect(started.presentation).toMatchObject({ scriptUrl: 'https://unpkg.com/@passbase/button' });
 
-      const pinned = make({ buttonScriptUrl: 'https://cdn.example/passbase-button@3.1.14.js' });
+      const pinned = net.make({ buttonScriptUrl: 'https://cdn.example/passbase-button@3.1.14.js' });
       onIdentity().reply(200, identity());
       expect((await pinned.start(startRequest())).presentation).toMatchObject({ scriptUrl: 'https://cdn.example/passbase-button@3.1.14.js' });
     });
 
     it('refuses an enrolled reference that is not an identity key without calling Passbase', async () => {
-      const err = await adapter.start(startRequest({ subject: '../settings' })).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(VendorRefusedError);
-      expect((err as VendorRefusedError).details.vendorCode).toBe('INVALID_IDENTITY_KEY');
+      await refused(net.adapter.start(startRequest({ subject: '../settings' })), 'INVALID_IDENTITY_KEY');
     });
 
     it.each([
@@ -167,8 +153,7 @@ describe('Passbase adapter over a mocked network', () => {
       ['another 4xx', 403, 'Forbidden', 'HTTP_403'],
     ])('maps %s to a refusal', async (_name, status, body, code) => {
       onIdentity().reply(status, body, { headers: { 'content-type': 'text/plain' } });
-      const err = (await adapter.start(startRequest()).catch((e: unknown) => e)) as VendorRefusedError;
-      expect(err).toBeInstanceOf(VendorRefusedError);
+      const err = await refused(net.adapter.start(startRequest()));
       expect(err.details).toMatchObject({ vendorCode: code, status });
     });
 
@@ -178,31 +163,30 @@ describe('Passbase adapter over a mocked network', () => {
       ['created', 'created'],
     ])('refuses to start for a root identity that is %s: only an approved one can re-authenticate', async (_name, status) => {
       onIdentity().reply(200, identity({ status }));
-      const err = (await adapter.start(startRequest()).catch((e: unknown) => e)) as VendorRefusedError;
-      expect(err).toBeInstanceOf(VendorRefusedError);
+      const err = await refused(net.adapter.start(startRequest()));
       expect(err.details).toMatchObject({ vendorCode: 'IDENTITY_NOT_APPROVED', identityStatus: status });
     });
 
     it('refuses an identity without an owner email: the person would create a new root identity', async () => {
       onIdentity().reply(200, identity({ owner: { first_name: 'Alice' } }));
-      const err = (await adapter.start(startRequest()).catch((e: unknown) => e)) as VendorRefusedError;
+      const err = (await net.adapter.start(startRequest()).catch((e: unknown) => e)) as VendorRefusedError;
       expect(err.details.vendorCode).toBe('NO_OWNER_EMAIL');
     });
 
     it('a record of another identity, a 5xx or a timeout is unavailable (failover), never a presentation', async () => {
       onIdentity().reply(200, identity({ id: OTHER }));
-      await expect(adapter.start(startRequest())).rejects.toBeInstanceOf(VendorUnavailableError);
+      await expect(net.adapter.start(startRequest())).rejects.toBeInstanceOf(VendorUnavailableError);
       onIdentity().reply(500, 'Internal Server Error');
-      await expect(adapter.start(startRequest())).rejects.toBeInstanceOf(VendorUnavailableError);
+      await expect(net.adapter.start(startRequest())).rejects.toBeInstanceOf(VendorUnavailableError);
       onIdentity().reply(200, identity()).delay(1000);
-      await expect(adapter.start(startRequest())).rejects.toBeInstanceOf(VendorUnavailableError);
+      await expect(net.adapter.start(startRequest())).rejects.toBeInstanceOf(VendorUnavailableError);
     });
   });
 
   describe('fetch', () => {
     it('approves with a fresh authentication webhook and an identity updated since the start, reporting the identity id', async () => {
       onIdentity().reply(200, identity());
-      expect(await adapter.fetch('v-1', confirming(hint()))).toEqual({
+      expect(await net.adapter.fetch('v-1', confirming(hint()))).toEqual({
         vendorSessionId: 'v-1',
         state: 'approved',
         vendorStatus: 'approved',
@@ -215,7 +199,7 @@ describe('Passbase adapter over a mocked network', () => {
     it('compares unix seconds with the start truncated to the second', async () => {
       onIdentity().reply(200, identity({ updated: T0 }));
       const sameSecond = hint({ occurredAt: new Date(T0 * 1000) });
-      expect((await adapter.fetch('v-1', confirming(sameSecond))).state).toBe('approved');
+      expect((await net.adapter.fetch('v-1', confirming(sameSecond))).state).toBe('approved');
     });
 
     it.each<[string, WebhookHint | undefined, Record<string, unknown>, string]>([
@@ -229,7 +213,7 @@ describe('Passbase adapter over a mocked network', () => {
       ['an identity without an updated time', hint(), { updated: undefined }, 'identity_not_updated_since_start'],
     ])('stays pending with %s', async (_name, webhook, overrides, reason) => {
       onIdentity().reply(200, identity(overrides));
-      expect(await adapter.fetch('v-1', confirming(webhook))).toMatchObject({ state: 'pending', vendorStatus: 'approved', reason });
+      expect(await net.adapter.fetch('v-1', confirming(webhook))).toMatchObject({ state: 'pending', vendorStatus: 'approved', reason });
     });
 
     it.each([
@@ -242,7 +226,7 @@ describe('Passbase adapter over a mocked network', () => {
       ['constructor', 'failed'],
     ])('maps identity status %s to %s even with a fresh webhook', async (status, state) => {
       onIdentity().reply(200, identity({ status }));
-      const outcome = await adapter.fetch('v-1', confirming(hint()));
+      const outcome = await net.adapter.fetch('v-1', confirming(hint()));
       expect(outcome.state).toBe(state);
       expect(outcome.state).not.toBe('approved');
       expect(outcome.vendorStatus).toBe(status);
@@ -250,24 +234,24 @@ describe('Passbase adapter over a mocked network', () => {
 
     it('reports the identity id as the subject, so the orchestrator can check it is the enrolled one', async () => {
       onIdentity().reply(200, identity({ status: 'declined' }));
-      expect(await adapter.fetch('v-1', confirming())).toMatchObject({ subject: KEY, reason: 'identity_declined' });
+      expect(await net.adapter.fetch('v-1', confirming())).toMatchObject({ subject: KEY, reason: 'identity_declined' });
     });
 
     it('never lets a record of another identity stand in for the expected one', async () => {
       onIdentity().reply(200, identity({ id: OTHER }));
-      await expect(adapter.fetch('v-1', confirming(hint()))).rejects.toBeInstanceOf(VendorUnavailableError);
+      await expect(net.adapter.fetch('v-1', confirming(hint()))).rejects.toBeInstanceOf(VendorUnavailableError);
     });
 
     it('needs the verification: Passbase has no session to read', async () => {
-      await expect(adapter.fetch('v-1')).rejects.toBeInstanceOf(StepUpError);
-      await expect(adapter.fetch('v-1', { verification: { subject: '../x', startedAt: STARTED } })).rejects.toThrow(/not a Passbase identity key/);
+      await expect(net.adapter.fetch('v-1')).rejects.toBeInstanceOf(StepUpError);
+      await expect(net.adapter.fetch('v-1', { verification: { subject: '../x', startedAt: STARTED } })).rejects.toThrow(/not a Passbase identity key/);
     });
 
     it('maps 401 and 404 text bodies to refusals (the verification stays as it is)', async () => {
       onIdentity().reply(401, 'Unauthorized');
-      await expect(adapter.fetch('v-1', confirming(hint()))).rejects.toMatchObject({ details: { vendorCode: 'UNAUTHORIZED' } });
+      await expect(net.adapter.fetch('v-1', confirming(hint()))).rejects.toMatchObject({ details: { vendorCode: 'UNAUTHORIZED' } });
       onIdentity().reply(404, 'Identity not found');
-      await expect(adapter.fetch('v-1', confirming(hint()))).rejects.toMatchObject({ details: { vendorCode: 'IDENTITY_NOT_FOUND' } });
+      await expect(net.adapter.fetch('v-1', confirming(hint()))).rejects.toMatchObject({ details: { vendorCode: 'IDENTITY_NOT_FOUND' } });
     });
   });
 
@@ -277,18 +261,18 @@ describe('Passbase adapter over a mocked network', () => {
       ['CANCELLED_BY_USER', 'abandoned'],
       ['UNSUPPORTED_BROWSER', 'failed'],
     ])('maps onError %s to %s', (code, state) => {
-      expect(adapter.browserFailure!(code)).toEqual({ state, reason: code });
+      expect(net.adapter.browserFailure!(code)).toEqual({ state, reason: code });
     });
 
     it('ignores codes it does not know, and never approves', () => {
-      expect(adapter.browserFailure!('SOMETHING_ELSE')).toBeUndefined();
-      expect(adapter.browserFailure!('approved')).toBeUndefined();
-      expect(adapter.browserFailure!('constructor')).toBeUndefined();
-      expect(adapter.browserFailure!('__proto__')).toBeUndefined();
+      expect(net.adapter.browserFailure!('SOMETHING_ELSE')).toBeUndefined();
+      expect(net.adapter.browserFailure!('approved')).toBeUndefined();
+      expect(net.adapter.browserFailure!('constructor')).toBeUndefined();
+      expect(net.adapter.browserFailure!('__proto__')).toBeUndefined();
     });
 
     it('has no vendor cancel: Passbase has no session to end', () => {
-      expect(adapter.cancel).toBeUndefined();
+      expect(net.adapter.cancel).toBeUndefined();
     });
   });
 
@@ -299,7 +283,7 @@ describe('Passbase adapter over a mocked network', () => {
     const encrypted = (json: string, contentType = 'text/plain') => ({ headers: { 'Content-Type': contentType }, rawBody: Buffer.from(encrypt(json)), now });
 
     it('names the identity and when Passbase processed the authentication', () => {
-      expect(adapter.authenticateWebhook(encrypted(event(), 'text/plain; charset=utf-8'))).toEqual({
+      expect(net.adapter.authenticateWebhook(encrypted(event(), 'text/plain; charset=utf-8'))).toEqual({
         subject: KEY,
         event: 'IDENTITY_AUTHENTICATED',
         occurredAt: new Date((T0 + 4) * 1000),
@@ -307,8 +291,8 @@ describe('Passbase adapter over a mocked network', () => {
     });
 
     it('acknowledges and ignores other genuine events', () => {
-      expect(adapter.authenticateWebhook(encrypted(JSON.stringify({ event: 'VERIFICATION_COMPLETED', key: KEY, status: 'approved' })))).toBeNull();
-      expect(adapter.authenticateWebhook(encrypted(JSON.stringify({ event: 'WATCHLIST_MONITORING' })))).toBeNull();
+      expect(net.adapter.authenticateWebhook(encrypted(JSON.stringify({ event: 'VERIFICATION_COMPLETED', key: KEY, status: 'approved' })))).toBeNull();
+      expect(net.adapter.authenticateWebhook(encrypted(JSON.stringify({ event: 'WATCHLIST_MONITORING' })))).toBeNull();
     });
 
     it.each([
@@ -318,7 +302,7 @@ describe('Passbase adapter over a mocked network', () => {
       ['times that are not unix seconds', event({ processed: '2026-11-21' })],
       ['a JSON value that is not an event', '[1,2,3]'],
     ])('refuses %s, even when it decrypts', (_name, json) => {
-      expect(() => adapter.authenticateWebhook(encrypted(json))).toThrow(WebhookRejectedError);
+      expect(() => net.adapter.authenticateWebhook(encrypted(json))).toThrow(WebhookRejectedError);
     });
 
     it.each([
@@ -326,16 +310,16 @@ describe('Passbase adapter over a mocked network', () => {
       ['a ciphertext that is not whole blocks', Buffer.alloc(40).toString('base64')],
       ['base64 with junk in it', `${encrypt(event())}!`],
     ])('refuses %s', (_name, body) => {
-      expect(() => adapter.authenticateWebhook({ headers: { 'content-type': 'text/plain' }, rawBody: Buffer.from(body), now })).toThrow(WebhookRejectedError);
+      expect(() => net.adapter.authenticateWebhook({ headers: { 'content-type': 'text/plain' }, rawBody: Buffer.from(body), now })).toThrow(WebhookRejectedError);
     });
 
     it('refuses an encrypted body without its text/plain content type', () => {
-      expect(() => adapter.authenticateWebhook(encrypted(event(), 'application/json'))).toThrow(WebhookRejectedError);
-      expect(() => adapter.authenticateWebhook({ headers: {}, rawBody: Buffer.from(encrypt(event())), now })).toThrow(WebhookRejectedError);
+      expect(() => net.adapter.authenticateWebhook(encrypted(event(), 'application/json'))).toThrow(WebhookRejectedError);
+      expect(() => net.adapter.authenticateWebhook({ headers: {}, rawBody: Buffer.from(encrypt(event())), now })).toThrow(WebhookRejectedError);
     });
 
     describe('in plain mode (explicitly chosen)', () => {
-      const plain = () => make({ webhookEncryption: false, webhookSecret: undefined });
+      const plain = () => net.make({ webhookEncryption: false, webhookSecret: undefined });
 
       it('reads the JSON event: an unauthenticated hint', () => {
         expect(plain().authenticateWebhook({ headers: { 'content-type': 'application/json' }, rawBody: Buffer.from(event()), now })).toEqual({

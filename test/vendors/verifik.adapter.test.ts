@@ -1,13 +1,12 @@
 // Whatever Verifik (or the network) answers, the adapter reports an approval only from a well-formed
 // validated record, and reports as the subject the person Verifik's 1:N search matched — never the
 // identifier we asked for, which Verifik merely echoes.
-import type { MockAgent } from 'undici';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StepUpError, VendorRefusedError, VendorUnavailableError, WebhookRejectedError } from '../../src/errors.ts';
+import { describe, expect, it } from 'vitest';
+import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../../src/errors.ts';
 import { verifikVendor } from '../../src/vendors/verifik.ts';
-import type { StartRequest, VendorAdapter } from '../../src/vendors/types.ts';
+import type { StartRequest } from '../../src/vendors/types.ts';
 import { hmacSha256Hex } from '../../src/vendors/webhook.ts';
-import { mockFetch } from './_mock-fetch.ts';
+import { overMockedNetwork, refused } from './_mock-fetch.ts';
 
 const BASE = 'https://api.verifik.test';
 const PROJECT = '66df5bf5c4d855fb0bdf5da2';
@@ -87,38 +86,25 @@ describe('Verifik vendor configuration', () => {
 });
 
 describe('Verifik adapter over a mocked network', () => {
-  let agent: MockAgent;
-  let fetchFn: typeof globalThis.fetch;
-  let adapter: VendorAdapter;
-  const make = (config: Record<string, unknown> = {}) =>
-    verifikVendor.create('verifik', verifikVendor.configSchema.parse({ ...minimal, baseUrl: BASE, timeoutMs: 200, ...config }), {
-      fetch: fetchFn,
-    });
-
-  beforeEach(() => {
-    ({ agent, fetch: fetchFn } = mockFetch());
-    adapter = make();
-  });
-  afterEach(async () => {
-    agent.assertNoPendingInterceptors();
-    await agent.close();
-  });
+  const net = overMockedNetwork((fetch, config: Record<string, unknown> = {}) =>
+    verifikVendor.create('verifik', verifikVendor.configSchema.parse({ ...minimal, baseUrl: BASE, timeoutMs: 200, ...config }), { fetch }),
+  );
 
   const onCreate = (check: (body: Record<string, unknown>) => void = () => undefined) =>
-    agent.get(BASE).intercept({
+    net.agent.get(BASE).intercept({
       path: '/v2/biometric-validations',
       method: 'POST',
       headers: { authorization: 'Bearer vk_jwt', 'content-type': 'application/json' },
       body: (raw) => (check(JSON.parse(raw) as Record<string, unknown>), true),
     });
-  const onGet = () => agent.get(BASE).intercept({ path: PATH, method: 'GET', headers: { authorization: 'Bearer vk_jwt' } });
+  const onGet = () => net.agent.get(BASE).intercept({ path: PATH, method: 'GET', headers: { authorization: 'Bearer vk_jwt' } });
 
   describe('start', () => {
     it('creates a login validation for the enrolled identifier with our return and webhook URLs', async () => {
       let sent: Record<string, unknown> = {};
       onCreate((body) => (sent = body)).reply(200, created());
       const before = Date.now();
-      const started = await adapter.start(request());
+      const started = await net.adapter.start(request());
       const { expiresAt, ...rest } = sent;
       expect(rest).toEqual({
         project: PROJECT,
@@ -140,7 +126,7 @@ describe('Verifik adapter over a mocked network', () => {
       let sent: Record<string, unknown> = {};
       onCreate((body) => (sent = body)).reply(200, created());
       const before = Date.now();
-      await adapter.start(request({ timeoutSeconds: 60 }));
+      await net.adapter.start(request({ timeoutSeconds: 60 }));
       const deadline = Date.parse(sent.expiresAt as string);
       expect(deadline).toBeGreaterThanOrEqual(before + 60_000);
       expect(deadline).toBeLessThan(before + 61_000 + 1_000);
@@ -150,30 +136,30 @@ describe('Verifik adapter over a mocked network', () => {
       // undici may run a body matcher more than once per request: keep the last body seen.
       let language: unknown;
       onCreate((body) => (language = body.language)).reply(200, created());
-      await make({ language: 'es' }).start(request({ language: 'pt' }));
+      await net.make({ language: 'es' }).start(request({ language: 'pt' }));
       expect(language).toBe('es');
       onCreate((body) => (language = body.language)).reply(200, created());
-      await adapter.start(request({ language: 'es' }));
+      await net.adapter.start(request({ language: 'es' }));
       expect(language).toBe('es');
       onCreate((body) => (language = body.language)).reply(200, created());
-      await adapter.start(request({ language: '' }));
+      await net.adapter.start(request({ language: '' }));
       expect(language).toBe('en');
     });
 
     it('frames the hosted page with camera access when configured for iframe', async () => {
       onCreate().reply(200, created());
-      const started = await make({ presentation: 'iframe' }).start(request());
+      const started = await net.make({ presentation: 'iframe' }).start(request());
       expect(started.presentation).toEqual({ kind: 'iframe', url: HOSTED, allow: 'camera; microphone; fullscreen' });
     });
 
     it('refuses a hosted url that is not http(s): it would be put in the user’s browser', async () => {
       onCreate().reply(200, created({ url: 'javascript:alert(1)' }));
-      await expect(adapter.start(request())).rejects.toBeInstanceOf(VendorUnavailableError);
+      await expect(net.adapter.start(request())).rejects.toBeInstanceOf(VendorUnavailableError);
     });
 
     it('refuses a create answer without a usable validation id', async () => {
       onCreate().reply(200, created({ _id: '../../v2/projects' }));
-      await expect(adapter.start(request())).rejects.toBeInstanceOf(VendorUnavailableError);
+      await expect(net.adapter.start(request())).rejects.toBeInstanceOf(VendorUnavailableError);
     });
 
     it.each([
@@ -183,28 +169,27 @@ describe('Verifik adapter over a mocked network', () => {
       [422, '<html>Unprocessable</html>', 'HTTP_422', /HTTP 422/],
     ])('maps HTTP %i to a refusal for the operator', async (status, body, vendorCode, message) => {
       onCreate().reply(status, typeof body === 'string' ? body : JSON.stringify(body));
-      const err = (await adapter.start(request()).catch((e: unknown) => e)) as VendorRefusedError;
-      expect(err).toBeInstanceOf(VendorRefusedError);
+      const err = await refused(net.adapter.start(request()));
       expect(err.details).toMatchObject({ vendor: 'verifik', vendorCode, status });
       expect(err.message).toMatch(message);
     });
 
     it('does not put the vendor’s own message (which may name the person) in the error', async () => {
       onCreate().reply(409, { code: 'MissingParameter', message: 'identifier jane.doe@example.com is invalid' });
-      const err = (await adapter.start(request()).catch((e: unknown) => e)) as VendorRefusedError;
+      const err = (await net.adapter.start(request()).catch((e: unknown) => e)) as VendorRefusedError;
       expect(err.message).not.toContain('jane');
     });
 
     it('a 500 InternalServerError is unavailable (the next vendor may be tried)', async () => {
       onCreate().reply(500, { code: 'InternalServerError', message: 'boom' });
-      await expect(adapter.start(request())).rejects.toBeInstanceOf(VendorUnavailableError);
+      await expect(net.adapter.start(request())).rejects.toBeInstanceOf(VendorUnavailableError);
     });
   });
 
   describe('fetch', () => {
     it('reads a validated record: approved, liveness as given, the matched person as the subject', async () => {
       onGet().reply(200, record());
-      expect(await adapter.fetch(ID)).toEqual({
+      expect(await net.adapter.fetch(ID)).toEqual({
         vendorSessionId: ID,
         state: 'approved',
         vendorStatus: 'validated',
@@ -215,7 +200,7 @@ describe('Verifik adapter over a mocked network', () => {
 
     it('reports the other person when the 1:N search matched someone else, not the identifier it echoes', async () => {
       onGet().reply(200, record({ person: { _id: '5f1e2d3c4b5a69788796a5b5', identifier: 'mallory-77' } }));
-      expect(await adapter.fetch(ID)).toMatchObject({ state: 'approved', subject: 'mallory-77' });
+      expect(await net.adapter.fetch(ID)).toMatchObject({ state: 'approved', subject: 'mallory-77' });
     });
 
     it.each([
@@ -224,14 +209,14 @@ describe('Verifik adapter over a mocked network', () => {
       ['a person without identifier', { person: { _id: '5f1e2d3c4b5a69788796a5b4' } }],
     ])('reports no subject for a validated record with %s, so it can never be approved', async (_name, overrides) => {
       onGet().reply(200, record(overrides));
-      const outcome = await adapter.fetch(ID);
+      const outcome = await net.adapter.fetch(ID);
       expect(outcome.state).toBe('approved');
       expect(outcome.subject).toBeUndefined();
     });
 
     it('reads `completed` (the object page’s name) like `validated`, and biometricData.livenessScore', async () => {
       onGet().reply(200, record({ status: 'completed', livenessScore: undefined, biometricData: { livenessScore: 0.95 } }));
-      expect(await adapter.fetch(ID)).toMatchObject({ state: 'approved', vendorStatus: 'completed', scores: { liveness: 0.95 } });
+      expect(await net.adapter.fetch(ID)).toMatchObject({ state: 'approved', vendorStatus: 'completed', scores: { liveness: 0.95 } });
     });
 
     it.each([
@@ -243,12 +228,12 @@ describe('Verifik adapter over a mocked network', () => {
       ['expired', 'expired'],
     ])('maps status %s to %s', async (status, state) => {
       onGet().reply(200, record({ status }));
-      expect((await adapter.fetch(ID)).state).toBe(state);
+      expect((await net.adapter.fetch(ID)).state).toBe(state);
     });
 
     it('does not report the placeholder liveness score of a new validation', async () => {
       onGet().reply(200, record({ status: 'new', livenessScore: 0, person: undefined }));
-      expect(await adapter.fetch(ID)).toEqual({ vendorSessionId: ID, state: 'pending', vendorStatus: 'new', scores: {} });
+      expect(await net.adapter.fetch(ID)).toEqual({ vendorSessionId: ID, state: 'pending', vendorStatus: 'new', scores: {} });
     });
 
     it.each([
@@ -256,7 +241,7 @@ describe('Verifik adapter over a mocked network', () => {
       [{ livenessDetection: 'passed', identityMatch: 'failed' }, 'IDENTITY_VERIFICATION_FAILED'],
     ])('names why a validation failed from its verificationResults', async (results, reason) => {
       onGet().reply(200, record({ status: 'failed', person: undefined, livenessScore: 0.4, verificationResults: results }));
-      expect(await adapter.fetch(ID)).toEqual({
+      expect(await net.adapter.fetch(ID)).toEqual({
         vendorSessionId: ID,
         state: 'rejected',
         vendorStatus: 'failed',
@@ -267,12 +252,12 @@ describe('Verifik adapter over a mocked network', () => {
 
     it('maps an unknown status to failed, naming it', async () => {
       onGet().reply(200, record({ status: 'approved_by_magic' }));
-      expect(await adapter.fetch(ID)).toMatchObject({ state: 'failed', reason: 'unknown_status:approved_by_magic' });
+      expect(await net.adapter.fetch(ID)).toMatchObject({ state: 'failed', reason: 'unknown_status:approved_by_magic' });
     });
 
     it('sync changes nothing: Verifik has nothing to refresh from, one GET is made', async () => {
       onGet().reply(200, record({ status: 'pending' }));
-      expect((await adapter.fetch(ID, { sync: true })).state).toBe('in_progress');
+      expect((await net.adapter.fetch(ID, { sync: true })).state).toBe('in_progress');
     });
 
     it.each([
@@ -283,24 +268,23 @@ describe('Verifik adapter over a mocked network', () => {
       ['a JSON string', 'validated'],
     ])('a wrong-shaped body (%s) is unavailable', async (_name, body) => {
       onGet().reply(200, JSON.stringify(body));
-      await expect(adapter.fetch(ID)).rejects.toBeInstanceOf(VendorUnavailableError);
+      await expect(net.adapter.fetch(ID)).rejects.toBeInstanceOf(VendorUnavailableError);
     });
 
     it('a record for another validation is unavailable, not that validation’s verdict', async () => {
       onGet().reply(200, record({ _id: '66e3244369cd15b505d21066' }));
-      await expect(adapter.fetch(ID)).rejects.toBeInstanceOf(VendorUnavailableError);
+      await expect(net.adapter.fetch(ID)).rejects.toBeInstanceOf(VendorUnavailableError);
     });
 
     it('a 404 is a refusal: Verifik has no such validation', async () => {
       onGet().reply(404, { success: false, error: 'Validación biométrica no encontrada', code: 'BIOMETRIC_VALIDATION_NOT_FOUND' });
-      const err = (await adapter.fetch(ID).catch((e: unknown) => e)) as VendorRefusedError;
-      expect(err).toBeInstanceOf(VendorRefusedError);
+      const err = await refused(net.adapter.fetch(ID));
       expect(err.details).toMatchObject({ vendorCode: 'NOT_FOUND', status: 404 });
     });
 
     it('refuses ids that are not ObjectIds before any request is made', async () => {
       for (const id of ['..', '../projects', `${ID}/validate`, '', `${ID}?x=1`, 'zzzzzzzzzzzzzzzzzzzzzzzz']) {
-        await expect(adapter.fetch(id)).rejects.toBeInstanceOf(StepUpError);
+        await expect(net.adapter.fetch(id)).rejects.toBeInstanceOf(StepUpError);
       }
     });
   });

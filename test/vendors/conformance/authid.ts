@@ -1,6 +1,6 @@
 import { authIdVendor } from '../../../src/vendors/authid.ts';
-import { hmacSha256Hex } from '../../../src/vendors/webhook.ts';
 import type { VendorFactory } from '../../../src/vendors/types.ts';
+import { hmacSignedWebhook, JSON_CONTENT } from '../_signed-webhook.ts';
 import { replyWith, type ConformanceSubject } from './subject.ts';
 
 const BASE = 'https://id.authid.test';
@@ -15,11 +15,7 @@ const STATUS_NUMBERS: Record<string, number> = { Pending: 0, Accepted: 1, Reject
 
 const event = (id: string, at: Date) =>
   JSON.stringify({ TransactionId: id, AccountNumber: ACCOUNT, Name: 'Verify_Identity', Status: 1, Timestamp: at.toISOString() });
-const signed = (body: string, secret: string, now: Date) => ({
-  headers: { 'content-type': 'application/json', 'x-authid-signature': hmacSha256Hex(secret, body) },
-  rawBody: Buffer.from(body),
-  now,
-});
+const signed = (body: string, secret: string, now: Date) => hmacSignedWebhook('x-authid-signature', body, secret, now, { headers: JSON_CONTENT });
 
 // Every adapter instance asks for its own token first.
 const arrangeToken = (agent: Parameters<ConformanceSubject['arrangeStart']>[0]) =>

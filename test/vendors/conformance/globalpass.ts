@@ -1,6 +1,6 @@
 import { globalPassVendor } from '../../../src/vendors/globalpass.ts';
-import type { VendorFactory, WebhookRequest } from '../../../src/vendors/types.ts';
-import { hmacSha256Hex } from '../../../src/vendors/webhook.ts';
+import type { VendorFactory } from '../../../src/vendors/types.ts';
+import { hmacSignedWebhook, JSON_CONTENT } from '../_signed-webhook.ts';
 import { replyWith, type ConformanceSubject } from './subject.ts';
 
 const API = 'https://screenings-api.globalpass.test';
@@ -13,11 +13,12 @@ const TOKEN = { access_token: 'gp-conformance-token', expires_in: 3600, token_ty
 
 const change = (id: string) =>
   JSON.stringify({ type: 'biometrics.instant.change', data: { screeningToken: SCREENING, instantBiometricsId: id, status: 'Accepted' } });
-const signed = (body: string, secret: string, createdAt: Date, now: Date): WebhookRequest => ({
-  headers: { 'content-type': 'application/json', 'x-gp-signature': hmacSha256Hex(secret, body), 'x-gp-created-at': createdAt.toISOString() },
-  rawBody: Buffer.from(body),
-  now,
-});
+const signed = (body: string, secret: string, createdAt: Date, now: Date) =>
+  hmacSignedWebhook('x-gp-signature', body, secret, now, { headers: { ...JSON_CONTENT, 'x-gp-created-at': createdAt.toISOString() } });
+
+// Every adapter instance asks for its own token first.
+const arrangeToken = (agent: Parameters<ConformanceSubject['arrangeStart']>[0]) =>
+  agent.get(IDENTITY).intercept({ path: '/connect/token', method: 'POST' }).reply(200, TOKEN);
 
 /** GlobalPass as the conformance suite drives it: a token call precedes each adapter's first API call. */
 export const globalPassSubject: ConformanceSubject = {
@@ -34,7 +35,7 @@ export const globalPassSubject: ConformanceSubject = {
   secretKeys: ['clientSecret', 'webhookSecret'],
   subject: SCREENING,
   arrangeStart(agent, sent) {
-    agent.get(IDENTITY).intercept({ path: '/connect/token', method: 'POST' }).reply(200, TOKEN);
+    arrangeToken(agent);
     agent
       .get(API)
       .intercept({ path: '/api/v2/instant-biometrics', method: 'POST', body: (raw) => (sent(JSON.parse(raw)), true) })
@@ -43,7 +44,7 @@ export const globalPassSubject: ConformanceSubject = {
   },
   carriesReference: () => false,
   arrangeRecord(agent, id, reply) {
-    agent.get(IDENTITY).intercept({ path: '/connect/token', method: 'POST' }).reply(200, TOKEN);
+    arrangeToken(agent);
     replyWith(agent.get(API).intercept({ path: `/api/v2/instant-biometrics/${id}`, method: 'GET' }), reply);
   },
   record: (id, status) => ({ id, screeningToken: SCREENING, status }),
@@ -56,7 +57,7 @@ export const globalPassSubject: ConformanceSubject = {
     Cancelled: 'cancelled',
   },
   arrangeCancel(agent, id) {
-    agent.get(IDENTITY).intercept({ path: '/connect/token', method: 'POST' }).reply(200, TOKEN);
+    arrangeToken(agent);
     agent.get(API).intercept({ path: `/api/v2/instant-biometrics/${id}/cancel`, method: 'POST' }).reply(200, { id, status: 'Cancelled' });
   },
   webhook: {

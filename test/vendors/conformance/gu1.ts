@@ -1,6 +1,6 @@
 import { gu1Vendor } from '../../../src/vendors/gu1.ts';
-import { hmacSha256Hex } from '../../../src/vendors/webhook.ts';
 import type { VendorFactory } from '../../../src/vendors/types.ts';
+import { hmacSignedWebhook, JSON_CONTENT } from '../_signed-webhook.ts';
 import { replyWith, type ConformanceSubject } from './subject.ts';
 
 const BASE = 'https://api.gu1.test';
@@ -10,11 +10,7 @@ const SECRET = 'gu1-conformance-secret';
 
 const envelope = (id: string, at: Date) =>
   JSON.stringify({ event: 'biometric.session_approved', timestamp: at.toISOString(), payload: { id, status: 'approved' } });
-const signed = (body: string, secret: string, now: Date) => ({
-  headers: { 'content-type': 'application/json', 'x-webhook-signature': hmacSha256Hex(secret, body) },
-  rawBody: Buffer.from(body),
-  now,
-});
+const signed = (body: string, secret: string, now: Date) => hmacSignedWebhook('x-webhook-signature', body, secret, now, { headers: JSON_CONTENT });
 
 /** Gu1 as the conformance suite drives it. */
 export const gu1Subject: ConformanceSubject = {

@@ -1,6 +1,6 @@
 import { verifikVendor } from '../../../src/vendors/verifik.ts';
-import { hmacSha256Hex } from '../../../src/vendors/webhook.ts';
 import type { VendorFactory } from '../../../src/vendors/types.ts';
+import { hmacSignedWebhook, JSON_CONTENT } from '../_signed-webhook.ts';
 import { replyWith, type ConformanceSubject } from './subject.ts';
 
 const BASE = 'https://api.verifik.test';
@@ -12,11 +12,7 @@ const SECRET = 'verifik-conformance-secret';
 
 const event = (id: string) =>
   JSON.stringify({ type: 'biometric_validation_validated', object: { _id: id, status: 'validated', identifier: IDENTIFIER } });
-const signed = (body: string, secret: string, now: Date) => ({
-  headers: { 'content-type': 'application/json', 'x-verifik-signature': `sha256=${hmacSha256Hex(secret, body)}` },
-  rawBody: Buffer.from(body),
-  now,
-});
+const signed = (body: string, secret: string, now: Date) => hmacSignedWebhook('x-verifik-signature', body, secret, now, { headers: JSON_CONTENT, prefix: 'sha256=' });
 
 /** Verifik as the conformance suite drives it (with a webhook secret, so unsigned webhooks are refused). */
 export const verifikSubject: ConformanceSubject = {
