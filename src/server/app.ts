@@ -131,7 +131,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       policy: () => policy(),
       reloadPolicy: () => reloader.reload('signal'),
       async close() {
-        stopHousekeeping();
+        await stopHousekeeping();
         await stopCheckpoints();
         reloader.close();
         // Requests in flight finish (up to a grace period) before the database goes away under them.

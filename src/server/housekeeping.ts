@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/connect.ts';
 import { purgeExpired } from '../db/oidc-adapter.ts';
+import { runEvery } from '../util/periodic.ts';
 
 const EVERY_MS = 10 * 60 * 1000;
 
@@ -15,19 +16,13 @@ export async function sweepExpired(db: Database): Promise<{ payloads: number; le
 }
 
 /** Sweeps expired state every ten minutes; returns a stop function. */
-export function startHousekeeping(db: Database, logger: Logger): () => void {
-  let running: Promise<void> | undefined;
-  const sweep = async () => {
+export function startHousekeeping(db: Database, logger: Logger): () => Promise<void> {
+  return runEvery(EVERY_MS, async () => {
     try {
       const removed = await sweepExpired(db);
       if (removed.payloads + removed.levels + removed.steps > 0) logger.info(removed, 'expired state removed');
     } catch (error) {
       logger.warn({ err: (error as Error).message }, 'housekeeping failed; retrying later');
     }
-  };
-  const timer = setInterval(() => {
-    running ??= sweep().finally(() => (running = undefined));
-  }, EVERY_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+  });
 }

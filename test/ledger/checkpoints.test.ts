@@ -10,7 +10,7 @@ import { createCheckpoint } from '../../src/ledger/checkpoint-signer.ts';
 import { CHECKPOINT_TYP } from '../../src/ledger/checkpoints.ts';
 import { appendEvent, verifyChain } from '../../src/ledger/ledger.ts';
 import { ledgerPublicKeys, loadLedgerKey, type LedgerKey } from '../../src/ledger/ledger-key.ts';
-import { freshDatabase, testEngines } from '../support/db.ts';
+import { freshDatabase, rolledBack, testEngines } from '../support/db.ts';
 
 // Property: a signed checkpoint pins the chain head, so forging a checkpoint, rewriting and re-hashing
 // history under it, or cutting rows off the end is detected and named by seq.
@@ -27,14 +27,6 @@ for (const engine of testEngines()) {
     });
     afterAll(() => db?.close());
 
-    async function rolledBack(work: (trx: Knex.Transaction) => Promise<void>): Promise<void> {
-      const trx = await db.knex.transaction();
-      try {
-        await work(trx);
-      } finally {
-        await trx.rollback();
-      }
-    }
 
     async function append(trx: Knex.Transaction, count: number): Promise<void> {
       for (let i = 0; i < count; i++) await appendEvent(trx, { type: 'test.event', accountId: 'alice', data: { n: i } });
@@ -70,7 +62,7 @@ for (const engine of testEngines()) {
     });
 
     it('signs the verified head, once per head', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         expect(await createCheckpoint(trx, key), 'an empty ledger has nothing to sign').toBeUndefined();
         await append(trx, 3);
         const first = await createCheckpoint(trx, key);
@@ -85,7 +77,7 @@ for (const engine of testEngines()) {
     });
 
     it('names a checkpoint signed by a key that is not a ledger key', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         await append(trx, 4);
         await forgedCheckpoint(trx, 2);
         expect(await verifyChain(trx)).toMatchObject({ ok: false, seq: 2, problem: 'bad_signature', checked: 2 });
@@ -93,7 +85,7 @@ for (const engine of testEngines()) {
     });
 
     it("names a checkpoint forged under the ledger key's kid", async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         await append(trx, 4);
         await forgedCheckpoint(trx, 3, key.kid);
         expect(await verifyChain(trx)).toMatchObject({ ok: false, seq: 3, problem: 'bad_signature', message: 'checkpoint 3: the signature does not verify' });
@@ -101,7 +93,7 @@ for (const engine of testEngines()) {
     });
 
     it('names a genuine checkpoint whose stored hash or payload was edited', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         await append(trx, 4);
         const checkpoint = (await createCheckpoint(trx, key))!;
         await behindTheTriggers(trx, 'ledger_checkpoints', `update ledger_checkpoints set hash = '${'a'.repeat(64)}' where seq = 4`);
@@ -114,7 +106,7 @@ for (const engine of testEngines()) {
     });
 
     it('detects history rewritten and re-hashed under a checkpoint', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         await append(trx, 6);
         await createCheckpoint(trx, key);
         // The forger keeps the chain self-consistent: row 3 edited, rows 3–6 re-hashed and relinked.
@@ -134,7 +126,7 @@ for (const engine of testEngines()) {
     });
 
     it('detects rows cut off the end of the ledger after a checkpoint', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         await append(trx, 6);
         await createCheckpoint(trx, key);
         await behindTheTriggers(trx, 'ledger_events', 'delete from ledger_events where seq >= 5');
@@ -143,7 +135,7 @@ for (const engine of testEngines()) {
     });
 
     it('refuses to sign a chain that does not verify', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         await append(trx, 3);
         await behindTheTriggers(trx, 'ledger_events', `update ledger_events set body = replace(body, '"alice"', '"mallory"') where seq = 2`);
         await expect(createCheckpoint(trx, key)).rejects.toMatchObject({ code: 'ledger_invalid', details: { seq: 2, problem: 'altered' } });
@@ -152,7 +144,7 @@ for (const engine of testEngines()) {
     });
 
     it('checks checkpoints against pinned keys instead of the database', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         await append(trx, 2);
         await createCheckpoint(trx, key);
         expect(await verifyChain(trx, { keys: [key.publicJwk] })).toMatchObject({ ok: true, checkpoints: 1 });
@@ -163,7 +155,7 @@ for (const engine of testEngines()) {
     });
 
     it('uses a key given by reference and records only its public half', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         const { privateKey } = await generateKeyPair('ES256', { extractable: true });
         const file = path.join(dir, `${engine.name}.jwk.json`);
         writeFileSync(file, JSON.stringify(await exportJWK(privateKey)));
@@ -180,7 +172,7 @@ for (const engine of testEngines()) {
     });
 
     it('keeps ledger keys and checkpoints append-only', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         await append(trx, 1);
         await createCheckpoint(trx, key);
         for (const sql of ['delete from ledger_checkpoints', 'update ledger_keys set private_jwk = null', 'truncate ledger_keys']) {

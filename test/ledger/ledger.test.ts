@@ -5,7 +5,7 @@ import type { Database } from '../../src/db/connect.ts';
 import { canonicalJson } from '../../src/ledger/canonical.ts';
 import { chainHash, encodeBody } from '../../src/ledger/chain.ts';
 import { GENESIS_HASH, appendEvent, verifyChain } from '../../src/ledger/ledger.ts';
-import { freshDatabase, testEngines } from '../support/db.ts';
+import { freshDatabase, rolledBack, testEngines } from '../support/db.ts';
 
 describe('canonicalJson', () => {
   it('sorts keys recursively and writes no whitespace', () => {
@@ -48,16 +48,6 @@ for (const engine of testEngines()) {
     });
     afterAll(() => db?.close());
 
-    // Tests that tamper with the ledger do it in a transaction rolled back afterwards, so each one starts
-    // from an empty ledger without paying for a new database.
-    async function rolledBack(work: (trx: Knex.Transaction) => Promise<void>): Promise<void> {
-      const trx = await db.knex.transaction();
-      try {
-        await work(trx);
-      } finally {
-        await trx.rollback();
-      }
-    }
 
     async function appendSix(trx: Knex.Transaction): Promise<void> {
       for (let i = 1; i <= 6; i++) {
@@ -78,13 +68,13 @@ for (const engine of testEngines()) {
     }
 
     it('verifies an empty ledger', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         expect(await verifyChain(trx)).toEqual({ ok: true, checked: 0, headSeq: 0, headHash: GENESIS_HASH, checkpoints: 0 });
       });
     });
 
     it('chains events from the genesis hash and verifies them', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         const at = new Date('2026-11-21T10:00:00.123Z');
         const first = await appendEvent(trx, {
           type: 'verification.started',
@@ -125,7 +115,7 @@ for (const engine of testEngines()) {
     });
 
     it('stores what it hashed: times round-trip to the millisecond', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         const event = await appendEvent(trx, { type: 't', data: {}, at: new Date(1_795_000_000_999) });
         const row = await trx('ledger_events').where({ seq: event.seq }).first();
         expect(row.at.toISOString()).toBe(event.at.toISOString());
@@ -133,7 +123,7 @@ for (const engine of testEngines()) {
     });
 
     it('verifies the exact bytes of bodies with escapes and non-ASCII text', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         await appendEvent(trx, { type: 't', accountId: 'zoë', data: { reason: 'Zoë 🙂 said "no"\\\n\t', 'ключ': 'значение' } });
         await appendEvent(trx, { type: 't', data: {} });
         expect(await verifyChain(trx)).toMatchObject({ ok: true, checked: 2 });
@@ -141,7 +131,7 @@ for (const engine of testEngines()) {
     });
 
     it('rejects data canonical JSON cannot encode and appends nothing', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         await expect(appendEvent(trx, { type: 't', data: { score: Number.NaN } })).rejects.toThrow('$.data.score');
         expect(await trx('ledger_events').count({ n: '*' }).first()).toEqual({ n: 0 });
       });
@@ -152,7 +142,7 @@ for (const engine of testEngines()) {
       ['DELETE', 'delete from ledger_events'],
       ['TRUNCATE', 'truncate ledger_events'],
     ])('the database refuses %s', async (op, sql) => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         await appendSix(trx);
         // A savepoint, so the refused statement does not abort the outer transaction.
         await expect(trx.transaction((inner) => inner.raw(sql))).rejects.toThrow(`ledger_events is append-only: ${op} refused`);
@@ -161,7 +151,7 @@ for (const engine of testEngines()) {
     });
 
     it('names a row altered in place', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         await appendSix(trx);
         await behindTheTriggers(trx, `update ledger_events set body = replace(body, '"liveness":0.97', '"liveness":0.99') where seq = 3`);
         expect(await verifyChain(trx)).toMatchObject({ ok: false, checked: 2, seq: 3, problem: 'altered' });
@@ -169,7 +159,7 @@ for (const engine of testEngines()) {
     });
 
     it('derives every queried column from the hashed body, so they cannot be altered apart from it', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         await appendSix(trx);
         await trx.raw('alter table ledger_events disable trigger ledger_events_no_update');
         await expect(trx.transaction((inner) => inner.raw(`update ledger_events set account_id = 'mallory' where seq = 2`))).rejects.toThrow(/can only be updated to DEFAULT/);
@@ -181,7 +171,7 @@ for (const engine of testEngines()) {
     });
 
     it('names the first missing seq when a row is deleted', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         await appendSix(trx);
         await behindTheTriggers(trx, 'delete from ledger_events where seq = 4');
         expect(await verifyChain(trx)).toEqual({
@@ -195,7 +185,7 @@ for (const engine of testEngines()) {
     });
 
     it('names a missing genesis row and a missing row before `from`', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         await appendSix(trx);
         await behindTheTriggers(trx, 'delete from ledger_events where seq in (1, 2)');
         expect(await verifyChain(trx)).toMatchObject({ ok: false, checked: 0, seq: 1, problem: 'missing' });
@@ -205,7 +195,7 @@ for (const engine of testEngines()) {
     });
 
     it('names the first of two swapped rows', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         await appendSix(trx);
         await behindTheTriggers(
           trx,
@@ -218,7 +208,7 @@ for (const engine of testEngines()) {
     });
 
     it('names the row after one that was rewritten and re-hashed', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         await appendSix(trx);
         const row = await trx('ledger_events').where({ seq: 3 }).first();
         const body = row.body.replace('"n":3', '"n":33');
@@ -229,7 +219,7 @@ for (const engine of testEngines()) {
     });
 
     it('spans several verification pages', async () => {
-      await rolledBack(async (trx) => {
+      await rolledBack(db, async (trx) => {
         // Chained here rather than appended one by one: more rows than a verification page holds.
         const rows = [];
         let prevHash = GENESIS_HASH;

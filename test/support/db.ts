@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
 import { openDatabase, type Database, type DatabaseTarget } from '../../src/db/connect.ts';
 import { migrate } from '../../src/db/migrate.ts';
 
@@ -37,4 +38,17 @@ export async function freshDatabase(target: DatabaseTarget): Promise<Database> {
       await close();
     },
   };
+}
+
+/**
+ * Runs `work` in a transaction that is always rolled back, so a test that tampers with the ledger starts
+ * from, and leaves, the database as it was without paying for a new one.
+ */
+export async function rolledBack(db: Database, work: (trx: Knex.Transaction) => Promise<void>): Promise<void> {
+  const trx = await db.knex.transaction();
+  try {
+    await work(trx);
+  } finally {
+    await trx.rollback();
+  }
 }
