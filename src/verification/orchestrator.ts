@@ -269,8 +269,10 @@ export class Orchestrator {
         ? await findByVendorSession(this.#deps.knex, vendorId, hint.vendorSessionId)
         : await findOpenForSubject(this.#deps.knex, vendorId, hint.subject);
     if (!verification) return undefined;
-    if (!isTerminal(verification.state)) await rememberWebhook(this.#deps.knex, verification.id, hint);
-    return this.confirm(verification, { sync: false, webhook: hint });
+    const confirmed = await this.confirm(verification, { sync: false, webhook: hint });
+    // Still open: the vendor's record may catch up after its webhook, and a later read needs it (Passbase).
+    if (!isTerminal(confirmed.state)) await rememberWebhook(this.#deps.knex, confirmed.id, hint);
+    return confirmed;
   }
 
   /**
