@@ -166,6 +166,8 @@ async function webhookBench(knex: Knex, server: ChildProcess) {
         language: 'en', expiresAt: new Date(now.getTime() + 3600_000).toISOString(),
       }),
     })));
+    // Each as if a person were at its step-up page: a live interaction, so the poll worker leaves it be.
+    await knex('oidc_payloads').insert(chunk.map((id) => ({ model: 'Interaction', id: `bench-${id}`, payload: '{}', expires_at: new Date(now.getTime() + 3600_000) })));
     await knex('verifications').insert(chunk.map((id) => ({
       id: randomUUID(), interaction_uid: `bench-${id}`, account_id: 'alice', client_id: 'demo-rp', acr: FACE, vendor: 'gu1',
       vendor_type: 'gu1', vendor_session_id: id, expected_subject: ALICE_GU1_ENTITY, state: 'pending', policy_hash: policyHash,

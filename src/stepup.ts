@@ -42,7 +42,7 @@ export interface StepUpOptions {
   /** Seconds a session lives; keep it equal to the provider's `ttl.Session`. */
   sessionTtl?: number;
   /** Status polling of open verifications (on by default; `enabled: false` leaves it to the host). */
-  polling?: Pick<PollWorkerOptions, 'tickMs' | 'defaultIntervalSeconds' | 'backoffSeconds' | 'batch'> & { enabled?: boolean };
+  polling?: Pick<PollWorkerOptions, 'tickMs' | 'defaultIntervalSeconds' | 'firstPollAfterSeconds' | 'backoffSeconds' | 'batch'> & { enabled?: boolean };
 }
 
 /** Token fields oidc-provider's `extraTokenClaims` and `findAccount` receive. */

@@ -133,6 +133,8 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       async close() {
         await stopHousekeeping();
         await stopCheckpoints();
+        // No more vendor calls from the background while the server and its sandboxes shut down.
+        await stepup.poller.stop();
         reloader.close();
         // Requests in flight finish (up to a grace period) before the database goes away under them.
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));

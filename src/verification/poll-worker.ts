@@ -14,6 +14,8 @@ export interface PollWorkerOptions {
   tickMs?: number;
   /** Seconds between polls of one session for vendors that state no cadence of their own. */
   defaultIntervalSeconds?: number;
+  /** Seconds after its creation a verification is first polled; default 5 s, authID's cadence, the shortest. */
+  firstPollAfterSeconds?: number;
   /** Seconds a vendor whose circuit is open is left alone. */
   backoffSeconds?: number;
   /** Verifications claimed per tick. */
@@ -35,6 +37,7 @@ export class PollWorker {
     this.#options = {
       tickMs: 2000,
       defaultIntervalSeconds: 10,
+      firstPollAfterSeconds: 5,
       backoffSeconds: 60,
       batch: 25,
       now: () => new Date(),
@@ -67,7 +70,7 @@ export class PollWorker {
     const now = this.#options.now();
     let claimed: Verification[];
     try {
-      claimed = await claimDuePolls(knex, now, this.#options.batch, (v) => this.#nextPoll(v, now));
+      claimed = await claimDuePolls(knex, now, this.#options.batch, (v) => this.#nextPoll(v, now), this.#options.firstPollAfterSeconds * 1000);
     } catch (error) {
       logger.warn({ err: (error as Error).message }, 'poll worker could not claim verifications');
       return 0;

@@ -203,12 +203,22 @@ export async function claimDuePolls(
   now: Date,
   limit: number,
   nextPollAt: (verification: Verification) => Date,
+  /** A verification never polled is first due once it was created this long ago (the person needs time). */
+  firstPollAfterMs = 0,
 ): Promise<Verification[]> {
+  const createdBy = new Date(now.getTime() - firstPollAfterMs);
   return inTransaction(knex, async (trx) => {
     const rows = (await trx(TABLE)
       .whereIn('state', OPEN_STATES)
       .whereNotNull('vendor_session_id')
-      .where((q) => q.whereNull('next_poll_at').orWhere('next_poll_at', '<=', now))
+      .where((q) =>
+        q
+          .where((never) => {
+            never.whereNull('next_poll_at');
+            if (firstPollAfterMs > 0) never.andWhere('created_at', '<=', createdBy);
+          })
+          .orWhere('next_poll_at', '<=', now),
+      )
       .orderByRaw('next_poll_at asc nulls first')
       .limit(limit)
       .forUpdate()

@@ -41,8 +41,8 @@ for (const engine of testEngines()) {
     let vendor: ScriptedVendor;
     let now: Date;
     const logger = pino({ level: 'silent' });
-    const worker = (orchestrator = orchestratorFor()) =>
-      new PollWorker({ knex: db.knex, orchestrator, vendors: () => new Map([['scripted', vendor]]), logger, now: () => now });
+    const worker = (orchestrator = orchestratorFor(), firstPollAfterSeconds = 0) =>
+      new PollWorker({ knex: db.knex, orchestrator, vendors: () => new Map([['scripted', vendor]]), logger, now: () => now, firstPollAfterSeconds });
     const orchestratorFor = () =>
       new Orchestrator({
         knex: db.knex,
@@ -92,6 +92,15 @@ for (const engine of testEngines()) {
       vendor.state = 'approved';
       expect(await worker().tick()).toBe(1);
       expect((await findVerification(db.knex, v.id))?.state).toBe('approved');
+    });
+
+    it('leaves a new verification alone for the first interval: the person needs time to do the capture', async () => {
+      const v = await openVerification();
+      const w = worker(orchestratorFor(), 10);
+      expect(await w.tick()).toBe(0);
+      now = new Date(now.getTime() + 11_000); // the row's created_at is a moment after the test's clock started
+      expect(await w.tick()).toBe(1);
+      expect(vendor.fetched).toEqual([v.vendorSessionId]);
     });
 
     it("polls each session at the vendor's own cadence, not on every tick", async () => {
