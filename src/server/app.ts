@@ -1,6 +1,6 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
 import compose from 'koa-compose';
 import type Provider from 'oidc-provider';
 import pino, { type Logger } from 'pino';
@@ -109,7 +109,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     app.use(metrics.countRequests);
     const health = healthRoutes(db.knex, metrics);
     app.use(health.routes());
-    if (config.sandbox) mountSandboxes(app, policy(), { db, issuer, fetch: options.fetch ?? globalThis.fetch, log: logger });
+    if (config.sandbox) app.use(sandboxes(() => policy(), { db, issuer, fetch: options.fetch ?? globalThis.fetch, log: logger }));
     demo?.mount(app, signingKeys);
     app.use(stepup.routes(provider));
     app.use(auditRoutes({ provider, knex: db.knex, logger }).routes());
@@ -154,22 +154,31 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
   }
 }
 
-// Each emulator answers the vendors that reach it: those of its type without their own baseUrl. It
-// takes the first such vendor's credentials, which sandbox mode generates when the environment has none.
-function mountSandboxes(app: Koa, policy: Policy, deps: { db: Database; issuer: string; fetch: typeof globalThis.fetch; log: Logger }): void {
-  const mounted = new Set<string>();
-  for (const [vendorId, config] of Object.entries(policy.vendors)) {
-    const sandbox = vendorSandbox(config.type);
-    if (!sandbox || config.baseUrl || mounted.has(config.type)) continue;
-    mounted.add(config.type);
-    const router = sandbox.create({
-      db: deps.db,
-      publicUrl: `${deps.issuer}/sandbox/${config.type}`,
-      config,
-      webhookUrl: `${deps.issuer}/stepup/webhooks/${vendorId}`,
-      fetch: deps.fetch,
-      log: deps.log,
-    });
-    app.use(router.routes()).use(router.allowedMethods());
-  }
+// Each emulator answers the vendors that reach it: those of its type without their own baseUrl. It takes
+// the policy vendor's credentials (generated in sandbox mode when the environment has none), and follows the
+// policy in force, so a vendor added by a reload has its emulator at once.
+function sandboxes(policy: () => Policy, deps: { db: Database; issuer: string; fetch: typeof globalThis.fetch; log: Logger }): Middleware {
+  const built = new Map<string, Middleware>();
+  return async (ctx, next) => {
+    const type = /^\/sandbox\/([a-z0-9_-]+)(?:\/|$)/.exec(ctx.path)?.[1];
+    const sandbox = type ? vendorSandbox(type) : undefined;
+    const entry = sandbox && Object.entries(policy().vendors).find(([, config]) => config.type === type && !config.baseUrl);
+    if (!sandbox || !entry) return next();
+    const [vendorId, config] = entry;
+    const key = `${vendorId}\n${JSON.stringify(config)}`;
+    let answer = built.get(key);
+    if (!answer) {
+      const router = sandbox.create({
+        db: deps.db,
+        publicUrl: `${deps.issuer}/sandbox/${sandbox.type}`,
+        config,
+        webhookUrl: `${deps.issuer}/stepup/webhooks/${vendorId}`,
+        fetch: deps.fetch,
+        log: deps.log,
+      });
+      answer = compose([router.routes(), router.allowedMethods()]) as Middleware;
+      built.set(key, answer);
+    }
+    return answer(ctx, next);
+  };
 }

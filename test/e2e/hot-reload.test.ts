@@ -123,4 +123,27 @@ describe('policy hot reload', () => {
     const denied = await completeCapture(idp().issuer, other, next, { outcome: 'approve', liveness: 0.97, match: 0.93 });
     expect(callbackError(denied.leftTo)?.error).toBe('unmet_authentication_requirements');
   });
+
+  it('brings up the sandbox emulator of a vendor a reload adds, with the credentials the adapter uses', async () => {
+    expect((await fetch(`${idp().issuer}/sandbox/verifik/v2/biometric-validations/66df5bf5c4d855fb0bdf5da2`)).status).toBe(404);
+    save(
+      ORIGINAL.replace('vendors: [gu1]\n    thresholds: { liveness: 0.90, match: 0.85 }', 'vendors: [verifik]\n    thresholds: { liveness: 0.70 }\n    onMissingScore: trust-verdict') +
+        `  verifik:
+    type: verifik
+    accessToken: \${env:VERIFIK_ACCESS_TOKEN}
+    project: 66df5bf5c4d855fb0bdf5da2
+    projectFlow: 66df5c22c4d855fb0bdf5da9
+`,
+    );
+    await until('Verifik is in force', () => idp().policy().levels[1]!.vendors[0] === 'verifik');
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
+    await passwordLogin(rp, browser);
+    const page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
+    // Started at the emulator with the adapter's token: the browser is on Verifik's hosted page.
+    expect(page.status, page.body.slice(0, 300)).toBe(200);
+    expect(page.url).toContain('/sandbox/verifik/');
+    const verification = await idp().db.knex('verifications').orderBy('created_at', 'desc').first();
+    expect(verification).toMatchObject({ vendor: 'verifik', state: 'pending' });
+  });
 });
