@@ -236,6 +236,27 @@ for (const engine of testEngines()) {
       });
     });
 
+    // Pages are read ahead by seq range: a row deleted at a page's edge must still be reported, by its seq.
+    it.each([
+      ['the last row of a page', 20_000],
+      ['the first row of the next page', 20_001],
+      ['the row after the last full page', 40_001],
+    ])('names a deleted row that was %s', async (_name, deleted) => {
+      await rolledBack(db, async (trx) => {
+        const rows = [];
+        let prevHash = GENESIS_HASH;
+        for (let seq = 1; seq <= 40_002; seq++) {
+          const body = encodeBody({ seq, at: new Date(), type: 'bulk', verificationId: null, accountId: null, clientId: null, acr: null, vendor: null, data: { seq } });
+          const hash = chainHash(prevHash, body);
+          rows.push({ seq, body, prev_hash: prevHash, hash });
+          prevHash = hash;
+        }
+        await trx.batchInsert('ledger_events', rows, 2000);
+        await behindTheTriggers(trx, `delete from ledger_events where seq = ${deleted}`);
+        expect(await verifyChain(trx)).toMatchObject({ ok: false, checked: deleted - 1, seq: deleted, problem: 'missing' });
+      });
+    });
+
     // Last: it commits, while every test above starts from an empty ledger.
     it('keeps one gapless chain under concurrent appends', async () => {
       const before = await verifyChain(db.knex);
