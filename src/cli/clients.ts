@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { addAuditClient } from '../audit/clients.ts';
-import { openDatabase } from '../db/connect.ts';
-import { migrate } from '../db/migrate.ts';
-import { configFromEnv } from '../server/config.ts';
+import { withDatabase } from './database.ts';
 
 /** `stepup clients …`: clients an operator registers by hand (production mode has no open registration). */
 export function registerClientCommands(program: Command): void {
@@ -11,13 +9,7 @@ export function registerClientCommands(program: Command): void {
     .command('add-auditor <clientId>')
     .description('a client-credentials client limited to the audit API (scope audit:read); prints its secret once')
     .action(async (clientId: string) => {
-      const db = await openDatabase(configFromEnv().database);
-      try {
-        await migrate(db);
-        const { clientSecret } = await addAuditClient(db, clientId);
-        console.log(`client_id=${clientId}\nclient_secret=${clientSecret}\n(shown only now: keep it in your secret store)`);
-      } finally {
-        await db.close();
-      }
+      const { clientSecret } = await withDatabase((db) => addAuditClient(db, clientId), { migrate: true });
+      console.log(`client_id=${clientId}\nclient_secret=${clientSecret}\n(shown only now: keep it in your secret store)`);
     });
 }

@@ -5,8 +5,6 @@ import type { Command } from 'commander';
 import type { JWK } from 'jose';
 import type { Knex } from 'knex';
 import { parseEventQuery, parseExportQuery } from '../audit/filters.ts';
-import { openDatabase } from '../db/connect.ts';
-import { migrate } from '../db/migrate.ts';
 import { StepUpError } from '../errors.ts';
 import type { LedgerEvent } from '../ledger/chain.ts';
 import { createCheckpoint } from '../ledger/checkpoint-signer.ts';
@@ -16,6 +14,7 @@ import { countEvents, eventPages, queryEvents } from '../ledger/query.ts';
 import { verifyChain } from '../ledger/verify.ts';
 import { configFromEnv } from '../server/config.ts';
 import { progressBar } from './progress.ts';
+import { withDatabase } from './database.ts';
 
 /** Exit code of `ledger verify` when the ledger is not intact (1 is for commands that could not run). */
 export const LEDGER_BROKEN_EXIT = 2;
@@ -104,15 +103,9 @@ export function registerLedgerCommands(program: Command): void {
     .command('checkpoint')
     .description('verify the events since the last checkpoint and sign the current head now')
     .action(async () => {
-      const config = configFromEnv();
-      const db = await openDatabase(config.database);
-      try {
-        await migrate(db);
-        const checkpoint = await createCheckpoint(db.knex, await loadLedgerKey(db.knex, { file: config.ledgerKeyFile }));
-        console.log(checkpoint ? `checkpoint signed: seq ${checkpoint.seq}, hash ${checkpoint.hash}, key ${checkpoint.kid}` : 'nothing to sign: no event since the last checkpoint');
-      } finally {
-        await db.close();
-      }
+      const { ledgerKeyFile } = configFromEnv();
+      const checkpoint = await withDatabase(async (db) => createCheckpoint(db.knex, await loadLedgerKey(db.knex, { file: ledgerKeyFile })), { migrate: true });
+      console.log(checkpoint ? `checkpoint signed: seq ${checkpoint.seq}, hash ${checkpoint.hash}, key ${checkpoint.kid}` : 'nothing to sign: no event since the last checkpoint');
     });
 }
 
@@ -130,16 +123,13 @@ function withFilters(command: Command): Command {
 }
 
 // Read-only commands do not migrate: an auditor's database role may only read.
-async function withLedger(work: (knex: Knex) => Promise<void>): Promise<void> {
-  const db = await openDatabase(configFromEnv().database);
-  try {
+function withLedger(work: (knex: Knex) => Promise<void>): Promise<void> {
+  return withDatabase(async (db) => {
     if (!(await db.knex.schema.hasTable('ledger_checkpoints'))) {
       throw new StepUpError('config_invalid', 'this database has no ledger yet (or an old schema): run `stepup migrate`');
     }
     await work(db.knex);
-  } finally {
-    await db.close();
-  }
+  });
 }
 
 async function readJwks(source: string): Promise<JWK[]> {

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { AccountStore } from '../accounts/store.ts';
-import { openDatabase } from '../db/connect.ts';
 import { migrate } from '../db/migrate.ts';
 import { StepUpError } from '../errors.ts';
 import { configFromEnv } from '../server/config.ts';
@@ -8,6 +7,7 @@ import { startIdp } from '../server/app.ts';
 import { registerPolicyCommands } from './policy.ts';
 import { registerLedgerCommands } from './ledger.ts';
 import { registerClientCommands } from './clients.ts';
+import { withDatabase } from './database.ts';
 
 const program = new Command('stepup')
   .description('Biometric step-up identity provider: serve, migrate, accounts, policy')
@@ -34,13 +34,8 @@ program
   .command('migrate')
   .description('bring the database schema up to date (DATABASE_URL or STEPUP_DATA_DIR)')
   .action(async () => {
-    const db = await openDatabase(configFromEnv().database);
-    try {
-      const applied = await migrate(db);
-      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'schema already up to date');
-    } finally {
-      await db.close();
-    }
+    const applied = await withDatabase(migrate);
+    console.log(applied.length ? `applied: ${applied.join(', ')}` : 'schema already up to date');
   });
 
 registerPolicyCommands(program);
@@ -75,14 +70,8 @@ accounts
     });
   });
 
-async function withAccounts(work: (store: AccountStore) => Promise<void>): Promise<void> {
-  const db = await openDatabase(configFromEnv().database);
-  try {
-    await migrate(db);
-    await work(new AccountStore(db.knex));
-  } finally {
-    await db.close();
-  }
+function withAccounts(work: (store: AccountStore) => Promise<void>): Promise<void> {
+  return withDatabase((db) => work(new AccountStore(db.knex)), { migrate: true });
 }
 
 async function firstLineOfStdin(): Promise<string | undefined> {

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AccountStore } from '../accounts/store.ts';
-import { openDatabase } from '../db/connect.ts';
 import { PolicyError, type PolicyIssue } from '../errors.ts';
 import { explain, renderExplanation } from '../policy/explain.ts';
 import { policyJsonSchema } from '../policy/json-schema.ts';
@@ -10,6 +9,7 @@ import { loadPolicyFile, type LoadOptions } from '../policy/load.ts';
 import type { Level } from '../policy/policy.ts';
 import { configFromEnv } from '../server/config.ts';
 import { attemptStatus, rejectionTimes } from '../verification/attempts.ts';
+import { withDatabase } from './database.ts';
 
 /** Adds `stepup policy check | explain | schema`. */
 export function registerPolicyCommands(program: Command): void {
@@ -95,16 +95,13 @@ function loadOptions(): LoadOptions {
 }
 
 async function accountAttempts(level: Level, account: string) {
-  const db = await openDatabase(configFromEnv().database);
-  try {
+  return withDatabase(async (db) => {
     const store = new AccountStore(db.knex);
     const found = (await store.findByUsername(account)) ?? (await store.findById(account));
     if (!found) throw new Error(`no account with id or username ${account}`);
     const now = new Date();
     return { account: found.username, status: attemptStatus(level.attempts!, await rejectionTimes(db.knex, found.id, level, now), now) };
-  } finally {
-    await db.close();
-  }
+  });
 }
 
 /** `file:line:column: error: path: message`, the form editors and CI annotate. */

@@ -218,18 +218,23 @@ for (const engine of testEngines()) {
       });
     });
 
+    // Chained here rather than appended one by one: more rows than a verification page holds. Returns the head hash.
+    async function bulkChain(trx: Knex.Transaction, count: number): Promise<string> {
+      const rows = [];
+      let prevHash = GENESIS_HASH;
+      for (let seq = 1; seq <= count; seq++) {
+        const body = encodeBody({ seq, at: new Date(), type: 'bulk', verificationId: null, accountId: null, clientId: null, acr: null, vendor: null, data: { seq } });
+        const hash = chainHash(prevHash, body);
+        rows.push({ seq, body, prev_hash: prevHash, hash });
+        prevHash = hash;
+      }
+      await trx.batchInsert('ledger_events', rows, 2000);
+      return prevHash;
+    }
+
     it('spans several verification pages', async () => {
       await rolledBack(db, async (trx) => {
-        // Chained here rather than appended one by one: more rows than a verification page holds.
-        const rows = [];
-        let prevHash = GENESIS_HASH;
-        for (let seq = 1; seq <= 20_001; seq++) {
-          const body = encodeBody({ seq, at: new Date(), type: 'bulk', verificationId: null, accountId: null, clientId: null, acr: null, vendor: null, data: { seq } });
-          const hash = chainHash(prevHash, body);
-          rows.push({ seq, body, prev_hash: prevHash, hash });
-          prevHash = hash;
-        }
-        await trx.batchInsert('ledger_events', rows, 2000);
+        const prevHash = await bulkChain(trx, 20_001);
         expect(await verifyChain(trx)).toMatchObject({ ok: true, checked: 20_001, headSeq: 20_001, headHash: prevHash });
         await behindTheTriggers(trx, `update ledger_events set body = replace(body, '"bulk"', '"x"') where seq = 20001`);
         expect(await verifyChain(trx)).toMatchObject({ ok: false, checked: 20_000, seq: 20_001, problem: 'altered' });
@@ -243,15 +248,7 @@ for (const engine of testEngines()) {
       ['the row after the last full page', 40_001],
     ])('names a deleted row that was %s', async (_name, deleted) => {
       await rolledBack(db, async (trx) => {
-        const rows = [];
-        let prevHash = GENESIS_HASH;
-        for (let seq = 1; seq <= 40_002; seq++) {
-          const body = encodeBody({ seq, at: new Date(), type: 'bulk', verificationId: null, accountId: null, clientId: null, acr: null, vendor: null, data: { seq } });
-          const hash = chainHash(prevHash, body);
-          rows.push({ seq, body, prev_hash: prevHash, hash });
-          prevHash = hash;
-        }
-        await trx.batchInsert('ledger_events', rows, 2000);
+        await bulkChain(trx, 40_002);
         await behindTheTriggers(trx, `delete from ledger_events where seq = ${deleted}`);
         expect(await verifyChain(trx)).toMatchObject({ ok: false, checked: deleted - 1, seq: deleted, problem: 'missing' });
       });
