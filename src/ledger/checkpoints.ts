@@ -55,15 +55,10 @@ export async function findCheckpoint(
   return row && fromRow(row);
 }
 
-/** Checkpoints from `from` on, in seq order, a page at a time. */
-export async function* checkpointsFrom(knex: Knex | Knex.Transaction, from: number, to = Number.MAX_SAFE_INTEGER): AsyncGenerator<Checkpoint> {
-  let next = from;
-  for (;;) {
-    const rows = (await knex(TABLE).where('seq', '>=', next).andWhere('seq', '<=', to).orderBy('seq').limit(1000)) as CheckpointRow[];
-    for (const row of rows) yield fromRow(row);
-    if (rows.length < 1000) return;
-    next = Number(rows[rows.length - 1]!.seq) + 1;
-  }
+/** The checkpoints with seq from `from` to `to`, in seq order. */
+export async function checkpointsBetween(knex: Knex | Knex.Transaction, from: number, to: number): Promise<Checkpoint[]> {
+  const rows = (await knex(TABLE).where('seq', '>=', from).andWhere('seq', '<=', to).orderBy('seq')) as CheckpointRow[];
+  return rows.map(fromRow);
 }
 
 /** Public keys by kid, ready for checkCheckpoint. */

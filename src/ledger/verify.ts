@@ -2,8 +2,8 @@ import type { JWK } from 'jose';
 import type { Knex } from 'knex';
 import { hash } from 'node:crypto';
 import { GENESIS_HASH, chainHash } from './chain.ts';
-import { bodyOf, inputAt, prevHashOf, readChainPage, type ChainPage } from './chain-pages.ts';
-import { checkCheckpoint, checkpointsFrom, importKeys, type Checkpoint } from './checkpoints.ts';
+import { chainRows, hashInput, storedBody, storedHash, storedPrevHash } from './chain-rows.ts';
+import { checkCheckpoint, checkpointsBetween, findCheckpoint, importKeys } from './checkpoints.ts';
 import { ledgerPublicKeys } from './ledger-key.ts';
 
 /**
@@ -36,11 +36,9 @@ export interface VerifyOptions {
   keys?: JWK[];
 }
 
-// Big pages keep round trips rare; only the stored bytes are hashed (chain-pages.ts), which is what makes
-// ≥ 300k rows/s possible.
-const PAGE_SIZE = 20_000;
-/** Pages requested ahead of the one being hashed (measured: two beat one by about a quarter). */
-const READ_AHEAD = 2;
+// Rows per COPY. Each streams in bounded memory, so the size only bounds what is drained after a verdict
+// and how many checkpoints are loaded at once.
+const RANGE = 100_000;
 
 /**
  * Recomputes every hash and link in seq order and checks every checkpoint on the way, stopping at the
@@ -63,64 +61,48 @@ export async function verifyChain(knex: Knex | Knex.Transaction, options: Verify
     prevHash = anchor.hash;
   }
   const keys = await importKeys(options.keys ?? (await ledgerPublicKeys(knex)));
-  const checkpoints = checkpointsFrom(knex, from, to);
-  let pending: Checkpoint | undefined = (await checkpoints.next()).value ?? undefined;
 
-  const missing = (next: number) =>
-    fail(expectedSeq, 'missing', `${next - 1 === expectedSeq ? `seq ${expectedSeq} is` : `seq ${expectedSeq}–${next - 1} are`} missing (the next row is seq ${next})`);
-  // Pages are seq ranges, so several can be read ahead: PostgreSQL produces the next ones while this thread
-  // hashes the current one. A page with fewer rows than its range ends the read-ahead (the head, or a gap).
-  const reads: Array<{ page: Promise<ChainPage>; size: number }> = [];
-  let nextStart = from;
-  const readAhead = () => {
-    while (reads.length < READ_AHEAD && nextStart <= to) {
-      const end = Math.min(nextStart + PAGE_SIZE - 1, to);
-      const page = readChainPage(knex, nextStart, end, PAGE_SIZE);
-      page.catch(() => undefined); // awaited in turn; a verdict reached before then abandons it
-      reads.push({ page, size: end - nextStart + 1 });
-      nextStart = end + 1;
-    }
-  };
-  readAhead();
-  while (reads.length > 0) {
-    const { page: read, size } = reads.shift()!;
-    const page: ChainPage = await read;
-    readAhead();
-    const { seqs, hashes } = page;
-    for (let i = 0; i < seqs.length; i++) {
-      const seq = seqs[i]!;
-      const rowHash = hashes[i]!;
-      const input = inputAt(page, i);
-      if (seq !== expectedSeq) return missing(seq);
-      // The hash covers the stored prev_hash; comparing it with the predecessor's hash checks the link.
-      if (hash('sha256', input, 'hex') !== rowHash || prevHashOf(input) !== prevHash) {
-        const { problem, message } = classify(seq, prevHash, prevHashOf(input), rowHash, bodyOf(input));
-        return fail(seq, problem, message);
+  for (let start = from; start <= to; ) {
+    // Loaded before the COPY starts: inside a transaction both share one connection, which the COPY holds
+    // until it is drained.
+    const checkpoints = await checkpointsBetween(knex, start, Math.min(start + RANGE - 1, to));
+    let rowsInRange = 0;
+    for await (const rows of chainRows(knex, start, to, RANGE)) {
+      const { seqs } = rows;
+      rowsInRange += seqs.length;
+      for (let i = 0; i < seqs.length; i++) {
+        const seq = seqs[i]!;
+        if (seq !== expectedSeq) {
+          return fail(expectedSeq, 'missing', `${seq - 1 === expectedSeq ? `seq ${expectedSeq} is` : `seq ${expectedSeq}–${seq - 1} are`} missing (the next row is seq ${seq})`);
+        }
+        const rowHash = storedHash(rows, i);
+        // The hash covers the stored prev_hash; comparing that with the predecessor's hash checks the link.
+        if (hash('sha256', hashInput(rows, i), 'hex') !== rowHash || storedPrevHash(rows, i) !== prevHash) {
+          const { problem, message } = classify(seq, prevHash, storedPrevHash(rows, i), rowHash, storedBody(rows, i));
+          return fail(seq, problem, message);
+        }
+        checked++;
+        prevHash = rowHash;
+        expectedSeq++;
+        if (checkpoints[0]?.seq !== seq) continue;
+        const claims = await checkCheckpoint(checkpoints.shift()!, keys);
+        if (typeof claims === 'string') return fail(seq, 'bad_signature', claims);
+        if (claims.hash !== rowHash) {
+          const since = lastSigned === undefined ? 'the start' : `checkpoint ${lastSigned}`;
+          return fail(seq, 'checkpoint_mismatch', `seq ${seq}: the chain's hash is not the one checkpoint ${seq} signed: rows between ${since} and seq ${seq} were rewritten and re-hashed`);
+        }
+        signed++;
+        lastSigned = seq;
       }
-      checked++;
-      prevHash = rowHash;
-      expectedSeq++;
-      if (pending?.seq !== seq) continue;
-      const claims = await checkCheckpoint(pending, keys);
-      if (typeof claims === 'string') return fail(seq, 'bad_signature', claims);
-      if (claims.hash !== rowHash) {
-        const since = lastSigned === undefined ? 'the start' : `checkpoint ${lastSigned}`;
-        return fail(seq, 'checkpoint_mismatch', `seq ${seq}: the chain's hash is not the one checkpoint ${seq} signed: rows between ${since} and seq ${seq} were rewritten and re-hashed`);
-      }
-      signed++;
-      lastSigned = seq;
-      pending = (await checkpoints.next()).value ?? undefined;
     }
-    if (seqs.length < size) {
-      // The range ends early: the head as this page saw it, unless a later row exists past a gap. A row at
-      // exactly the next seq was appended after this page was read: the verified ledger ends here.
-      reads.length = 0;
-      const later = (await readChainPage(knex, expectedSeq, to, 1)).seqs[0];
-      if (later !== undefined && later !== expectedSeq) return missing(later);
-    }
+    if (rowsInRange < RANGE) break;
+    start = expectedSeq;
   }
-  if (pending) {
-    return fail(expectedSeq, 'missing', `seq ${expectedSeq}–${pending.seq} are missing: checkpoint ${pending.seq} signed a longer ledger than the one found (head seq ${expectedSeq - 1})`);
+  // A checkpoint past the head means rows were removed from the end, unless the ledger grew (and a
+  // checkpoint was signed) after the last COPY read it.
+  const beyond = await findCheckpoint(knex, { atOrAfter: expectedSeq });
+  if (beyond && beyond.seq <= to && !(await knex('ledger_events').where('seq', expectedSeq).first('seq'))) {
+    return fail(expectedSeq, 'missing', `seq ${expectedSeq}–${beyond.seq} are missing: checkpoint ${beyond.seq} signed a longer ledger than the one found (head seq ${expectedSeq - 1})`);
   }
   return { ok: true, checked, headSeq: expectedSeq - 1, headHash: prevHash, checkpoints: signed };
 }
