@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { lockLedgerTable } from './lock.ts';
+import { lockedHead } from './lock.ts';
+import { appendInOwnTransaction } from './own-transaction.ts';
 import { GENESIS_HASH, chainHash, encodeBody, eventFromStored, type LedgerEvent, type LedgerEventInput, type StoredEvent } from './chain.ts';
 
 /*
@@ -20,7 +21,7 @@ export { verifyChain, type ChainProblem, type ChainReport } from './verify.ts';
 
 const TABLE = 'ledger_events';
 
-// Rows per group-commit transaction: 4 bind parameters each stays far below PostgreSQL's 65,535.
+// Rows per group-commit transaction: bounds the transaction and the lock hold time.
 const MAX_BATCH = 1000;
 
 /**
@@ -41,15 +42,36 @@ export async function findLedgerEvent(knex: Knex | Knex.Transaction, seq: number
   return row && eventFromStored(row);
 }
 
+/** The head a batch is chained to: none for an empty ledger. */
+export type Head = Pick<StoredEvent, 'seq' | 'hash'> | undefined;
+
+/** A batch chained after a head: the rows to insert, and per event its stored form or why it could not be. */
+export interface ChainedBatch {
+  rows: StoredEvent[];
+  results: Array<LedgerEvent | Error>;
+}
+
 /**
  * Chains `events` after the head in one insert. An event canonical JSON cannot encode gets its TypeError in
  * its place and takes no seq; the others are written.
  */
 async function writeBatch(trx: Knex.Transaction, events: LedgerEventInput[]): Promise<Array<LedgerEvent | Error>> {
   // One writer at a time: seq and prev_hash come from the head. Readers are not blocked.
-  // seq is head + 1 rather than a sequence, which would leave gaps (rolled-back appends) that look like deletions.
-  await lockLedgerTable(trx, TABLE);
-  const head = (await trx(TABLE).select('seq', 'hash').orderBy('seq', 'desc').first()) as Pick<StoredEvent, 'seq' | 'hash'> | undefined;
+  const { rows, results } = chainAfter(await lockedHead<Head>(trx, TABLE, 'seq, hash'), events);
+  // Four array parameters whatever the batch size: cheaper to build and to parse than a VALUES list.
+  if (rows.length > 0) {
+    await trx.raw(`insert into ${TABLE} (seq, body, prev_hash, hash) select * from unnest(?::bigint[], ?::text[], ?::text[], ?::text[])`, [
+      rows.map((r) => r.seq),
+      rows.map((r) => r.body),
+      rows.map((r) => r.prev_hash),
+      rows.map((r) => r.hash),
+    ]);
+  }
+  return results;
+}
+
+// seq is head + 1 rather than a sequence, which would leave gaps (rolled-back appends) that look like deletions.
+function chainAfter(head: Head, events: LedgerEventInput[]): ChainedBatch {
   let seq = Number(head?.seq ?? 0);
   let prevHash = head?.hash ?? GENESIS_HASH;
   // Defaulting the time under the lock keeps defaulted times in seq order. JS dates have millisecond
@@ -80,8 +102,7 @@ async function writeBatch(trx: Knex.Transaction, events: LedgerEventInput[]): Pr
     prevHash = stored.hash;
     return stored;
   });
-  if (rows.length > 0) await trx(TABLE).insert(rows);
-  return results;
+  return { rows, results };
 }
 
 interface Waiting {
@@ -117,7 +138,11 @@ class GroupCommit {
     while (this.#waiting.length > 0) {
       const batch = this.#waiting.splice(0, MAX_BATCH);
       try {
-        const results = await this.#knex.transaction((trx) => writeBatch(trx, batch.map((w) => w.event)));
+        const events = batch.map((w) => w.event);
+        const results =
+          (this.#knex.client as Knex.Client).config.client === 'pg'
+            ? await appendInOwnTransaction(this.#knex, TABLE, (head) => chainAfter(head, events))
+            : await this.#knex.transaction((trx) => writeBatch(trx, events));
         results.forEach((result, i) => (result instanceof Error ? batch[i]!.reject(result) : batch[i]!.resolve(result)));
       } catch (error) {
         for (const w of batch) w.reject(error);
