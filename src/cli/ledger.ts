@@ -10,7 +10,7 @@ import type { LedgerEvent } from '../ledger/chain.ts';
 import { createCheckpoint } from '../ledger/checkpoint-signer.ts';
 import { exportChunks } from '../ledger/export.ts';
 import { loadLedgerKey } from '../ledger/ledger-key.ts';
-import { countEvents, eventPages, queryEvents } from '../ledger/query.ts';
+import { countEvents, eventPages, ledgerHeadSeq, queryEvents } from '../ledger/query.ts';
 import { verifyChain } from '../ledger/verify.ts';
 import { configFromEnv } from '../server/config.ts';
 import { progressBar } from './progress.ts';
@@ -85,8 +85,11 @@ export function registerLedgerCommands(program: Command): void {
       if (from !== undefined && (!Number.isSafeInteger(from) || from < 1)) throw new StepUpError('bad_request', `--from must be a seq number (1 or more), not ${opts.from}`);
       const keys = opts.jwks ? await readJwks(opts.jwks) : undefined;
       await withLedger(async (knex) => {
+        const head = process.stderr.isTTY ? await ledgerHeadSeq(knex) : 0;
+        const progress = progressBar(Math.max(head - (from ?? 1) + 1, 0), 'events');
         const started = performance.now();
-        const report = await verifyChain(knex, { from, keys });
+        const report = await verifyChain(knex, { from, keys, onProgress: (n) => progress.advance(n) });
+        progress.done();
         const seconds = (performance.now() - started) / 1000;
         if (!report.ok) {
           console.error(`stepup: ledger broken at seq ${report.seq} (${report.problem}): ${report.message}`);

@@ -60,6 +60,12 @@ export async function countEvents(knex: Knex, filter: EventFilter): Promise<numb
 }
 
 /** The stored rows of one verification, oldest first, with the text each hash covers. */
+/** The seq of the newest event, 0 for an empty ledger. */
+export async function ledgerHeadSeq(knex: Knex): Promise<number> {
+  const head = (await knex('ledger_events').max({ seq: 'seq' }).first()) as { seq: number | string | null } | undefined;
+  return Number(head?.seq ?? 0);
+}
+
 export async function verificationTrail(knex: Knex, verificationId: string): Promise<StoredEvent[]> {
   const rows = (await knex('ledger_events').where('verification_id', verificationId).orderBy('seq').limit(1000).select('seq', 'body', 'prev_hash', 'hash')) as StoredEvent[];
   return rows.map((r) => ({ ...r, seq: Number(r.seq) }));

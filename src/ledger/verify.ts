@@ -34,6 +34,8 @@ export interface VerifyOptions {
   to?: number;
   /** Checkpoint public keys; default: those recorded in `ledger_keys`. Pin them to trust less of the database. */
   keys?: JWK[];
+  /** Called with the number of rows found intact since the last call, every few thousand rows. */
+  onProgress?: (checked: number) => void;
 }
 
 // Rows per COPY. Each streams in bounded memory, so the size only bounds what is drained after a verdict
@@ -94,6 +96,7 @@ export async function verifyChain(knex: Knex | Knex.Transaction, options: Verify
         signed++;
         lastSigned = seq;
       }
+      options.onProgress?.(seqs.length);
     }
     if (rowsInRange < RANGE) break;
     start = expectedSeq;
