@@ -12,9 +12,8 @@ import { headStatement, lockStatement } from './lock.ts';
  */
 export async function appendInOwnTransaction(knex: Knex, table: string, chain: (head: Head) => ChainedBatch): Promise<ChainedBatch['results']> {
   const client = (await knex.client.acquireConnection()) as pg.Client;
-  let open = false;
+  let open = true;
   try {
-    open = true;
     const opened = (await client.query(`begin; ${lockStatement(table)}; ${headStatement(table, 'seq, hash')}`)) as unknown as pg.QueryResult[];
     const { rows, results } = chain(opened[2]!.rows[0] as Head);
     const values = rows.map((r) => `(${Number(r.seq)}, ${client.escapeLiteral(r.body)}, ${client.escapeLiteral(r.prev_hash)}, ${client.escapeLiteral(r.hash)})`);
