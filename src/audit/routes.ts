@@ -18,6 +18,8 @@ import { parseEventQuery, parseExportQuery } from './filters.ts';
 export interface AuditDeps {
   provider: Provider;
   knex: Knex;
+  /** Runs the event queries and exports (Database.queries); default `knex`. */
+  queries?: Knex;
   logger: Logger;
 }
 
@@ -27,7 +29,7 @@ export interface AuditDeps {
  * verification with its chain proof.
  */
 export function auditRoutes(deps: AuditDeps): Router {
-  const { knex } = deps;
+  const { knex, queries = knex } = deps;
   const router = new Router({ prefix: '/audit' });
   const auth = requireAuditToken(deps.provider);
   router.use(answerErrors(deps.logger));
@@ -39,7 +41,7 @@ export function auditRoutes(deps: AuditDeps): Router {
 
   router.get('/events', auth, async (ctx) => {
     const query = parseEventQuery(ctx.query);
-    const page = await queryEvents(knex, query.filter, { limit: query.limit, after: query.after });
+    const page = await queryEvents(queries, query.filter, { limit: query.limit, after: query.after });
     ctx.body = { events: page.events, next_cursor: page.nextCursor === undefined ? null : String(page.nextCursor) };
   });
 
@@ -48,7 +50,7 @@ export function auditRoutes(deps: AuditDeps): Router {
     ctx.type = EXPORT_CONTENT_TYPES[format];
     ctx.attachment(`ledger-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.${format}`);
     // A stream from a page-at-a-time generator: the response's backpressure paces the database reads.
-    ctx.body = Readable.from(exportChunks(eventPages(knex, filter), format));
+    ctx.body = Readable.from(exportChunks(eventPages(queries, filter), format));
   });
 
   router.get('/verifications/:txn', auth, async (ctx) => {

@@ -43,8 +43,8 @@ export function registerLedgerCommands(program: Command): void {
     .action(async (opts: FilterOptions & { limit?: string; cursor?: string; json?: boolean }) => {
       const { json, ...params } = opts;
       const query = parseEventQuery(params as Record<string, unknown>);
-      await withLedger(async (knex) => {
-        const page = await queryEvents(knex, query.filter, { limit: query.limit, after: query.after });
+      await withLedger(async (_knex, queries) => {
+        const page = await queryEvents(queries, query.filter, { limit: query.limit, after: query.after });
         const nextCursor = page.nextCursor === undefined ? null : String(page.nextCursor);
         if (json) {
           console.log(JSON.stringify({ events: page.events, next_cursor: nextCursor }, null, 2));
@@ -62,10 +62,10 @@ export function registerLedgerCommands(program: Command): void {
     .action(async (opts: FilterOptions & { format: string; out: string }) => {
       const { out, ...params } = opts;
       const { filter, format } = parseExportQuery(params as Record<string, unknown>);
-      await withLedger(async (knex) => {
-        const progress = progressBar(process.stderr.isTTY ? await countEvents(knex, filter) : 0, 'events');
+      await withLedger(async (_knex, queries) => {
+        const progress = progressBar(process.stderr.isTTY ? await countEvents(queries, filter) : 0, 'events');
         let written = 0;
-        const chunks = exportChunks(eventPages(knex, filter), format, (n) => {
+        const chunks = exportChunks(eventPages(queries, filter), format, (n) => {
           written += n;
           progress.advance(n);
         });
@@ -126,12 +126,12 @@ function withFilters(command: Command): Command {
 }
 
 // Read-only commands do not migrate: an auditor's database role may only read.
-function withLedger(work: (knex: Knex) => Promise<void>): Promise<void> {
+function withLedger(work: (knex: Knex, queries: Knex) => Promise<void>): Promise<void> {
   return withDatabase(async (db) => {
     if (!(await db.knex.schema.hasTable('ledger_checkpoints'))) {
       throw new StepUpError('config_invalid', 'this database has no ledger yet (or an old schema): run `stepup migrate`');
     }
-    await work(db.knex);
+    await work(db.knex, db.queries);
   });
 }
 

@@ -12,9 +12,17 @@ export type DatabaseTarget =
   | { engine: 'postgres'; url: string; schema?: string; poolMax?: number }
   | { engine: 'pglite'; dataDir?: string; schema?: string };
 
+/** How long an auditor's query (filters of their choosing) may run before PostgreSQL cancels it. */
+export const QUERY_TIMEOUT_MS = 5000;
+
 /** An open database handle shared by every module of one IdP instance. */
 export interface Database {
   knex: Knex;
+  /**
+   * For auditors' queries: on PostgreSQL a small pool of its own whose connections have statement_timeout
+   * QUERY_TIMEOUT_MS, so a query needs no transaction to be bounded; on PGlite the same handle as `knex`.
+   */
+  queries: Knex;
   engine: DatabaseTarget['engine'];
   /** The schema all tables live in (`public` unless isolated, e.g. per test file). */
   schema: string;
@@ -52,10 +60,24 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   }
   if (schema !== 'public') await knex.raw('create schema if not exists ??', [schema]);
   await knex.raw('select 1');
+  const queries =
+    target.engine === 'postgres'
+      ? knexFactory({
+          client: 'pg',
+          connection: { connectionString: target.url, statement_timeout: QUERY_TIMEOUT_MS },
+          pool: { min: 0, max: 4 },
+          searchPath: [schema],
+          acquireConnectionTimeout: 10_000,
+        })
+      : knex;
   return {
     knex,
+    queries,
     engine: target.engine,
     schema,
-    close: () => knex.destroy(),
+    close: async () => {
+      if (queries !== knex) await queries.destroy();
+      await knex.destroy();
+    },
   };
 }

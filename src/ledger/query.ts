@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { QUERY_TIMEOUT_MS } from '../db/connect.ts';
 import { StepUpError } from '../errors.ts';
 import { eventFromStored, type LedgerEvent, type StoredEvent } from './chain.ts';
 
@@ -24,10 +25,6 @@ export interface EventPage {
   events: LedgerEvent[];
   nextCursor: number | undefined;
 }
-
-// A query that cannot use an index selective enough (a rare vendor over the whole ledger) is cut off
-// instead of scanning for as long as it takes.
-const STATEMENT_TIMEOUT = '5s';
 
 /** Events matching `filter` after seq `after` (keyset pagination: each page costs the same). */
 export async function queryEvents(knex: Knex, filter: EventFilter, page: { limit: number; after?: number }): Promise<EventPage> {
@@ -59,13 +56,13 @@ export async function countEvents(knex: Knex, filter: EventFilter): Promise<numb
   return Number(row?.n ?? 0);
 }
 
-/** The stored rows of one verification, oldest first, with the text each hash covers. */
 /** The seq of the newest event, 0 for an empty ledger. */
 export async function ledgerHeadSeq(knex: Knex): Promise<number> {
   const head = (await knex('ledger_events').max({ seq: 'seq' }).first()) as { seq: number | string | null } | undefined;
   return Number(head?.seq ?? 0);
 }
 
+/** The stored rows of one verification, oldest first, with the text each hash covers. */
 export async function verificationTrail(knex: Knex, verificationId: string): Promise<StoredEvent[]> {
   const rows = (await knex('ledger_events').where('verification_id', verificationId).orderBy('seq').limit(1000).select('seq', 'body', 'prev_hash', 'hash')) as StoredEvent[];
   return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
@@ -85,10 +82,15 @@ function filtered(knex: Knex | Knex.Transaction, f: EventFilter): Knex.QueryBuil
   return q;
 }
 
-async function bounded<T>(knex: Knex, query: (trx: Knex.Transaction) => PromiseLike<T>): Promise<T> {
+// A query that cannot use an index selective enough (a rare vendor over the whole ledger) is cut off
+// instead of scanning for as long as it takes. Database.queries cuts off every statement, in one round
+// trip; any other handle sets the timeout for a transaction around the query (three more).
+async function bounded<T>(knex: Knex, query: (knex: Knex | Knex.Transaction) => PromiseLike<T>): Promise<T> {
   try {
+    const connection = (knex.client as Knex.Client).config.connection as { statement_timeout?: number } | string | undefined;
+    if (typeof connection === 'object' && connection.statement_timeout === QUERY_TIMEOUT_MS) return await query(knex);
     return await knex.transaction(async (trx) => {
-      await trx.raw(`set local statement_timeout = '${STATEMENT_TIMEOUT}'`);
+      await trx.raw(`set local statement_timeout = ${QUERY_TIMEOUT_MS}`);
       return query(trx);
     });
   } catch (error) {

@@ -112,7 +112,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     if (config.sandbox) app.use(sandboxes(() => policy(), { db, issuer, fetch: options.fetch ?? globalThis.fetch, log: logger }));
     demo?.mount(app, signingKeys);
     app.use(stepup.routes(provider));
-    app.use(auditRoutes({ provider, knex: db.knex, logger }).routes());
+    app.use(auditRoutes({ provider, knex: db.knex, queries: db.queries, logger }).routes());
     // Mounted at the root the way koa-mount does it: the provider's middleware runs with this app's context.
     app.use(compose(provider.middleware));
 
