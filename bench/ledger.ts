@@ -133,7 +133,7 @@ async function generate(db: Database): Promise<void> {
 }
 
 function accountQueries(db: Database) {
-  return timeAccountQueries(async (account, from, to) => (await queryEvents(db.knex, { account, from, to }, { limit: 100 })).events.length);
+  return timeAccountQueries(async (account, from, to) => (await queryEvents(db.queries, { account, from, to }, { limit: 100 })).events.length);
 }
 
 // The bundled IdP on the scratch database, an auditor client of its own, and the same questions over HTTP
