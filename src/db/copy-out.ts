@@ -1,13 +1,12 @@
 import type pg from 'pg';
 
 /**
- * Complete tuples of a binary COPY that arrived together: tuple i starts at `starts[i]` in `buf` (at its
- * 16-bit field count) and ends where the next starts or at `ends[i]`.
+ * Complete tuples of a binary COPY that arrived together: tuple i starts at `starts[i]` in `buf`, at its
+ * 16-bit field count.
  */
 export interface CopyTuples {
   buf: Buffer;
   starts: number[];
-  ends: number[];
 }
 
 /** The parts of pg's Connection this reader touches (not in pg's published types). */
@@ -114,7 +113,6 @@ class CopyReader {
     const buf = this.#carry ? Buffer.concat([this.#carry, chunk]) : chunk;
     this.#carry = undefined;
     const starts: number[] = [];
-    const ends: number[] = [];
     let at = 0;
     let copyEnded = false;
     while (at + 5 <= buf.length) {
@@ -134,15 +132,12 @@ class CopyReader {
           tuple += SIGNATURE_LENGTH + 8 + buf.readUInt32BE(tuple + SIGNATURE_LENGTH + 4);
         }
         // The trailer is a field count of -1.
-        if (end - tuple >= 2 && buf.readInt16BE(tuple) >= 0) {
-          starts.push(tuple);
-          ends.push(end);
-        }
+        if (end - tuple >= 2 && buf.readInt16BE(tuple) >= 0) starts.push(tuple);
       }
       at = end;
     }
     if (starts.length > 0 && !this.#discarding) {
-      this.#queue.push({ buf, starts, ends });
+      this.#queue.push({ buf, starts });
       if (this.#queue.length >= MAX_QUEUED) this.#connection!.stream.pause();
       this.#notify();
     }
