@@ -7,7 +7,7 @@ import { LoginThrottle } from './accounts/login-throttle.ts';
 import { AccountStore, type Accounts } from './accounts/store.ts';
 import type { Database } from './db/connect.ts';
 import { stepUpInteractionPolicy } from './interaction/check.ts';
-import { interactionRoutes } from './interaction/routes.ts';
+import { interactionHandlers } from './interaction/handlers.ts';
 import { SessionLevels } from './interaction/session-levels.ts';
 import { InteractionSteps } from './interaction/steps.ts';
 import type { Policy } from './policy/policy.ts';
@@ -15,7 +15,9 @@ import { buildVendorAdapters, type BaseUrlResolver } from './vendors/instances.t
 import type { VendorAdapter } from './vendors/types.ts';
 import { Orchestrator, type StepUpObserver } from './verification/orchestrator.ts';
 import { PollWorker, type PollWorkerOptions } from './verification/poll-worker.ts';
-import { webhookRoutes } from './verification/webhook-routes.ts';
+import { webhookHandler } from './verification/webhook-routes.ts';
+import { createPaths, type Paths } from './paths.ts';
+import { routeTable, routerFor } from './routes.ts';
 
 /** How a host wires step-up into its oidc-provider. */
 export interface StepUpOptions {
@@ -41,6 +43,10 @@ export interface StepUpOptions {
   interactionTtl?: number;
   /** Seconds a session lives; keep it equal to the provider's `ttl.Session`. */
   sessionTtl?: number;
+  /** Where the host mounts `routes()`, e.g. `/idp` (default: the origin's root); every URL built follows it. */
+  mountPath?: string;
+  /** The clock every decision and stored time uses (tests move it). */
+  now?: () => Date;
   /** Status polling of open verifications (on by default; `enabled: false` leaves it to the host). */
   polling?: Pick<PollWorkerOptions, 'tickMs' | 'defaultIntervalSeconds' | 'firstPollAfterSeconds' | 'backoffSeconds' | 'batch'> & { enabled?: boolean };
 }
@@ -72,6 +78,8 @@ export interface StepUp {
   txn(ctx: KoaContextWithOIDC, token?: unknown): Promise<string | undefined>;
   /** Interaction pages and vendor webhooks, to mount before the provider. */
   routes(provider: Provider): Middleware;
+  /** Every URL the plugin serves and builds; `interactions.url` of the Provider is `paths.interaction(uid)`. */
+  paths: Paths;
   orchestrator: Orchestrator;
   /** Polls open verifications (completes them without webhooks, expires them on time). */
   poller: PollWorker;
@@ -101,11 +109,13 @@ export function stepUp(options: StepUpOptions): StepUp {
     return adapters;
   };
   const acrValuesOf = (policy: Policy) => policy.levels.flatMap((l) => [l.acr, ...l.aliases]);
-  const orchestrator = new Orchestrator({ knex, accounts, policy: options.policy, vendors, issuer: options.issuer, logger, observer: options.observer });
+  const paths = createPaths(options.issuer, options.mountPath);
+  const now = options.now ?? (() => new Date());
+  const orchestrator = new Orchestrator({ knex, accounts, policy: options.policy, vendors, paths, logger, observer: options.observer, now });
   const poller = new PollWorker({ knex, orchestrator, vendors, logger, ...options.polling });
   if (options.polling?.enabled !== false) poller.start();
 
-  const txnOf = (source: TokenSource | undefined) => sessionLevels.txnFor(source?.sessionUid, source?.acr, source?.authTime);
+  const txnOf = (source: TokenSource | undefined) => sessionLevels.txnFor(source?.sessionUid, source?.authTime);
   const sourceOf = (ctx: KoaContextWithOIDC): TokenSource | undefined => {
     const e = ctx.oidc.entities as Record<string, TokenSource | undefined>;
     return e.AuthorizationCode ?? e.RefreshToken ?? e.DeviceCode ?? e.BackchannelAuthenticationRequest;
@@ -129,16 +139,17 @@ export function stepUp(options: StepUpOptions): StepUp {
       return session ? txnOf({ sessionUid: session.uid, acr: session.acr, authTime: session.loginTs }) : undefined;
     },
     routes(provider) {
-      const interactions = interactionRoutes({ provider, knex, policy: options.policy, orchestrator, accounts, steps, throttle, observer: options.observer, logger });
-      const webhooks = webhookRoutes(orchestrator, logger);
+      const interaction = interactionHandlers({ provider, knex, policy: options.policy, orchestrator, accounts, steps, throttle, paths, observer: options.observer, logger, now });
+      const router = routerFor(routeTable(paths, { interaction, webhook: webhookHandler(orchestrator, logger) }), { interaction: interaction.guard, prefix: paths.prefix });
       // Discovery follows policy reloads: the Provider's own copy of acrValues is from its construction.
       const advertise: Middleware = async (ctx, next) => {
         await next();
         const body = ctx.body as Record<string, unknown> | undefined;
         if ((ctx as KoaContextWithOIDC).oidc?.route === 'discovery' && body && typeof body === 'object') body.acr_values_supported = acrValuesOf(options.policy());
       };
-      return compose([advertise, interactions.routes(), interactions.allowedMethods(), webhooks.routes(), webhooks.allowedMethods()]) as Middleware;
+      return compose([advertise, router.routes(), router.allowedMethods()]) as Middleware;
     },
+    paths,
     orchestrator,
     accounts,
     vendors,

@@ -1,17 +1,13 @@
-import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { requirementMet, requirementOfParams, type Requirement } from '../policy/decide.ts';
+import { errors, interactionPolicy } from 'oidc-provider';
+import { grant, UNMET_DESCRIPTION } from '../policy/grant.ts';
 import type { Policy } from '../policy/policy.ts';
+import { grantRequestOf, sessionAuthentication } from './grant-request.ts';
 import type { SessionLevels } from './session-levels.ts';
 
 const { base, Check } = interactionPolicy;
 
 /** The reason the step-up check gives in `prompt.reasons`. */
 export const STEPUP_REASON = 'stepup_acr';
-
-/** The level requirement of the authorization request being processed. */
-export function requirementOf(ctx: KoaContextWithOIDC, policy: Policy): Requirement {
-  return requirementOfParams(policy, (ctx.oidc.params ?? {}) as Record<string, unknown>);
-}
 
 /**
  * The login prompt with the step-up check placed right after `no_session`, so `prompt=none` without a
@@ -28,6 +24,11 @@ export function stepUpInteractionPolicy(deps: { policy: () => Policy; sessionLev
   return policy;
 }
 
+/**
+ * Runs the decision on every authorization request. When the session's authentication satisfies it,
+ * the request's tokens carry the acr the decision returns (one of the values asked for, spelled as
+ * asked); otherwise an interaction is requested, or, right after one, the request fails rather than loop.
+ */
 function stepUpCheck(deps: { policy: () => Policy; sessionLevels: SessionLevels }): interactionPolicy.Check {
   return new Check(
     STEPUP_REASON,
@@ -35,26 +36,26 @@ function stepUpCheck(deps: { policy: () => Policy; sessionLevels: SessionLevels 
     'login_required', // checks added later do not inherit the prompt's error code
     async (ctx) => {
       const policy = deps.policy();
-      const requirement = requirementOf(ctx, policy);
-      if (requirement.kind === 'unmet') throw new errors.UnmetAuthenticationRequirements(requirement.reason);
-      const { result } = ctx.oidc;
       const session = ctx.oidc.session!; // always loaded on the authorization endpoint
-      const login = result?.login as { acr?: string } | undefined;
+      const login = ctx.oidc.result?.login as { acr?: string } | undefined;
       if (login && session.accountId && session.acr && session.loginTs) {
-        const stepup = result?.stepup as { verificationId?: string } | undefined;
-        await deps.sessionLevels.record({
-          sessionUid: session.uid,
-          accountId: session.accountId,
-          acr: session.acr,
-          authTime: session.loginTs,
-          verificationId: stepup?.verificationId,
-        });
+        const stepup = ctx.oidc.result?.stepup as { verificationId?: string } | undefined;
+        await deps.sessionLevels.record({ sessionUid: session.uid, accountId: session.accountId, acr: session.acr, authTime: session.loginTs, verificationId: stepup?.verificationId });
       }
-      if (!session.accountId) return requirement.kind === 'levels';
-      const held = { acr: session.acr, authTime: session.loginTs };
-      if (requirementMet(policy, requirement, held, Math.floor(Date.now() / 1000))) return Check.NO_NEED_TO_PROMPT;
+      const decision = grant({
+        policy,
+        request: grantRequestOf(ctx.oidc.params as Record<string, unknown>, ctx.oidc.promptPending('login')),
+        session: sessionAuthentication(policy, session),
+        now: Math.floor(Date.now() / 1000),
+      });
+      if (decision.kind === 'grant') {
+        // oidc-provider copies `ctx.oidc.acr` (the session's) into the code and tokens of this request.
+        Object.defineProperty(ctx.oidc, 'acr', { value: decision.acr, configurable: true });
+        return Check.NO_NEED_TO_PROMPT;
+      }
+      if (decision.kind === 'denial') throw new errors.UnmetAuthenticationRequirements(decision.description);
       // After an interaction the requirement must be met: asking again would loop.
-      if (login) throw new errors.UnmetAuthenticationRequirements('the authentication performed does not satisfy the requested acr');
+      if (login) throw new errors.UnmetAuthenticationRequirements(UNMET_DESCRIPTION);
       return Check.REQUEST_PROMPT;
     },
   );

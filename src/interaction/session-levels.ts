@@ -25,11 +25,15 @@ export class SessionLevels {
     await this.#knex('session_levels').insert(row).onConflict(['session_uid', 'acr', 'authenticated_at']).merge();
   }
 
-  /** The verification behind the authentication a token was derived from, when there was one. */
-  async txnFor(sessionUid: string | undefined, acr: string | undefined, authTime: number | undefined): Promise<string | undefined> {
-    if (!sessionUid || !acr || authTime === undefined) return undefined;
+  /**
+   * The verification behind the authentication a token was derived from, when there was one. A session
+   * has one authentication per `auth_time`; the token's acr may be an alias or a lower level asked for.
+   */
+  async txnFor(sessionUid: string | undefined, authTime: number | undefined): Promise<string | undefined> {
+    if (!sessionUid || authTime === undefined) return undefined;
     const row = await this.#knex('session_levels')
-      .where({ session_uid: sessionUid, acr, authenticated_at: new Date(authTime * 1000) })
+      .where({ session_uid: sessionUid, authenticated_at: new Date(authTime * 1000) })
+      .whereNotNull('verification_id')
       .first('verification_id');
     return row?.verification_id ?? undefined;
   }

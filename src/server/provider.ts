@@ -85,7 +85,7 @@ export function createProvider(settings: ProviderSettings): Provider {
     },
     interactions: {
       policy: stepup.interactionPolicy,
-      url: async (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      url: async (_ctx, interaction) => stepup.paths.interaction(interaction.uid),
     },
     ttl: { ...TTL },
     pkce: { required: () => true },

@@ -7,6 +7,7 @@ import { thresholdsFor, type Level, type Policy } from '../policy/policy.ts';
 import { CircuitBreakers } from '../vendors/circuit-breaker.ts';
 import { isTerminal, type VendorAdapter, type WebhookHint, type WebhookRequest } from '../vendors/types.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
+import type { Paths } from '../paths.ts';
 import { attemptStatus, rejectionTimes } from './attempts.ts';
 import { evaluateOutcome } from './evaluate.ts';
 import {
@@ -29,8 +30,8 @@ export interface OrchestratorDeps {
   policy: (policyHash?: string) => Policy;
   /** The adapters of the policy in force, or of the policy with that hash (see `policy`). */
   vendors: (policyHash?: string) => ReadonlyMap<string, VendorAdapter>;
-  /** The issuer's public base URL, for return and webhook URLs. */
-  issuer: string;
+  /** Where return and webhook URLs point. */
+  paths: Paths;
   logger: Logger;
   now?: () => Date;
   observer?: StepUpObserver;
@@ -141,8 +142,8 @@ export class Orchestrator {
         const started = await this.#breakers.run(vendorId, () => adapter.start({
           verificationId: verification.id,
           subject,
-          returnUrl: `${this.#deps.issuer}/interaction/${input.interactionUid}/stepup/return`,
-          webhookUrl: `${this.#deps.issuer}/stepup/webhooks/${vendorId}`,
+          returnUrl: this.#deps.paths.absolute(this.#deps.paths.stepupReturn(input.interactionUid)),
+          webhookUrl: this.#deps.paths.absolute(this.#deps.paths.webhook(vendorId)),
           language: input.language ?? '',
           timeoutSeconds: level.captureTimeout,
         }));

@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type { RouterMiddleware } from '@koa/router';
 import type { Logger } from 'pino';
 import { StepUpError } from '../errors.ts';
 import { readBody } from '../server/read-body.ts';
@@ -10,9 +10,8 @@ const WEBHOOK_LIMIT = 256 * 1024;
  * `POST /stepup/webhooks/:vendor`. A webhook is only a hint: once authenticated it makes the server
  * re-read the vendor's record, and what the record says is what counts.
  */
-export function webhookRoutes(orchestrator: Orchestrator, logger: Logger): Router {
-  const router = new Router();
-  router.post('/stepup/webhooks/:vendor', async (ctx) => {
+export function webhookHandler(orchestrator: Orchestrator, logger: Logger): RouterMiddleware {
+  return async (ctx) => {
     const rawBody = await readBody(ctx, WEBHOOK_LIMIT);
     const headers = Object.fromEntries(Object.entries(ctx.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
     ctx.set('Cache-Control', 'no-store');
@@ -27,6 +26,5 @@ export function webhookRoutes(orchestrator: Orchestrator, logger: Logger): Route
       ctx.status = status;
       ctx.body = { error: error.code, error_description: error.message };
     }
-  });
-  return router;
+  };
 }

@@ -1,3 +1,4 @@
+import { createPaths } from '../../src/paths.ts';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -49,7 +50,7 @@ for (const engine of testEngines()) {
         accounts: {} as Accounts,
         policy: () => ({}) as Policy,
         vendors: () => new Map([['scripted', vendor]]),
-        issuer: 'https://idp.test',
+        paths: createPaths('https://idp.test'),
         logger,
         now: () => now,
       });

@@ -1,0 +1,48 @@
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { toHttp } from '../errors.ts';
+import { errorPage } from '../server/html.ts';
+
+/**
+ * JSON routes (webhooks, audit API, the step-up page's own calls): every error is answered through
+ * `toHttp`, so a client sees a status, an OAuth error and a description that gives nothing away; the
+ * cause goes to the log.
+ */
+export function jsonErrors(logger: Logger, what: string) {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } catch (error) {
+      const answer = toHttp(error);
+      if (answer.unexpected) logger.error({ err: error, path: ctx.path }, `${what} failed`);
+      else logger.warn({ err: (error as Error).message, code: answer.body.error, path: ctx.path }, `${what} refused`);
+      ctx.status = answer.status;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = answer.body;
+    }
+  };
+}
+
+/**
+ * Sign-in pages: an expired or replayed interaction link gets a readable page, and every other error a
+ * page with the public description `toHttp` gives; never a stack trace or a bare 500.
+ */
+export function pageErrors(logger: Logger, isExpiredInteraction: (error: unknown) => boolean) {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (isExpiredInteraction(error)) {
+        ctx.status = 400;
+        ctx.body = errorPage('Sign-in expired', 'This sign-in page has expired or was already used. Go back to the application and start again.');
+        return;
+      }
+      const answer = toHttp(error);
+      if (answer.unexpected) logger.error({ err: error, path: ctx.path }, 'interaction route failed');
+      ctx.status = answer.status;
+      ctx.body = answer.unexpected
+        ? errorPage('Something went wrong', 'The sign-in could not continue. Go back to the application and try again.')
+        : errorPage('Request refused', answer.body.error_description);
+    }
+  };
+}

@@ -1,0 +1,87 @@
+import type { Knex } from 'knex';
+import type { default as Provider } from 'oidc-provider';
+import type { GrantInput, VerificationFacts } from '../policy/grant.ts';
+import type { Policy } from '../policy/policy.ts';
+import { attemptStatus, rejectionTimes } from '../verification/attempts.ts';
+import type { Orchestrator } from '../verification/orchestrator.ts';
+import { latestForInteraction, type Verification } from '../verification/store.ts';
+import { grantRequestOf, sessionAuthentication } from './grant-request.ts';
+import type { InteractionSteps } from './steps.ts';
+
+/** An interaction as oidc-provider describes it. */
+export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/** Where the facts of an interaction are read from. */
+export interface FactsSources {
+  provider: Provider;
+  knex: Knex;
+  /** The policy in force, or (given a hash) the one a verification started under while known. */
+  policy: (policyHash?: string) => Policy;
+  orchestrator: Orchestrator;
+  steps: InteractionSteps;
+  now: () => Date;
+}
+
+/** The decision's input for an interaction, and the newest verification it was read from. */
+export interface InteractionFacts {
+  input: GrantInput;
+  verification?: Verification;
+}
+
+/**
+ * Gathers everything the decision needs about an interaction: the request, the session's
+ * authentication, a password given here, the newest verification, enrolment and attempts left.
+ */
+export async function gatherFacts(sources: FactsSources, d: Details, intent: { retrying?: boolean; gaveUp?: boolean } = {}): Promise<InteractionFacts> {
+  const policy = sources.policy();
+  const now = sources.now();
+  const stored = d.session?.cookie ? await sources.provider.Session.find(d.session.cookie) : undefined;
+  const session = sessionAuthentication(policy, stored && stored.accountId === d.session?.accountId ? stored : undefined);
+  const password = await sources.steps.get(d.uid);
+  const verification = await latestForInteraction(sources.knex, d.uid);
+  const accountId = password?.accountId ?? session?.accountId;
+  const biometric = policy.levels.filter((l) => l.factor === 'biometric');
+  const enrolled = new Set<string>();
+  const attemptsLeft = new Map<string, number>();
+  if (accountId) {
+    for (const level of biometric) {
+      if ((await sources.orchestrator.plan(accountId, [level])).kind !== 'biometric') continue;
+      enrolled.add(level.acr);
+      if (level.attempts) attemptsLeft.set(level.acr, attemptStatus(level.attempts, await rejectionTimes(sources.knex, accountId, level, now), now).remaining);
+    }
+  }
+  return {
+    verification,
+    input: {
+      policy,
+      request: grantRequestOf(d.params, d.prompt.reasons.includes('login_prompt')),
+      session,
+      enrolled,
+      attemptsLeft,
+      progress: {
+        uid: d.uid,
+        password: password && { accountId: password.accountId, at: password.authenticatedAt },
+        verification: verification && factsOf(verification),
+        ...intent,
+      },
+      now: Math.floor(now.getTime() / 1000),
+    },
+  };
+}
+
+function factsOf(v: Verification): VerificationFacts {
+  return {
+    id: v.id,
+    interactionUid: v.interactionUid,
+    accountId: v.accountId,
+    acr: v.acr,
+    state: v.state,
+    liveness: v.liveness,
+    match: v.match,
+    thresholds: v.thresholds,
+    expectedSubject: v.expectedSubject,
+    reportedSubject: v.reportedSubject,
+    decidedAt: v.decidedAt ? Math.floor(v.decidedAt.getTime() / 1000) : undefined,
+    expiresAt: Math.floor(v.expiresAt.getTime() / 1000),
+  };
+}

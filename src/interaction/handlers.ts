@@ -1,0 +1,285 @@
+import type { RouterMiddleware } from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import compose from 'koa-compose';
+import { errors, type default as Provider } from 'oidc-provider';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { LoginThrottle } from '../accounts/login-throttle.ts';
+import type { Accounts } from '../accounts/store.ts';
+import { StepUpError, toHttp } from '../errors.ts';
+import { pageErrors } from '../http/error-boundary.ts';
+import type { Paths } from '../paths.ts';
+import { grant, type Grant } from '../policy/grant.ts';
+import type { Level } from '../policy/policy.ts';
+import { readBody } from '../server/read-body.ts';
+import { isTerminal } from '../vendors/types.ts';
+import type { StepUpObserver } from '../verification/orchestrator.ts';
+import { latestForInteraction, recordDecision, type Verification } from '../verification/store.ts';
+import { gatherFacts, type Details, type FactsSources, type InteractionFacts } from './facts.ts';
+import type { InteractionSteps } from './steps.ts';
+import { breakoutPage, consentPage, loginPage, retryPage, stepUpPage } from './views.ts';
+
+/** What the interaction handlers need from the host. */
+export interface InteractionDeps extends FactsSources {
+  accounts: Accounts;
+  steps: InteractionSteps;
+  throttle: LoginThrottle;
+  paths: Paths;
+  observer?: StepUpObserver;
+  logger: Logger;
+}
+
+/** The handlers of the sign-in pages, by route name (the route table in src/routes.ts mounts them). */
+export type InteractionHandlers = Record<
+  'page' | 'login' | 'consent' | 'abort' | 'stepup' | 'stepupStatus' | 'stepupReturn' | 'stepupSignal' | 'stepupCancel',
+  RouterMiddleware
+> & { guard: Middleware };
+
+const FORM_LIMIT = 16 * 1024;
+
+const browserSignalSchema = z.discriminatedUnion('event', [
+  z.strictObject({ event: z.literal('complete') }),
+  z.strictObject({ event: z.literal('error'), code: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/) }),
+]);
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The login, consent and step-up pages under `/interaction/:uid` (the path the interaction cookie is
+ * scoped to, so the vendor's return URL lives here too). Each handler gathers facts, asks `grant()` and
+ * applies its answer; none decides anything itself.
+ */
+export function interactionHandlers(deps: InteractionDeps): InteractionHandlers {
+  const { provider, paths } = deps;
+
+  const details = async (ctx: Context): Promise<Details> => {
+    const found = await provider.interactionDetails(ctx.req, ctx.res);
+    if (found.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction mismatch');
+    return found;
+  };
+  const clientName = async (d: Details) => {
+    const client = await provider.Client.find(String(d.params.client_id));
+    return (client?.clientName as string | undefined) ?? String(d.params.client_id);
+  };
+  const finish = async (ctx: Context, d: Details, result: Parameters<Provider['interactionFinished']>[2]) => {
+    await deps.steps.delete(d.uid);
+    await provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    ctx.respond = false;
+  };
+  const levelName = (level: Level) => level.description ?? level.acr;
+  const usernameOf = async (accountId: string | undefined) => (accountId ? (await deps.accounts.findById(accountId))?.username : undefined);
+
+  // A verification that ended is concluded once in the ledger, whatever the person does next.
+  const conclude = async (verification: Verification | undefined, decision: Grant) => {
+    if (!verification || !isTerminal(verification.state)) return;
+    const granted = decision.kind === 'grant' && decision.txn === verification.id;
+    if (!granted && decision.kind === 'grant') return; // a grant that did not come from it says nothing about it
+    const reason = granted ? 'approved' : verification.state === 'approved' ? 'verification_not_bound' : (verification.reason ?? verification.state);
+    await recordDecision(deps.knex, verification, {
+      granted,
+      acr: verification.acr,
+      amr: granted ? decision.amr : undefined,
+      reason,
+      thresholds: verification.thresholds,
+      policyHash: verification.policyHash,
+    });
+    deps.observer?.decided(verification, granted);
+  };
+
+  /** Applies the decision for this interaction: finish, show the next page, or fail the request. */
+  const proceed = async (ctx: Context, d: Details, facts: InteractionFacts): Promise<void> => {
+    const decision = grant(facts.input);
+    await conclude(facts.verification, decision);
+    switch (decision.kind) {
+      case 'grant':
+        return finish(ctx, d, {
+          login: { accountId: decision.accountId, acr: decision.level.acr, amr: decision.amr, ts: decision.authTime },
+          ...(decision.txn ? { stepup: { verificationId: decision.txn } } : {}),
+        });
+      case 'password':
+        ctx.body = loginPage(paths, { uid: d.uid, clientName: await clientName(d), lockedUsername: await usernameOf(decision.pinnedAccountId) });
+        return;
+      case 'biometric':
+        return ctx.redirect(paths.stepup(d.uid));
+      case 'retry': {
+        const plan = await deps.orchestrator.plan(decision.accountId, decision.levels);
+        const alternatives = plan.kind === 'biometric' ? plan.vendors.map((v) => v.id).filter((id) => id !== facts.verification?.vendor) : [];
+        ctx.body = retryPage(paths, { uid: d.uid, levelName: levelName(decision.levels[0]!), failed: decision.failed, attemptsLeft: decision.attemptsLeft, alternatives });
+        return;
+      }
+      case 'denial':
+        deps.logger.info({ uid: d.uid, error: decision.error, reason: decision.reason }, 'authorization refused');
+        return finish(ctx, d, { error: decision.error, error_description: decision.description });
+    }
+  };
+  const factsOf = (d: Details, intent?: { retrying?: boolean; gaveUp?: boolean }) => gatherFacts(deps, d, intent);
+
+  return {
+    guard: compose<Context>([securityHeaders, pageErrors(deps.logger, (error) => error instanceof errors.SessionNotFound || error instanceof errors.InvalidRequest)]),
+
+    async page(ctx) {
+      const d = await details(ctx);
+      if (d.prompt.name === 'consent') {
+        ctx.body = consentPage(paths, { uid: d.uid, clientName: await clientName(d), scopes: String(d.params.scope ?? '').split(' ').filter(Boolean) });
+        return;
+      }
+      return proceed(ctx, d, await factsOf(d));
+    },
+
+    async login(ctx) {
+      const d = await details(ctx);
+      const form = new URLSearchParams((await readBody(ctx, FORM_LIMIT)).toString('utf8'));
+      const username = form.get('username') ?? '';
+      const facts = await factsOf(d);
+      const decision = grant(facts.input);
+      // Who may sign in here: anyone on a re-authentication; otherwise the person already signed in
+      // (a step-up never switches accounts) or the one an id_token_hint names.
+      const pinned = decision.kind === 'password' ? decision.pinnedAccountId : (facts.input.progress?.password?.accountId ?? facts.input.session?.accountId);
+      const lockedUsername = await usernameOf(pinned);
+      const retry = async (error: string, status = 401) => {
+        ctx.status = status;
+        ctx.body = loginPage(paths, { uid: d.uid, clientName: await clientName(d), error, username, lockedUsername });
+      };
+      const wait = await deps.throttle.retryAfter(username, ctx.ip);
+      if (wait > 0) {
+        ctx.set('Retry-After', String(wait));
+        return retry(`Too many failed sign-ins. Try again in ${Math.ceil(wait / 60)} minute(s).`, 429);
+      }
+      const account = await deps.accounts.authenticate(username, form.get('password') ?? '');
+      if (!account) {
+        await deps.throttle.failed(username, ctx.ip);
+        return retry('Invalid username or password.');
+      }
+      await deps.throttle.succeeded(username);
+      if (pinned && account.id !== pinned) return retry(`Sign in as ${lockedUsername ?? 'the person already signed in'} to continue.`);
+      await deps.steps.save(d.uid, { accountId: account.id, amr: ['pwd'], authenticatedAt: Math.floor(deps.now().getTime() / 1000) });
+      ctx.status = 303;
+      ctx.redirect(paths.interaction(d.uid));
+    },
+
+    async consent(ctx) {
+      const d = await details(ctx);
+      const grantId = await grantEverythingRequested(provider, d);
+      await provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+      ctx.respond = false;
+    },
+
+    async abort(ctx) {
+      const d = await details(ctx);
+      return proceed(ctx, d, await factsOf(d, { gaveUp: true }));
+    },
+
+    async stepup(ctx) {
+      const d = await details(ctx);
+      const preferVendor = typeof ctx.query.vendor === 'string' ? ctx.query.vendor : undefined;
+      const facts = await factsOf(d, { retrying: ctx.query.again === '1' || preferVendor !== undefined });
+      const decision = grant(facts.input);
+      if (decision.kind !== 'biometric') return ctx.redirect(paths.interaction(d.uid));
+      const plan = await deps.orchestrator.plan(decision.accountId, decision.levels);
+      if (plan.kind !== 'biometric') return ctx.redirect(paths.interaction(d.uid));
+      let verification: Verification;
+      try {
+        verification = await deps.orchestrator.startOrResume({
+          interactionUid: d.uid,
+          accountId: decision.accountId,
+          clientId: String(d.params.client_id),
+          plan,
+          language: String(d.params.ui_locales ?? '').split(' ')[0]?.split('-')[0] ?? '',
+          preferVendor,
+        });
+      } catch (error) {
+        if (!(error instanceof StepUpError)) throw error;
+        deps.logger.warn({ err: error.message, code: error.code, uid: d.uid }, 'step-up could not start');
+        const answer = toHttp(error);
+        return finish(ctx, d, { error: answer.body.error, error_description: answer.body.error_description });
+      }
+      const presentation = verification.presentation!;
+      if (presentation.kind === 'redirect') return ctx.redirect(presentation.url);
+      const alternatives = plan.vendors.filter((v) => v.id !== verification.vendor).map((v) => v.id);
+      ctx.body = stepUpPage(paths, { uid: d.uid, presentation, levelName: levelName(plan.level), alternatives });
+    },
+
+    async stepupStatus(ctx) {
+      const d = await details(ctx);
+      const latest = await latestForInteraction(deps.knex, d.uid);
+      const verification = latest ? await deps.orchestrator.confirm(latest) : undefined;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { state: verification?.state ?? 'none', final: !verification || isTerminal(verification.state) };
+    },
+
+    async stepupReturn(ctx) {
+      if (ctx.get('sec-fetch-dest') === 'iframe') {
+        ctx.body = breakoutPage(ctx.path);
+        return;
+      }
+      const d = await details(ctx);
+      const latest = await latestForInteraction(deps.knex, d.uid);
+      if (!latest) return ctx.redirect(paths.interaction(d.uid));
+      // The browser's return proves nothing: the outcome is read from the vendor, server to server.
+      const verification = await deps.orchestrator.confirm(latest, { sync: true });
+      if (!isTerminal(verification.state)) {
+        const level = deps.policy(verification.policyHash).byAcr.get(verification.acr);
+        ctx.body = stepUpPage(paths, { uid: d.uid, presentation: verification.presentation!, levelName: level ? levelName(level) : verification.acr, waiting: true });
+        return;
+      }
+      return proceed(ctx, d, await factsOf(d));
+    },
+
+    // What the vendor's script reported in the browser. JSON only: a cross-site form cannot send it, so
+    // another site cannot end someone's verification by posting here.
+    async stepupSignal(ctx) {
+      const site = ctx.get('sec-fetch-site');
+      if (!ctx.is('application/json') || (site && site !== 'same-origin')) {
+        ctx.status = 415;
+        ctx.body = { error: 'invalid_request', error_description: 'send a same-origin JSON body' };
+        return;
+      }
+      const signal = browserSignalSchema.safeParse(parseJson((await readBody(ctx, FORM_LIMIT)).toString('utf8')));
+      if (!signal.success) {
+        ctx.status = 400;
+        ctx.body = { error: 'invalid_request', error_description: 'expected {"event":"complete"} or {"event":"error","code":"..."}' };
+        return;
+      }
+      const d = await details(ctx);
+      const latest = await latestForInteraction(deps.knex, d.uid);
+      const verification = latest ? await deps.orchestrator.browserSignal(latest, signal.data) : undefined;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { state: verification?.state ?? 'none', final: !verification || isTerminal(verification.state) };
+    },
+
+    async stepupCancel(ctx) {
+      const d = await details(ctx);
+      // Decided on the facts as they were: cancelling a running capture is not a failed one.
+      const facts = await factsOf(d, { gaveUp: true });
+      if (facts.verification) await deps.orchestrator.abandon(facts.verification);
+      return proceed(ctx, d, facts);
+    },
+  };
+}
+
+/** Creates (or extends) the grant so it covers everything the client asked for. */
+export async function grantEverythingRequested(provider: Provider, d: Pick<Details, 'grantId' | 'params' | 'prompt' | 'session'>): Promise<string> {
+  const accountId = d.session?.accountId;
+  if (!accountId) throw new errors.SessionNotFound('consent without a signed-in person');
+  const grant = (d.grantId ? await provider.Grant.find(d.grantId) : undefined) ?? new provider.Grant({ accountId, clientId: String(d.params.client_id) });
+  const missing = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+  return grant.save();
+}
+
+// Sign-in pages must not be framed by other sites (clickjacking); our own step-up page frames the
+// vendor, whose return lands in that frame, so the same origin stays allowed.
+const securityHeaders: Middleware = async (ctx, next) => {
+  ctx.set('Content-Security-Policy', "frame-ancestors 'self'");
+  ctx.set('X-Frame-Options', 'SAMEORIGIN');
+  ctx.set('Cache-Control', 'no-store');
+  await next();
+};
