@@ -115,7 +115,7 @@ export function grant(input: GrantInput): Grant {
     const failed = progress.verification && RETRYABLE.has(progress.verification.state);
     return failed ? deny('unmet_authentication_requirements', `gave up after ${progress.verification!.state}`) : deny('access_denied', 'cancelled by the person');
   }
-  if (!base) return { kind: 'password' };
+  if (!base) return { kind: 'password', pinnedAccountId: request.subjectHint };
 
   const verified = verifiedAuthentication(policy, base, progress);
   const current = verified?.authentication ?? base;

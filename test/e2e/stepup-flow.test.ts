@@ -3,8 +3,8 @@ import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import { Browser } from '../support/browser.ts';
 import { useTestIdp } from '../support/idp.ts';
-import { completeCapture, control, passwordLogin } from '../support/flows.ts';
-import { callbackError, passConsent, REDIRECT_URI, sandboxSessionId, submitLogin, TestRp } from '../support/rp.ts';
+import { completeCapture, control, expectRetryPage, giveUp, passwordLogin } from '../support/flows.ts';
+import { callbackError, passConsent, REDIRECT_URI, sandboxSessionId, submitAutoPost, submitLogin, TestRp } from '../support/rp.ts';
 
 const PASSWORD = 'urn:stepup:acr:password';
 const FACE = 'urn:stepup:acr:face';
@@ -66,13 +66,17 @@ describe('biometric step-up through the bundled IdP', () => {
     expect(introspection).toMatchObject({ acr: FACE, auth_time: original.auth_time, txn: original.txn });
   });
 
-  it('denies the step-up when the person is rejected at the vendor, and records the denial', async () => {
+  it('offers the capture again after a rejection, records the denial, and tells the RP only when the person gives up', async () => {
     const rp = await TestRp.register(idp().issuer);
     const browser = new Browser(idp().issuer);
     await passwordLogin(rp, browser);
     let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
     page = await completeCapture(idp().issuer, browser, page, { outcome: 'reject' });
-    expect(callbackError(page.leftTo)?.error).toBe('unmet_authentication_requirements');
+    expect(page.leftTo, 'the RP hears nothing while attempts are left').toBeUndefined();
+    expectRetryPage(page, 4);
+    expect(page.body, 'which check failed stays in the ledger').not.toContain('FACE_MATCH');
+    page = await giveUp(browser, page);
+    expect(callbackError(page.leftTo)).toEqual({ error: 'unmet_authentication_requirements', description: 'the requested authentication could not be performed' });
     const denied = await idp().db.knex('ledger_events').where({ type: 'stepup.denied' }).orderBy('seq', 'desc').first();
     expect(denied.data).toMatchObject({ state: 'rejected', reason: 'FACE_MATCH_SCORE_LOW' });
     expect(denied.data.amr).toBeUndefined();
@@ -121,18 +125,35 @@ describe('biometric step-up through the bundled IdP', () => {
     expect(page.url).toMatch(/\/stepup$/);
   });
 
-  it('keeps the subject: a signed-in person cannot switch accounts on the re-authentication form', async () => {
-    // Property: a step-up never silently changes who the session belongs to.
+  it('keeps the subject an id_token_hint names: nobody else can sign in on the re-authentication form', async () => {
+    // Property: a request bound to one person by id_token_hint never ends signed in as another.
     const rp = await TestRp.register(idp().issuer);
     const browser = new Browser(idp().issuer);
-    await passwordLogin(rp, browser);
-    const login = await browser.get(await rp.authorizationUrl({ prompt: 'login' }));
+    const first = await passwordLogin(rp, browser);
+    const login = await browser.get(await rp.authorizationUrl({ prompt: 'login', id_token_hint: first.id_token! }));
     expect(login.body).toMatch(/name="username"[^>]*value="alice"[^>]*readonly/);
     const refused = await submitLogin(browser, login, 'bob', 'bob');
     expect(refused.status).toBe(401);
-    expect(refused.body).toContain('You are signed in as alice');
+    expect(refused.body).toContain('Sign in as alice');
     const again = await submitLogin(browser, refused, 'alice', 'alice');
     expect((await rp.callback(again.leftTo!)).claims()!.sub).toBe('alice');
+  });
+
+  it('lets another person sign in on prompt=login, in a new session that keeps nothing of the first', async () => {
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
+    let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
+    page = await submitLogin(browser, page, 'alice', 'alice');
+    page = await passConsent(browser, await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99 }));
+    expect((await rp.callback(page.leftTo!)).claims()!.acr).toBe(FACE);
+    page = await browser.get(await rp.authorizationUrl({ prompt: 'login' }));
+    expect(page.body, 'the form is open to anyone').not.toContain('readonly');
+    page = await submitLogin(browser, page, 'bob', 'bob');
+    page = await passConsent(browser, await submitAutoPost(browser, page)); // oidc-provider ends alice's session first
+    const bob = (await rp.callback(page.leftTo!)).claims()!;
+    expect(bob).toMatchObject({ sub: 'bob', acr: PASSWORD, amr: ['pwd'] });
+    page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
+    expect(callbackError(page.leftTo)?.error, 'alice\'s face level does not carry over to bob').toBe('unmet_authentication_requirements');
   });
 
   it('runs password and biometric in one interaction when nobody is signed in', async () => {
@@ -158,7 +179,8 @@ describe('biometric step-up through the bundled IdP', () => {
     page = await browser.get(await rp.authorizationUrl({ acr_values: PASSWORD }));
     expect(page.leftTo).toContain(REDIRECT_URI);
     const again = (await rp.callback(page.leftTo!)).claims()!;
-    expect(again.acr).toBe(FACE);
+    expect(again.acr, 'the value the RP asked for (OIDC Core 5.5.1)').toBe(PASSWORD);
+    expect(again.amr).toEqual(face.amr);
     expect(again.auth_time).toBe(face.auth_time);
     page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
     expect(page.leftTo, 'a fresh face level needs no interaction').toContain(REDIRECT_URI);
@@ -170,9 +192,9 @@ describe('biometric step-up through the bundled IdP', () => {
     await passwordLogin(rp, browser);
     let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
     page = await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.5, match: 0.93 });
-    const error = callbackError(page.leftTo);
-    expect(error?.error).toBe('unmet_authentication_requirements');
-    expect(error?.description).toContain('liveness_below_threshold');
+    expectRetryPage(page);
+    const denied = await idp().db.knex('ledger_events').where({ type: 'stepup.denied' }).orderBy('seq', 'desc').first();
+    expect(denied.data).toMatchObject({ state: 'rejected', reason: 'liveness_below_threshold' });
   });
 
   it('denies an approval for a vendor subject other than the enrolled one', async () => {
@@ -181,9 +203,11 @@ describe('biometric step-up through the bundled IdP', () => {
     await passwordLogin(rp, browser);
     let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
     page = await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99, entityId: '9f1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d' });
-    const error = callbackError(page.leftTo);
-    expect(error?.error).toBe('unmet_authentication_requirements');
-    expect(error?.description).toContain('subject_mismatch');
+    expectRetryPage(page);
+    const denied = await idp().db.knex('ledger_events').where({ type: 'stepup.denied' }).orderBy('seq', 'desc').first();
+    expect(denied.data).toMatchObject({ state: 'rejected', reason: 'subject_mismatch' });
+    page = await giveUp(browser, page);
+    expect(callbackError(page.leftTo)?.description, 'the RP does not learn which check failed').not.toContain('subject');
   });
 
   it('falls back to the next acceptable acr_values level the person can reach', async () => {

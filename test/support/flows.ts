@@ -47,3 +47,17 @@ export async function completeCapture(issuer: string, browser: Browser, page: Pa
   await control(issuer, id, outcome);
   return browser.get(`/interaction/${interactionUid(page)}/stepup/return`);
 }
+
+/** Asserts that `page` offers the capture again after a failed one, and returns its "try again" path. */
+export function expectRetryPage(page: Page, attemptsLeft?: number): string {
+  expect(page.body, page.url + page.body.slice(0, 300)).toContain('Verification not completed');
+  if (attemptsLeft !== undefined) expect(page.body).toContain(`${attemptsLeft} ${attemptsLeft === 1 ? 'attempt' : 'attempts'} left`);
+  return /href="([^"]*\/stepup\?again=1)"/.exec(page.body)![1]!;
+}
+
+/** Presses "cancel" on a step-up or retry page: the RP then hears how the interaction ended. */
+export function giveUp(browser: Browser, page: Page): Promise<Page> {
+  const action = /action="([^"]*\/stepup\/cancel)"/.exec(page.body)?.[1];
+  if (!action) throw new Error(`no cancel form at ${page.url}: ${page.body.slice(0, 300)}`);
+  return browser.post(action, {});
+}

@@ -87,3 +87,11 @@ export function sandboxSessionId(page: Page): string {
   if (!src) throw new Error(`no Gu1 capture on ${page.url} (status ${page.status}): ${page.body.slice(0, 400)}`);
   return src;
 }
+
+/** Submits a page's self-posting form (oidc-provider's form_post pages, such as the logout on an account switch). */
+export function submitAutoPost(browser: Browser, page: Page): Promise<Page> {
+  const action = /<form method="post" action="([^"]+)"/.exec(page.body)?.[1];
+  if (!action) throw new Error(`no self-posting form at ${page.url}: ${page.body.slice(0, 300)}`);
+  const inputs = Object.fromEntries([...page.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+  return browser.post(action.replace(/&amp;/g, '&'), inputs);
+}
