@@ -33,12 +33,13 @@ export interface InteractionFacts {
  * authentication, a password given here, the newest verification, enrolment and attempts left.
  */
 export async function gatherFacts(sources: FactsSources, d: Details, intent: { retrying?: boolean; gaveUp?: boolean } = {}): Promise<InteractionFacts> {
-  const policy = sources.policy();
+  const verification = await latestForInteraction(sources.knex, d.uid);
+  // Once a verification started, the interaction finishes under the policy that planned it.
+  const policy = sources.policy(verification?.policyHash);
   const now = sources.now();
   const stored = d.session?.cookie ? await sources.provider.Session.find(d.session.cookie) : undefined;
   const session = sessionAuthentication(policy, stored && stored.accountId === d.session?.accountId ? stored : undefined);
   const password = await sources.steps.get(d.uid);
-  const verification = await latestForInteraction(sources.knex, d.uid);
   const accountId = password?.accountId ?? session?.accountId;
   const biometric = policy.levels.filter((l) => l.factor === 'biometric');
   const enrolled = new Set<string>();
