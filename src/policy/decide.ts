@@ -38,8 +38,9 @@ export function readAcrRequest(params: { claims?: unknown; acr_values?: unknown 
     if (acr && typeof acr === 'object') {
       const { essential: isEssential, value, values } = acr as { essential?: unknown; value?: unknown; values?: unknown };
       const listed = [value, ...(Array.isArray(values) ? values : [])].filter((v): v is string => typeof v === 'string');
+      // A voluntary claims acr only speaks when acr_values is absent: it must never widen what acr_values asked for.
       if (isEssential === true) essential.push(...listed);
-      else voluntary.push(...listed.filter((v) => !voluntary.includes(v)));
+      else if (voluntary.length === 0) voluntary.push(...listed);
     }
   }
   return { essential, voluntary };

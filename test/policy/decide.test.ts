@@ -34,6 +34,7 @@ describe('which levels a request asks for', () => {
     ['essential single value', { claims: '{"id_token":{"acr":{"essential":true,"value":"face"}}}' }, ['face']],
     ['unknown essential: unmet', { claims: '{"id_token":{"acr":{"essential":true,"values":["urn:x"]}}}' }, 'unmet'],
     ['voluntary claims acr counts like acr_values', { claims: '{"id_token":{"acr":{"values":["face"]}}}' }, ['face']],
+    ['a voluntary claims acr never widens acr_values', { acr_values: 'face', claims: '{"id_token":{"acr":{"values":["pwd"]}}}' }, ['face']],
     ['malformed claims are left to oidc-provider', { claims: '{not json', acr_values: 'pwd' }, ['pwd']],
   ])('%s', (_name, params, expected) => {
     expect(acrs(decideRequirement(POLICY, req(params), 'any-client'))).toEqual(expected);
