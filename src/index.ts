@@ -12,6 +12,8 @@ export { explain, renderExplanation, type Explanation, type ExplainRequest } fro
 export { PolicyReloader, type ReloadOutcome } from './server/policy-reload.ts';
 export type { Policy, Level } from './policy/policy.ts';
 export { decideRequirement, readAcrRequest, satisfies, composeAmr, type Requirement, type AcrRequest } from './policy/decide.ts';
+export { grant, type Grant, type GrantInput, type GrantRequest, type Authentication, type VerificationFacts } from './policy/grant.ts';
+export { createPaths, type Paths } from './paths.ts';
 export { openDatabase, targetFromEnv, type Database, type DatabaseTarget } from './db/connect.ts';
 export { migrate } from './db/migrate.ts';
 export { createOidcAdapter } from './db/oidc-adapter.ts';
@@ -28,6 +30,8 @@ export {
   WebhookRejectedError,
   PolicyError,
   ERROR_CODES,
+  ERROR_INFO,
+  toHttp,
   type ErrorCode,
   type PolicyIssue,
 } from './errors.ts';

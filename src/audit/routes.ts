@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import Router from '@koa/router';
 import type { Knex } from 'knex';
-import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { StepUpError } from '../errors.ts';
+import { jsonErrors } from '../http/error-boundary.ts';
 import { GENESIS_HASH, eventFromStored } from '../ledger/chain.ts';
 import { findCheckpoint, type Checkpoint } from '../ledger/checkpoints.ts';
 import { EXPORT_CONTENT_TYPES, exportChunks } from '../ledger/export.ts';
@@ -32,7 +32,11 @@ export function auditRoutes(deps: AuditDeps): Router {
   const { knex, queries = knex } = deps;
   const router = new Router({ prefix: '/audit' });
   const auth = requireAuditToken(deps.provider);
-  router.use(answerErrors(deps.logger));
+  router.use(async (ctx, next) => {
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  });
+  router.use(jsonErrors(deps.logger, 'audit request'));
 
   router.get('/jwks.json', async (ctx) => {
     ctx.set('Cache-Control', 'public, max-age=300');
@@ -89,23 +93,4 @@ export function auditRoutes(deps: AuditDeps): Router {
 
 function checkpointJson(c: Checkpoint) {
   return { seq: c.seq, hash: c.hash, kid: c.kid, jws: c.jws, createdAt: c.createdAt };
-}
-
-// Refusals are JSON with the reason; anything unexpected is logged and answered without internals.
-function answerErrors(logger: Logger) {
-  return async (ctx: Context, next: Next) => {
-    ctx.set('Cache-Control', 'no-store');
-    try {
-      await next();
-    } catch (error) {
-      if (error instanceof StepUpError && (error.code === 'bad_request' || error.code === 'verification_not_found')) {
-        ctx.status = error.code === 'bad_request' ? 400 : 404;
-        ctx.body = { error: error.code === 'bad_request' ? 'invalid_request' : 'not_found', error_description: error.message };
-        return;
-      }
-      logger.error({ err: error }, 'audit request failed');
-      ctx.status = 500;
-      ctx.body = { error: 'server_error', error_description: 'the audit request could not be answered' };
-    }
-  };
 }

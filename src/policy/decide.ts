@@ -82,11 +82,6 @@ export function decideRequirement(policy: Policy, request: AcrRequest, clientId:
   return { kind: 'levels', candidates: [minimum], essential: requirement.kind === 'levels' && requirement.essential, because: 'client_minimum' };
 }
 
-/** The requirement of an authorization request, from its raw parameters (`claims`, `acr_values`, `client_id`). */
-export function requirementOfParams(policy: Policy, params: { claims?: unknown; acr_values?: unknown; client_id?: unknown }): Requirement {
-  return decideRequirement(policy, readAcrRequest(params), typeof params.client_id === 'string' ? params.client_id : '');
-}
-
 /** The authentication the session currently holds, as oidc-provider keeps it. */
 export interface HeldAuthentication {
   acr?: string;
@@ -102,13 +97,6 @@ export function satisfies(policy: Policy, level: Level, held: HeldAuthentication
   const heldLevel = held.acr ? policy.byAcr.get(held.acr) : undefined;
   if (!heldLevel || heldLevel.rank < level.rank || held.authTime === undefined) return false;
   return level.maxAge === undefined || nowSeconds - held.authTime <= level.maxAge;
-}
-
-/** True when the session satisfies any acceptable level of the requirement. */
-export function requirementMet(policy: Policy, requirement: Requirement, held: HeldAuthentication, nowSeconds: number): boolean {
-  if (requirement.kind === 'none') return true;
-  if (requirement.kind === 'unmet') return false;
-  return requirement.candidates.some((l) => satisfies(policy, l, held, nowSeconds));
 }
 
 const FACTOR_KIND: Record<string, string> = {

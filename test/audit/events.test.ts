@@ -5,9 +5,9 @@ import { appendEvent, type LedgerEvent } from '../../src/ledger/ledger.ts';
 import { createCheckpoint } from '../../src/ledger/checkpoint-signer.ts';
 import { loadLedgerKey } from '../../src/ledger/ledger-key.ts';
 import { Browser } from '../support/browser.ts';
-import { completeCapture, passwordLogin } from '../support/flows.ts';
+import { completeCapture, giveUpAfterFailure, passwordLogin } from '../support/flows.ts';
 import { useTestIdp } from '../support/idp.ts';
-import { callbackError, passConsent, TestRp } from '../support/rp.ts';
+import { passConsent, TestRp } from '../support/rp.ts';
 import { auditGet, auditToken, registerAuditClient } from './support.ts';
 
 const FACE = 'urn:stepup:acr:face';
@@ -194,7 +194,7 @@ describe('token ↔ evidence', () => {
     expect(decodeJwt(first.id_token!).acr).toBe('urn:stepup:acr:password');
     let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
     page = await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.97, match: 0.2 });
-    expect(callbackError(page.leftTo)?.error).toBe('unmet_authentication_requirements');
+    expect((await giveUpAfterFailure(browser, page))?.error).toBe('unmet_authentication_requirements');
     const denied = (await events(`client=${rp.clientId}&decision=denied`)).events;
     expect(denied).toHaveLength(1);
     expect(denied[0]!.data).toMatchObject({ scores: { liveness: 0.97, match: 0.2 }, thresholds: expect.any(Object), policyHash: expect.any(String), reason: expect.any(String) });

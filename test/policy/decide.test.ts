@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { composeAmr, decideRequirement, readAcrRequest, requirementMet, satisfies } from '../../src/policy/decide.ts';
+import { composeAmr, decideRequirement, readAcrRequest, satisfies } from '../../src/policy/decide.ts';
 import { parsePolicy } from '../../src/policy/load.ts';
 
 const POLICY = parsePolicy(
@@ -70,12 +70,6 @@ describe('whether the session satisfies a level', () => {
     ['no authentication', {}, false],
   ])('%s', (_name, held, expected) => {
     expect(satisfies(POLICY, face, held, now)).toBe(expected);
-  });
-
-  it('is met when any acceptable candidate is satisfied', () => {
-    const requirement = decideRequirement(POLICY, req({ acr_values: 'face pwd' }), 'x');
-    expect(requirementMet(POLICY, requirement, { acr: 'pwd', authTime: now }, now)).toBe(true);
-    expect(requirementMet(POLICY, { kind: 'unmet', reason: 'x' }, { acr: 'face-strict', authTime: now }, now)).toBe(false);
   });
 });
 

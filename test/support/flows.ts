@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { Browser, type Page } from './browser.ts';
-import { passConsent, REDIRECT_URI, sandboxSessionId, submitLogin, TestRp } from './rp.ts';
+import { callbackError, passConsent, REDIRECT_URI, sandboxSessionId, submitLogin, TestRp } from './rp.ts';
 
 /** POSTs `body` to a sandbox's control endpoint on the IdP (`/sandbox/<vendor>/control/<target>`), which must answer 200. */
 export async function sandboxControl(issuer: string, vendor: string, target: string, body: unknown): Promise<Response> {
@@ -60,4 +60,10 @@ export function giveUp(browser: Browser, page: Page): Promise<Page> {
   const action = /action="([^"]*\/stepup\/cancel)"/.exec(page.body)?.[1];
   if (!action) throw new Error(`no cancel form at ${page.url}: ${page.body.slice(0, 300)}`);
   return browser.post(action, {});
+}
+
+/** After a capture that did not succeed: the retry page is shown, the person cancels, and the RP's error comes back. */
+export async function giveUpAfterFailure(browser: Browser, page: Page) {
+  expectRetryPage(page);
+  return callbackError((await giveUp(browser, page)).leftTo);
 }
