@@ -38,7 +38,8 @@ vendors:
   const accounts = new AccountStore(db.knex);
   await accounts.add({ id: 'dana', username: 'dana', password: 'dana' });
   await accounts.link('dana', 'gu1', '5d1c2b3a-4e5f-4a6b-9c7d-8e9f0a1b2c3d');
-  const stepup = stepUp({ db, issuer, policy: () => policy, accounts });
+  // Mounted under a prefix, as a host with other routes at its root would: every URL follows it.
+  const stepup = stepUp({ db, issuer, policy: () => policy, accounts, mountPath: '/idp' });
 
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const cookieKeys = ['host-cookie-key'];
@@ -49,7 +50,7 @@ vendors:
     acrValues: stepup.acrValues,
     claims: { openid: stepup.openidClaims },
     features: { claimsParameter: { enabled: true }, devInteractions: { enabled: false }, registration: { enabled: true } },
-    interactions: { policy: stepup.interactionPolicy, url: async (_ctx, i) => `/interaction/${i.uid}` },
+    interactions: { policy: stepup.interactionPolicy, url: async (_ctx, i) => stepup.paths.interaction(i.uid) },
     extraTokenClaims: stepup.extraTokenClaims,
     findAccount: async (ctx, sub, token) => ({ accountId: sub, claims: async () => ({ sub, txn: await stepup.txn(ctx, token) }) }),
   });
@@ -74,6 +75,7 @@ describe('the plugin in a host oidc-provider', () => {
     const browser = new Browser(issuer);
     expect((await passwordLogin(rp, browser, 'dana')).claims()!.acr).toBe('urn:host:pwd');
     let page = await browser.get(await rp.authorizationUrl({ acr_values: 'urn:host:face' }));
+    expect(new URL(page.url).pathname).toMatch(/^\/idp\/interaction\/[^/]+\/stepup$/);
     page = await completeCapture(issuer, browser, page, { outcome: 'approve', liveness: 0.95, match: 0.5 });
     const claims = (await rp.callback(page.leftTo!)).claims()!;
     expect(claims).toMatchObject({ acr: 'urn:host:face', amr: ['pwd', 'face', 'mfa'] });

@@ -45,7 +45,7 @@ export function interactionUid(page: Page): string {
 export async function completeCapture(issuer: string, browser: Browser, page: Page, outcome: Record<string, unknown>): Promise<Page> {
   const id = sandboxSessionId(page);
   await control(issuer, id, outcome);
-  return browser.get(`/interaction/${interactionUid(page)}/stepup/return`);
+  return browser.get(`${new URL(page.url).pathname.replace(/\/stepup(\/.*)?$/, '')}/stepup/return`);
 }
 
 /** Asserts that `page` offers the capture again after a failed one, and returns its "try again" path. */

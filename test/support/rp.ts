@@ -70,14 +70,14 @@ export function callbackError(url: string | undefined): { error: string; descrip
 
 /** Fills the login form of the interaction page. */
 export function submitLogin(browser: Browser, page: Page, username: string, password: string): Promise<Page> {
-  const action = /action="(\/interaction\/[^"]+\/login)"/.exec(page.body)?.[1];
+  const action = /action="([^"]*\/interaction\/[^"]+\/login)"/.exec(page.body)?.[1];
   if (!action) throw new Error(`no login form at ${page.url} (status ${page.status}): ${page.body.slice(0, 300)}`);
   return browser.post(action, { username, password });
 }
 
 /** Allows a third-party client on the consent page when one is shown. */
 export async function passConsent(browser: Browser, page: Page): Promise<Page> {
-  const action = /action="(\/interaction\/[^"]+\/consent)"/.exec(page.body)?.[1];
+  const action = /action="([^"]*\/interaction\/[^"]+\/consent)"/.exec(page.body)?.[1];
   return action ? browser.post(action, {}) : page;
 }
 
