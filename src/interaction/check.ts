@@ -42,9 +42,12 @@ function stepUpCheck(deps: { policy: () => Policy; sessionLevels: SessionLevels 
         const stepup = ctx.oidc.result?.stepup as { verificationId?: string } | undefined;
         await deps.sessionLevels.record({ sessionUid: session.uid, accountId: session.accountId, acr: session.acr, authTime: session.loginTs, verificationId: stepup?.verificationId });
       }
+      const request = grantRequestOf(ctx.oidc.params as Record<string, unknown>, ctx.oidc.promptPending('login'));
+      // The authentication just performed is the re-authentication max_age asked for, however long it took.
+      if (login) request.maxAge = undefined;
       const decision = grant({
         policy,
-        request: grantRequestOf(ctx.oidc.params as Record<string, unknown>, ctx.oidc.promptPending('login')),
+        request,
         session: sessionAuthentication(policy, session),
         now: Math.floor(Date.now() / 1000),
       });
