@@ -126,6 +126,12 @@ describe.skipIf(!!missing || !CHROMIUM_AVAILABLE)('Apache mod_auth_openidc as a 
     expect(v.claims?.acr, v.error).toBe(acr);
   }
 
+  /** Alice opens /app/payments in a fresh browser: password, then face, then the backend. */
+  async function aliceWithFace(context: BrowserContext, page: Page) {
+    const v = await visit(page, '/app/payments', { username: 'alice', approveFace: true });
+    await expectOneAuthorization(context, '/app/payments', v, FACE);
+  }
+
   it('signs alice in at the password level for /app with one authorization request', async () => {
     const { context, page } = await freshBrowser();
     const v = await visit(page, '/app', { username: 'alice' });
@@ -136,7 +142,7 @@ describe.skipIf(!!missing || !CHROMIUM_AVAILABLE)('Apache mod_auth_openidc as a 
 
   it('steps a password session up to face for /app/payments through the Gu1 capture', async () => {
     const { context, page } = await freshBrowser();
-    await visit(page, '/app', { username: 'alice' });
+    await expectOneAuthorization(context, '/app', await visit(page, '/app', { username: 'alice' }), PASSWORD);
     const v = await visit(page, '/app/payments', { approveFace: true });
     await expectOneAuthorization(context, '/app/payments', v, FACE);
     expect(v.authorizations).toEqual([FACE]);
@@ -146,13 +152,12 @@ describe.skipIf(!!missing || !CHROMIUM_AVAILABLE)('Apache mod_auth_openidc as a 
 
   it('asks a person with no session for the password and then the face in one authorization request for /app/payments', async () => {
     const { context, page } = await freshBrowser();
-    const v = await visit(page, '/app/payments', { username: 'alice', approveFace: true });
-    await expectOneAuthorization(context, '/app/payments', v, FACE);
+    await aliceWithFace(context, page);
   });
 
   it('passes the advertised alias for /app/gov, as asked, after one authorization request', async () => {
     const { context, page } = await freshBrowser();
-    await visit(page, '/app/payments', { username: 'alice', approveFace: true });
+    await aliceWithFace(context, page);
     const v = await visit(page, '/app/gov');
     await expectOneAuthorization(context, '/app/gov', v, AAL2);
     expect(v.authorizations).toEqual([AAL2]);
@@ -160,7 +165,7 @@ describe.skipIf(!!missing || !CHROMIUM_AVAILABLE)('Apache mod_auth_openidc as a 
 
   it('passes the password level for /app, as asked, to a session holding face after one authorization request', async () => {
     const { context, page } = await freshBrowser();
-    await visit(page, '/app/payments', { username: 'alice', approveFace: true });
+    await aliceWithFace(context, page);
     const v = await visit(page, '/app');
     await expectOneAuthorization(context, '/app', v, PASSWORD);
   });
