@@ -115,10 +115,13 @@ Listen 127.0.0.1:${c.port}
 ServerName 127.0.0.1:${c.port}
 ${Object.entries(MODULES).map(([name, file]) => `LoadModule ${name} ${APACHE_MODULES}/${file}`).join('\n')}
 ${asRoot ? 'User nobody\nGroup nogroup' : ''}
+# One worker process is plenty for one browser.
 StartServers 1
 ServerLimit 1
-ThreadsPerChild 16
-MaxRequestWorkers 16
+ThreadsPerChild 25
+MaxRequestWorkers 25
+MinSpareThreads 1
+MaxSpareThreads 25
 
 OIDCProviderMetadataURL ${c.issuer}/.well-known/openid-configuration
 OIDCClientID ${c.client.client_id}
