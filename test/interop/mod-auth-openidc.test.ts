@@ -23,6 +23,7 @@ describe.skipIf(!!missing || !CHROMIUM_AVAILABLE)('Apache mod_auth_openidc as a 
         { path: '/app', acr: PASSWORD },
         { path: '/app/payments', acr: FACE },
         { path: '/app/gov', acr: AAL2 },
+        { path: '/app/essential', acr: PASSWORD, essential: true },
       ],
     });
   });
@@ -32,7 +33,7 @@ describe.skipIf(!!missing || !CHROMIUM_AVAILABLE)('Apache mod_auth_openidc as a 
 
   /** What one visit to a protected location did: the claims the backend was passed and the authorization requests made. */
   interface Visit {
-    /** The acr_values of each authorization request the browser sent to the IdP. */
+    /** What each authorization request the browser sent to the IdP asked for (its acr_values, else its claims). */
     authorizations: string[];
     claims?: Record<string, string>;
     /** mod_auth_openidc's error page, when the visit ended there. */
@@ -54,7 +55,7 @@ describe.skipIf(!!missing || !CHROMIUM_AVAILABLE)('Apache mod_auth_openidc as a 
     const onRequest = (request: { url(): string }) => {
       const url = new URL(request.url());
       if (url.origin !== issuer || url.pathname !== '/auth') return;
-      authorizations.push(url.searchParams.get('acr_values') ?? '');
+      authorizations.push(url.searchParams.get('acr_values') ?? url.searchParams.get('claims') ?? '');
       if (authorizations.length >= LOOP) looping();
     };
     const orLoop = <T>(step: Promise<T>) => Promise.race([step, loop]);
@@ -121,7 +122,7 @@ describe.skipIf(!!missing || !CHROMIUM_AVAILABLE)('Apache mod_auth_openidc as a 
   /** The visit reached the backend after at most one authorization request, with the acr the location asked for. */
   async function expectOneAuthorization(context: BrowserContext, path: string, v: Visit, acr: string) {
     const asked = [...new Set(v.authorizations)].join(' | ');
-    const why = `${v.authorizations.length} authorization requests for one visit to ${path} (acr_values ${asked}); mod_auth_openidc's session holds acr=${await moduleAcr(context)}`;
+    const why = `${v.authorizations.length} authorization requests for one visit to ${path} (asking for ${asked}); mod_auth_openidc's session holds acr=${await moduleAcr(context)}`;
     expect(v.authorizations.length, why).toBeLessThanOrEqual(1);
     expect(v.claims?.acr, v.error).toBe(acr);
   }
@@ -168,6 +169,13 @@ describe.skipIf(!!missing || !CHROMIUM_AVAILABLE)('Apache mod_auth_openidc as a 
     await aliceWithFace(context, page);
     const v = await visit(page, '/app');
     await expectOneAuthorization(context, '/app', v, PASSWORD);
+  });
+
+  it('passes the password level for /app/essential, asked as an essential claims value, to a session holding face', async () => {
+    const { context, page } = await freshBrowser();
+    await aliceWithFace(context, page);
+    const v = await visit(page, '/app/essential');
+    await expectOneAuthorization(context, '/app/essential', v, PASSWORD);
   });
 
   it("shows bob, enrolled at no vendor, unmet_authentication_requirements on Apache's error page for /app/payments", async () => {

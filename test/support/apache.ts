@@ -27,10 +27,14 @@ export function apacheMissing(): string | undefined {
   return undefined;
 }
 
-/** A location mod_auth_openidc protects: it asks the IdP for `acr` and lets through only tokens saying so. */
+/**
+ * A location mod_auth_openidc protects: it asks the IdP for `acr` (in `acr_values`, or as the one value of an
+ * essential `claims` acr when `essential`) and lets through only ID tokens saying so.
+ */
 export interface ProtectedLocation {
   path: string;
   acr: string;
+  essential?: boolean;
 }
 
 /** Apache httpd with mod_auth_openidc as a relying party of the test IdP, in front of a backend that echoes the claims it is passed. */
@@ -102,7 +106,7 @@ function configuration(c: {
 <Location ${l.path}>
   AuthType openid-connect
   # 2.4.12 re-authorizes with these parameters when the Require below fails (OIDCUnAutzAction auth).
-  OIDCPathAuthRequestParams acr_values=${encodeURIComponent(l.acr)}
+  OIDCPathAuthRequestParams ${authRequestParams(l)}
   OIDCUnAutzAction auth
   Require claim acr:${l.acr}
   ProxyPass ${c.backend}${l.path}
@@ -144,6 +148,11 @@ ${locations.join('\n')}
   Require valid-user
 </Location>
 `;
+}
+
+function authRequestParams(location: ProtectedLocation): string {
+  const claims = { id_token: { acr: { essential: true, values: [location.acr] } } };
+  return new URLSearchParams(location.essential ? { claims: JSON.stringify(claims) } : { acr_values: location.acr }).toString();
 }
 
 async function registerClient(issuer: string, redirectUri: string): Promise<{ client_id: string; client_secret: string }> {
