@@ -91,6 +91,10 @@ describe.skipIf(!!missing || !CHROMIUM_AVAILABLE)('Apache mod_auth_openidc as a 
         }
         if ((await orLoop(step)) === 'loop') return stopped(page, authorizations);
       }
+    } catch (error) {
+      // A module that refuses a response says why only in its log.
+      const log = (await apache.errorLog()).split('\n').filter((line) => line.includes(':error]')).slice(-5).join('\n');
+      throw new Error(`${(error as Error).message}\nApache's last errors:\n${log || '(none)'}`, { cause: error });
     } finally {
       page.off('request', onRequest);
     }

@@ -42,7 +42,6 @@ export interface ApacheRp {
   /** Where Chromium reaches Apache, e.g. http://127.0.0.1:40123. */
   origin: string;
   redirectUri: string;
-  clientId: string;
   /** Apache's error log, for failure messages. */
   errorLog(): Promise<string>;
   stop(): Promise<void>;
@@ -74,7 +73,6 @@ export async function startApacheRp(options: { issuer: string; locations: Protec
     return {
       origin,
       redirectUri,
-      clientId: client.client_id,
       errorLog,
       async stop() {
         await stopChild(running);
