@@ -92,12 +92,16 @@ describe.skipIf(!!missing || !CHROMIUM_AVAILABLE)('Apache mod_auth_openidc as a 
         if ((await orLoop(step)) === 'loop') return stopped(page, authorizations);
       }
     } catch (error) {
-      // A module that refuses a response says why only in its log.
-      const log = (await apache.errorLog()).split('\n').filter((line) => line.includes(':error]')).slice(-5).join('\n');
-      throw new Error(`${(error as Error).message}\nApache's last errors:\n${log || '(none)'}`, { cause: error });
+      throw new Error(`${(error as Error).message}\n${await apacheErrors()}`, { cause: error });
     } finally {
       page.off('request', onRequest);
     }
+  }
+
+  /** The module says why it refused a response only in its log. */
+  async function apacheErrors(): Promise<string> {
+    const lines = (await apache.errorLog()).split('\n').filter((line) => line.includes(':error]'));
+    return `Apache's last errors:\n${lines.slice(-5).join('\n') || '(none)'}`;
   }
 
   async function stopped(page: Page, authorizations: string[]): Promise<Visit> {
@@ -128,7 +132,7 @@ describe.skipIf(!!missing || !CHROMIUM_AVAILABLE)('Apache mod_auth_openidc as a 
     const asked = [...new Set(v.authorizations)].join(' | ');
     const why = `${v.authorizations.length} authorization requests for one visit to ${path} (asking for ${asked}); mod_auth_openidc's session holds acr=${await moduleAcr(context)}`;
     expect(v.authorizations.length, why).toBeLessThanOrEqual(1);
-    expect(v.claims?.acr, v.error).toBe(acr);
+    expect(v.claims?.acr, v.error && `${v.error}\n${await apacheErrors()}`).toBe(acr);
   }
 
   /** Alice opens /app/payments in a fresh browser: password, then face, then the backend. */
