@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import * as oidc from 'openid-client';
-import { parseBearerChallenge } from '../../resource-server/require-acr.ts';
+import { parseChallenges, stepUpChallenge, type StepUpChallenge } from '../../resource-server/www-authenticate.ts';
 import { escapeHtml as e, page } from '../html.ts';
 
 /** The demo relying party's registration at this IdP. */
@@ -15,16 +15,19 @@ interface DemoSession {
   pending?: { state: string; nonce: string; verifier: string; maxAge?: number };
   idTokenClaims?: Record<string, unknown>;
   accessToken?: string;
+  /** The key the access token is bound to (RFC 9449); its handle also keeps the servers' DPoP nonces. */
+  dpop?: oidc.DPoPHandle;
   error?: string;
-  apiResult?: { status: number; body: unknown; challenge?: Record<string, string> };
+  apiResult?: { status: number; body: unknown; challenge?: StepUpChallenge };
 }
 
 const COOKIE = 'demo_rp';
 const SESSION_LIMIT = 1000;
 
 /**
- * A small relying party built on openid-client: it signs in, calls the demo API, and on an RFC 9470
- * challenge re-authorizes with the `acr_values` (and `max_age`) the API asked for.
+ * A small relying party built on openid-client: it signs in, gets DPoP-bound tokens (a key pair per
+ * session), calls the demo API with DPoP proofs, and on an RFC 9470 challenge re-authorizes with the
+ * `acr_values` (and `max_age`) the API asked for.
  */
 export function demoRpRoutes(input: { issuer: string; audience: string; client: DemoClient; scope: string }): Router {
   const router = new Router({ prefix: '/demo' });
@@ -83,14 +86,17 @@ export function demoRpRoutes(input: { issuer: string; audience: string; client: 
     s.pending = undefined;
     if (!pending) return ctx.redirect('/demo');
     try {
-      const tokens = await oidc.authorizationCodeGrant(await configuration(), new URL(ctx.href.replace(/^https?:\/\/[^/]+/, input.issuer)), {
+      const config = await configuration();
+      const dpop = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(ctx.href.replace(/^https?:\/\/[^/]+/, input.issuer)), {
         pkceCodeVerifier: pending.verifier,
         expectedState: pending.state,
         expectedNonce: pending.nonce,
         ...(pending.maxAge !== undefined ? { maxAge: pending.maxAge } : {}),
-      });
+      }, undefined, { DPoP: dpop });
       s.idTokenClaims = tokens.claims() as Record<string, unknown>;
       s.accessToken = tokens.access_token;
+      s.dpop = dpop;
       s.error = undefined;
       s.apiResult = undefined;
     } catch (error) {
@@ -102,10 +108,16 @@ export function demoRpRoutes(input: { issuer: string; audience: string; client: 
 
   router.post('/call', async (ctx) => {
     const s = session(ctx);
-    const res = await fetch(`${input.issuer}/demo/api/payments`, {
-      headers: s.accessToken ? { authorization: `Bearer ${s.accessToken}` } : {},
-    });
-    s.apiResult = { status: res.status, body: await res.json().catch(() => null), challenge: parseBearerChallenge(res.headers.get('www-authenticate')) };
+    const url = new URL(`${input.issuer}/demo/api/payments`);
+    let res: Response;
+    try {
+      // openid-client signs a proof per request and retries once when the API asks for its nonce.
+      res = s.accessToken ? await oidc.fetchProtectedResource(await configuration(), s.accessToken, url, 'GET', undefined, undefined, { DPoP: s.dpop }) : await fetch(url);
+    } catch (error) {
+      if (!(error instanceof oidc.WWWAuthenticateChallengeError)) throw error;
+      res = error.response;
+    }
+    s.apiResult = { status: res.status, body: await res.json().catch(() => null), challenge: stepUpChallenge(parseChallenges(res.headers.get('www-authenticate'))) };
     ctx.status = 303;
     ctx.redirect('/demo');
   });
