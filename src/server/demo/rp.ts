@@ -15,6 +15,8 @@ interface DemoSession {
   pending?: { state: string; nonce: string; verifier: string; maxAge?: number };
   idTokenClaims?: Record<string, unknown>;
   accessToken?: string;
+  /** `DPoP` when the access token is bound to the session's key, as the token endpoint said. */
+  tokenType?: string;
   /** The key the access token is bound to (RFC 9449); its handle also keeps the servers' DPoP nonces. */
   dpop?: oidc.DPoPHandle;
   error?: string;
@@ -96,6 +98,7 @@ export function demoRpRoutes(input: { issuer: string; audience: string; client: 
       }, undefined, { DPoP: dpop });
       s.idTokenClaims = tokens.claims() as Record<string, unknown>;
       s.accessToken = tokens.access_token;
+      s.tokenType = tokens.token_type;
       s.dpop = dpop;
       s.error = undefined;
       s.apiResult = undefined;
@@ -149,12 +152,13 @@ ${claims
 <table><tr><th align="left">acr</th><td id="acr">${e(claims.acr ?? '')}</td></tr>
 <tr><th align="left">amr</th><td id="amr">${e(JSON.stringify(claims.amr ?? []))}</td></tr>
 <tr><th align="left">auth_time</th><td>${e(claims.auth_time ? new Date(Number(claims.auth_time) * 1000).toISOString() : '')}</td></tr>
-<tr><th align="left">txn</th><td id="txn">${e(claims.txn ?? '')}</td></tr></table>
+<tr><th align="left">txn</th><td id="txn">${e(claims.txn ?? '')}</td></tr>
+<tr><th align="left">access token</th><td id="token-type">${e(s.tokenType === 'dpop' ? 'DPoP-bound' : (s.tokenType ?? ''))}</td></tr></table>
 <form method="post" action="/demo/call"><button type="submit" id="call-api">Call the payments API</button></form>`
   : `<p><a class="button" id="sign-in" href="/demo/login">Sign in</a></p>`}
 ${s.apiResult
   ? `<h2>Payments API answered ${e(s.apiResult.status)}</h2>
-${stepUpHref ? `<p>The API asks for a stronger authentication: <code>${e(challenge!.acr_values)}</code>.</p><p><a class="button" id="step-up" href="${e(stepUpHref)}">Verify with your face</a></p>` : ''}
+${stepUpHref ? `<p>The API asks (<span id="challenge-scheme">${e(challenge!.scheme === 'dpop' ? 'DPoP' : 'Bearer')}</span> challenge) for a stronger authentication: <code>${e(challenge!.acr_values)}</code>.</p><p><a class="button" id="step-up" href="${e(stepUpHref)}">Verify with your face</a></p>` : ''}
 <pre>${e(JSON.stringify(s.apiResult.body, null, 2))}</pre>`
   : ''}
 ${claims ? `<form method="post" action="/demo/logout"><button type="submit" class="secondary">Forget tokens</button></form>` : ''}`,
