@@ -71,9 +71,10 @@ export function requireAcr(options: RequireAcrOptions): Middleware {
     const needs: Scheme = sentAs === 'DPoP' || dpop.required || boundToKey(token) ? 'DPoP' : 'Bearer';
     const invalid = () => refuse(ctx, 401, needs, { error: 'invalid_token', error_description: 'the access token is not valid' });
 
+    const request = toRequest(ctx, options.baseUrl);
     let claims: AccessTokenClaims;
     try {
-      claims = (await oauth.validateJwtAccessToken(as, toRequest(ctx, options.baseUrl), options.audience, {
+      claims = (await oauth.validateJwtAccessToken(as, request, options.audience, {
         requireDPoP: dpop.required,
         [oauth.allowInsecureRequests]: options.allowInsecureRequests,
       })) as AccessTokenClaims;
@@ -111,7 +112,7 @@ export function requireAcr(options: RequireAcrOptions): Middleware {
 
 /** The request as oauth4webapi checks it: method, the public URL (the proof's `htu`) and the two headers it reads. */
 function toRequest(ctx: Context, baseUrl: string | undefined): Request {
-  const url = baseUrl ? `${baseUrl.replace(/\/+$/, '')}${ctx.originalUrl}` : new URL(ctx.originalUrl, ctx.origin).href;
+  const url = `${baseUrl ? baseUrl.replace(/\/+$/, '') : `${ctx.protocol}://${ctx.host}`}${ctx.originalUrl}`;
   const headers = new Headers({ authorization: ctx.get('authorization') });
   const proof = ctx.get('dpop');
   if (proof) headers.set('dpop', proof);

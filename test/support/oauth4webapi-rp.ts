@@ -44,8 +44,30 @@ export const loginAs = (username: string, password = username): InteractionHook 
 export const captureOutcome = (issuer: string, outcome: Record<string, unknown> = { outcome: 'approve', liveness: 0.99, match: 0.99 }): InteractionHook =>
   (page, browser) => completeCapture(issuer, browser, page, outcome);
 
-const MAX_PAGES = 12;
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
+
+/**
+ * GETs `url` with `Authorization: DPoP` and a proof from oauth4webapi, retrying once when the server asks
+ * for its nonce (`use_dpop_nonce`; the handle keeps the nonce). Answers the response, challenges included;
+ * `onRequest` sees the headers of every request sent.
+ */
+export async function callWithDpop(dpop: oauth.DPoPHandle, url: string, accessToken: string, onRequest?: (headers: Headers) => void): Promise<Response> {
+  const send = () => oauth.protectedResourceRequest(accessToken, 'GET', new URL(url), new Headers(), null, {
+    DPoP: dpop,
+    ...insecure,
+    [oauth.customFetch]: (target, init) => {
+      onRequest?.(new Headers(init.headers));
+      return fetch(target, init as RequestInit);
+    },
+  });
+  const challenged = (error: unknown) => {
+    if (error instanceof oauth.WWWAuthenticateChallengeError) return error.response;
+    throw error;
+  };
+  return send().catch((error) => (oauth.isDPoPNonceError(error) ? send().catch(challenged) : challenged(error)));
+}
+
+const MAX_PAGES = 12;
 
 /**
  * A relying party built on oauth4webapi, a client library this project did not write, talking to the
@@ -134,26 +156,10 @@ export class Oauth4webapiRp {
     return { url, state, nonce, verifier };
   }
 
-  /**
-   * Calls a protected resource with the access token: with a DPoP proof (retrying once when the server
-   * asks for its nonce) unless `as` is `'Bearer'`. Answers the response, challenges included.
-   */
+  /** Calls a protected resource with the access token, with a DPoP proof unless `as` is `'Bearer'` (see {@link callWithDpop}). */
   async callApi(url: string, accessToken: string, as: 'DPoP' | 'Bearer' = 'DPoP', onRequest?: (headers: Headers) => void): Promise<Response> {
     if (as === 'Bearer') return fetch(url, { headers: { authorization: `Bearer ${accessToken}` } });
-    const send = () => oauth.protectedResourceRequest(accessToken, 'GET', new URL(url), new Headers(), null, {
-      DPoP: this.dpop,
-      ...insecure,
-      [oauth.customFetch]: (target, init) => {
-        onRequest?.(new Headers(init.headers));
-        return fetch(target, init as RequestInit);
-      },
-    });
-    // A server that wants its DPoP nonce answers `use_dpop_nonce` once; the handle has kept the nonce.
-    const challenged = (error: unknown) => {
-      if (error instanceof oauth.WWWAuthenticateChallengeError) return error.response;
-      throw error;
-    };
-    return send().catch((error) => (oauth.isDPoPNonceError(error) ? send().catch(challenged) : challenged(error)));
+    return callWithDpop(this.dpop, url, accessToken, onRequest);
   }
 
   async #requestObject(params: Record<string, string>, kind: true | 'unsigned'): Promise<string> {
