@@ -63,6 +63,7 @@ describe('oauth4webapi as a second relying party', () => {
 
   describe('pushed authorization requests (RFC 9126)', () => {
     it('refuses a plain request from a client registered to require PAR and serves its pushed request', async () => {
+      // A client that pushes its requests must not have them bypassed by a hand-made URL.
       const rp = await Oauth4webapiRp.register(idp().issuer, { require_pushed_authorization_requests: true });
       await expect(rp.authorize({ acr_values: PASSWORD })).rejects.toMatchObject({ error: 'invalid_request' });
       const { claims } = await rp.authorize({ acr_values: PASSWORD, par: true });
@@ -90,6 +91,7 @@ describe('oauth4webapi as a second relying party', () => {
     });
 
     it('refuses a plain request and an unsigned request object from a client that requires signed ones', async () => {
+      // Only the client's signature may vouch for the parameters of a client that requires signed requests.
       const rp = await Oauth4webapiRp.register(idp().issuer, { require_signed_request_object: true });
       await expect(rp.authorize({ acr_values: PASSWORD })).rejects.toMatchObject({ error: 'invalid_request' });
       await expect(rp.authorize({ acr_values: PASSWORD, jar: 'unsigned' })).rejects.toMatchObject({ error: 'invalid_request_object' });

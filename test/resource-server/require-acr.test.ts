@@ -142,12 +142,14 @@ describe('requireAcr verifies DPoP-bound access tokens with oauth4webapi', () =>
   });
 
   it('refuses every bearer token where DPoP is required, with a DPoP challenge only', async () => {
+    // Where DPoP is required, a token without a key is worth nothing, whoever holds it.
     const res = await get('/api/strict', { authorization: `Bearer ${await accessToken()}` });
     expect(res.status).toBe(401);
     expect(parseChallenges(res.headers.get('www-authenticate'))).toEqual([{ scheme: 'dpop', parameters: { realm: 'test', error: 'invalid_token', error_description: 'the access token is not valid' } }]);
   });
 
   it('fails closed when the issuer keys cannot be fetched', async () => {
+    // No key, no access: an outage at the issuer must never let a token through.
     jwksAnswers = false;
     try {
       const fresh = requireAcr({ authorizationServer: { issuer: base, jwks_uri: `${base}/jwks` }, audience: AUDIENCE, acceptableAcrs: ['face'], challengeAcr: 'face', allowInsecureRequests: true });
@@ -165,6 +167,7 @@ describe('requireAcr verifies DPoP-bound access tokens with oauth4webapi', () =>
   });
 
   it('refuses settings that would weaken the checks', () => {
+    // A short nonce secret or a replay store that forgets too soon would quietly weaken every check.
     expect(() => new DpopNonces(randomBytes(16))).toThrow(/at least 32 bytes/);
     expect(() => new DpopReplayGuard(new RateLimiterMemory({ points: 2, duration: 600 }))).toThrow(/points: 1/);
     expect(() => new DpopReplayGuard(new RateLimiterMemory({ points: 1, duration: 60 }))).toThrow(/600 seconds/);
