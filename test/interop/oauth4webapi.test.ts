@@ -33,7 +33,10 @@ describe('oauth4webapi as a second relying party', () => {
       const { tokens } = await rp.authorize({ params: forTheApi() });
       const refused = await rp.callApi(apiUrl(), tokens.access_token);
       expect(refused.status).toBe(401);
-      expect(stepUpChallenge(parseChallenges(refused.headers.get('www-authenticate')))).toEqual({ scheme: 'dpop', acr_values: FACE, max_age: '900' });
+      const challenges = parseChallenges(refused.headers.get('www-authenticate'));
+      expect(stepUpChallenge(challenges)).toEqual({ scheme: 'dpop', acr_values: FACE, max_age: '900' });
+      // The API takes bearer tokens too, so it says so after the DPoP challenge (RFC 9449 §7.1).
+      expect(challenges.map((c) => c.scheme)).toEqual(['dpop', 'bearer']);
     });
 
     it('hands out its DPoP nonce once and then expects it in every proof', async () => {
