@@ -5,7 +5,9 @@
  * resource-server middleware answers RFC 9470 challenges; the rest is for hosts that assemble their own.
  */
 export { stepUp, type StepUp, type StepUpOptions } from './stepup.ts';
-export { requireAcr, parseBearerChallenge, type RequireAcrOptions, type AccessTokenClaims } from './resource-server/require-acr.ts';
+export { requireAcr, type RequireAcrOptions, type AccessTokenClaims } from './resource-server/require-acr.ts';
+export type { DpopOptions } from './resource-server/dpop.ts';
+export { parseChallenges, stepUpChallenge, type Challenge, type StepUpChallenge } from './resource-server/www-authenticate.ts';
 export { loadPolicyFile, parsePolicy, type LoadOptions } from './policy/load.ts';
 export { secret } from './policy/secrets.ts';
 export { explain, renderExplanation, type Explanation, type ExplainRequest } from './policy/explain.ts';

@@ -86,7 +86,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       logger,
     });
     // Sandbox mode is for trying the IdP: demo accounts, the demo RP and API exist only there.
-    const demo = config.sandbox ? await prepareDemo({ issuer, knex: db.knex, policy: () => policy() }) : undefined;
+    const demo = config.sandbox ? await prepareDemo({ issuer, db, policy: () => policy() }) : undefined;
     if (demo) await seedDemoAccounts(accounts);
     const signingKeys = await loadSigningKeys(db.knex);
     const cookieKeys = await loadCookieKeys(db.knex);
@@ -110,7 +110,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     const health = healthRoutes(db.knex, metrics);
     app.use(health.routes());
     if (config.sandbox) app.use(sandboxes(() => policy(), { db, issuer, fetch: options.fetch ?? globalThis.fetch, log: logger }));
-    demo?.mount(app, signingKeys);
+    demo?.mount(app);
     app.use(stepup.routes(provider));
     app.use(auditRoutes({ provider, knex: db.knex, queries: db.queries, logger }).routes());
     // Mounted at the root the way koa-mount does it: the provider's middleware runs with this app's context.

@@ -60,6 +60,11 @@ export function createProvider(settings: ProviderSettings): Provider {
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
+      // An RP that needs the requested acr kept out of the person's reach sends it in a pushed request
+      // (PAR, RFC 9126) or a signed request object (JAR, RFC 9101), also pushed if it likes. Clients opt in
+      // per registration: `require_pushed_authorization_requests`, `require_signed_request_object`.
+      pushedAuthorizationRequests: { enabled: true },
+      requestObjects: { enabled: true },
       introspection: { enabled: true, allowedPolicy: introspectionAllowed },
       revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       clientCredentials: { enabled: true },

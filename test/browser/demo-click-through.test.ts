@@ -8,9 +8,12 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('the /demo click-through in a real browser'
     const page = await browser().newPage();
     await signInAtDemo(page, idp().issuer);
 
+    // The demo RP's tokens are DPoP-bound, so the API answers in the DPoP scheme.
+    expect(await page.textContent('#token-type')).toBe('DPoP-bound');
     await page.click('#call-api');
     await page.waitForSelector('#step-up');
     expect(await page.textContent('body')).toContain('insufficient_user_authentication');
+    expect(await page.textContent('#challenge-scheme')).toBe('DPoP');
     await page.click('#step-up');
 
     const capture = page.frameLocator('iframe');

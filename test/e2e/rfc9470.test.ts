@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBearerChallenge } from '../../src/resource-server/require-acr.ts';
+import { parseChallenges, stepUpChallenge } from '../../src/resource-server/www-authenticate.ts';
 import { Browser } from '../support/browser.ts';
 import { completeCapture } from '../support/flows.ts';
 import { useTestIdp } from '../support/idp.ts';
@@ -21,8 +21,8 @@ describe('RFC 9470 round trip with the demo API', () => {
 
     const refused = await callApi(weak.access_token);
     expect(refused.status).toBe(401);
-    const challenge = parseBearerChallenge(refused.headers.get('www-authenticate'));
-    expect(challenge).toMatchObject({ error: 'insufficient_user_authentication', acr_values: 'urn:stepup:acr:face', max_age: '900' });
+    const challenge = stepUpChallenge(parseChallenges(refused.headers.get('www-authenticate')));
+    expect(challenge).toEqual({ scheme: 'bearer', acr_values: 'urn:stepup:acr:face', max_age: '900' });
 
     page = await browser.get(await rp.authorizationUrl({ ...api, acr_values: challenge!.acr_values!, max_age: challenge!.max_age! }));
     page = await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99 });
@@ -41,7 +41,7 @@ describe('RFC 9470 round trip with the demo API', () => {
     expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer/);
     const forged = await callApi('eyJhbGciOiJub25lIn0.eyJhY3IiOiJ1cm46c3RlcHVwOmFjcjpmYWNlIn0.');
     expect(forged.status).toBe(401);
-    expect(parseBearerChallenge(forged.headers.get('www-authenticate'))).toMatchObject({ error: 'invalid_token' });
+    expect(parseChallenges(forged.headers.get('www-authenticate'))[0]).toMatchObject({ scheme: 'bearer', parameters: { error: 'invalid_token' } });
     const malformed = await fetch(`${idp().issuer}/demo/api/payments`, { headers: { authorization: 'Basic abc' } });
     expect(malformed.status).toBe(400);
   });

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
 import type { ClientMetadata } from 'oidc-provider';
-import type { JWK } from 'jose';
-import type { Knex } from 'knex';
+import { RateLimiterMemory, RateLimiterPostgres, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Database } from '../../db/connect.ts';
 import type { Policy } from '../../policy/policy.ts';
+import { PROOF_LIFETIME_SECONDS } from '../../resource-server/dpop.ts';
 import { sharedSetting } from '../settings.ts';
 import { demoApiRoutes } from './api.ts';
 import { demoRpRoutes } from './rp.ts';
@@ -18,14 +19,16 @@ export interface Demo {
   /** The demo RP's registration, a first-party client. */
   client: ClientMetadata;
   /** Mounts `/demo` (RP) and `/demo/api/payments` (resource server) on the app. */
-  mount(app: Koa, signingKeys: JWK[]): void;
+  mount(app: Koa): void;
 }
 
 /** Prepares the demo RP (openid-client) and the payments API that asks for the strongest level. */
-export async function prepareDemo(input: { issuer: string; knex: Knex; policy: () => Policy }): Promise<Demo> {
-  const { issuer } = input;
+export async function prepareDemo(input: { issuer: string; db: Database; policy: () => Policy }): Promise<Demo> {
+  const { issuer, db } = input;
   const audience = `${issuer}/demo/api`;
-  const clientSecret = await sharedSetting(input.knex, 'demo_rp_secret', () => randomBytes(24).toString('base64url'));
+  const clientSecret = await sharedSetting(db.knex, 'demo_rp_secret', () => randomBytes(24).toString('base64url'));
+  // Shared by every instance, so a nonce one hands out is accepted by the others.
+  const nonceSecret = Buffer.from(await sharedSetting(db.knex, 'demo_api_dpop_nonce_secret', () => randomBytes(32).toString('base64url')), 'base64url');
   return {
     audience,
     client: {
@@ -37,13 +40,21 @@ export async function prepareDemo(input: { issuer: string; knex: Knex; policy: (
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
     },
-    mount(app, signingKeys) {
-      const publicJwks = { keys: signingKeys.map(({ d, p, q, dp, dq, qi, ...pub }) => pub) };
+    mount(app) {
       const strongest = input.policy().levels[input.policy().levels.length - 1]!.acr;
-      app.use(demoApiRoutes({ issuer, audience, publicJwks, policy: input.policy, acr: strongest }).routes());
+      const dpop = { nonceSecret, replay: proofIds(db) };
+      app.use(demoApiRoutes({ issuer, audience, policy: input.policy, acr: strongest, dpop }).routes());
       const rp = demoRpRoutes({ issuer, audience, client: { clientId: 'demo-rp', clientSecret }, scope: `openid profile ${DEMO_API_SCOPES[0]}` });
       app.use(rp.routes()).use(rp.allowedMethods());
       app.use(async (ctx, next) => (ctx.path === '/' ? ctx.redirect('/demo') : next()));
     },
   };
+}
+
+// Proof ids are remembered in PostgreSQL when instances share it; the embedded database has one process.
+function proofIds(db: Database): RateLimiterAbstract {
+  const limits = { keyPrefix: 'dpop_jti', points: 1, duration: PROOF_LIFETIME_SECONDS };
+  return db.engine === 'postgres'
+    ? new RateLimiterPostgres({ storeClient: db.knex, storeType: 'knex', tableName: 'rate_limits', tableCreated: true, schemaName: db.schema, ...limits })
+    : new RateLimiterMemory(limits);
 }

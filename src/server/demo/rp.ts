@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import * as oidc from 'openid-client';
-import { parseBearerChallenge } from '../../resource-server/require-acr.ts';
+import { parseChallenges, stepUpChallenge, type StepUpChallenge } from '../../resource-server/www-authenticate.ts';
 import { escapeHtml as e, page } from '../html.ts';
 
 /** The demo relying party's registration at this IdP. */
@@ -15,16 +15,21 @@ interface DemoSession {
   pending?: { state: string; nonce: string; verifier: string; maxAge?: number };
   idTokenClaims?: Record<string, unknown>;
   accessToken?: string;
+  /** `DPoP` when the access token is bound to the session's key, as the token endpoint said. */
+  tokenType?: string;
+  /** The key the access token is bound to (RFC 9449); its handle also keeps the servers' DPoP nonces. */
+  dpop?: oidc.DPoPHandle;
   error?: string;
-  apiResult?: { status: number; body: unknown; challenge?: Record<string, string> };
+  apiResult?: { status: number; body: unknown; challenge?: StepUpChallenge };
 }
 
 const COOKIE = 'demo_rp';
 const SESSION_LIMIT = 1000;
 
 /**
- * A small relying party built on openid-client: it signs in, calls the demo API, and on an RFC 9470
- * challenge re-authorizes with the `acr_values` (and `max_age`) the API asked for.
+ * A small relying party built on openid-client: it signs in, gets DPoP-bound tokens (a key pair per
+ * session), calls the demo API with DPoP proofs, and on an RFC 9470 challenge re-authorizes with the
+ * `acr_values` (and `max_age`) the API asked for.
  */
 export function demoRpRoutes(input: { issuer: string; audience: string; client: DemoClient; scope: string }): Router {
   const router = new Router({ prefix: '/demo' });
@@ -83,14 +88,18 @@ export function demoRpRoutes(input: { issuer: string; audience: string; client: 
     s.pending = undefined;
     if (!pending) return ctx.redirect('/demo');
     try {
-      const tokens = await oidc.authorizationCodeGrant(await configuration(), new URL(ctx.href.replace(/^https?:\/\/[^/]+/, input.issuer)), {
+      const config = await configuration();
+      const dpop = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(ctx.href.replace(/^https?:\/\/[^/]+/, input.issuer)), {
         pkceCodeVerifier: pending.verifier,
         expectedState: pending.state,
         expectedNonce: pending.nonce,
         ...(pending.maxAge !== undefined ? { maxAge: pending.maxAge } : {}),
-      });
+      }, undefined, { DPoP: dpop });
       s.idTokenClaims = tokens.claims() as Record<string, unknown>;
       s.accessToken = tokens.access_token;
+      s.tokenType = tokens.token_type;
+      s.dpop = dpop;
       s.error = undefined;
       s.apiResult = undefined;
     } catch (error) {
@@ -102,10 +111,16 @@ export function demoRpRoutes(input: { issuer: string; audience: string; client: 
 
   router.post('/call', async (ctx) => {
     const s = session(ctx);
-    const res = await fetch(`${input.issuer}/demo/api/payments`, {
-      headers: s.accessToken ? { authorization: `Bearer ${s.accessToken}` } : {},
-    });
-    s.apiResult = { status: res.status, body: await res.json().catch(() => null), challenge: parseBearerChallenge(res.headers.get('www-authenticate')) };
+    const url = new URL(`${input.issuer}/demo/api/payments`);
+    let res: Response;
+    try {
+      // openid-client signs a proof per request and retries once when the API asks for its nonce.
+      res = s.accessToken ? await oidc.fetchProtectedResource(await configuration(), s.accessToken, url, 'GET', undefined, undefined, { DPoP: s.dpop }) : await fetch(url);
+    } catch (error) {
+      if (!(error instanceof oidc.WWWAuthenticateChallengeError)) throw error;
+      res = error.response;
+    }
+    s.apiResult = { status: res.status, body: await res.json().catch(() => null), challenge: stepUpChallenge(parseChallenges(res.headers.get('www-authenticate'))) };
     ctx.status = 303;
     ctx.redirect('/demo');
   });
@@ -137,12 +152,13 @@ ${claims
 <table><tr><th align="left">acr</th><td id="acr">${e(claims.acr ?? '')}</td></tr>
 <tr><th align="left">amr</th><td id="amr">${e(JSON.stringify(claims.amr ?? []))}</td></tr>
 <tr><th align="left">auth_time</th><td>${e(claims.auth_time ? new Date(Number(claims.auth_time) * 1000).toISOString() : '')}</td></tr>
-<tr><th align="left">txn</th><td id="txn">${e(claims.txn ?? '')}</td></tr></table>
+<tr><th align="left">txn</th><td id="txn">${e(claims.txn ?? '')}</td></tr>
+<tr><th align="left">access token</th><td id="token-type">${e(s.tokenType === 'dpop' ? 'DPoP-bound' : (s.tokenType ?? ''))}</td></tr></table>
 <form method="post" action="/demo/call"><button type="submit" id="call-api">Call the payments API</button></form>`
   : `<p><a class="button" id="sign-in" href="/demo/login">Sign in</a></p>`}
 ${s.apiResult
   ? `<h2>Payments API answered ${e(s.apiResult.status)}</h2>
-${stepUpHref ? `<p>The API asks for a stronger authentication: <code>${e(challenge!.acr_values)}</code>.</p><p><a class="button" id="step-up" href="${e(stepUpHref)}">Verify with your face</a></p>` : ''}
+${stepUpHref ? `<p>The API asks (<span id="challenge-scheme">${e(challenge!.scheme === 'dpop' ? 'DPoP' : 'Bearer')}</span> challenge) for a stronger authentication: <code>${e(challenge!.acr_values)}</code>.</p><p><a class="button" id="step-up" href="${e(stepUpHref)}">Verify with your face</a></p>` : ''}
 <pre>${e(JSON.stringify(s.apiResult.body, null, 2))}</pre>`
   : ''}
 ${claims ? `<form method="post" action="/demo/logout"><button type="submit" class="secondary">Forget tokens</button></form>` : ''}`,
