@@ -10,6 +10,7 @@ import { stepUpInteractionPolicy } from './interaction/check.ts';
 import { interactionHandlers } from './interaction/handlers.ts';
 import { SessionLevels } from './interaction/session-levels.ts';
 import { InteractionSteps } from './interaction/steps.ts';
+import { PinnedPolicies } from './interaction/pinned-policies.ts';
 import type { Policy } from './policy/policy.ts';
 import { buildVendorAdapters, type BaseUrlResolver } from './vendors/instances.ts';
 import type { VendorAdapter } from './vendors/types.ts';
@@ -96,6 +97,7 @@ export function stepUp(options: StepUpOptions): StepUp {
   const accounts = options.accounts ?? new AccountStore(knex);
   const sessionLevels = new SessionLevels(knex, options.sessionTtl ?? 14 * 86400);
   const steps = new InteractionSteps(knex, options.interactionTtl ?? 3600);
+  const pins = new PinnedPolicies(knex, options.interactionTtl ?? 3600);
   const fetchFn = options.fetch ?? globalThis.fetch;
   const throttle = new LoginThrottle(options.db);
 
@@ -139,7 +141,7 @@ export function stepUp(options: StepUpOptions): StepUp {
       return session ? txnOf({ sessionUid: session.uid, acr: session.acr, authTime: session.loginTs }) : undefined;
     },
     routes(provider) {
-      const interaction = interactionHandlers({ provider, knex, policy: options.policy, orchestrator, accounts, steps, throttle, paths, observer: options.observer, logger, now });
+      const interaction = interactionHandlers({ provider, knex, policy: options.policy, orchestrator, accounts, steps, pins, throttle, paths, observer: options.observer, logger, now });
       const router = routerFor(routeTable(paths, { interaction, webhook: webhookHandler(orchestrator, logger) }), { interaction: interaction.guard, prefix: paths.prefix });
       // Discovery follows policy reloads: the Provider's own copy of acrValues is from its construction.
       const advertise: Middleware = async (ctx, next) => {

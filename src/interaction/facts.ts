@@ -6,6 +6,7 @@ import { attemptStatus, rejectionTimes } from '../verification/attempts.ts';
 import type { Orchestrator } from '../verification/orchestrator.ts';
 import { latestForInteraction, type Verification } from '../verification/store.ts';
 import { grantRequestOf, sessionAuthentication } from './grant-request.ts';
+import type { PinnedPolicies } from './pinned-policies.ts';
 import type { InteractionSteps } from './steps.ts';
 
 /** An interaction as oidc-provider describes it. */
@@ -19,6 +20,7 @@ export interface FactsSources {
   policy: (policyHash?: string) => Policy;
   orchestrator: Orchestrator;
   steps: InteractionSteps;
+  pins: PinnedPolicies;
   now: () => Date;
 }
 
@@ -34,8 +36,10 @@ export interface InteractionFacts {
  */
 export async function gatherFacts(sources: FactsSources, d: Details, intent: { retrying?: boolean; gaveUp?: boolean } = {}): Promise<InteractionFacts> {
   const verification = await latestForInteraction(sources.knex, d.uid);
-  // Once a verification started, the interaction finishes under the policy that planned it.
-  const policy = sources.policy(verification?.policyHash);
+  // The requirement is decided once per interaction, under the policy in force when it began; once a
+  // verification started, the interaction finishes under the policy that planned it.
+  const pinned = await sources.pins.pin(d.uid, sources.policy().hash);
+  const policy = sources.policy(verification?.policyHash ?? pinned);
   const now = sources.now();
   const stored = d.session?.cookie ? await sources.provider.Session.find(d.session.cookie) : undefined;
   const session = sessionAuthentication(policy, stored && stored.accountId === d.session?.accountId ? stored : undefined);
@@ -46,7 +50,7 @@ export async function gatherFacts(sources: FactsSources, d: Details, intent: { r
   const attemptsLeft = new Map<string, number>();
   if (accountId) {
     for (const level of biometric) {
-      if ((await sources.orchestrator.plan(accountId, [level])).kind !== 'biometric') continue;
+      if ((await sources.orchestrator.plan(accountId, [level], policy.hash)).kind !== 'biometric') continue;
       enrolled.add(level.acr);
       if (level.attempts) attemptsLeft.set(level.acr, attemptStatus(level.attempts, await rejectionTimes(sources.knex, accountId, level, now), now).remaining);
     }

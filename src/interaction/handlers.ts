@@ -68,7 +68,7 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
     return (client?.clientName as string | undefined) ?? String(d.params.client_id);
   };
   const finish = async (ctx: Context, d: Details, result: Parameters<Provider['interactionFinished']>[2]) => {
-    await deps.steps.delete(d.uid);
+    await Promise.all([deps.steps.delete(d.uid), deps.pins.delete(d.uid)]);
     await provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
     ctx.respond = false;
   };
@@ -108,7 +108,7 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
       case 'biometric':
         return ctx.redirect(paths.stepup(d.uid));
       case 'retry': {
-        const plan = await deps.orchestrator.plan(decision.accountId, decision.levels);
+        const plan = await deps.orchestrator.plan(decision.accountId, decision.levels, facts.input.policy.hash);
         const alternatives = plan.kind === 'biometric' ? plan.vendors.map((v) => v.id).filter((id) => id !== facts.verification?.vendor) : [];
         ctx.body = retryPage(paths, { uid: d.uid, levelName: levelName(decision.levels[0]!), failed: decision.failed, attemptsLeft: decision.attemptsLeft, alternatives });
         return;
@@ -181,7 +181,7 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
       const facts = await factsOf(d, { retrying: ctx.query.again === '1' || preferVendor !== undefined });
       const decision = grant(facts.input);
       if (decision.kind !== 'biometric') return ctx.redirect(paths.interaction(d.uid));
-      const plan = await deps.orchestrator.plan(decision.accountId, decision.levels);
+      const plan = await deps.orchestrator.plan(decision.accountId, decision.levels, facts.input.policy.hash);
       if (plan.kind !== 'biometric') return ctx.redirect(paths.interaction(d.uid));
       let verification: Verification;
       try {

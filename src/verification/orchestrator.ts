@@ -47,7 +47,7 @@ export interface StepUpObserver {
 
 /** Where a step-up for one account can go: the first level it can reach and the vendors enrolled for it. */
 export type StepUpPlan =
-  | { kind: 'biometric'; level: Level; vendors: Array<{ id: string; subject: string }> }
+  | { kind: 'biometric'; level: Level; vendors: Array<{ id: string; subject: string }>; /** The policy that planned it. */ policyHash: string }
   | { kind: 'unreachable'; reason: string };
 
 /**
@@ -67,16 +67,19 @@ export class Orchestrator {
     return this.#deps.now?.() ?? new Date();
   }
 
-  /** The first acceptable biometric level the account is enrolled for, in the request's preference order. */
-  async plan(accountId: string, candidates: Level[]): Promise<StepUpPlan> {
+  /**
+   * The first acceptable biometric level the account is enrolled for, in the request's preference order,
+   * with the vendors of the policy the candidates come from (`policyHash`; default the one in force).
+   */
+  async plan(accountId: string, candidates: Level[], policyHash?: string): Promise<StepUpPlan> {
     for (const level of candidates) {
       if (level.factor !== 'biometric') continue;
       const vendors: Array<{ id: string; subject: string }> = [];
       for (const id of level.vendors) {
         const subject = await this.#deps.accounts.subjectAt(accountId, id);
-        if (subject && this.#deps.vendors().has(id)) vendors.push({ id, subject });
+        if (subject && this.#deps.vendors(policyHash).has(id)) vendors.push({ id, subject });
       }
-      if (vendors.length > 0) return { kind: 'biometric', level, vendors };
+      if (vendors.length > 0) return { kind: 'biometric', level, vendors, policyHash: policyHash ?? this.#deps.policy().hash };
     }
     return { kind: 'unreachable', reason: 'the account is not enrolled at any vendor of the requested level' };
   }
@@ -111,13 +114,14 @@ export class Orchestrator {
     }
     await this.#enforceAttempts(input.accountId, input.plan.level);
 
-    const policy = this.#deps.policy();
+    const policy = this.#deps.policy(input.plan.policyHash);
     const level = input.plan.level;
     const vendors = chosen ? [chosen, ...input.plan.vendors.filter((v) => v !== chosen)] : input.plan.vendors;
     let lastError: StepUpError | undefined;
     for (const [index, { id: vendorId, subject }] of vendors.entries()) {
       const next = vendors[index + 1];
-      const adapter = this.#deps.vendors().get(vendorId)!;
+      const adapter = this.#deps.vendors(input.plan.policyHash).get(vendorId);
+      if (!adapter) continue; // the planning policy was superseded and forgotten meanwhile
       if (this.#breakers.isOpen(vendorId)) {
         // Known to be down: fail over at once rather than make the person wait for another timeout.
         lastError = new VendorUnavailableError(vendorId, 'circuit open after repeated failures');

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Browser } from '../support/browser.ts';
 import { completeCapture, expectRetryPage, passwordLogin } from '../support/flows.ts';
 import { useTestIdp } from '../support/idp.ts';
-import { callbackError, passConsent, TestRp } from '../support/rp.ts';
+import { callbackError, passConsent, submitLogin, TestRp } from '../support/rp.ts';
 
 const FACE = 'urn:stepup:acr:face';
 const REFEDS = 'https://refeds.org/profile/mfa';
@@ -122,6 +122,26 @@ describe('policy hot reload', () => {
     const next = await other.get(await rp.authorizationUrl({ acr_values: FACE }));
     const denied = await completeCapture(idp().issuer, other, next, { outcome: 'approve', liveness: 0.97, match: 0.93 });
     expectRetryPage(denied);
+  });
+
+  it('decides a sign-in under the policy in force when it began, even before its capture starts', async () => {
+    save(ORIGINAL);
+    const started = await until('the original policy is back', () => idp().policy().byAcr.get(FACE)?.thresholds.match === 0.85 && idp().policy().byAcr.get(FACE)!.amr.length === 1 && idp().policy());
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
+    const login = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
+    expect(login.body).toContain('name="password"');
+
+    // While the person is on the password form, the admin raises the match floor above what they will score.
+    save(ORIGINAL.replace('match: 0.85', 'match: 0.99'));
+    await until('the stricter policy is in force', () => idp().policy().hash !== started.hash);
+
+    const capture = await submitLogin(browser, login, 'alice', 'alice');
+    const done = await passConsent(browser, await completeCapture(idp().issuer, browser, capture, { outcome: 'approve', liveness: 0.97, match: 0.93 }));
+    expect(callbackError(done.leftTo), done.url).toBeUndefined();
+    expect((await rp.callback(done.leftTo!)).claims()!.acr).toBe(FACE);
+    const granted = await idp().db.knex('ledger_events').where({ type: 'stepup.granted' }).orderBy('seq', 'desc').first();
+    expect(granted.data).toMatchObject({ policyHash: started.hash, thresholds: { liveness: 0.9, match: 0.85 } });
   });
 
   it('brings up the sandbox emulator of a vendor a reload adds, with the credentials the adapter uses', async () => {

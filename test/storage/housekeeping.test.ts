@@ -28,11 +28,15 @@ for (const engine of testEngines()) {
         { uid: 'old', account_id: 'x', amr: '["pwd"]', authenticated_at: past, expires_at: past },
         { uid: 'live', account_id: 'x', amr: '["pwd"]', authenticated_at: past, expires_at: future },
       ]);
-      expect(await sweepExpired(db)).toEqual({ payloads: 1, levels: 1, steps: 1 });
+      await db.knex('interaction_policies').insert([
+        { uid: 'old', policy_hash: 'h', expires_at: past },
+        { uid: 'live', policy_hash: 'h', expires_at: future },
+      ]);
+      expect(await sweepExpired(db)).toEqual({ payloads: 1, levels: 1, steps: 1, pins: 1 });
       expect(await db.knex('oidc_payloads').pluck('id')).toEqual(['live']);
       expect(await db.knex('session_levels').pluck('session_uid')).toEqual(['live']);
       expect(await db.knex('interaction_steps').pluck('uid')).toEqual(['live']);
-      expect(await sweepExpired(db)).toEqual({ payloads: 0, levels: 0, steps: 0 });
+      expect(await sweepExpired(db)).toEqual({ payloads: 0, levels: 0, steps: 0, pins: 0 });
     });
   });
 }

@@ -1,0 +1,26 @@
+import type { Knex } from 'knex';
+
+/**
+ * Which policy an interaction is decided under: the one in force when it was first seen. Two instances
+ * seeing it at once agree, because the first insert wins and both read it back.
+ */
+export class PinnedPolicies {
+  readonly #knex: Knex;
+  readonly #ttlSeconds: number;
+  constructor(knex: Knex, ttlSeconds: number) {
+    this.#knex = knex;
+    this.#ttlSeconds = ttlSeconds;
+  }
+
+  /** The hash pinned for `uid`, pinning `current` when there is none yet. */
+  async pin(uid: string, current: string): Promise<string> {
+    const expires_at = new Date(Date.now() + this.#ttlSeconds * 1000);
+    await this.#knex('interaction_policies').insert({ uid, policy_hash: current, expires_at }).onConflict('uid').ignore();
+    const row = await this.#knex('interaction_policies').where({ uid }).first('policy_hash');
+    return row?.policy_hash ?? current;
+  }
+
+  async delete(uid: string): Promise<void> {
+    await this.#knex('interaction_policies').where({ uid }).delete();
+  }
+}
