@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { controlOutcome } from './types.ts';
+import { controlOutcome, ignoredScores } from './types.ts';
 
 /** authID's documented status enum (vendors.md §3.6). */
 export const STATUS = { Pending: 0, Accepted: 1, Rejected: 2, Expired: 3, Error: 4, Canceled: 5 } as const;
@@ -36,6 +36,8 @@ export const outcomeSchema = z
     verified: z.boolean().default(true),
     /** Makes authID report another account, to exercise subject binding. */
     AccountNumber: z.string().min(1).max(128).optional(),
+    // authID reports a verdict only.
+    ...ignoredScores,
   })
   .strict();
 export type Outcome = z.infer<typeof outcomeSchema>;

@@ -1,7 +1,7 @@
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { IDENTITY_AUTHENTICATED } from '../vendors/passbase.ts';
-import { controlOutcome } from './types.ts';
+import { controlOutcome, ignoredScores } from './types.ts';
 
 /** The Identity statuses of Passbase's API (DOC: passbase-node `Identity.StatusEnum`). */
 export const IDENTITY_STATUSES = ['created', 'processing', 'pending', 'approved', 'declined'] as const;
@@ -63,6 +63,8 @@ export const outcomeSchema = z
      * may arrive in any order).
      */
     delivery: z.enum(['normal', 'duplicate', 'drop', 'early']).default('normal'),
+    // Passbase reports a verdict only (its identity `score` is about the onboarding).
+    ...ignoredScores,
   })
   .strict();
 export type Outcome = z.infer<typeof outcomeSchema>;
