@@ -34,7 +34,7 @@ export const verifikSubject: ConformanceSubject = {
       .intercept({ path: '/v2/biometric-validations', method: 'POST', body: (raw) => (sent(JSON.parse(raw)), true) })
       .reply(200, {
         data: {
-          livenessSession: { _id: '66e3244269cd15b505d21063', status: 'active', identifier: IDENTIFIER },
+          livenessSession: { _id: '66e3244269cd15b505d21063', status: 'active', identifier: IDENTIFIER, expiresAt: new Date(Date.now() + 240_000).toISOString() },
           biometricValidation: {
             _id: VALIDATION,
             status: 'new',
