@@ -12,11 +12,23 @@ export const WIDGET_GLUE: Record<WidgetKind, string> = {
     mode: 'InstantBiometrics',
     onComplete: function () { report({ event: 'complete' }); }
   }));`,
-  // Passbase button: onFinish gives the identity key (the server checks it), onError a documented code.
-  passbase: `Passbase.renderButton(document.getElementById('stepup-widget'), options.apiKey, {
+  // Passbase's own button (@passbase/button 4.4.0): onSubmitted and onFinish give the identity key (the
+  // server checks the identity and the webhook), onError one of 4.4.0's codes; FATAL_ERROR ends the attempt,
+  // which the person is told here, since the button shows nothing more.
+  passbase: `var host = document.getElementById('stepup-widget');
+  var note = document.createElement('p');
+  note.setAttribute('role', 'status');
+  host.parentNode.insertBefore(note, host.nextSibling);
+  Passbase.renderButton(host, options.apiKey, {
     prefillAttributes: options.prefillAttributes,
-    onStart: function () {},
-    onFinish: function () { report({ event: 'complete' }); },
-    onError: function (code) { report({ event: 'error', code: String(code) }); }
+    onStart: function () { note.textContent = 'Passbase verification in progress…'; },
+    onSubmitted: function () { report({ event: 'complete' }); },
+    onFinish: function () { note.textContent = 'Checking the result with Passbase…'; report({ event: 'complete' }); },
+    onError: function (code) {
+      note.textContent = code === 'FATAL_ERROR'
+        ? 'Passbase could not run the verification in this browser, so this attempt has ended. Try another way or cancel.'
+        : '';
+      report({ event: 'error', code: String(code) });
+    }
   });`,
 };
