@@ -23,8 +23,8 @@ export interface PassbaseSandboxOptions {
   publishableApiKey: string;
   /** The project's webhook endpoint (Passbase configures it once per project, in its dashboard). */
   webhookUrl: string;
-  /** Encrypts webhooks (AES-256-CBC) when set; plain JSON otherwise. */
-  webhookSecret?: string;
+  /** Encrypts webhooks (AES-256-CBC). */
+  webhookSecret: string;
   /** Used to deliver webhooks. */
   fetch?: typeof globalThis.fetch;
   log?: SandboxLogger;
@@ -47,7 +47,7 @@ export function createPassbaseSandbox(options: PassbaseSandboxOptions): Router {
   const identities = passbaseIdentities({
     db: options.db,
     webhookUrl: options.webhookUrl,
-    ...(options.webhookSecret !== undefined ? { webhookSecret: options.webhookSecret } : {}),
+    webhookSecret: options.webhookSecret,
     fetch: options.fetch ?? globalThis.fetch,
     log: options.log ?? pino({ name: 'sandbox-passbase' }),
   });
