@@ -45,8 +45,10 @@ export function stepUpPage(input: { uid: string; presentation: Presentation; lev
     `<h1>Verify it is you</h1>
 <p class="muted">${e(input.levelName)}. ${input.waiting ? 'Your verification is being processed; this page continues by itself.' : 'Follow the steps below; this page continues by itself when you are done.'}</p>
 ${input.waiting ? `<p id="stepup-status" role="status">Waiting for the verification result…</p><noscript><p><a class="button" href="${e(`${base}/return`)}">Check again</a></p></noscript>` : capture(presentation)}
+<div id="stepup-exits">
 ${input.alternatives?.length ? `<p class="muted">Try another way: ${input.alternatives.map((id) => `<a href="${e(`${base}?vendor=${encodeURIComponent(id)}`)}">${e(id)}</a>`).join(' · ')}</p>` : ''}
 <form method="post" action="${base}/cancel"><button type="submit" class="secondary">Cancel and go back</button></form>
+</div>
 <script>
 (function () {
   var statusUrl = ${scriptJson(`${base}/status`)}, returnUrl = ${scriptJson(`${base}/return`)}, signalUrl = ${scriptJson(`${base}/signal`)};

@@ -31,4 +31,26 @@ export const WIDGET_GLUE: Record<WidgetKind, string> = {
       report({ event: 'error', code: String(code) });
     }
   });`,
+  // authID's own web component (@authid/web-component 1.4.0): it frames the hosted page with the permissions
+  // it sets itself, as an overlay over the whole window (z-index 1000), so the page's ways out (cancel, try
+  // another way) are lifted above it. The hosted page's final-page postMessage only makes the server check.
+  authid: `var exits = document.getElementById('stepup-exits');
+  if (exits) {
+    exits.style.position = 'fixed';
+    exits.style.top = '0';
+    exits.style.left = '0';
+    exits.style.right = '0';
+    exits.style.zIndex = '1001';
+    exits.style.background = '#fff';
+    exits.style.padding = '.5rem 1rem';
+    exits.style.boxShadow = '0 1px 3px rgba(0,0,0,.3)';
+  }
+  var component = document.createElement('authid-component');
+  component.setAttribute('data-url', options.url);
+  component.setAttribute('data-webauth', 'true');
+  component.setAttribute('data-control', 'true');
+  document.getElementById('stepup-widget').appendChild(component);
+  window.addEventListener('message', function (event) {
+    if (event.origin === options.origin && event.data && options.finalMessages.indexOf(event.data.type) >= 0) report({ event: 'complete' });
+  });`,
 };
