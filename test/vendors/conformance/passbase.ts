@@ -1,4 +1,6 @@
 import { createCipheriv } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { passbaseVendor } from '../../../src/vendors/passbase.ts';
 import type { VendorFactory } from '../../../src/vendors/types.ts';
 import { replyWith, type ConformanceSubject } from './subject.ts';
@@ -68,6 +70,16 @@ export const passbaseSubject: ConformanceSubject = {
     // The encryption is the only authentication; `Content-Type: text/plain` marks an encrypted body, and
     // with encryption configured nothing else is accepted.
     signatureHeaders: ['content-type'],
+  },
+  client: {
+    name: '@passbase/button',
+    file: 'button.js',
+    // The members of `enum ErrorCode` in the package's own typings (main.d.ts).
+    errorCodes: () => {
+      const typings = readFileSync(createRequire(import.meta.url).resolve('@passbase/button/main.d.ts'), 'utf8');
+      const body = /enum ErrorCode \{([^}]*)\}/.exec(typings)![1]!;
+      return [...body.matchAll(/=\s*"([A-Z_]+)"/g)].map((m) => m[1]!);
+    },
   },
   skips: {
     reference: 'Passbase has no server-side session: start sends nothing, and reports our verification id as the session',

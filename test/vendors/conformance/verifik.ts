@@ -78,6 +78,7 @@ export const verifikSubject: ConformanceSubject = {
     signatureHeaders: ['x-verifik-signature'],
   },
   skips: {
+    client: "Verifik's hosted page is opened by redirect; its npm package covers other APIs",
     reference:
       'Verifik biometric validations take no client reference: identifier must be the person (it drives the 1:N login search); the validation _id returned by create is the binding',
     'webhook.stale': 'the Verifik envelope { type, object } carries no timestamp (and Verifik documents no signature scheme with one)',
