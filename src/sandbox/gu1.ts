@@ -50,6 +50,12 @@ const GATEWAY_ERROR_PAGE =
 /**
  * The Gu1 Embedded Biometric Session API, hosted capture page and control endpoint, mounted under
  * `/sandbox/gu1`. Sessions live in `sandbox_sessions`, so restarts and other instances see them.
+ * Emulator-only behaviour:
+ * - `POST /sandbox/gu1/control/settings` JSON `{ refusal?, entities?: { <entityId>: code | null },
+ *   organizationWebhookUrl? }` (GET reads them) makes every create, or one entity's, answer a documented
+ *   refusal (NO_PORTRAIT, BIOMETRIC_WORKFLOW_NOT_CONFIGURED, NOT_ENABLED); the entity's own comes first.
+ * - Organization webhooks go out on every transition the API makes (create, outcome, cancel); a session
+ *   that runs out is marked expired when next read, which sends nothing (no timer runs).
  */
 export function createGu1Sandbox(options: Gu1SandboxOptions): Router {
   const publicUrl = options.publicUrl.replace(/\/+$/, '');
