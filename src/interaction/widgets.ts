@@ -36,14 +36,12 @@ export const WIDGET_GLUE: Record<WidgetKind, string> = {
   // another way) are lifted above it. The hosted page's final-page postMessage only makes the server check.
   authid: `var exits = document.getElementById('stepup-exits');
   if (exits) {
-    exits.style.position = 'fixed';
-    exits.style.top = '0';
-    exits.style.left = '0';
-    exits.style.right = '0';
-    exits.style.zIndex = '1001';
-    exits.style.background = '#fff';
-    exits.style.padding = '.5rem 1rem';
-    exits.style.boxShadow = '0 1px 3px rgba(0,0,0,.3)';
+    // A compact bar along the bottom edge, where it hides the least of authID's page.
+    Object.assign(exits.style, {
+      position: 'fixed', left: '0', right: '0', bottom: '0', zIndex: '1001', display: 'flex', flexWrap: 'wrap',
+      alignItems: 'center', gap: '.5rem 1rem', padding: '.5rem 1rem', background: '#fff', boxShadow: '0 -1px 3px rgba(0,0,0,.3)'
+    });
+    Array.prototype.forEach.call(exits.children, function (child) { child.style.margin = '0'; });
   }
   var component = document.createElement('authid-component');
   component.setAttribute('data-url', options.url);
