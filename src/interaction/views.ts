@@ -45,8 +45,10 @@ export function stepUpPage(paths: Paths, input: { uid: string; presentation: Pre
     `<h1>Verify it is you</h1>
 <p class="muted">${e(input.levelName)}. ${input.waiting ? 'Your verification is being processed; this page continues by itself.' : 'Follow the steps below; this page continues by itself when you are done.'}</p>
 ${input.waiting ? `<p id="stepup-status" role="status">Waiting for the verification result…</p><noscript><p><a class="button" href="${e(paths.stepupReturn(uid))}">Check again</a></p></noscript>` : capture(presentation)}
+<div id="stepup-exits">
 ${alternativesLinks(paths, uid, input.alternatives)}
 <form method="post" action="${e(paths.stepupCancel(uid))}"><button type="submit" class="secondary">Cancel and go back</button></form>
+</div>
 <script>
 (function () {
   var statusUrl = ${scriptJson(paths.stepupStatus(uid))}, returnUrl = ${scriptJson(paths.stepupReturn(uid))}, signalUrl = ${scriptJson(paths.stepupSignal(uid))};

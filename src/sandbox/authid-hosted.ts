@@ -62,12 +62,21 @@ export function registerHostedRoutes(router: Router, sessions: AuthIdSessions, s
   });
 
   // `o:<OperationId>` is how the adapter names operations; a bare id may be either kind.
+  const target = (raw: string): { id: string; kind?: SessionKind } => (raw.startsWith('o:') ? { id: raw.slice(2), kind: 'operation' } : { id: raw });
+
   router.post('/control/:vendorSessionId', async (ctx) => {
     const outcome = await readJson(ctx, outcomeSchema);
     if (!outcome) return;
-    const raw = ctx.params.vendorSessionId ?? '';
-    const kind: SessionKind | undefined = raw.startsWith('o:') ? 'operation' : undefined;
-    answerSettled(ctx, await sessions.settle(kind ? raw.slice(2) : raw, outcome, kind));
+    const { id, kind } = target(ctx.params.vendorSessionId ?? '');
+    answerSettled(ctx, await sessions.settle(id, outcome, kind));
+  });
+
+  // The sandbox's view of a session: its status, and where an out-of-band link would have gone.
+  router.get('/control/:vendorSessionId', async (ctx) => {
+    const { id, kind } = target(ctx.params.vendorSessionId ?? '');
+    const session = await sessions.load(id, kind);
+    if (!session) return authIdError(ctx, 404, 'E_NOT_FOUND', 'Transaction or operation not found');
+    ctx.body = { ...statusBody(session), ...(session.outOfBand ? { outOfBand: session.outOfBand } : {}) };
   });
 }
 

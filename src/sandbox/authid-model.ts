@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { controlOutcome } from './types.ts';
+import { controlOutcome, ignoredScores } from './types.ts';
 
 /** authID's documented status enum (vendors.md §3.6). */
 export const STATUS = { Pending: 0, Accepted: 1, Rejected: 2, Expired: 3, Error: 4, Canceled: 5 } as const;
@@ -23,6 +23,11 @@ export interface StoredAuthIdSession {
   tag?: string;
   /** GetForeignBiometry: `Payload.Metadata.BiometricVerificationResult.Verified` once Accepted. */
   verified?: boolean;
+  /**
+   * TransportType 1 (SMS) or 2 (email): authID sends the link to the account itself and returns no
+   * OneTimeSecret. The sandbox sends nothing; it records where the link would have gone.
+   */
+  outOfBand?: { channel: 'sms' | 'email'; accountNumber: string; link: string };
   createdAt: string;
   updatedAt: string;
   expiresAt: string;
@@ -36,12 +41,28 @@ export const outcomeSchema = z
     verified: z.boolean().default(true),
     /** Makes authID report another account, to exercise subject binding. */
     AccountNumber: z.string().min(1).max(128).optional(),
+    // authID reports a verdict only.
+    ...ignoredScores,
   })
   .strict();
 export type Outcome = z.infer<typeof outcomeSchema>;
 
-/** A fresh Pending session that expires `timeoutSeconds` from `now`. */
+/** authID's documented TransportType values: 0 inline (embedded), 1 SMS, 2 email. */
+export const transportType = z.union([z.literal(0), z.literal(1), z.literal(2)]);
+export type TransportType = z.infer<typeof transportType>;
+
+/** A fresh Pending session that expires `timeoutSeconds` from `now`, its link sent by `transport`. */
 export function newSession(
+  input: { kind: SessionKind; accountNumber: string; name: StoredAuthIdSession['name']; timeoutSeconds: number; tag?: string; transport?: TransportType },
+  now: Date,
+  publicUrl: string,
+): StoredAuthIdSession {
+  const session = inlineSession(input, now);
+  if (!input.transport) return session;
+  return { ...session, outOfBand: { channel: input.transport === 1 ? 'sms' : 'email', accountNumber: input.accountNumber, link: hostedUrl(publicUrl, session) } };
+}
+
+function inlineSession(
   input: { kind: SessionKind; accountNumber: string; name: StoredAuthIdSession['name']; timeoutSeconds: number; tag?: string },
   now: Date,
 ): StoredAuthIdSession {

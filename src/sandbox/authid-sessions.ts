@@ -25,6 +25,8 @@ export interface AuthIdSessionsOptions {
   webhookSecret?: string;
   /** The tenant's webhook URL when the settings name none. */
   defaultWebhookUrl: string;
+  /** Where the hosted UI is reached (out-of-band links point there). */
+  publicUrl: string;
   fetch: typeof globalThis.fetch;
   log: SandboxLogger;
   /** Decides whether one webhook is dropped at `rate` (tests pin it; default Math.random). */
@@ -74,7 +76,7 @@ export function authIdSessions(options: AuthIdSessionsOptions) {
     load,
 
     async create(input: Parameters<typeof newSession>[0]): Promise<StoredAuthIdSession> {
-      const session = newSession(input, new Date());
+      const session = newSession(input, new Date(), options.publicUrl);
       await store.insert(session.id, session);
       return session;
     },

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
+import { sandboxSettings } from './settings.ts';
 
 /**
  * Fault injection for the authID emulator, changeable at run time through
@@ -42,26 +43,17 @@ export function dropRateFromEnv(env: NodeJS.ProcessEnv): number {
 
 /** Reads and changes the emulator's settings; values never stored fall back to `defaults`. */
 export function authIdSettings(knex: Knex, defaults: AuthIdSandboxSettings) {
-  async function read(): Promise<AuthIdSandboxSettings> {
-    const row = (await knex('settings').where({ key: KEY }).first('value')) as { value: Partial<AuthIdSandboxSettings> } | undefined;
-    return { ...defaults, ...(row?.value ?? {}) };
-  }
+  const settings = sandboxSettings(knex, KEY, defaults);
   return {
-    read,
-    async update(patch: SettingsPatch): Promise<AuthIdSandboxSettings> {
-      return knex.transaction(async (trx) => {
-        // Serialises concurrent updates, so an epoch bump is never lost.
-        await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [KEY]);
-        const row = (await trx('settings').where({ key: KEY }).first('value')) as { value: Partial<AuthIdSandboxSettings> } | undefined;
-        const stored: Partial<AuthIdSandboxSettings> = { ...(row?.value ?? {}) };
+    read: settings.read,
+    update: (patch: SettingsPatch): Promise<AuthIdSandboxSettings> =>
+      settings.update((stored, initial) => {
         if (patch.webhookDropRate !== undefined) stored.webhookDropRate = patch.webhookDropRate;
         if (patch.statusNotFoundSeconds !== undefined) stored.statusNotFoundSeconds = patch.statusNotFoundSeconds;
         if (patch.webhookUrl !== undefined) stored.webhookUrl = patch.webhookUrl;
-        if (patch.revokeAccessTokens) stored.tokenEpoch = (stored.tokenEpoch ?? defaults.tokenEpoch) + 1;
-        await trx('settings').insert({ key: KEY, value: JSON.stringify(stored) }).onConflict('key').merge(['value']);
-        return { ...defaults, ...stored };
-      });
-    },
+        if (patch.revokeAccessTokens) stored.tokenEpoch = (stored.tokenEpoch ?? initial.tokenEpoch) + 1;
+        return stored;
+      }),
   };
 }
 

@@ -10,6 +10,10 @@
  * - `POST /sandbox/authid/control/<vendorSessionId>` JSON `{ outcome, verified?, AccountNumber? }`: abandon
  *   reads as Rejected (a person declining), processing leaves it Pending, error is Status 4.
  * - AccountNumbers ending in `+nocredential` or `+locked` get 409 on a Verified transaction.
+ * - TransportType 1 (SMS) and 2 (email) send nothing: the session records where the link would have gone,
+ *   which `GET /sandbox/authid/control/<vendorSessionId>` shows (`outOfBand`) with the status.
+ * - `/authid-web-component.js` is authID's component from its npm package; `/webauthhandler.js` and
+ *   `/controlhandler.js` are the sandbox's stand-ins (src/sandbox/authid-scripts.ts).
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -20,7 +24,8 @@ import { readBody } from '../server/read-body.ts';
 import type { SandboxLogger } from './deliver.ts';
 import { registerHostedRoutes, answerSettled } from './authid-hosted.ts';
 import { authIdError, basicMatches, readJson, requireAccessToken, tokenIssuer } from './authid-http.ts';
-import { resultBody, statusBody, type SessionKind } from './authid-model.ts';
+import { resultBody, statusBody, transportType, type SessionKind, type StoredAuthIdSession } from './authid-model.ts';
+import { registerAuthIdScripts } from './authid-scripts.ts';
 import { authIdSessions } from './authid-sessions.ts';
 import { authIdSettings, dropRateFromEnv } from './authid-settings.ts';
 import type { VendorSandbox } from './types.ts';
@@ -67,8 +72,7 @@ const transactionSchema = z.looseObject({
   Name: z.literal('Verify_Identity'),
   Timeout: timeout,
   ConfirmationPolicy: z.looseObject({
-    // Out-of-band transports (1 SMS, 2 email) are not emulated: no OneTimeSecret would come back.
-    TransportType: z.literal(0),
+    TransportType: transportType,
     CredentialType: z.literal(1),
     BioPolicy: z.looseObject({ CheckLiveness: z.boolean() }).optional(),
   }),
@@ -77,7 +81,7 @@ const operationSchema = z.looseObject({
   AccountNumber: accountNumber,
   Name: z.literal('GetForeignBiometry'),
   Timeout: timeout,
-  TransportType: z.literal(0),
+  TransportType: transportType,
   Codeword: z.string().max(256).optional(),
   Tag: z.string().max(256).optional(),
 });
@@ -99,6 +103,7 @@ export function createAuthIdSandbox(options: AuthIdSandboxOptions): Router {
     settings,
     ...(options.webhookSecret ? { webhookSecret: options.webhookSecret } : {}),
     defaultWebhookUrl: options.webhookUrl ?? `${publicUrl.replace(/\/sandbox\/authid$/, '')}/stepup/webhooks/authid`,
+    publicUrl,
     fetch: options.fetch ?? globalThis.fetch,
     log: options.log ?? pino({ name: 'sandbox-authid' }),
     ...(options.random ? { random: options.random } : {}),
@@ -140,8 +145,14 @@ export function createAuthIdSandbox(options: AuthIdSandboxOptions): Router {
     if (!input) return;
     const refusal = accountRefusal(input.AccountNumber, options.accounts);
     if (refusal) return authIdError(ctx, 409, refusal.id, refusal.message);
-    const session = await sessions.create({ kind: 'transaction', accountNumber: input.AccountNumber, name: input.Name, timeoutSeconds: input.Timeout });
-    ctx.body = { TransactionId: session.id, OneTimeSecret: session.oneTimeSecret };
+    const session = await sessions.create({
+      kind: 'transaction',
+      accountNumber: input.AccountNumber,
+      name: input.Name,
+      timeoutSeconds: input.Timeout,
+      transport: input.ConfirmationPolicy.TransportType,
+    });
+    ctx.body = { TransactionId: session.id, ...secretIfInline(session) };
   });
 
   router.post(`${API}/operations`, auth, async (ctx) => {
@@ -153,8 +164,9 @@ export function createAuthIdSandbox(options: AuthIdSandboxOptions): Router {
       name: input.Name,
       timeoutSeconds: input.Timeout,
       ...(input.Tag ? { tag: input.Tag } : {}),
+      transport: input.TransportType,
     });
-    ctx.body = { OperationId: session.id, OneTimeSecret: session.oneTimeSecret };
+    ctx.body = { OperationId: session.id, ...secretIfInline(session) };
   });
 
   const read = (kind: SessionKind, body: typeof statusBody) => async (ctx: Context) => {
@@ -176,8 +188,14 @@ export function createAuthIdSandbox(options: AuthIdSandboxOptions): Router {
   router.post(`${API}/transactions/:id/cancel`, auth, cancel('transaction'));
   router.post(`${API}/operations/:id/cancel`, auth, cancel('operation'));
 
+  registerAuthIdScripts(router, publicUrl);
   registerHostedRoutes(router, sessions, settings, publicUrl);
   return router;
+}
+
+/** With TransportType 1 or 2 authID sends the link itself and returns no OneTimeSecret (DOC). */
+function secretIfInline(session: StoredAuthIdSession): { OneTimeSecret?: string } {
+  return session.outOfBand ? {} : { OneTimeSecret: session.oneTimeSecret };
 }
 
 function accountRefusal(account: string, accounts: AuthIdSandboxOptions['accounts']): { id: string; message: string } | undefined {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { controlOutcome, controlScore } from './types.ts';
+import { controlOutcome, ignoredScores } from './types.ts';
 
 /** GlobalPass's documented instant biometrics statuses (vendors.md §1.4). */
 export const INSTANT_STATUSES = ['Initiated', 'Processing', 'Accepted', 'Rejected', 'Expired', 'Cancelled'] as const;
@@ -45,9 +45,8 @@ export const outcomeSchema = z
     outcome: controlOutcome,
     /** Makes GlobalPass report another screening (person), to exercise subject binding. */
     screeningToken: z.guid().optional(),
-    // Accepted so one script can drive every vendor's sandbox; GlobalPass reports no scores.
-    liveness: controlScore().optional(),
-    match: controlScore().optional(),
+    // GlobalPass reports no scores.
+    ...ignoredScores,
   })
   .strict();
 export type Outcome = z.infer<typeof outcomeSchema>;

@@ -11,6 +11,7 @@ import {
   type Outcome,
   type StoredSession,
 } from './gu1-model.ts';
+import type { Gu1SettingsStore } from './gu1-settings.ts';
 import { changeOpen, loadExpiring, sandboxStore } from './store.ts';
 
 const VENDOR = 'gu1';
@@ -22,6 +23,8 @@ export interface Gu1SessionsOptions {
   organizationId: string;
   webhookSecret: string;
   ttlSeconds: number;
+  /** Where organization webhooks go (read per event, so a settings change applies at once). */
+  settings: Gu1SettingsStore;
   fetch: typeof globalThis.fetch;
   log: SandboxLogger;
 }
@@ -35,9 +38,18 @@ export function gu1Sessions(options: Gu1SessionsOptions) {
   /** Reads a session, materialising a TTL expiry the first time it is seen. */
   const load = (id: string) => loadExpiring(store, id, expireIfDue);
 
+  /**
+   * Announces a transition: to the organization webhook on every one (`biometric.session_*`), and to the
+   * session's own `webhookUrl` on the terminal ones Gu1 sends there (never `cancelled`). One signed body.
+   */
   async function notify(session: StoredSession): Promise<void> {
-    if (!session.webhookUrl || !WEBHOOK_STATUSES.includes(session.status)) return;
-    const event = `biometric.session_${session.status}`;
+    const { organizationWebhookUrl } = await options.settings.read();
+    const urls = [
+      ...(organizationWebhookUrl ? [organizationWebhookUrl] : []),
+      ...(session.webhookUrl && WEBHOOK_STATUSES.includes(session.status) ? [session.webhookUrl] : []),
+    ];
+    if (urls.length === 0) return;
+    const event = `biometric.session_${session.status === 'pending' ? 'created' : session.status}`;
     const rawBody = JSON.stringify({
       event,
       timestamp: new Date().toISOString(),
@@ -45,7 +57,7 @@ export function gu1Sessions(options: Gu1SessionsOptions) {
       payload: present(session, options.publicUrl),
     });
     const headers = { 'x-webhook-signature': hmacSha256Hex(options.webhookSecret, rawBody) };
-    await deliverWebhook(options.fetch, options.log, { url: session.webhookUrl, rawBody, headers, event });
+    await Promise.all(urls.map((url) => deliverWebhook(options.fetch, options.log, { url, rawBody, headers, event })));
   }
 
   return {
@@ -59,7 +71,7 @@ export function gu1Sessions(options: Gu1SessionsOptions) {
       callback?: string;
       webhookUrl?: string;
     }): Promise<{ session: StoredSession } | { activeSessionId: string }> {
-      return options.db.knex.transaction(async (trx) => {
+      const created = await options.db.knex.transaction(async (trx): Promise<{ session: StoredSession } | { activeSessionId: string }> => {
         // Serialises creates for one entity across instances, so two can never both be "the" open one.
         await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`${VENDOR}:${input.entityId}`]);
         const tx = sandboxStore<StoredSession>(trx, VENDOR);
@@ -73,23 +85,27 @@ export function gu1Sessions(options: Gu1SessionsOptions) {
         await tx.insert(session.id, session);
         return { session };
       });
+      if ('session' in created) await notify(created.session);
+      return created;
     },
 
     /** Applies an outcome to an open session, then delivers its webhook before answering. */
     async settle(id: string, outcome: Outcome): Promise<SettleResult> {
       const changed = await changeOpen(store, id, load, isOpen, (current) => applyOutcome(current, outcome, new Date()));
       if ('error' in changed) return changed;
-      await notify(changed.after);
+      if (changed.after.status !== changed.before.status) await notify(changed.after);
       return { session: changed.after };
     },
 
-    /** Cancels an open session; like Gu1, no per-request webhook fires for it. */
+    /** Cancels an open session; like Gu1, only the organization webhook hears of it. */
     async cancel(id: string): Promise<SettleResult> {
       const changed = await changeOpen(store, id, load, isOpen, (current): StoredSession => {
         const at = new Date().toISOString();
         return { ...current, status: 'cancelled', updatedAt: at, completedAt: at };
       });
-      return 'error' in changed ? changed : { session: changed.after };
+      if ('error' in changed) return changed;
+      await notify(changed.after);
+      return { session: changed.after };
     },
 
     /** The entity's current session: its latest approved one by completion time (the seed page's rule), or null. */

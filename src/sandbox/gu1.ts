@@ -9,6 +9,7 @@ import { registerHostedRoutes } from './gu1-hosted.ts';
 import { answerSettled, gu1Error, readJson, requireApiKey } from './gu1-http.ts';
 import { present } from './gu1-model.ts';
 import { gu1Sessions } from './gu1-sessions.ts';
+import { GU1_REFUSALS, gu1Settings, settingsPatchSchema, type Gu1Refusal } from './gu1-settings.ts';
 
 /** How the Gu1 emulator behaves; the defaults describe a fully provisioned organization. */
 export interface Gu1SandboxOptions {
@@ -20,12 +21,12 @@ export interface Gu1SandboxOptions {
   organizationId?: string;
   /** Used to deliver webhooks. */
   fetch?: typeof globalThis.fetch;
-  /** Entities without a reference portrait; every other uuid is a KYC-approved person with one. */
-  entities?: Record<string, 'ok' | 'NO_PORTRAIT'>;
-  /** false: the biometric feature flag is off (403 NOT_ENABLED). */
-  enabled?: boolean;
-  /** false: hosted capture not provisioned (400 BIOMETRIC_WORKFLOW_NOT_CONFIGURED). */
-  workflowConfigured?: boolean;
+  /** Initial per-entity refusals; every other uuid is a KYC-approved person with a portrait. */
+  entities?: Record<string, Gu1Refusal>;
+  /** Initial refusal of every create (NOT_ENABLED: the feature flag is off; BIOMETRIC_WORKFLOW_NOT_CONFIGURED…). */
+  refusal?: Gu1Refusal;
+  /** Initial organization webhook URL (every `biometric.session_*` transition); none by default. */
+  organizationWebhookUrl?: string;
   /** Session lifetime; default 30 min (Gu1 publishes none). */
   sessionTtlSeconds?: number;
   log?: SandboxLogger;
@@ -49,11 +50,23 @@ const GATEWAY_ERROR_PAGE =
 /**
  * The Gu1 Embedded Biometric Session API, hosted capture page and control endpoint, mounted under
  * `/sandbox/gu1`. Sessions live in `sandbox_sessions`, so restarts and other instances see them.
+ * Emulator-only behaviour:
+ * - `POST /sandbox/gu1/control/settings` JSON `{ refusal?, entities?: { <entityId>: code | null },
+ *   organizationWebhookUrl? }` (GET reads them) makes every create, or one entity's, answer a documented
+ *   refusal (NO_PORTRAIT, BIOMETRIC_WORKFLOW_NOT_CONFIGURED, NOT_ENABLED); the entity's own comes first.
+ * - Organization webhooks go out on every transition the API makes (create, outcome, cancel); a session
+ *   that runs out is marked expired when next read, which sends nothing (no timer runs).
  */
 export function createGu1Sandbox(options: Gu1SandboxOptions): Router {
   const publicUrl = options.publicUrl.replace(/\/+$/, '');
+  const settings = gu1Settings(options.db.knex, {
+    refusal: options.refusal ?? null,
+    entities: options.entities ?? {},
+    organizationWebhookUrl: options.organizationWebhookUrl ?? null,
+  });
   const sessions = gu1Sessions({
     db: options.db,
+    settings,
     publicUrl,
     organizationId: options.organizationId ?? SANDBOX_ORGANIZATION_ID,
     webhookSecret: options.webhookSecret,
@@ -67,15 +80,8 @@ export function createGu1Sandbox(options: Gu1SandboxOptions): Router {
   router.post(SESSIONS, auth, async (ctx) => {
     const input = await readJson(ctx, createSchema);
     if (!input) return;
-    if (options.enabled === false) {
-      return gu1Error(ctx, 403, 'NOT_ENABLED', 'Gu1 Biometric is not enabled for this organization');
-    }
-    if (options.workflowConfigured === false) {
-      return gu1Error(ctx, 400, 'BIOMETRIC_WORKFLOW_NOT_CONFIGURED', 'Biometric workflow is not configured');
-    }
-    if (options.entities?.[input.entityId] === 'NO_PORTRAIT') {
-      return gu1Error(ctx, 400, 'NO_PORTRAIT', 'Entity has no reference portrait from an approved KYC');
-    }
+    const refused = await settings.refusalFor(input.entityId);
+    if (refused) return gu1Error(ctx, GU1_REFUSALS[refused].status, refused, GU1_REFUSALS[refused].message);
     const created = await sessions.create({ ...input, language: input.language ?? 'en' });
     if ('activeSessionId' in created) {
       return gu1Error(ctx, 409, 'ACTIVE_SESSION_EXISTS', 'Entity already has an active biometric session', {
@@ -113,17 +119,29 @@ export function createGu1Sandbox(options: Gu1SandboxOptions): Router {
     ctx.body = JSON.stringify(current ? present(current, publicUrl) : null);
   });
 
+  router.get('/control/settings', async (ctx) => {
+    ctx.body = await settings.read();
+  });
+  router.post('/control/settings', async (ctx) => {
+    const patch = await readJson(ctx, settingsPatchSchema);
+    if (patch) ctx.body = await settings.update(patch);
+  });
+
   registerHostedRoutes(router, sessions, publicUrl);
   return router;
 }
 
-/** The Gu1 emulator as sandbox mode mounts it, answering the policy vendor's key and webhook secret. */
+/**
+ * The Gu1 emulator as sandbox mode mounts it, answering the policy vendor's key and webhook secret; its
+ * organization webhooks go to the IdP's webhook route for that vendor, as an operator would subscribe it.
+ */
 export const gu1Sandbox: VendorSandbox = {
   type: 'gu1',
-  create: ({ db, publicUrl, config, fetch, log }) =>
+  create: ({ db, publicUrl, config, fetch, log, webhookUrl }) =>
     createGu1Sandbox({
       db,
       publicUrl,
+      organizationWebhookUrl: webhookUrl,
       apiKey: String(config.apiKey),
       webhookSecret: String(config.webhookSecret),
       organizationId: config.organizationId as string | undefined,

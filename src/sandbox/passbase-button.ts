@@ -1,114 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Context } from 'koa';
+import { html, Html } from './html.ts';
+import { sendHostedPage } from './http.ts';
+
+/** Where `@passbase/button` 4.4.0 frames its controller; the script names this address once, as a literal. */
+export const PASSBASE_CONTROLLER_ORIGIN = 'https://button.passbase.com';
+/** The controller's path under that origin (and under the sandbox). */
+export const CONTROLLER_PATH = '/browser/v4/controller.html';
+
 /**
- * A stand-in for Passbase's `@passbase/button` script: `window.Passbase.renderButton(element, apiKey,
- * options)` renders a "Verify me" button; clicking it calls `onStart()` and opens a small in-page
- * capture panel where the person picks the outcome (no camera is used):
- * - approve: POSTs `{ apiKey, email }` to the emulator, which re-authenticates the identity owning the
- *   email (or, for an email it does not know, starts a new root identity, as Passbase would), then
- *   `onFinish(identityAccessKey)`;
- * - fail: `onError('BIOMETRIC_AUTHENTICATION_FAILED', { step: 'RESOURCE' })`;
- * - cancel: `onError('CANCELLED_BY_USER', { step: 'RESOURCE' })`.
- * A browser without fetch gets `onError('UNSUPPORTED_BROWSER', { step: 'START' })`. The panel is built
- * with DOM calls and CSSOM styles only (no markup strings, no inline style attributes), so a strict
- * Content-Security-Policy on the host page does not block it.
+ * Passbase's own button script from the npm package (`@passbase/button/button.js`, 4.4.0), with the one
+ * address it frames its controller from re-pointed at `sandboxUrl`: the script has no option for it, so
+ * this is the only change. Throws when the package does not name the address exactly once (another
+ * version), rather than serving a script that would frame Passbase's controller.
  */
-export function buttonScript(authenticationsUrl: string): string {
-  // JSON is valid JavaScript; `<` is escaped so the value can never close a script element.
-  const endpoint = JSON.stringify(authenticationsUrl).replace(/</g, '\\u003c');
-  return `/* Passbase button — sandbox stand-in for @passbase/button (not Passbase's code). */
-(function () {
+export function sandboxButtonScript(sandboxUrl: string): string {
+  const file = createRequire(import.meta.url).resolve('@passbase/button/button.js');
+  const original = readFileSync(file, 'utf8');
+  const literal = JSON.stringify(`${PASSBASE_CONTROLLER_ORIGIN}${CONTROLLER_PATH}`);
+  const parts = original.split(literal);
+  if (parts.length !== 2) throw new Error(`${file} does not frame ${literal} exactly once: not @passbase/button 4.4.0`);
+  return parts.join(JSON.stringify(`${sandboxUrl}${CONTROLLER_PATH}`));
+}
+
+// What the person can make Passbase report: an authentication, or one of 4.4.0's onError codes.
+const OUTCOMES: Array<[string, string]> = [
+  ['approve', 'Approve (my face matches)'],
+  ['BIOMETRIC_AUTHENTICATION_FAILED', 'Fail authentication'],
+  ['CANCELLED_BY_USER', 'Cancel'],
+  ['FATAL_ERROR', 'Passbase fatal error'],
+];
+
+// Idle, the page is the 200×56 button the host frames; started, the host makes the frame fill the window.
+const IDLE_STYLE = 'body.idle{padding:0;background:transparent}body.idle main{padding:0;background:transparent;box-shadow:none}#verify{width:200px;height:56px}';
+
+/**
+ * The sandbox's `controller.html`: the page the real button frames. It speaks the button's postMessage
+ * protocol — posts `iframeLoaded`, takes `iframeInitialize` (`{ apiKey, prefillAttributes, … }`; without
+ * data it means `Passbase.start()`), and answers with `iframeStart`, `iframeSubmitted`, `iframeFinish` and
+ * `iframeError`, each carrying the callback's arguments as an array. Instead of a camera it offers the
+ * sandbox's outcomes; approving POSTs `{ apiKey, email }` to `authenticationsPath` (same origin), which
+ * re-authenticates the identity owning the email and sends the project's IDENTITY_AUTHENTICATED webhook.
+ */
+export function sendController(ctx: Context, authenticationsPath: string): void {
+  const nonce = randomBytes(16).toString('base64');
+  const buttons = OUTCOMES.map(([value, label], i) => html`<button type="button" name="outcome" value="${value}"${i === 0 ? html` class="primary"` : ''}>${label}</button>`);
+  const body = html`<style>${IDLE_STYLE}</style>
+<div id="idle"><button type="button" id="verify" class="primary" disabled>Verify me</button></div>
+<div id="capture" hidden>
+<h1>Passbase biometric authentication — sandbox</h1>
+<p class="muted">No camera is used: choose what Passbase should report.</p>
+<label for="email">Email of your verified identity</label>
+<input id="email" type="email" autocomplete="email" style="width:100%">
+<div class="actions">${buttons}</div>
+<p id="status" role="status"></p>
+</div>
+<script nonce="${nonce}">${new Html(controllerScript(authenticationsPath))}</script>`;
+  sendHostedPage(ctx, 200, 'Passbase', body, [`script-src 'nonce-${nonce}'`, "connect-src 'self'"]);
+}
+
+function controllerScript(authenticationsPath: string): string {
+  const endpoint = JSON.stringify(authenticationsPath).replace(/</g, '\\u003c');
+  return `(function () {
   'use strict';
   var ENDPOINT = ${endpoint};
-
-  function el(tag, text, style) {
-    var node = document.createElement(tag);
-    if (text) node.textContent = text;
-    for (var key in style || {}) node.style[key] = style[key];
-    return node;
+  var config = null;
+  var idle = document.getElementById('idle'), capture = document.getElementById('capture');
+  var verify = document.getElementById('verify'), email = document.getElementById('email'), status = document.getElementById('status');
+  function post(type, args) { window.parent.postMessage({ type: type, data: args || [] }, '*'); }
+  document.body.className = 'idle';
+  function start() {
+    if (!config) return;
+    document.body.className = '';
+    idle.hidden = true;
+    capture.hidden = false;
+    post('iframeStart');
   }
-
-  function call(fn) {
-    if (typeof fn === 'function') {
-      try { fn.apply(null, Array.prototype.slice.call(arguments, 1)); } catch (e) { setTimeout(function () { throw e; }); }
-    }
+  function end(type, args) {
+    capture.hidden = true;
+    idle.hidden = !!config.hidden;
+    document.body.className = 'idle';
+    post(type, args);
   }
-
-  function renderButton(element, apiKey, options) {
-    options = options || {};
-    var host = typeof element === 'string' ? document.querySelector(element) : element;
-    if (!host) throw new Error('Passbase.renderButton: no such element');
-    var prefill = options.prefillAttributes || {};
-    var button = el('button', 'Verify me', { padding: '.6rem 1.2rem', borderRadius: '6px', border: '0', background: '#0b5cff', color: '#fff', cursor: 'pointer', fontSize: '1rem' });
-    button.type = 'button';
-    button.setAttribute('data-passbase', 'verify-button');
-    host.appendChild(button);
-
+  window.addEventListener('message', function (event) {
+    if (event.source !== window.parent || !event.data || event.data.type !== 'iframeInitialize') return;
+    if (!event.data.data) return start();
+    config = event.data.data;
+    email.value = (config.prefillAttributes && config.prefillAttributes.email) || '';
+    verify.disabled = false;
+    if (config.hidden) idle.hidden = true;
+  });
+  verify.addEventListener('click', start);
+  Array.prototype.forEach.call(document.querySelectorAll('button[name=outcome]'), function (button) {
     button.addEventListener('click', function () {
-      if (typeof window.fetch !== 'function') return call(options.onError, 'UNSUPPORTED_BROWSER', { step: 'START' });
-      button.disabled = true;
-      call(options.onStart);
-      var panel = el('div', '', { border: '1px solid #c4cad4', borderRadius: '8px', padding: '1rem', marginTop: '.75rem', maxWidth: '28rem' });
-      panel.setAttribute('data-passbase', 'capture');
-      panel.appendChild(el('strong', 'Passbase biometric authentication — sandbox'));
-      panel.appendChild(el('p', 'No camera is used: choose what Passbase should report.', { color: '#5b6474', fontSize: '.9rem' }));
-      var label = el('label', 'Email of your verified identity', { display: 'block', margin: '.5rem 0 .25rem' });
-      var email = el('input', '', { width: '100%', padding: '.3rem', boxSizing: 'border-box' });
-      email.type = 'email';
-      email.id = 'passbase-email';
-      label.htmlFor = email.id;
-      email.value = prefill.email || '';
-      var status = el('p', '', { color: '#a61b1b', fontSize: '.9rem' });
-      status.setAttribute('role', 'status');
-      var actions = el('div', '', { display: 'flex', gap: '.5rem', flexWrap: 'wrap', marginTop: '.75rem' });
-      panel.appendChild(label);
-      panel.appendChild(email);
-      panel.appendChild(actions);
-      panel.appendChild(status);
-      host.appendChild(panel);
-
-      function done() {
-        if (panel.parentNode) panel.parentNode.removeChild(panel);
-        button.disabled = false;
-      }
-      function action(text, handler, primary) {
-        var b = el('button', text, { padding: '.5rem .9rem', borderRadius: '6px', border: '1px solid #c4cad4', background: primary ? '#0b5cff' : '#fff', color: primary ? '#fff' : '#1d2433', cursor: 'pointer' });
-        b.type = 'button';
-        b.addEventListener('click', handler);
-        actions.appendChild(b);
-        return b;
-      }
-
-      var approve = action('Approve (my face matches)', function () {
-        approve.disabled = true;
-        status.textContent = 'Authenticating…';
-        fetch(ENDPOINT, {
-          method: 'POST',
-          credentials: 'omit',
-          headers: { 'content-type': 'application/json', accept: 'application/json' },
-          body: JSON.stringify({ apiKey: apiKey, email: email.value })
+      if (button.value !== 'approve') return end('iframeError', [button.value, { step: 'RESOURCE' }]);
+      status.textContent = 'Authenticating…';
+      fetch(ENDPOINT, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ apiKey: config.apiKey, email: email.value })
+      })
+        .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body || {} }; }); })
+        .then(function (res) {
+          status.textContent = '';
+          if (!res.ok || !res.body.identityAccessKey) return end('iframeError', [res.body.error || 'BIOMETRIC_AUTHENTICATION_FAILED', { step: 'RESOURCE' }]);
+          post('iframeSubmitted', [res.body.identityAccessKey]);
+          end('iframeFinish', [res.body.identityAccessKey]);
         })
-          .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body || {} }; }); })
-          .then(function (res) {
-            done();
-            if (res.ok && res.body.identityAccessKey) call(options.onFinish, res.body.identityAccessKey);
-            else call(options.onError, res.body.error || 'BIOMETRIC_AUTHENTICATION_FAILED', { step: 'RESOURCE' });
-          })
-          .catch(function () {
-            approve.disabled = false;
-            status.textContent = 'Passbase could not be reached; try again.';
-          });
-      }, true);
-      action('Fail authentication', function () {
-        done();
-        call(options.onError, 'BIOMETRIC_AUTHENTICATION_FAILED', { step: 'RESOURCE' });
-      });
-      action('Cancel', function () {
-        done();
-        call(options.onError, 'CANCELLED_BY_USER', { step: 'RESOURCE' });
-      });
+        .catch(function () { status.textContent = 'Passbase could not be reached; try again.'; });
     });
-  }
-
-  window.Passbase = { renderButton: renderButton };
-})();
-`;
+  });
+  post('iframeLoaded');
+})();`;
 }

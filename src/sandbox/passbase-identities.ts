@@ -19,8 +19,8 @@ export interface PassbaseIdentitiesOptions {
   db: Database;
   /** Where the project's webhooks go (configured once per project in Passbase's dashboard). */
   webhookUrl: string;
-  /** The webhook encryption secret; undefined sends plain JSON webhooks. */
-  webhookSecret?: string;
+  /** The webhook encryption secret (Passbase's dashboard setting; the adapter requires encryption). */
+  webhookSecret: string;
   fetch: typeof globalThis.fetch;
   log: SandboxLogger;
 }
@@ -67,25 +67,20 @@ export function passbaseIdentities(options: PassbaseIdentitiesOptions) {
   async function deliver(payload: Record<string, unknown>, times: number): Promise<void> {
     const { rawBody, contentType } = webhookBody(payload, options.webhookSecret);
     const delivery = { url: options.webhookUrl, rawBody, headers: { 'content-type': contentType }, event: String(payload.event) };
-    // Duplicates go out together: Passbase documents that events may arrive at the same time.
     await Promise.all(Array.from({ length: times }, () => deliverWebhook(options.fetch, options.log, delivery)));
   }
 
-  /** A successful re-authentication: bumps `updated`, then fires IDENTITY_AUTHENTICATED. */
+  /**
+   * A successful re-authentication: fires IDENTITY_AUTHENTICATED. The identity record itself does not change
+   * (nothing documents that Passbase's does); the event's own times are the authentication's.
+   */
   async function authenticate(id: string, delivery: Outcome['delivery'] = 'normal'): Promise<AuthenticateResult> {
-    for (;;) {
-      const current = await load(id);
-      if (!current) return { error: 'not_found' };
-      if (current.status !== 'approved') return { error: 'not_approved' };
-      const at = nowSeconds();
-      const event = authenticatedEvent(current, at);
-      if (delivery === 'early') await deliver(event, 1);
-      const { fault: _cleared, ...rest } = current;
-      const next = await replace(current, { ...rest, updated: Math.max(at, current.updated) });
-      if (!next) continue;
-      if (delivery === 'normal' || delivery === 'duplicate') await deliver(event, delivery === 'duplicate' ? 2 : 1);
-      return { identity: next };
-    }
+    const current = await load(id);
+    if (!current) return { error: 'not_found' };
+    if (current.status !== 'approved') return { error: 'not_approved' };
+    // Duplicates go out together: Passbase documents that events may arrive at the same time.
+    if (delivery !== 'drop') await deliver(authenticatedEvent(current, nowSeconds()), delivery === 'duplicate' ? 2 : 1);
+    return { identity: current };
   }
 
   /** Sets an identity's status (and clears or sets its fault), creating it when it is unknown. */

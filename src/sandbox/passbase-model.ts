@@ -1,7 +1,7 @@
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { IDENTITY_AUTHENTICATED } from '../vendors/passbase.ts';
-import { controlOutcome } from './types.ts';
+import { controlOutcome, ignoredScores } from './types.ts';
 
 /** The Identity statuses of Passbase's API (DOC: passbase-node `Identity.StatusEnum`). */
 export const IDENTITY_STATUSES = ['created', 'processing', 'pending', 'approved', 'declined'] as const;
@@ -45,8 +45,8 @@ export const SEEDED_IDENTITIES: readonly StoredIdentity[] = [
 ];
 
 /**
- * What a script decides (control endpoint). `approve` is a successful re-authentication (updated bumped,
- * IDENTITY_AUTHENTICATED delivered); `reject`, `abandon` and `expire` change nothing server-side, because
+ * What a script decides (control endpoint). `approve` is a successful re-authentication (IDENTITY_AUTHENTICATED
+ * delivered); `reject`, `abandon` and `expire` change nothing server-side, because
  * Passbase reports failures only to the browser (`onError`); `processing` puts the identity back into
  * processing; `error` makes the API answer this identity with a 500 until the next outcome.
  */
@@ -57,12 +57,10 @@ export const outcomeSchema = z
     status: z.enum(IDENTITY_STATUSES).optional(),
     /** The owner email of an identity this call creates. */
     email: z.email().max(254).optional(),
-    /**
-     * Webhook fault injection: `duplicate` delivers the event twice at once, `drop` not at all, and
-     * `early` delivers it before the identity shows the authentication (Passbase documents that events
-     * may arrive in any order).
-     */
-    delivery: z.enum(['normal', 'duplicate', 'drop', 'early']).default('normal'),
+    /** Webhook fault injection: `duplicate` delivers the event twice at once, `drop` not at all. */
+    delivery: z.enum(['normal', 'duplicate', 'drop']).default('normal'),
+    // Passbase reports a verdict only (its identity `score` is about the onboarding).
+    ...ignoredScores,
   })
   .strict();
 export type Outcome = z.infer<typeof outcomeSchema>;
@@ -104,11 +102,9 @@ export function authenticatedEvent(identity: StoredIdentity, at: number): Record
   return { event: IDENTITY_AUTHENTICATED, key: identity.id, status: 'approved', created: at, updated: at, processed: at };
 }
 
-/** A webhook body and content type as Passbase sends them in the project's mode. */
-export function webhookBody(payload: object, secret: string | undefined): { rawBody: string; contentType: string } {
-  const json = JSON.stringify(payload);
-  if (secret === undefined) return { rawBody: json, contentType: 'application/json' };
-  return { rawBody: encryptWebhook(secret, json), contentType: 'text/plain' };
+/** A webhook body and content type as Passbase sends them with encryption on. */
+export function webhookBody(payload: object, secret: string): { rawBody: string; contentType: string } {
+  return { rawBody: encryptWebhook(secret, JSON.stringify(payload)), contentType: 'text/plain' };
 }
 
 /** base64(16-byte IV ‖ AES-256-CBC(json)) keyed with the secret's raw bytes (the vendor's example code). */

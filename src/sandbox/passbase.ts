@@ -5,10 +5,11 @@ import { z } from 'zod';
 import type { Database } from '../db/connect.ts';
 import { secretsEqual } from '../vendors/webhook.ts';
 import type { SandboxLogger } from './deliver.ts';
-import { answerPreflight, describeIssues, readJsonValue, requireSecret } from './http.ts';
-import { buttonScript } from './passbase-button.ts';
+import { describeIssues, readJsonValue, requireSecret } from './http.ts';
+import { CONTROLLER_PATH, sandboxButtonScript, sendController } from './passbase-button.ts';
 import { passbaseIdentities, type AuthenticateResult } from './passbase-identities.ts';
 import { outcomeSchema, present } from './passbase-model.ts';
+import type { PassbaseErrorCode } from '../vendors/passbase.ts';
 import type { VendorSandbox } from './types.ts';
 
 /** How the Passbase emulator behaves. */
@@ -22,8 +23,8 @@ export interface PassbaseSandboxOptions {
   publishableApiKey: string;
   /** The project's webhook endpoint (Passbase configures it once per project, in its dashboard). */
   webhookUrl: string;
-  /** Encrypts webhooks (AES-256-CBC) when set; plain JSON otherwise. */
-  webhookSecret?: string;
+  /** Encrypts webhooks (AES-256-CBC). */
+  webhookSecret: string;
   /** Used to deliver webhooks. */
   fetch?: typeof globalThis.fetch;
   log?: SandboxLogger;
@@ -36,8 +37,9 @@ const IDENTITY_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 const authenticationSchema = z.object({ apiKey: z.string().min(1).max(256), email: z.string().trim().min(3).max(254) });
 
 /**
- * Passbase's server API (`GET /identities[/{id}]`, `X-API-KEY`, text error bodies), a stand-in for the
- * `@passbase/button` script with the endpoint it calls, and the control endpoint, under
+ * Passbase's server API (`GET /identities[/{id}]`, `X-API-KEY`, text error bodies, as `@passbase/node`
+ * reads it), Passbase's own `@passbase/button` script with the `controller.html` it frames, and the control
+ * endpoint (`/control/<identity key>`: Passbase has no session, the key is what its button reports), under
  * `/sandbox/passbase`. Identities live in `sandbox_sessions`, so restarts and other instances see them.
  */
 export function createPassbaseSandbox(options: PassbaseSandboxOptions): Router {
@@ -45,7 +47,7 @@ export function createPassbaseSandbox(options: PassbaseSandboxOptions): Router {
   const identities = passbaseIdentities({
     db: options.db,
     webhookUrl: options.webhookUrl,
-    ...(options.webhookSecret !== undefined ? { webhookSecret: options.webhookSecret } : {}),
+    webhookSecret: options.webhookSecret,
     fetch: options.fetch ?? globalThis.fetch,
     log: options.log ?? pino({ name: 'sandbox-passbase' }),
   });
@@ -72,25 +74,23 @@ export function createPassbaseSandbox(options: PassbaseSandboxOptions): Router {
     ctx.body = { cursor: { next }, data: page.map(present) };
   });
 
-  router.get('/button', (ctx) => {
+  // Passbase's own button (npm package), framing the controller below instead of Passbase's.
+  const script = sandboxButtonScript(publicUrl);
+  router.get('/button.js', (ctx) => {
     ctx.type = 'application/javascript; charset=utf-8';
-    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Cache-Control', 'no-cache');
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Cross-Origin-Resource-Policy', 'cross-origin');
-    ctx.body = buttonScript(`${publicUrl}/widget/authentications`);
+    ctx.body = script;
   });
 
-  // What the button calls with the publishable key, from whatever site renders it (hence CORS).
-  router.options('/widget/authentications', (ctx) => {
-    cors(ctx);
-    answerPreflight(ctx, 'content-type, accept');
-  });
+  router.get(CONTROLLER_PATH, (ctx) => sendController(ctx, 'authentications'));
 
-  router.post('/widget/authentications', async (ctx) => {
-    cors(ctx);
+  // The controller's own call (same origin): Passbase's real controller talks to its API in ways it never
+  // published, so this endpoint is the sandbox's. Failures answer in 4.4.0's onError codes.
+  router.post(CONTROLLER_PATH.replace('controller.html', 'authentications'), async (ctx) => {
     const input = authenticationSchema.safeParse(await readJsonValue(ctx, JSON_LIMIT));
-    if (!input.success) return widgetError(ctx, 400, 'INVALID_REQUEST');
-    if (!secretsEqual(input.data.apiKey, options.publishableApiKey)) return widgetError(ctx, 401, 'INVALID_API_KEY');
+    if (!input.success || !secretsEqual(input.data.apiKey, options.publishableApiKey)) return controllerError(ctx, 400, 'FATAL_ERROR');
     const owner = await identities.findByEmail(input.data.email);
     // An unknown email starts a new root identity, as Passbase's flow would: never a re-authentication.
     if (!owner) {
@@ -98,7 +98,7 @@ export function createPassbaseSandbox(options: PassbaseSandboxOptions): Router {
       return;
     }
     const result = await identities.authenticate(owner.id);
-    if ('error' in result) return widgetError(ctx, 409, 'BIOMETRIC_AUTHENTICATION_FAILED');
+    if ('error' in result) return controllerError(ctx, 409, 'BIOMETRIC_AUTHENTICATION_FAILED');
     ctx.body = { identityAccessKey: result.identity.id };
   });
 
@@ -126,33 +126,27 @@ function text(ctx: Context, status: number, message: string): void {
   ctx.body = message;
 }
 
-function widgetError(ctx: Context, status: number, error: string): void {
+function controllerError(ctx: Context, status: number, error: PassbaseErrorCode): void {
   ctx.status = status;
   ctx.body = { error };
 }
 
-function cors(ctx: Context): void {
-  ctx.set('Access-Control-Allow-Origin', '*');
-}
-
 /**
  * The Passbase emulator as sandbox mode mounts it: it answers the policy vendor's keys and sends the
- * project's webhooks, encrypted with its secret unless the policy chose plain webhooks, to the IdP's
+ * project's webhooks, encrypted with its secret, to the IdP's
  * webhook endpoint for that vendor (`context.webhookUrl`: Passbase's dashboard holds one per project).
  */
 export const passbaseSandbox: VendorSandbox = {
   type: 'passbase',
-  create: ({ db, publicUrl, config, fetch, log, webhookUrl }) => {
-    const encrypted = config.webhookEncryption !== false;
-    return createPassbaseSandbox({
+  create: ({ db, publicUrl, config, fetch, log, webhookUrl }) =>
+    createPassbaseSandbox({
       db,
       publicUrl,
       apiKey: String(config.apiKey),
       publishableApiKey: String(config.publishableApiKey),
       webhookUrl,
-      ...(encrypted ? { webhookSecret: String(config.webhookSecret) } : {}),
+      webhookSecret: String(config.webhookSecret),
       fetch,
       log,
-    });
-  },
+    }),
 };

@@ -42,3 +42,9 @@ export const controlOutcome = z.enum(['approve', 'reject', 'abandon', 'expire', 
 
 /** A score a control body sets (`liveness`, `match`): 0–1, whatever scale the vendor itself reports on. */
 export const controlScore = () => z.number().min(0).max(1);
+
+/**
+ * The scores of the control body every emulator accepts (DESIGN §9), for vendors that report none: they
+ * are checked like any other field, then ignored, so one script drives all five emulators.
+ */
+export const ignoredScores = { liveness: controlScore().optional(), match: controlScore().optional() };

@@ -1,24 +1,25 @@
-import { createHmac, randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import { html, outcomeButtons, type Html } from './html.ts';
 import { describeIssues, outcomeFromForm, readForm, sendHostedPage as sendPage } from './http.ts';
 import { answerSettled, readControl } from './verifik-http.ts';
-import { isOpen, outcomeSchema, type StoredValidation } from './verifik-model.ts';
+import { outcomeSchema, type StoredValidation } from './verifik-model.ts';
 import type { SettleResult, VerifikValidations } from './verifik-sessions.ts';
 
 /**
- * Registers the hosted liveness page (`/sign-in/{project}?type=liveness&biometricValidation={id}`: the
- * validation id in the query is the emulator's stand-in for whatever Verifik's own `url` carries), its
- * form target and the scripting control endpoint.
+ * Registers the hosted liveness page (`/sign-in/{project}?type=liveness`, the project's sign-in URL as the
+ * create answer gives it: the person picks one of the project's open validations), its form target and the
+ * scripting control endpoint. `tokens` signs the JWT appended to `redirectUrl`.
  */
-export function registerHostedRoutes(router: Router, validations: VerifikValidations, publicUrl: string): void {
-  const tokens = tokenIssuer();
-
+export function registerHostedRoutes(
+  router: Router,
+  validations: VerifikValidations,
+  publicUrl: string,
+  tokens: (validation: StoredValidation) => Promise<string>,
+): void {
   router.get('/sign-in/:project', async (ctx) => {
-    const validation = await find(validations, ctx.params.project, ctx.query.biometricValidation);
-    if (!validation) return sendPage(ctx, 404, 'Not found', html`<h1>Biometric validation not found</h1>`);
-    if (!isOpen(validation.status)) return sendPage(ctx, 200, 'Validation finished', finishedBody(validation));
-    sendPage(ctx, 200, 'Verifik liveness (sandbox)', captureBody(validation, publicUrl));
+    const open = /^[0-9a-f]{24}$/i.test(ctx.params.project ?? '') ? await validations.listOpen(ctx.params.project!) : [];
+    if (open.length === 0) return sendPage(ctx, 404, 'Not found', html`<h1>No biometric validation is waiting</h1>`);
+    sendPage(ctx, 200, 'Verifik liveness (sandbox)', captureBody(open, publicUrl));
   });
 
   router.post('/sign-in/:project/complete', async (ctx) => {
@@ -36,7 +37,7 @@ export function registerHostedRoutes(router: Router, validations: VerifikValidat
     if (!settled.redirectUrl) return sendPage(ctx, 200, 'Validation finished', finishedBody(settled));
     // The no-code UI appends its token to the redirectUrl (DOC); the host must still confirm server-side.
     const target = new URL(settled.redirectUrl);
-    target.searchParams.set('token', tokens(settled));
+    target.searchParams.set('token', await tokens(settled));
     ctx.status = 303;
     ctx.redirect(target.href);
   });
@@ -54,23 +55,6 @@ async function find(validations: VerifikValidations, project: string | undefined
   return validation && validation.project === project ? validation : undefined;
 }
 
-/**
- * A JWT-shaped token like the one Verifik appends to `redirectUrl`. Its claims and key are not
- * documented, so the emulator signs with a key nobody else knows: the host can only treat it as opaque.
- */
-function tokenIssuer(): (validation: StoredValidation) => string {
-  const key = randomBytes(32);
-  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  return (validation) => {
-    const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({
-      biometricValidation: validation._id,
-      status: validation.status,
-      iat: Math.floor(Date.now() / 1000),
-    })}`;
-    return `${head}.${createHmac('sha256', key).update(head).digest('base64url')}`;
-  };
-}
-
 const OUTCOME_BUTTONS: Array<[string, string]> = [
   ['approve', 'Approve (liveness passed, person found)'],
   ['reject', 'Reject (liveness failed or nobody matched)'],
@@ -80,11 +64,14 @@ const OUTCOME_BUTTONS: Array<[string, string]> = [
   ['error', 'Verifik error'],
 ];
 
-function captureBody(validation: StoredValidation, publicUrl: string): Html {
+function captureBody(open: StoredValidation[], publicUrl: string): Html {
+  const project = open[0]!.project;
+  const options = open.map((v, i) => html`<option value="${v._id}"${i === 0 ? html` selected` : ''}>${v.identifier} — ${v.type}, ${v.createdAt}</option>`);
   return html`<h1>Verifik liveness — sandbox</h1>
-<p class="muted">Biometric validation ${validation._id} (login) for identifier ${validation.identifier}. No camera is used: choose what Verifik should report.</p>
-<form method="post" action="${publicUrl}/sign-in/${validation.project}/complete">
-<input type="hidden" name="biometricValidation" value="${validation._id}">
+<p class="muted">No camera is used: choose the biometric validation (the real page identifies you itself) and what Verifik should report.</p>
+<form method="post" action="${publicUrl}/sign-in/${project}/complete">
+<label for="biometricValidation">Biometric validation</label>
+<select id="biometricValidation" name="biometricValidation">${options}</select>
 <label for="liveness">Liveness score (0–1)</label>
 <input id="liveness" name="liveness" type="number" min="0" max="1" step="0.01" value="0.93">
 <label for="person">Person the 1:N search matches (identifier; empty = the one asked for)</label>

@@ -81,10 +81,14 @@ function personId(identifier: string): string {
   return createHash('sha256').update(`person:${identifier}`).digest('hex').slice(0, 24);
 }
 
-/** A fresh `new` validation; its liveness session ends `livenessSeconds` from `now`. */
+/**
+ * A fresh `new` validation; its liveness session ends `livenessSeconds` from `now`, or at the requested
+ * `expiresAt` when that is sooner (the emulator's reading of "can be overridden": never beyond the session).
+ */
 export function newValidation(input: ValidationInput, now: Date, livenessSeconds: number): StoredValidation {
   const at = now.toISOString();
-  const sessionEnd = new Date(now.getTime() + livenessSeconds * 1000).toISOString();
+  const longest = now.getTime() + livenessSeconds * 1000;
+  const sessionEnd = new Date(input.expiresAt ? Math.min(Date.parse(input.expiresAt), longest) : longest).toISOString();
   return {
     _id: objectId(now),
     client: input.client,
@@ -158,15 +162,41 @@ export function expireIfDue(validation: StoredValidation, now: Date): StoredVali
   return { ...validation, status: 'expired', updatedAt: now.toISOString() };
 }
 
-/** The hosted liveness page of a validation (`url`); the real one carries the project and `type=liveness`. */
-export function hostedUrl(validation: Pick<StoredValidation, '_id' | 'project'>, publicUrl: string): string {
-  return `${publicUrl}/sign-in/${validation.project}?type=liveness&biometricValidation=${validation._id}`;
+/** The hosted liveness page (`url`): the project's sign-in URL exactly as the seed shows it, naming no validation. */
+export function hostedUrl(project: string, publicUrl: string): string {
+  return `${publicUrl}/sign-in/${project}?type=liveness`;
 }
 
-/** The validation as Verifik's REST API (and webhook `object`) shows it. */
+/**
+ * The validation as Verifik's REST API (and webhook `object`) shows it: the seed's documented fields, the
+ * documented `redirectUrl`, `webhook`, `verificationResults` and `completedAt`, the adapter's assumed
+ * `person`, and under `sandbox` what only the emulator states (Verifik documents none of it there).
+ */
 export function present(validation: StoredValidation, publicUrl: string): Record<string, unknown> {
-  const { fault: _fault, livenessSessionExpiresAt: _end, ...visible } = validation;
-  return { ...visible, url: hostedUrl(validation, publicUrl), __v: 0 };
+  const v = validation;
+  return {
+    client: v.client,
+    project: v.project,
+    projectFlow: v.projectFlow,
+    livenessSession: v.livenessSession,
+    status: v.status,
+    type: v.type,
+    url: hostedUrl(v.project, publicUrl),
+    livenessScore: v.livenessScore,
+    assignedCollection: v.assignedCollection,
+    collectionCode: v.collectionCode,
+    requires2FA: v.requires2FA,
+    ...(v.redirectUrl ? { redirectUrl: v.redirectUrl } : {}),
+    ...(v.webhookUrl ? { webhook: v.webhookUrl } : {}),
+    ...(v.person ? { person: v.person } : {}),
+    ...(v.verificationResults ? { verificationResults: v.verificationResults } : {}),
+    ...(v.completedAt ? { completedAt: v.completedAt } : {}),
+    _id: v._id,
+    updatedAt: v.updatedAt,
+    createdAt: v.createdAt,
+    __v: 0,
+    sandbox: { identifier: v.identifier, language: v.language, expiresAt: v.expiresAt },
+  };
 }
 
 /** The `livenessSession` part of a create answer (seed 001). */

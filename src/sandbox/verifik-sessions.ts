@@ -56,6 +56,16 @@ export function verifikValidations(options: VerifikValidationsOptions) {
       return validation;
     },
 
+    /** The project's open validations, newest first (at most `limit`). */
+    async listOpen(project: string, limit = 20): Promise<StoredValidation[]> {
+      const now = new Date();
+      return (await store.listBy('project', project))
+        .map((v) => expireIfDue(v, now))
+        .filter((v) => isOpen(v.status))
+        .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+        .slice(0, limit);
+    },
+
     /** Applies an outcome to an open validation, then delivers its webhook before answering. */
     async settle(id: string, outcome: Outcome): Promise<SettleResult> {
       const changed = await changeOpen(store, id, load, isOpen, (current) => applyOutcome(current, outcome, new Date()));

@@ -8,6 +8,7 @@ import { registerHostedRoutes } from './verifik-hosted.ts';
 import { notFound, readJsonObject, requireAccessToken, verifikError } from './verifik-http.ts';
 import { present, presentLivenessSession } from './verifik-model.ts';
 import { verifikValidations } from './verifik-sessions.ts';
+import { livenessTokens } from './verifik-token.ts';
 
 /** How the Verifik emulator behaves; the defaults describe a provisioned project with a login flow. */
 export interface VerifikSandboxOptions {
@@ -37,8 +38,10 @@ const REQUIRED = ['project', 'projectFlow', 'identifier', 'type'] as const;
  * `/sandbox/verifik`. Validations live in `sandbox_sessions`, so restarts and other instances see them.
  * Besides the adapter's ASSUMPTIONS (src/vendors/verifik.ts), the emulator assumes:
  * - every identifier is an enrolled person of the project's collection (the demo's alice included);
- * - the hosted `url` carries `&biometricValidation=<_id>` after the documented `?type=liveness`, so the
- *   page knows which validation it captures (the real one presumably carries a token of its own);
+ * - the hosted `url` is the project's sign-in URL as the seed shows it (`/sign-in/<project>?type=liveness`),
+ *   naming no validation: the page offers the project's open validations, newest first, to pick from (the
+ *   real page identifies the person itself);
+ * - `token` is an HS256 JWT expiring with the liveness session, with the emulator's own claims;
  * - a validation ends at its `expiresAt` or when its 4-minute liveness session does, whichever is first;
  *   expiry is materialised when the validation is next read, and sends no webhook (no timer runs);
  * - webhooks `biometric_validation_{validated|failed|expired}` go to the per-request `webhookUrl`, signed
@@ -58,6 +61,7 @@ export function createVerifikSandbox(options: VerifikSandboxOptions): Router {
   });
   const router = new Router({ prefix: '/sandbox/verifik' });
   const auth = requireAccessToken(options.accessToken);
+  const tokens = livenessTokens(options.accessToken);
 
   router.post(VALIDATIONS, auth, async (ctx) => {
     const body = await readJsonObject(ctx);
@@ -94,7 +98,7 @@ export function createVerifikSandbox(options: VerifikSandboxOptions): Router {
       data: {
         livenessSession: presentLivenessSession(validation),
         biometricValidation: present(validation, publicUrl),
-        token: `${validation.livenessSession}.sandbox`,
+        token: await tokens(validation),
       },
     };
   });
@@ -107,7 +111,7 @@ export function createVerifikSandbox(options: VerifikSandboxOptions): Router {
     ctx.body = { success: true, data: present(validation, publicUrl) };
   });
 
-  registerHostedRoutes(router, validations, publicUrl);
+  registerHostedRoutes(router, validations, publicUrl, tokens);
   return router;
 }
 

@@ -31,9 +31,12 @@
  * - Our verification id travels as the operation's documented `Tag`. A transaction has no documented
  *   field for a caller reference, so none is sent: the ledger links our id to the TransactionId.
  * - Ids are opaque tokens of at most 128 letters, digits and hyphens (authID shows UUIDs).
- * - Hosted UI: an iframe of `{host}/?t=<TransactionId>&s=<secret>` or `{host}/?i=<OperationId>&s=<secret>`
- *   with the camera, microphone, fullscreen and WebAuthn permissions; its `authid:page` postMessage only
- *   makes the step-up page check sooner. authID documents no return URL.
+ * - Hosted UI: authID's own web component (`@authid/web-component` 1.4.0, `<authid-component data-url>`),
+ *   which frames `{host}/?t=<TransactionId>&s=<secret>` or `{host}/?i=<OperationId>&s=<secret>` with the
+ *   permissions it sets itself and loads `{host}/webauthhandler.js` and `{host}/controlhandler.js`; the
+ *   hosted page's `authid:page` postMessage only makes the step-up page check sooner. authID documents no
+ *   return URL. The component's script comes from authID's npm package on unpkg unless `componentScriptUrl`
+ *   names another copy (sandbox mode: the sandbox's, served from the npm package).
  */
 import { z } from 'zod';
 import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../errors.ts';
@@ -55,7 +58,8 @@ const DEFAULT_TOKEN_LIFETIME_MS = 15 * 60 * 1000;
 const TOKEN_MARGIN_MS = 60 * 1000;
 const WEBHOOK_MAX_AGE_MS = 15 * 60 * 1000;
 const WEBHOOK_MAX_SKEW_MS = 5 * 60 * 1000;
-export const AUTHID_IFRAME_ALLOW = 'camera; microphone; fullscreen; publickey-credentials-get *';
+/** The component this adapter was written against, from authID's npm package. */
+export const AUTHID_COMPONENT_CDN = 'https://unpkg.com/@authid/web-component@1.4.0/authid-web-component.js';
 /** The front-end event authID's UI posts to its parent on its final page. */
 export const AUTHID_PAGE_MESSAGE = 'authid:page';
 const ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
@@ -73,6 +77,8 @@ const configSchema = z
     webhookSecret: secret().optional(),
     /** Where the person's browser opens the hosted capture; defaults to `baseUrl`, which authID uses for both. */
     hostedUrl: httpUrl().optional(),
+    /** Where the browser loads `@authid/web-component`; defaults to its npm package on unpkg. */
+    componentScriptUrl: httpUrl().optional(),
     /** Verify_Identity: 1:1 against the enrolled face (recommended); GetForeignBiometry: the seed's selfie capture. */
     operation: z.enum(AUTHID_OPERATIONS).default('Verify_Identity'),
     timeoutMs: timeoutMs(),
@@ -251,7 +257,12 @@ function create(vendorId: string, config: AuthIdConfig, deps: VendorDeps): Vendo
       const expiresAt = new Date(Date.now() + timeout * 1000);
       const origin = new URL(hostedHost).origin;
       const presentation = (url: string) =>
-        ({ kind: 'iframe', url, allow: AUTHID_IFRAME_ALLOW, finalMessages: { origin, types: [AUTHID_PAGE_MESSAGE] } }) as const;
+        ({
+          kind: 'widget',
+          widget: 'authid',
+          scriptUrl: config.componentScriptUrl ?? AUTHID_COMPONENT_CDN,
+          options: { url, origin, finalMessages: [AUTHID_PAGE_MESSAGE] },
+        }) as const;
       if (transaction) {
         const created = parsed(VENDOR, transactionCreatedSchema, reply.body, 'transaction create');
         return {
@@ -322,12 +333,12 @@ function create(vendorId: string, config: AuthIdConfig, deps: VendorDeps): Vendo
   };
 }
 
-/** authID: Verified 1:1 transactions (or selfie operations) in an iframe, status polled every 5 s, optional signed webhooks. */
+/** authID: Verified 1:1 transactions (or selfie operations) in authID's web component, status polled every 5 s, optional signed webhooks. */
 export const authIdVendor = {
   type: VENDOR,
   configSchema,
   defaultBaseUrl: 'https://id.authid.ai',
   reports: { liveness: false, match: false },
-  sandboxBrowserConfig: (publicBase) => ({ hostedUrl: publicBase }),
+  sandboxBrowserConfig: (publicBase) => ({ hostedUrl: publicBase, componentScriptUrl: `${publicBase}/authid-web-component.js` }),
   create,
 } satisfies VendorFactory<AuthIdConfig>;

@@ -8,6 +8,10 @@
  *   envelope `timestamp` sits inside the signed body, so a webhook older than WEBHOOK_MAX_AGE_MS (or
  *   dated further ahead than WEBHOOK_MAX_SKEW_MS) is refused as a replay. An hour leaves room for
  *   retries (ASM: 1 m, 5 m, 30 m); a webhook is only a hint to re-fetch, so the window is generous.
+ * - Both webhook channels reach the same route and are accepted alike: organization webhooks (every
+ *   `biometric.session_*` transition, cancel included) and the per-request `webhookUrl` (terminal states
+ *   only) carry the same envelope, signed with the same secret (the organization's KYC webhook secret).
+ *   A terminal event therefore usually arrives twice; the second re-read changes nothing.
  * - Error bodies: `{ "error": "<CODE>", "message": "...", "activeSessionId"?: "..." }` (NO_PORTRAIT as
  *   400; 401 for a bad key; 404 for an unknown id).
  * - Session `decision`: `{ faceMatch: { score: 0-100, threshold }, liveness: { score: 0-100, passed } }`;

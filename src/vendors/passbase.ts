@@ -2,16 +2,17 @@
  * Passbase Biometric Authentication (beta) (seed 004, ../shared/reference/vendors.md §5). LEGACY: Passbase
  * was reported shut down in 2023 (acquired by Parallel Markets); use this adapter against the sandbox only.
  *
- * How it works. Passbase has no server-side session: the step-up page renders Passbase's button with the
- * person's email prefilled, Passbase re-authenticates the already-approved root identity (selfie), fires
- * an `IDENTITY_AUTHENTICATED` webhook naming the identity `key`, and `GET /identities/{key}` is the only
- * record the server can read. That record cannot show that *this* re-authentication happened (its status
- * stays `approved` from onboarding), so an approval needs both (a) an authenticated IDENTITY_AUTHENTICATED
- * webhook for the expected key, processed no earlier than this verification started, and (b) the identity
- * read back as `approved`, same id, `updated` no earlier than this verification started.
+ * How it works. Passbase has no server-side session: the step-up page renders Passbase's own button
+ * (`@passbase/button` 4.4.0) with the person's email prefilled, Passbase re-authenticates the already-approved
+ * root identity (selfie), fires an `IDENTITY_AUTHENTICATED` webhook naming the identity `key`, and
+ * `GET /identities/{key}` is the only record the server can read. That record cannot show that *this*
+ * re-authentication happened (its status stays `approved` from onboarding), so an approval needs both
+ * (a) an authenticated (decrypted) IDENTITY_AUTHENTICATED for the enrolled identity whose own `processed`
+ * time falls inside the step-up's window (from the verification's start to now), and (b) the identity
+ * read back at that moment as `approved`, with the enrolled identity's id.
  *
  * ASSUMPTIONS — not published by Passbase (or unverifiable now that it is gone); the sandbox implements
- * exactly these (vendors.md §5, §8.5):
+ * exactly these (vendors.md §5, §5.5b, §8.5):
  * - vendorSessionId: our verification id. Passbase has no session id, and the identity key cannot serve:
  *   it is the same for every step-up of that person, while a verification needs a reference of its own
  *   (webhook and poll lookups, the ledger). The identity key is the verification's expected subject.
@@ -19,34 +20,31 @@
  *   the email prefilled (the seed recommends it, so the person cannot create a new root identity with
  *   another address), and reading it refuses early a key Passbase does not know or an identity that is
  *   not `approved` (re-authentication needs an approved root identity).
- * - Passbase bumps the identity's `updated` when a re-authentication succeeds (the sandbox does exactly
- *   that). Times are unix seconds, so they are compared with the verification's start truncated to the
- *   second; Passbase's clock and ours are assumed synchronised.
- * - The webhook's `processed` time is when the authentication happened. No webhook time
- *   is authenticated beyond the encryption, so webhooks are never refused for their age; a replayed or
- *   stale IDENTITY_AUTHENTICATED cannot approve, because the identity's `updated` must also be no earlier
- *   than the verification's start.
+ * - The trust that remains: the webhook's `processed` time is taken as when this authentication happened
+ *   and Passbase's clock as ours (unix seconds, compared with the verification's start truncated to the
+ *   second, and refused when more than a minute in the future). Nothing in the identity record shows the
+ *   authentication, so an event Passbase sent for an authentication the person did in another tab during
+ *   this window would count; nobody without the webhook secret can make one, because only its holder
+ *   produces ciphertext that decrypts, with valid padding, to a well-formed event.
  * - Webhook encryption (DOC, the vendor's example code): `Content-Type: text/plain`, body =
- *   base64(16-byte IV ‖ AES-256-CBC(JSON)), key = the webhook secret's raw bytes (so exactly 32 bytes).
- *   AES-CBC is not authenticated encryption: what stands in for a signature is that only the secret's
- *   holder can produce ciphertext that decrypts, with valid padding, to a well-formed event. Anything
- *   else (bad base64, bad padding, non-JSON plaintext, plain JSON while encryption is configured) is
- *   refused. In plain mode (`webhookEncryption: false`, which must be chosen explicitly) webhooks are
- *   `application/json` and carry no authentication at all: a webhook is then an unauthenticated hint, and
- *   an approval rests on the identity read alone (any identity update after the start would do).
+ *   base64(16-byte IV ‖ AES-256-CBC(JSON)), key = the webhook secret's raw bytes (so exactly 32 bytes);
+ *   the base64 is read leniently (line breaks and other whitespace ignored), as the example's decoder does.
+ *   Encryption is required: plain webhooks are unauthenticated, and approval rests on the event.
  * - Error bodies are text (the SDK throws with the raw text): only the HTTP status is mapped.
- * - Statuses: `approved` stays open (pending) until a fresh authentication is shown, `declined` is a
- *   rejection, and `created` / `processing` / `pending` keep the verification open (the identity is being
- *   (re)processed; it cannot be re-authenticated until approved again, and the capture deadline ends it).
- *   The SDK's extra enum values (`processed`, `verified`, `unverified`) and anything else map to failed.
+ * - Statuses: `approved` stays open (pending) until an authenticated authentication is shown, `declined`
+ *   is a rejection, and `created` / `processing` / `pending` keep the verification open (the identity is
+ *   being (re)processed; it cannot be re-authenticated until approved again, and the capture deadline ends
+ *   it). The SDK's extra enum values (`processed`, `verified`, `unverified`) and anything else map to failed.
+ * - Browser errors: the button's `onError` codes are the three of 4.4.0's typings; `FATAL_ERROR` ends the
+ *   verification as failed, `BIOMETRIC_AUTHENTICATION_FAILED` as rejected, `CANCELLED_BY_USER` as abandoned.
  * - Scores: the identity `score` is Passbase's confidence in the onboarding, not in this capture, so it is
  *   never reported as a liveness or match score; the adapter reports a verdict only.
- * - Hosts: the API is `baseUrl` (default https://api.passbase.com/verification/v1). The button script
- *   defaults to https://unpkg.com/@passbase/button when `baseUrl` is Passbase's own host, and otherwise to
- *   `${baseUrl}/button`, where the sandbox serves its stand-in beside its API; `buttonScriptUrl` overrides
- *   it (sandbox mode sets it to the sandbox's public address, which the browser can reach).
+ * - Hosts: the API is `baseUrl` (default https://api.passbase.com/verification/v2, as `@passbase/node`
+ *   1.3.1). The button script is Passbase's CDN copy of 4.4.0 (unpkg) unless `buttonScriptUrl` names
+ *   another copy; sandbox mode sets it to the sandbox's, served from the npm package.
  */
 import { createDecipheriv } from 'node:crypto';
+import type { OnErrorCallback } from '@passbase/button';
 import { z } from 'zod';
 import { StepUpError, VendorRefusedError, VendorUnavailableError, WebhookRejectedError } from '../errors.ts';
 import { secret } from '../policy/secrets.ts';
@@ -68,14 +66,17 @@ import { headerValue } from './webhook.ts';
 import { ownEntry } from './lookup.ts';
 
 const VENDOR = 'passbase';
-export const PASSBASE_DEFAULT_BASE_URL = 'https://api.passbase.com/verification/v1';
-export const PASSBASE_BUTTON_CDN = 'https://unpkg.com/@passbase/button';
+export const PASSBASE_DEFAULT_BASE_URL = 'https://api.passbase.com/verification/v2';
+/** Passbase's CDN copy of the button this adapter was written against. */
+export const PASSBASE_BUTTON_CDN = 'https://unpkg.com/@passbase/button@4.4.0/button.js';
 /** The webhook event a successful re-authentication fires (seed 004). */
 export const IDENTITY_AUTHENTICATED = 'IDENTITY_AUTHENTICATED';
 const KEY_BYTES = 32;
 const IV_BYTES = 16;
 const IDENTITY_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** How far in the future an event's own time may lie (clock skew) and still count. */
+const SKEW_SECONDS = 60;
 
 const configSchema = z
   .object({
@@ -85,30 +86,18 @@ const configSchema = z
     apiKey: secret(),
     /** Publishable API key for the button; not a secret (it is sent to every browser). */
     publishableApiKey: z.string().min(1),
-    /** Whether Passbase encrypts webhooks (dashboard setting); plain webhooks are unauthenticated. */
-    webhookEncryption: z.boolean().default(true),
+    /** Passbase's webhook encryption (dashboard setting); required, since approval rests on an authenticated event. */
+    webhookEncryption: z
+      .literal(true, { error: 'must be true: plain Passbase webhooks are unauthenticated, and an approval needs an authenticated IDENTITY_AUTHENTICATED' })
+      .default(true),
     /** The 32-byte webhook encryption secret (its raw bytes are the AES-256 key). */
-    webhookSecret: secret().optional(),
+    webhookSecret: secret(),
     buttonScriptUrl: httpUrl().optional(),
     timeoutMs: timeoutMs(),
   })
   .strict()
   .superRefine((config, ctx) => {
-    if (config.webhookEncryption && config.webhookSecret === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['webhookSecret'],
-        message: 'required while webhookEncryption is true (the default); plain webhooks must be chosen explicitly with webhookEncryption: false',
-      });
-    }
-    if (!config.webhookEncryption && config.webhookSecret !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['webhookSecret'],
-        message: 'is not used while webhookEncryption is false (plain webhooks are unauthenticated); remove it or turn encryption on',
-      });
-    }
-    if (config.webhookSecret && Buffer.byteLength(config.webhookSecret, 'utf8') !== KEY_BYTES) {
+    if (Buffer.byteLength(config.webhookSecret, 'utf8') !== KEY_BYTES) {
       ctx.addIssue({
         code: 'custom',
         path: ['webhookSecret'],
@@ -158,11 +147,14 @@ const REFUSALS: Record<string, string> = {
   NO_OWNER_EMAIL: 'the Passbase identity has no owner email to prefill; the person would create a new root identity',
 };
 
-/** `onError` codes of the Passbase button (vendors.md §5.4) and how each ends a verification. */
-const BROWSER_FAILURES: Record<string, BrowserFailure['state']> = {
+/** The `onError` codes of `@passbase/button` 4.4.0, from its own typings. */
+export type PassbaseErrorCode = `${Parameters<OnErrorCallback>[0]}`;
+
+/** How each `onError` code ends a verification; every code of 4.4.0 ends it. */
+const BROWSER_FAILURES: Record<PassbaseErrorCode, BrowserFailure['state']> = {
   BIOMETRIC_AUTHENTICATION_FAILED: 'rejected',
   CANCELLED_BY_USER: 'abandoned',
-  UNSUPPORTED_BROWSER: 'failed',
+  FATAL_ERROR: 'failed',
 };
 
 function refusal(code: string, details: Record<string, unknown> = {}): VendorRefusedError {
@@ -177,13 +169,15 @@ function httpRefusal(status: number): VendorRefusedError {
 const seconds = (date: Date): number => Math.floor(date.getTime() / 1000);
 
 /**
- * Whether the webhook that caused this read shows a re-authentication of `key` since `since` (unix s).
- * The hint comes from `authenticateWebhook`, which set `occurredAt` from the event's processed time.
+ * Whether the webhook that caused this read shows a re-authentication of `key` inside the step-up's window,
+ * from `since` to now (unix s). The hint comes from `authenticateWebhook`, which only returns one for a
+ * decrypted event and sets `occurredAt` from the event's own processed time.
  */
-function authenticatedSince(webhook: WebhookHint | undefined, key: string, since: number): boolean {
+function authenticatedWithin(webhook: WebhookHint | undefined, key: string, since: number, now: number): boolean {
   if (!webhook || !('subject' in webhook)) return false;
-  if (webhook.subject !== key || webhook.event !== IDENTITY_AUTHENTICATED) return false;
-  return webhook.occurredAt !== undefined && seconds(webhook.occurredAt) >= since;
+  if (webhook.subject !== key || webhook.event !== IDENTITY_AUTHENTICATED || webhook.occurredAt === undefined) return false;
+  const at = seconds(webhook.occurredAt);
+  return at >= since && at <= now + SKEW_SECONDS;
 }
 
 function toOutcome(vendorSessionId: string, identity: Identity, options: FetchOptions & { verification: { subject: string; startedAt: Date } }): VendorOutcome {
@@ -194,19 +188,16 @@ function toOutcome(vendorSessionId: string, identity: Identity, options: FetchOp
     if (!state) return { ...base, state: 'failed', reason: `unknown_status:${identity.status.slice(0, 64)}` };
     return { ...base, state, reason: `identity_${identity.status}` };
   }
-  const since = seconds(options.verification.startedAt);
-  if (!authenticatedSince(options.webhook, identity.id, since)) {
+  if (!authenticatedWithin(options.webhook, identity.id, seconds(options.verification.startedAt), seconds(new Date()))) {
     return { ...base, state: 'pending', reason: 'awaiting_identity_authenticated' };
-  }
-  if (identity.updated == null || identity.updated < since) {
-    return { ...base, state: 'pending', reason: 'identity_not_updated_since_start' };
   }
   return { ...base, state: 'approved' };
 }
 
 /** Decrypts an encrypted webhook body; every failure is the same refusal, so it reveals nothing. */
 function decrypt(secretBytes: Buffer, rawBody: Buffer): Buffer {
-  const text = rawBody.toString('latin1').trim();
+  // Lenient like the vendor's example decoder: line-wrapped (or otherwise spaced) base64 is still base64.
+  const text = rawBody.toString('latin1').replace(/\s+/g, '');
   if (!BASE64.test(text)) throw new WebhookRejectedError(VENDOR, 'body is not base64');
   const data = Buffer.from(text, 'base64');
   if (data.length < IV_BYTES * 2 || (data.length - IV_BYTES) % 16 !== 0) {
@@ -235,9 +226,8 @@ function mediaType(headers: WebhookRequest['headers']): string {
 
 function create(id: string, config: PassbaseConfig, deps: VendorDeps): VendorAdapter {
   const base = resolvedBaseUrl(config.baseUrl, 'Passbase', id);
-  const scriptUrl =
-    config.buttonScriptUrl ?? (new URL(base).host === new URL(PASSBASE_DEFAULT_BASE_URL).host ? PASSBASE_BUTTON_CDN : `${base}/button`);
-  const secretBytes = config.webhookSecret === undefined ? undefined : Buffer.from(config.webhookSecret, 'utf8');
+  const scriptUrl = config.buttonScriptUrl ?? PASSBASE_BUTTON_CDN;
+  const secretBytes = Buffer.from(config.webhookSecret, 'utf8');
 
   // The key ends up in a URL path: only a uuid, so it can never be a dot segment or escape the path.
   async function readIdentity(key: string): Promise<Identity> {
@@ -290,16 +280,9 @@ function create(id: string, config: PassbaseConfig, deps: VendorDeps): VendorAda
     },
 
     authenticateWebhook(request: WebhookRequest) {
-      const type = mediaType(request.headers);
-      let json: unknown;
-      if (config.webhookEncryption) {
-        // The vendor's example decrypts exactly the text/plain bodies; JSON would be unauthenticated.
-        if (type !== 'text/plain') throw new WebhookRejectedError(VENDOR, 'encryption is configured but the webhook is not text/plain');
-        json = parseEvent(decrypt(secretBytes!, request.rawBody));
-      } else {
-        if (type === 'text/plain') throw new WebhookRejectedError(VENDOR, 'an encrypted webhook arrived but webhookEncryption is false');
-        json = parseEvent(request.rawBody);
-      }
+      // The vendor's example decrypts exactly the text/plain bodies; JSON would be unauthenticated.
+      if (mediaType(request.headers) !== 'text/plain') throw new WebhookRejectedError(VENDOR, 'the webhook is not an encrypted text/plain body');
+      const json = parseEvent(decrypt(secretBytes, request.rawBody));
       const event = eventSchema.safeParse(json);
       if (!event.success) throw new WebhookRejectedError(VENDOR, 'not a Passbase event');
       // Project webhooks carry every subscribed event; only re-authentication concerns step-up.
@@ -311,7 +294,7 @@ function create(id: string, config: PassbaseConfig, deps: VendorDeps): VendorAda
     },
 
     browserFailure(code) {
-      const state = ownEntry(BROWSER_FAILURES, code);
+      const state = ownEntry<BrowserFailure['state']>(BROWSER_FAILURES, code);
       return state ? { state, reason: code } : undefined;
     },
   };
@@ -325,6 +308,6 @@ export const passbaseVendor = {
   reports: { liveness: false, match: false },
   legacy: 'Passbase was reported shut down in 2023 (acquired by Parallel Markets); use only against the sandbox',
   // In sandbox mode the API is reached internally, while the browser loads the button from the public address.
-  sandboxBrowserConfig: (publicBase) => ({ buttonScriptUrl: `${publicBase}/button` }),
+  sandboxBrowserConfig: (publicBase) => ({ buttonScriptUrl: `${publicBase}/button.js` }),
   create,
 } satisfies VendorFactory<PassbaseConfig>;

@@ -39,7 +39,7 @@ export type Presentation =
     };
 
 /** Vendor client scripts the step-up page knows how to start. */
-export type WidgetKind = 'globalpass' | 'passbase';
+export type WidgetKind = 'globalpass' | 'passbase' | 'authid';
 
 /** What the orchestrator asks an adapter to start. */
 export interface StartRequest {

@@ -24,9 +24,10 @@
  *   as is once the status has left `new` (where the documented placeholder is 0). Verifik publishes no
  *   face-match score for a login: the 1:N search threshold lives on the project flow (`searchMinScore`),
  *   so `reports.match` is false.
- * - Deadline: `expiresAt` = now + min(timeoutSeconds, 4 min), because the liveness session a validation
- *   runs in lasts 4 minutes (DOC) and a longer `expiresAt` would promise a capture window that does not
- *   exist. The orchestrator's own deadline (the level's captureTimeout) still applies on top.
+ * - Deadline: the create asks for the level's capture window with the documented `expiresAt`; the deadline
+ *   reported is the created liveness session's documented `livenessSession.expiresAt` (4 minutes unless
+ *   overridden), never later than the capture window. A create answer without it is refused as malformed:
+ *   a capture window the vendor does not state cannot be kept.
  * - Our verification id is not sent: the create body has no free reference field (`identifier` must be
  *   the person, it drives the login search). The binding is the validation `_id` returned by create.
  * - Webhook signature: Verifik documents none. With `webhookSecret` configured, every webhook must carry
@@ -77,11 +78,8 @@ export type VerifikConfig = z.infer<typeof configSchema>;
 
 const createdSchema = z.looseObject({
   data: z.looseObject({
-    biometricValidation: z.looseObject({
-      _id: objectId,
-      url: httpUrl(),
-      expiresAt: z.iso.datetime({ offset: true }).optional(),
-    }),
+    biometricValidation: z.looseObject({ _id: objectId, url: httpUrl() }),
+    livenessSession: z.looseObject({ expiresAt: z.iso.datetime({ offset: true }) }),
   }),
 });
 
@@ -184,8 +182,7 @@ function create(id: string, config: VerifikConfig, deps: VendorDeps): VendorAdap
     type: VENDOR,
 
     async start(request) {
-      const lifetime = Math.min(request.timeoutSeconds, LIVENESS_SESSION_SECONDS);
-      const expiresAt = new Date(Date.now() + lifetime * 1000);
+      const captureEnd = new Date(Date.now() + request.timeoutSeconds * 1000);
       const language = (LANGUAGES as readonly string[]).includes(request.language) ? request.language : config.language;
       const reply = await call('POST', VALIDATIONS, {
         project: config.project,
@@ -194,17 +191,17 @@ function create(id: string, config: VerifikConfig, deps: VendorDeps): VendorAdap
         type: 'login',
         redirectUrl: request.returnUrl,
         webhookUrl: request.webhookUrl,
-        expiresAt: expiresAt.toISOString(),
+        expiresAt: captureEnd.toISOString(),
         language,
       });
       if (reply.status >= 400) throw refusal(reply.status, reply.body);
-      const created = parsed(VENDOR, createdSchema, reply.body, 'biometric validation create').data.biometricValidation;
+      const { biometricValidation: created, livenessSession } = parsed(VENDOR, createdSchema, reply.body, 'biometric validation create').data;
       const presentation: Presentation =
         config.presentation === 'iframe'
           ? { kind: 'iframe', url: created.url, allow: VERIFIK_IFRAME_ALLOW }
           : { kind: 'redirect', url: created.url };
-      const stated = created.expiresAt ? new Date(created.expiresAt) : expiresAt;
-      return { vendorSessionId: created._id, presentation, expiresAt: stated };
+      const sessionEnd = new Date(livenessSession.expiresAt);
+      return { vendorSessionId: created._id, presentation, expiresAt: sessionEnd < captureEnd ? sessionEnd : captureEnd };
     },
 
     // Verifik has nothing to refresh from, so `sync` changes nothing; the GET is the outcome of record.

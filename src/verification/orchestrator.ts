@@ -109,8 +109,7 @@ export class Orchestrator {
     const chosen = input.plan.vendors.find((v) => v.id === input.preferVendor);
     if (open?.presentation && open.acr === input.plan.level.acr && (!chosen || open.vendor === chosen.id)) return open;
     if (open) {
-      await this.#cancelAtVendor(open);
-      await this.#transition(open.id, 'cancelled', { reason: 'person_chose_another_vendor' }, {});
+      await this.#endHere(open, 'cancelled', 'person_chose_another_vendor');
     }
     await this.#enforceAttempts(input.accountId, input.plan.level);
 
@@ -202,8 +201,7 @@ export class Orchestrator {
     // The adapters of the policy the verification started under: a reload does not change it midway.
     const adapter = this.#deps.vendors(verification.policyHash).get(verification.vendor);
     if (now > verification.expiresAt || !adapter) {
-      await this.#cancelAtVendor(verification);
-      return (await this.#transition(verification.id, adapter ? 'expired' : 'failed', { reason: adapter ? 'capture_timeout' : 'vendor_not_configured' }, {})).verification;
+      return this.#endHere(verification, adapter ? 'expired' : 'failed', adapter ? 'capture_timeout' : 'vendor_not_configured');
     }
     let outcome;
     try {
@@ -247,11 +245,21 @@ export class Orchestrator {
   /** Cancels an open verification (the user gave up), at the vendor too where it allows. */
   async abandon(verification: Verification): Promise<Verification> {
     if (isTerminal(verification.state)) return verification;
-    await this.#cancelAtVendor(verification);
-    return (await this.#transition(verification.id, 'abandoned', { reason: 'user_abandoned' }, {})).verification;
+    return this.#endHere(verification, 'abandoned', 'user_abandoned');
   }
 
   // Best effort: the vendor session ends with ours where the vendor has a cancel; a failure is only logged.
+  /**
+   * Ends an open verification for a reason of ours, then cancels it at the vendor. In that order: the
+   * vendor may announce its cancel by webhook (Gu1's organization webhooks) before it answers, and that
+   * event must find the verification already ended, not end it as the vendor's `cancelled`.
+   */
+  async #endHere(verification: Verification, state: 'cancelled' | 'abandoned' | 'expired' | 'failed', reason: string): Promise<Verification> {
+    const ended = (await this.#transition(verification.id, state, { reason }, {})).verification;
+    await this.#cancelAtVendor(verification);
+    return ended;
+  }
+
   async #cancelAtVendor(verification: Verification): Promise<void> {
     const adapter = this.#deps.vendors(verification.policyHash).get(verification.vendor);
     if (!adapter?.cancel || !verification.vendorSessionId) return;
@@ -295,8 +303,7 @@ export class Orchestrator {
   /** Ends an open verification whose interaction expired, cancelling it at the vendor where it allows. */
   async cancelForExpiredInteraction(verification: Verification): Promise<Verification> {
     if (isTerminal(verification.state)) return verification;
-    await this.#cancelAtVendor(verification);
-    return (await this.#transition(verification.id, 'cancelled', { reason: 'interaction_expired' }, {})).verification;
+    return this.#endHere(verification, 'cancelled', 'interaction_expired');
   }
 
   /** The circuit breakers of this instance's vendors. */
@@ -315,8 +322,7 @@ export class Orchestrator {
   async #replaceOpen(accountId: string, vendorId: string): Promise<void> {
     const open = await findOpenForAccount(this.#deps.knex, accountId, vendorId);
     for (const verification of open) {
-      await this.#cancelAtVendor(verification);
-      await this.#transition(verification.id, 'cancelled', { reason: 'replaced_by_newer_step_up' }, {});
+      await this.#endHere(verification, 'cancelled', 'replaced_by_newer_step_up');
     }
   }
 

@@ -8,12 +8,16 @@ const APPROVE: Record<string, (page: Page) => Promise<void>> = {
   globalpass: (page) => page.click('button[data-outcome=approve]'),
   // A full redirect to the vendor's hosted page, which sends the browser back with ?token=.
   verifik: (page) => page.click('button[name=outcome][value=approve]'),
-  // An iframe whose final page posts authid:page to our page, which then asks the server.
-  authid: (page) => page.frameLocator('iframe').locator('button[name=outcome][value=approve]').click(),
-  // The Passbase button: onFinish after the sandbox delivered the encrypted webhook.
+  // authID's web component frames the hosted UI (in a closed shadow root); its final page posts authid:page.
+  authid: async (page) => {
+    await expect.poll(() => page.frames().some((f) => f.url().includes('/sandbox/authid/?t='))).toBe(true);
+    await page.frames().find((f) => f.url().includes('/sandbox/authid/?t='))!.click('button[name=outcome][value=approve]');
+  },
+  // Passbase's own button framing the sandbox controller: onFinish after the encrypted webhook was delivered.
   passbase: async (page) => {
-    await page.click('button[data-passbase=verify-button]');
-    await page.click('text=Approve (my face matches)');
+    const controller = page.frameLocator('iframe#passbase-verify-button');
+    await controller.locator('#verify').click();
+    await controller.locator('button[value=approve]').click();
   },
 };
 

@@ -31,21 +31,20 @@ const control = (target: string, body: unknown) => sandboxControl(idp().issuer, 
 const unescape = (s: string) => s.replaceAll('&#38;', '&').replaceAll('&amp;', '&');
 const verificationOf = (transactionId: string) => idp().db.knex('verifications').where({ vendor: 'authid', vendor_session_id: transactionId }).first();
 
-/** Signs alice in with her password, then asks for the face level: the step-up page frames authID's hosted UI. */
+/** Signs alice in with her password, then asks for the face level: the step-up page runs authID's web component. */
 async function toStepUpPage(): Promise<{ rp: TestRp; browser: Browser; page: Page; uid: string; hostedUrl: string; transactionId: string }> {
   const { rp, browser, page } = await stepUpAfterPassword(idp().issuer, FACE);
   const uid = /\/interaction\/([^/]+)\/stepup$/.exec(page.url)?.[1];
   expect(uid, page.body.slice(0, 300)).toBeDefined();
-  const frame = /<iframe src="([^"]+)" allow="([^"]+)"/.exec(page.body);
-  expect(frame, page.body.slice(0, 600)).not.toBeNull();
-  const hostedUrl = unescape(frame![1]!);
-  expect(unescape(frame![2]!)).toBe('camera; microphone; fullscreen; publickey-credentials-get *');
-  const hosted = new URL(hostedUrl);
+  expect(page.body).toContain(`<script src="${idp().issuer}/sandbox/authid/authid-web-component.js"></script>`);
+  const json = /<script type="application\/json" id="stepup-widget-options">([^<]*)<\/script>/.exec(page.body)?.[1];
+  expect(json, page.body.slice(0, 600)).toBeDefined();
+  const options = JSON.parse(json!) as { url: string; origin: string; finalMessages: string[] };
+  const hosted = new URL(options.url);
   expect(`${hosted.origin}${hosted.pathname}`).toBe(`${idp().issuer}/sandbox/authid/`);
   // The page listens for authID's final-page message from the hosted UI's origin (it only checks sooner).
-  expect(page.body).toContain(`"origin":"${hosted.origin}"`);
-  expect(page.body).toContain('"types":["authid:page"]');
-  return { rp, browser, page, uid: uid!, hostedUrl, transactionId: hosted.searchParams.get('t')! };
+  expect(options).toMatchObject({ origin: hosted.origin, finalMessages: ['authid:page'] });
+  return { rp, browser, page, uid: uid!, hostedUrl: options.url, transactionId: hosted.searchParams.get('t')! };
 }
 
 /** The person's choice in the framed hosted UI (authID documents no redirect back: the final page posts a message). */
@@ -85,7 +84,7 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, t
   }
 }
 
-describe('step-up with authID Verified transactions (iframe, no return URL)', () => {
+describe('step-up with authID Verified transactions (web component, no return URL)', () => {
   it('approve → the signed webhook confirms at once, and the tokens carry the face acr and amr', async () => {
     const { rp, browser, uid, hostedUrl, transactionId } = await toStepUpPage();
     const finalPage = await chooseInHostedUi(hostedUrl, 'approve');

@@ -64,7 +64,7 @@ const authenticatedEvent = (key = ALICE_KEY) => {
 describe('Passbase biometric re-authentication through the bundled IdP', () => {
   it('shows the button with the publishable key and the identity email, never the secret key', async () => {
     const step = await stepUpPage();
-    expect(step.scriptUrl).toBe(`${idp().issuer}/sandbox/passbase/button`);
+    expect(step.scriptUrl).toBe(`${idp().issuer}/sandbox/passbase/button.js`);
     expect(step.options).toEqual({ apiKey: config().publishableApiKey, prefillAttributes: { email: 'alice@example.com' } });
     expect(step.page.body).not.toContain(config().apiKey);
     expect(step.page.body).not.toContain(config().webhookSecret);
@@ -88,27 +88,21 @@ describe('Passbase biometric re-authentication through the bundled IdP', () => {
     expect(row).toMatchObject({ state: 'approved', vendor_status: 'approved', reported_subject: ALICE_KEY, liveness: null, match: null });
   });
 
-  it('remembers a webhook that arrived before the identity showed the authentication, and approves on the next read', async () => {
-    // Passbase times are whole seconds: let an earlier test's authentication of alice fall in an earlier second.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+  it('an IDENTITY_AUTHENTICATED processed before the step-up began never approves it, genuine as it is', async () => {
+    // Property: an authentication approves only the step-up whose window it falls in, not a later one.
     const step = await stepUpPage();
-    // Passbase's event reaches us while its identity record does not show the authentication yet.
-    const early = await postWebhook(encryptWebhook(config().webhookSecret, authenticatedEvent()), 'text/plain');
-    expect(early.status).toBe(200);
-    const pending = await verificationOf(step.uid);
-    expect(pending.state).toBe('pending');
-    expect(pending.last_webhook).toMatchObject({ subject: ALICE_KEY, event: 'IDENTITY_AUTHENTICATED' });
-    // The record catches up, with no further webhook; the page's status check (or the poll worker) reads it.
-    await control({ outcome: 'approve', delivery: 'drop' });
+    const before = Math.floor(Date.now() / 1000) - 120;
+    const earlier = JSON.stringify({ event: 'IDENTITY_AUTHENTICATED', key: ALICE_KEY, status: 'approved', created: before, updated: before, processed: before });
+    await postWebhook(encryptWebhook(config().webhookSecret, earlier), 'text/plain');
+    expect((await verificationOf(step.uid)).state).toBe('pending');
     const status = await step.browser.json(`/interaction/${step.uid}/stepup/status`);
-    expect(status.body).toEqual({ state: 'approved', final: true });
-    expect((await tokensAfterReturn(step)).claims()!.acr).toBe(FACE);
+    expect(status.body).toEqual({ state: 'pending', final: false });
   });
 
   it("approves through the button's own path: its call to Passbase, then onFinish's signal", async () => {
     const step = await stepUpPage();
-    // What the button script does when the person approves: Passbase re-authenticates by email.
-    const res = await fetch(`${idp().issuer}/sandbox/passbase/widget/authentications`, {
+    // What the sandbox controller does when the person approves: Passbase re-authenticates by email.
+    const res = await fetch(`${idp().issuer}/sandbox/passbase/browser/v4/authentications`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ apiKey: step.options.apiKey, email: step.options.prefillAttributes.email }),
@@ -121,7 +115,7 @@ describe('Passbase biometric re-authentication through the bundled IdP', () => {
 
   it('approves only on a genuine encrypted webhook: onFinish alone, a tampered ciphertext or plain JSON change nothing', async () => {
     // Property: Passbase's record cannot show this re-authentication, so only an IDENTITY_AUTHENTICATED that
-    // decrypts with our secret (plus the identity updated since the start) can approve.
+    // decrypts with our secret, processed inside the step-up's window, can approve.
     const step = await stepUpPage();
     await control({ outcome: 'approve', delivery: 'drop' }); // authenticated at Passbase, webhook lost
     expect(await step.browser.postJson(`/interaction/${step.uid}/stepup/signal`, { event: 'complete' })).toEqual({ status: 200, body: { state: 'pending', final: false } });

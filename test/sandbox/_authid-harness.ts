@@ -55,6 +55,7 @@ export async function startAuthId(db: Database, overrides: Partial<AuthIdSandbox
         apiKeyId: API_KEY_ID,
         apiKeyValue: API_KEY_VALUE,
         ...(adapterSecret ? { webhookSecret: adapterSecret } : {}),
+        ...authIdVendor.sandboxBrowserConfig(publicUrl),
         operation,
       }),
       { fetch: recording },

@@ -14,32 +14,20 @@ export interface RunningPassbase extends RunningSandbox {
 }
 
 /**
- * Starts the emulator on an ephemeral port; webhooks go to `webhookUrl`, encrypted unless `plain`.
- * The adapter is configured exactly as the policy would configure it for the same project.
+ * Starts the emulator on an ephemeral port; webhooks go to `webhookUrl`. The adapter is configured exactly
+ * as sandbox mode configures it for the same project (the button from the sandbox's public address).
  */
-export async function startPassbase(
-  db: Database,
-  webhookUrl: string,
-  overrides: Partial<PassbaseSandboxOptions> & { plain?: boolean } = {},
-): Promise<RunningPassbase> {
-  const { plain, ...options } = overrides;
+export async function startPassbase(db: Database, webhookUrl: string, overrides: Partial<PassbaseSandboxOptions> = {}): Promise<RunningPassbase> {
   const sandbox = await serveSandbox('passbase', (publicUrl) =>
-    createPassbaseSandbox({
-      db,
-      publicUrl,
-      apiKey: API_KEY,
-      publishableApiKey: PUBLISHABLE_KEY,
-      webhookUrl,
-      ...(plain ? {} : { webhookSecret: WEBHOOK_SECRET }),
-      ...options,
-    }),
+    createPassbaseSandbox({ db, publicUrl, apiKey: API_KEY, publishableApiKey: PUBLISHABLE_KEY, webhookUrl, webhookSecret: WEBHOOK_SECRET, ...overrides }),
   );
   const config = passbaseVendor.configSchema.parse({
     type: 'passbase',
     baseUrl: sandbox.publicUrl,
     apiKey: API_KEY,
     publishableApiKey: PUBLISHABLE_KEY,
-    ...(plain ? { webhookEncryption: false } : { webhookSecret: WEBHOOK_SECRET }),
+    webhookSecret: WEBHOOK_SECRET,
+    ...passbaseVendor.sandboxBrowserConfig(sandbox.publicUrl),
   });
   return { ...sandbox, adapter: passbaseVendor.create('passbase', config, { fetch: globalThis.fetch }) };
 }

@@ -31,7 +31,7 @@ for (const engine of testEngines()) {
       const adapter = kind === 'transaction' ? authid.adapter : authid.selfie;
       const subject = account();
       const started = await adapter.start(startRequest(subject));
-      const url = (started.presentation as { url: string }).url;
+      const url = String((started.presentation as { options: Record<string, unknown> }).options.url);
       return { ...started, subject, url, params: new URL(url).searchParams };
     };
     const complete = (form: Record<string, string>) =>

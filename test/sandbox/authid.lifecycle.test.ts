@@ -70,15 +70,19 @@ for (const engine of testEngines()) {
     });
 
     describe('Verified transactions', () => {
-      it('start returns the hosted UI in an iframe and the status reads Pending for the account', async () => {
+      it('start returns the hosted UI in authID’s web component and the status reads Pending for the account', async () => {
         const subject = account();
         const started = await authid.adapter.start(startRequest(subject));
         expect(started.vendorSessionId).toMatch(/^[0-9a-f-]{36}$/);
         expect(started.presentation).toEqual({
-          kind: 'iframe',
-          url: expect.stringMatching(new RegExp(`^${authid.publicUrl}/\\?t=${started.vendorSessionId}&s=[A-Za-z0-9%]+$`)),
-          allow: 'camera; microphone; fullscreen; publickey-credentials-get *',
-          finalMessages: { origin: authid.origin, types: ['authid:page'] },
+          kind: 'widget',
+          widget: 'authid',
+          scriptUrl: `${authid.publicUrl}/authid-web-component.js`,
+          options: {
+            url: expect.stringMatching(new RegExp(`^${authid.publicUrl}/\\?t=${started.vendorSessionId}&s=[A-Za-z0-9%]+$`)),
+            origin: authid.origin,
+            finalMessages: ['authid:page'],
+          },
         });
         expect(await authid.adapter.fetch(started.vendorSessionId)).toEqual({
           vendorSessionId: started.vendorSessionId,
@@ -134,7 +138,7 @@ for (const engine of testEngines()) {
           JSON.stringify({ ...valid, AccountNumber: '' }),
           JSON.stringify({ ...valid, Name: 'Some_Other_Template' }),
           JSON.stringify({ ...valid, Timeout: '600' }),
-          JSON.stringify({ ...valid, ConfirmationPolicy: { ...valid.ConfirmationPolicy, TransportType: 1 } }),
+          JSON.stringify({ ...valid, ConfirmationPolicy: { ...valid.ConfirmationPolicy, TransportType: 3 } }),
         ]) {
           const res = await api(`${API}/transactions`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body });
           expect(res.status).toBe(400);
@@ -142,6 +146,28 @@ for (const engine of testEngines()) {
         }
         const ok = await api(`${API}/transactions`, { method: 'POST', headers: { authorization }, body: JSON.stringify(valid) });
         expect(await ok.json()).toEqual({ TransactionId: expect.any(String), OneTimeSecret: expect.stringMatching(/^[A-Za-z0-9+/]{22}==$/) });
+      });
+
+      it.each([
+        [1, 'sms'],
+        [2, 'email'],
+      ])('accepts TransportType %i out of band: no OneTimeSecret, and it records where the %s link would have gone', async (transport, channel) => {
+        const authorization = `Bearer ${await authid.token()}`;
+        const accountNumber = account();
+        const policy = { TransportType: transport, CredentialType: 1, BioPolicy: { CheckLiveness: true } };
+        const body = JSON.stringify({ AccountNumber: accountNumber, Name: 'Verify_Identity', Timeout: 600, ConfirmationPolicy: policy });
+        const res = await api(`${API}/transactions`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body });
+        const created = (await res.json()) as Record<string, string>;
+        expect(created).toEqual({ TransactionId: expect.any(String) });
+        const view = (await (await fetch(`${authid.publicUrl}/control/${created.TransactionId}`)).json()) as { Status: number; outOfBand: { link: string } };
+        expect(view).toMatchObject({ Status: 0, outOfBand: { channel, accountNumber } });
+        // The link is the hosted UI's, and it opens the capture.
+        expect(view.outOfBand.link).toMatch(new RegExp(`^${authid.publicUrl}/\\?t=${created.TransactionId}&s=`));
+        expect((await fetch(view.outOfBand.link)).status).toBe(200);
+        // An operation takes it at the top level.
+        const op = JSON.stringify({ AccountNumber: accountNumber, Name: 'GetForeignBiometry', Timeout: 600, TransportType: transport });
+        const opRes = await api(`${API}/operations`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: op });
+        expect(await opRes.json()).toEqual({ OperationId: expect.any(String) });
       });
 
       it('cancel answers Status 5; a second cancel or a late outcome is refused', async () => {
@@ -177,7 +203,7 @@ for (const engine of testEngines()) {
         const started = await authid.selfie.start(startRequest(account()));
         const id = started.vendorSessionId.replace(/^o:/, '');
         expect(started.vendorSessionId).toBe(`o:${id}`);
-        expect(started.presentation).toMatchObject({ url: expect.stringMatching(new RegExp(`/sandbox/authid/\\?i=${id}&s=`)) });
+        expect(started.presentation).toMatchObject({ options: { url: expect.stringMatching(new RegExp(`/sandbox/authid/\\?i=${id}&s=`)) } });
         expect((await authid.selfie.fetch(started.vendorSessionId)).state).toBe('pending');
       });
 

@@ -1,6 +1,7 @@
 // Several IdP instances share the sandbox's sessions: racing writers must never produce two verdicts or two open sessions.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { gu1Settings } from '../../src/sandbox/gu1-settings.ts';
 import { gu1Sessions, type Gu1Sessions } from '../../src/sandbox/gu1-sessions.ts';
 import { testEngines } from '../support/db.ts';
 import { onFreshDatabase } from './_harness.ts';
@@ -19,6 +20,7 @@ for (const engine of testEngines()) {
         organizationId: 'org-1',
         webhookSecret: 'whsec',
         ttlSeconds: 600,
+        settings: gu1Settings(db.knex, { refusal: null, entities: {}, organizationWebhookUrl: null }),
         fetch: globalThis.fetch,
         log: { warn: () => undefined },
       };

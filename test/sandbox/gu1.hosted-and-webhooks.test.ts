@@ -134,6 +134,51 @@ for (const engine of testEngines()) {
       expect(events).toEqual(['biometric.session_rejected', 'biometric.session_abandoned', 'biometric.session_expired']);
     });
 
+    it('organization webhooks hear every transition, the per-request URL only the terminal ones, and the adapter takes both', async () => {
+      const org = await startGu1(database(), { organizationWebhookUrl: `${receiver.origin}/org-hook` });
+      try {
+        const { vendorSessionId } = await org.adapter.start(request());
+        for (const outcome of ['processing', 'approve']) {
+          expect((await org.control(vendorSessionId, { outcome })).status).toBe(200);
+        }
+        const cancelled = await org.adapter.start(request());
+        await org.adapter.cancel!(cancelled.vendorSessionId);
+        const seen = receiver.received.map((r) => {
+          const envelope = JSON.parse(r.rawBody.toString('utf8')) as { event: string; payload: { id: string } };
+          // Both channels are signed alike, and each names the session to re-read.
+          expect(org.adapter.authenticateWebhook({ headers: r.headers, rawBody: r.rawBody, now: new Date() })).toEqual({ vendorSessionId: envelope.payload.id });
+          return `${r.path} ${envelope.event}${envelope.payload.id === cancelled.vendorSessionId ? ' (second)' : ''}`;
+        });
+        expect(seen.sort()).toEqual(
+          [
+            '/org-hook biometric.session_created',
+            '/org-hook biometric.session_in_progress',
+            '/org-hook biometric.session_approved',
+            '/stepup/webhooks/gu1 biometric.session_approved',
+            '/org-hook biometric.session_created (second)',
+            '/org-hook biometric.session_cancelled (second)',
+          ].sort(),
+        );
+      } finally {
+        await org.close();
+      }
+    });
+
+    it('the organization webhook URL can be changed at run time, and switched off', async () => {
+      const set = (organizationWebhookUrl: string | null) =>
+        fetch(`${gu1.publicUrl}/control/settings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ organizationWebhookUrl }) });
+      expect(await (await set(`${receiver.origin}/org-hook`)).json()).toMatchObject({ organizationWebhookUrl: `${receiver.origin}/org-hook` });
+      try {
+        await gu1.adapter.start(request());
+        expect(receiver.received.map((r) => r.path)).toEqual(['/org-hook']);
+      } finally {
+        await set(null);
+      }
+      receiver.received.length = 0;
+      await gu1.adapter.start(request());
+      expect(receiver.received).toEqual([]);
+    });
+
     it('a receiver that is down does not fail the completion and is logged', async () => {
       const warnings: Array<{ details: object; message: string }> = [];
       const logged = await startGu1(database(), { log: { warn: (details, message) => warnings.push({ details, message }) } });

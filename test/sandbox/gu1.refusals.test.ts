@@ -24,8 +24,8 @@ for (const engine of testEngines()) {
 
     onFreshDatabase(engine, async (db, keep) => {
       gu1 = keep(await startGu1(db, { entities: { [noPortrait]: 'NO_PORTRAIT' } }));
-      disabled = keep(await startGu1(db, { enabled: false }));
-      unprovisioned = keep(await startGu1(db, { workflowConfigured: false }));
+      disabled = keep(await startGu1(db, { refusal: 'NOT_ENABLED' }));
+      unprovisioned = keep(await startGu1(db, { refusal: 'BIOMETRIC_WORKFLOW_NOT_CONFIGURED' }));
     });
 
     it('an entity without a reference portrait is NO_PORTRAIT', async () => {
@@ -90,5 +90,51 @@ for (const engine of testEngines()) {
       const read = await fetch(`${gu1.publicUrl}/api/kyc/biometric/sessions/${randomUUID()}`);
       expect(read.status).toBe(401);
     });
+  });
+
+  describe(`Gu1 sandbox told to refuse at run time (${engine.name})`, () => {
+    let told: RunningGu1;
+    onFreshDatabase(engine, async (db, keep) => {
+      told = keep(await startGu1(db));
+    });
+
+    it.each([
+      ['NO_PORTRAIT', 400],
+      ['BIOMETRIC_WORKFLOW_NOT_CONFIGURED', 400],
+      ['NOT_ENABLED', 403],
+    ])('the control settings make one entity answer %s, then stop', async (code, status) => {
+      const entity = randomUUID();
+      const set = (entities: Record<string, string | null>) =>
+        fetch(`${told.publicUrl}/control/settings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ entities }) });
+      expect((await set({ [entity]: code })).status).toBe(200);
+      expect((await refusal(told.adapter, request(entity))).details).toMatchObject({ vendorCode: code, status });
+      // Another entity is not affected.
+      await expect(told.adapter.start(request())).resolves.toMatchObject({ vendorSessionId: expect.any(String) });
+      await set({ [entity]: null });
+      await expect(told.adapter.start(request(entity))).resolves.toMatchObject({ vendorSessionId: expect.any(String) });
+    });
+
+    it.each([
+      ['NO_PORTRAIT', 400],
+      ['BIOMETRIC_WORKFLOW_NOT_CONFIGURED', 400],
+      ['NOT_ENABLED', 403],
+    ])('the control settings make every create answer %s, until cleared', async (code, status) => {
+      const set = (refusal: string | null) =>
+        fetch(`${told.publicUrl}/control/settings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refusal }) });
+      expect(await (await set(code)).json()).toMatchObject({ refusal: code });
+      try {
+        expect((await refusal(told.adapter, request())).details).toMatchObject({ vendorCode: code, status });
+      } finally {
+        await set(null);
+      }
+      await expect(told.adapter.start(request())).resolves.toMatchObject({ vendorSessionId: expect.any(String) });
+    });
+
+    it('refuses a settings body it does not understand, saying why', async () => {
+      const res = await fetch(`${told.publicUrl}/control/settings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refusal: 'NO_SUCH_CODE' }) });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: 'VALIDATION_ERROR', message: expect.stringMatching(/^refusal: /) });
+    });
+
   });
 }

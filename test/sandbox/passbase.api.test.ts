@@ -75,7 +75,7 @@ for (const engine of testEngines()) {
       expect(started.presentation).toEqual({
         kind: 'widget',
         widget: 'passbase',
-        scriptUrl: `${passbase.publicUrl}/button`,
+        scriptUrl: `${passbase.publicUrl}/button.js`,
         options: { apiKey: PUBLISHABLE_KEY, prefillAttributes: { email: 'alice@example.com' } },
       });
     });

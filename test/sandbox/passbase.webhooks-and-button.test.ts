@@ -1,15 +1,14 @@
 import { createDecipheriv, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import vm from 'node:vm';
 import Koa from 'koa';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { WebhookRejectedError } from '../../src/errors.ts';
 import { ALICE_IDENTITY_KEY } from '../../src/sandbox/passbase-model.ts';
 import { readBody } from '../../src/server/read-body.ts';
 import type { VendorOutcome, WebhookRequest } from '../../src/vendors/types.ts';
 import { preferredEngine } from '../support/db.ts';
 import { listen, onFreshDatabase, stop } from './_harness.ts';
-import { PUBLISHABLE_KEY, startPassbase, WEBHOOK_SECRET, type RunningPassbase } from './_passbase.ts';
+import { API_KEY, PUBLISHABLE_KEY, startPassbase, WEBHOOK_SECRET, type RunningPassbase } from './_passbase.ts';
 
 /** A webhook receiver that, like the IdP, re-reads the identity the moment a webhook arrives. */
 interface Receiver {
@@ -43,15 +42,13 @@ const decrypt = (body: Buffer) => {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('Passbase sandbox webhooks, widget endpoint and button script', () => {
+describe('Passbase sandbox webhooks, controller and button script', () => {
   let receiver: Receiver;
   let passbase: RunningPassbase;
-  let plain: RunningPassbase;
 
   onFreshDatabase({ target: preferredEngine }, async (db, keep) => {
     receiver = keep(await startReceiver());
     passbase = keep(await startPassbase(db, `${receiver.origin}/stepup/webhooks/passbase`));
-    plain = keep(await startPassbase(db, `${receiver.origin}/stepup/webhooks/passbase-plain`, { plain: true }));
   });
   beforeEach(() => {
     receiver.received.length = 0;
@@ -79,7 +76,6 @@ describe('Passbase sandbox webhooks, widget endpoint and button script', () => {
       expect(delivery!.rawBody.toString('utf8')).toMatch(/^[A-Za-z0-9+/]+={0,2}$/);
       const payload = decrypt(delivery!.rawBody);
       expect(payload).toEqual({ event: 'IDENTITY_AUTHENTICATED', key, status: 'approved', created: expect.any(Number), updated: expect.any(Number), processed: expect.any(Number) });
-      expect((await res.json()) as { updated: number }).toMatchObject({ updated: payload.updated });
 
       const hint = passbase.adapter.authenticateWebhook(delivery!);
       expect(hint).toMatchObject({ subject: key, event: 'IDENTITY_AUTHENTICATED' });
@@ -100,17 +96,6 @@ describe('Passbase sandbox webhooks, widget endpoint and button script', () => {
       expect(() => passbase.adapter.authenticateWebhook(forged)).toThrow(WebhookRejectedError);
     });
 
-    it('in plain mode the webhook is JSON, which a plain-mode adapter reads as an (unauthenticated) hint', async () => {
-      const { key, startedAt } = await onboarded(plain);
-      await plain.control(key, { outcome: 'approve' });
-      const [delivery] = receiver.received;
-      expect(delivery!.headers['content-type']).toBe('application/json');
-      expect(JSON.parse(delivery!.rawBody.toString('utf8'))).toMatchObject({ event: 'IDENTITY_AUTHENTICATED', key });
-      const hint = plain.adapter.authenticateWebhook(delivery!);
-      expect(await plain.adapter.fetch('v-2', { verification: { subject: key, startedAt }, webhook: hint! })).toMatchObject({ state: 'approved' });
-      expect(() => passbase.adapter.authenticateWebhook(delivery!)).toThrow(WebhookRejectedError);
-    });
-
     it('fault injection: duplicate delivers the same event twice at once, drop delivers none', async () => {
       const { key, startedAt } = await onboarded();
       await passbase.control(key, { outcome: 'approve', delivery: 'duplicate' });
@@ -125,38 +110,58 @@ describe('Passbase sandbox webhooks, widget endpoint and button script', () => {
       expect(await passbase.adapter.fetch('v-3', { verification: { subject: key, startedAt } })).toMatchObject({ state: 'pending' });
     });
 
-    it('fault injection: an early webhook (before the identity shows the authentication) leaves the verification pending', async () => {
+    it('the identity record does not change with an authentication: only the event shows it', async () => {
       const { key, startedAt } = await onboarded();
-      receiver.confirm = async (request) =>
-        passbase.adapter.fetch('v-4', { verification: { subject: key, startedAt }, webhook: passbase.adapter.authenticateWebhook(request)! });
-      await passbase.control(key, { outcome: 'approve', delivery: 'early' });
-      expect(receiver.received.map((r) => r.outcome?.state)).toEqual(['pending']);
-      expect(receiver.received[0]!.outcome?.reason).toBe('identity_not_updated_since_start');
-
-      receiver.received.length = 0;
+      const read = async () => (await fetch(`${passbase.publicUrl}/identities/${key}`, { headers: { 'x-api-key': API_KEY } })).json();
+      const before = await read();
       await passbase.control(key, { outcome: 'approve' });
-      expect(receiver.received.map((r) => r.outcome?.state)).toEqual(['approved']);
+      expect(await read()).toEqual(before);
+      const hint = passbase.adapter.authenticateWebhook(receiver.received.at(-1)!)!;
+      expect(await passbase.adapter.fetch('v-4', { verification: { subject: key, startedAt }, webhook: hint })).toMatchObject({ state: 'approved' });
     });
   });
 
-  describe('the endpoint the button calls', () => {
+  describe("the real button's script and the controller it frames", () => {
     const authenticate = (body: object) =>
-      fetch(`${passbase.publicUrl}/widget/authentications`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://rp.example' }, body: JSON.stringify(body) });
+      fetch(`${passbase.publicUrl}/browser/v4/authentications`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-    it('re-authenticates the identity owning the email, with the publishable key, from any origin', async () => {
-      const res = await authenticate({ apiKey: PUBLISHABLE_KEY, email: 'Alice@Example.com ' });
-      expect(res.status).toBe(200);
-      expect(res.headers.get('access-control-allow-origin')).toBe('*');
-      expect(await res.json()).toEqual({ identityAccessKey: ALICE_IDENTITY_KEY });
-      expect(receiver.received.map((r) => decrypt(r.rawBody))).toEqual([expect.objectContaining({ event: 'IDENTITY_AUTHENTICATED', key: ALICE_IDENTITY_KEY })]);
-      const preflight = await fetch(`${passbase.publicUrl}/widget/authentications`, { method: 'OPTIONS', headers: { origin: 'https://rp.example', 'access-control-request-method': 'POST' } });
-      expect(preflight.status).toBe(204);
-      expect(preflight.headers.get('access-control-allow-headers')).toContain('content-type');
+    it('serves the npm package’s button.js, framing the sandbox controller instead of button.passbase.com', async () => {
+      const res = await fetch(`${passbase.publicUrl}/button.js`);
+      expect(res.headers.get('content-type')).toMatch(/^application\/javascript/);
+      const script = await res.text();
+      expect(script).toContain(`src:"${passbase.publicUrl}/browser/v4/controller.html"`);
+      expect(script).not.toContain('button.passbase.com');
+      expect(script).toContain('sdkVersion:"4.4.0"');
     });
 
-    it('refuses another key (including the secret one) and a body it cannot read, sending nothing', async () => {
-      expect((await authenticate({ apiKey: 'pk_other', email: 'alice@example.com' })).status).toBe(401);
-      expect((await authenticate({ email: 'alice@example.com' })).status).toBe(400);
+    it('the controller page speaks the button protocol under a nonce-only script policy', async () => {
+      const res = await fetch(`${passbase.publicUrl}/browser/v4/controller.html`);
+      expect(res.status).toBe(200);
+      const csp = res.headers.get('content-security-policy')!;
+      expect(csp).toMatch(/script-src 'nonce-[^']+'/);
+      expect(csp).toContain('frame-ancestors *');
+      const page = await res.text();
+      for (const message of ['iframeLoaded', 'iframeInitialize', 'iframeStart', 'iframeSubmitted', 'iframeFinish', 'iframeError']) {
+        expect(page).toContain(`'${message}'`);
+      }
+      for (const choice of ['approve', 'BIOMETRIC_AUTHENTICATION_FAILED', 'CANCELLED_BY_USER', 'FATAL_ERROR']) {
+        expect(page).toContain(`name="outcome" value="${choice}"`);
+      }
+    });
+
+    it('approving re-authenticates the identity owning the email, with the publishable key', async () => {
+      const res = await authenticate({ apiKey: PUBLISHABLE_KEY, email: 'Alice@Example.com ' });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ identityAccessKey: ALICE_IDENTITY_KEY });
+      expect(receiver.received.map((r) => decrypt(r.rawBody))).toEqual([expect.objectContaining({ event: 'IDENTITY_AUTHENTICATED', key: ALICE_IDENTITY_KEY })]);
+    });
+
+    it('answers FATAL_ERROR to another key (including the secret one) and a body it cannot read, sending nothing', async () => {
+      for (const body of [{ apiKey: 'pk_other', email: 'alice@example.com' }, { email: 'alice@example.com' }]) {
+        const res = await authenticate(body);
+        expect(res.status).toBe(400);
+        expect(await res.json()).toEqual({ error: 'FATAL_ERROR' });
+      }
       expect(receiver.received).toHaveLength(0);
     });
 
@@ -176,117 +181,6 @@ describe('Passbase sandbox webhooks, widget endpoint and button script', () => {
       expect(res.status).toBe(409);
       expect(await res.json()).toEqual({ error: 'BIOMETRIC_AUTHENTICATION_FAILED' });
       expect(receiver.received).toHaveLength(0);
-    });
-  });
-
-  describe('the @passbase/button stand-in', () => {
-    // A minimal DOM: enough for the script's createElement / appendChild / click handling.
-    class FakeNode {
-      readonly tagName: string;
-      textContent = '';
-      style: Record<string, string> = {};
-      children: FakeNode[] = [];
-      parentNode: FakeNode | null = null;
-      attributes: Record<string, string> = {};
-      listeners: Array<() => void> = [];
-      type = '';
-      id = '';
-      value = '';
-      htmlFor = '';
-      disabled = false;
-      constructor(tagName: string) {
-        this.tagName = tagName.toUpperCase();
-      }
-      appendChild(child: FakeNode) {
-        child.parentNode = this;
-        this.children.push(child);
-        return child;
-      }
-      removeChild(child: FakeNode) {
-        this.children = this.children.filter((c) => c !== child);
-        child.parentNode = null;
-        return child;
-      }
-      setAttribute(name: string, value: string) {
-        this.attributes[name] = String(value);
-      }
-      addEventListener(_type: string, listener: () => void) {
-        this.listeners.push(listener);
-      }
-      click() {
-        if (!this.disabled) for (const listener of this.listeners) listener();
-      }
-      all(): FakeNode[] {
-        return this.children.flatMap((c) => [c, ...c.all()]);
-      }
-      button(text: RegExp): FakeNode {
-        const found = this.all().find((n) => n.tagName === 'BUTTON' && text.test(n.textContent));
-        if (!found) throw new Error(`no button ${text}`);
-        return found;
-      }
-    }
-
-    async function render(options: { email?: string; apiKey?: string; fetch?: unknown } = {}) {
-      const res = await fetch(`${passbase.publicUrl}/button`);
-      expect(res.headers.get('content-type')).toMatch(/^application\/javascript/);
-      const context: Record<string, unknown> = {
-        document: { createElement: (tag: string) => new FakeNode(tag), querySelector: () => null },
-        fetch: 'fetch' in options ? options.fetch : globalThis.fetch,
-        setTimeout,
-      };
-      context.window = context;
-      vm.runInNewContext(await res.text(), context);
-      const events: Array<[string, ...unknown[]]> = [];
-      const host = new FakeNode('div');
-      (context.Passbase as { renderButton: (...args: unknown[]) => void }).renderButton(host, options.apiKey ?? PUBLISHABLE_KEY, {
-        prefillAttributes: { email: options.email ?? 'alice@example.com' },
-        onStart: () => events.push(['start']),
-        onFinish: (key: string) => events.push(['finish', key]),
-        onError: (code: string, context: unknown) => events.push(['error', code, context]),
-      });
-      return { host, events };
-    }
-
-    it('renders a "Verify me" button; approving calls onStart, re-authenticates the prefilled email, then onFinish(identity key)', async () => {
-      const { host, events } = await render();
-      const button = host.button(/^Verify me$/);
-      button.click();
-      expect(events).toEqual([['start']]);
-      const email = host.all().find((n) => n.tagName === 'INPUT')!;
-      expect(email.value).toBe('alice@example.com');
-      host.button(/Approve/).click();
-      await vi.waitFor(() => expect(events).toHaveLength(2));
-      expect(events[1]).toEqual(['finish', ALICE_IDENTITY_KEY]);
-      expect(receiver.received.map((r) => decrypt(r.rawBody).event)).toEqual(['IDENTITY_AUTHENTICATED']);
-      expect(host.all().some((n) => n.attributes['data-passbase'] === 'capture')).toBe(false);
-    });
-
-    it.each([
-      [/Fail/, 'BIOMETRIC_AUTHENTICATION_FAILED'],
-      [/Cancel/, 'CANCELLED_BY_USER'],
-    ])('%s calls onError with %s and the step, and tells Passbase nothing', async (label, code) => {
-      const { host, events } = await render();
-      host.button(/^Verify me$/).click();
-      host.button(label).click();
-      expect(events).toEqual([['start'], ['error', code, { step: 'RESOURCE' }]]);
-      await pause(50);
-      expect(receiver.received).toHaveLength(0);
-    });
-
-    it('reports UNSUPPORTED_BROWSER where it cannot run', async () => {
-      const { host, events } = await render({ fetch: undefined });
-      host.button(/^Verify me$/).click();
-      expect(events).toEqual([['error', 'UNSUPPORTED_BROWSER', { step: 'START' }]]);
-    });
-
-    it('reports the failure when Passbase refuses the authentication', async () => {
-      const key = randomUUID();
-      await passbase.control(key, { outcome: 'reject', status: 'pending', email: 'in-review@example.com' });
-      const { host, events } = await render({ email: 'in-review@example.com' });
-      host.button(/^Verify me$/).click();
-      host.button(/Approve/).click();
-      await vi.waitFor(() => expect(events).toHaveLength(2));
-      expect(events[1]).toEqual(['error', 'BIOMETRIC_AUTHENTICATION_FAILED', { step: 'RESOURCE' }]);
     });
   });
 });

@@ -1,6 +1,7 @@
 // The Verifik emulator answers only the configured access token and project, with Verifik's documented
 // paths, envelopes, statuses and error bodies, and its validations move only forward.
 import { randomUUID } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { VendorRefusedError, VendorUnavailableError } from '../../src/errors.ts';
 import { verifikVendor } from '../../src/vendors/verifik.ts';
@@ -91,27 +92,44 @@ for (const engine of testEngines()) {
       expect(res.status).toBe(200);
       const { data } = (await res.json()) as { data: Record<string, Record<string, unknown>> };
       const created = data.biometricValidation!;
+      // The seed's fields, the documented redirectUrl and webhook, and nothing else but the marked extras.
+      expect(Object.keys(created).sort()).toEqual(
+        [
+          'client', 'project', 'projectFlow', 'livenessSession', 'status', 'type', 'url', 'livenessScore', 'assignedCollection',
+          'collectionCode', 'requires2FA', '_id', 'updatedAt', 'createdAt', '__v', 'redirectUrl', 'webhook', 'sandbox',
+        ].sort(),
+      );
       expect(created).toMatchObject({
         project: PROJECT,
         projectFlow: PROJECT_FLOW,
-        identifier: body.identifier,
         status: 'new',
         type: 'login',
         livenessScore: 0,
         requires2FA: false,
         redirectUrl: body.redirectUrl,
-        webhookUrl: body.webhookUrl,
-        language: 'es',
+        webhook: body.webhookUrl,
+        sandbox: { identifier: body.identifier, language: 'es' },
       });
       expect(created._id).toMatch(OBJECT_ID);
-      expect(created.url).toBe(`${verifik.publicUrl}/sign-in/${PROJECT}?type=liveness&biometricValidation=${String(created._id)}`);
-      expect(created).not.toHaveProperty('fault');
-      expect(created).not.toHaveProperty('livenessSessionExpiresAt');
+      // The project's sign-in URL as given: nothing names the validation.
+      expect(created.url).toBe(`${verifik.publicUrl}/sign-in/${PROJECT}?type=liveness`);
       const session = data.livenessSession!;
       expect(session).toMatchObject({ _id: created.livenessSession, identifier: body.identifier, status: 'active' });
       // The liveness session lasts 4 minutes (DOC).
       expect(Date.parse(String(session.expiresAt)) - Date.parse(String(session.createdAt))).toBe(240_000);
-      expect(typeof data.token).toBe('string');
+      // A JWT (HS256) that expires with the liveness session.
+      const token = String(data.token);
+      expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'HS256', typ: 'JWT' });
+      expect(decodeJwt(token).exp).toBe(Math.floor(Date.parse(String(session.expiresAt)) / 1000));
+    });
+
+    it('the adapter takes the deadline from livenessSession.expiresAt, capped by the capture timeout', async () => {
+      // The 4-minute liveness session ends before a 10-minute capture timeout.
+      const long = await verifik.adapter.start({ ...startRequest(person()), timeoutSeconds: 600 });
+      expect(long.expiresAt!.getTime() - Date.now()).toBeLessThanOrEqual(240_000);
+      expect(long.expiresAt!.getTime() - Date.now()).toBeGreaterThan(230_000);
+      const short = await verifik.adapter.start({ ...startRequest(person()), timeoutSeconds: 30 });
+      expect(short.expiresAt!.getTime() - Date.now()).toBeLessThanOrEqual(30_000);
     });
 
     describe('lifecycle through the adapter and the control endpoint', () => {

@@ -10,6 +10,8 @@ export interface WebhookVectorOptions {
   kinds?: { name: string; check(cases: WebhookVector[]): void };
   /** How an accepted case's hint is checked; by default it names the case's vendorSessionId. */
   accepted?(hint: WebhookHint | null, c: WebhookVector): void;
+  /** Why a case cannot run against this adapter (a mode its configuration refuses); undefined runs it. */
+  unsupported?(c: WebhookVector): string | undefined;
 }
 
 /**
@@ -41,6 +43,11 @@ export function webhookVectorTests(
 
   const accepted = options.accepted ?? ((hint: WebhookHint | null, c: WebhookVector) => expect(hint).toEqual({ vendorSessionId: c.vendorSessionId }));
   for (const c of cases) {
+    const unsupported = options.unsupported?.(c);
+    if (unsupported) {
+      it.skip(`${c.expect}s: ${c.name} (${unsupported})`, () => undefined);
+      continue;
+    }
     it(`${c.expect}s: ${c.name}`, () => {
       const authenticate = () =>
         adapterFor(c.secret, c.mode).authenticateWebhook({ headers: c.headers, rawBody: Buffer.from(c.body, 'utf8'), now: new Date(c.now) });

@@ -97,11 +97,12 @@ describe('authID adapter over a mocked network', () => {
         .reply(200, { TransactionId: TXN, OneTimeSecret: 'Tb+AeETw/pOx==' });
       const started = await net.adapter.start(request);
       expect(started.vendorSessionId).toBe(TXN);
+      // authID's own web component (its npm package on unpkg) frames the hosted URL with its own permissions.
       expect(started.presentation).toEqual({
-        kind: 'iframe',
-        url: `${BASE}/?t=${TXN}&s=Tb%2BAeETw%2FpOx%3D%3D`,
-        allow: 'camera; microphone; fullscreen; publickey-credentials-get *',
-        finalMessages: { origin: BASE, types: ['authid:page'] },
+        kind: 'widget',
+        widget: 'authid',
+        scriptUrl: 'https://unpkg.com/@authid/web-component@1.4.0/authid-web-component.js',
+        options: { url: `${BASE}/?t=${TXN}&s=Tb%2BAeETw%2FpOx%3D%3D`, origin: BASE, finalMessages: ['authid:page'] },
       });
       expect(started.expiresAt!.getTime()).toBeGreaterThan(Date.now() + 590_000);
     });
@@ -129,7 +130,7 @@ describe('authID adapter over a mocked network', () => {
         .reply(200, { OperationId: OP, OneTimeSecret: 'TbAeETwpOxbvKy7rWCeOcQ==' });
       const started = await selfie.start(request);
       expect(started.vendorSessionId).toBe(`o:${OP}`);
-      expect(started.presentation).toMatchObject({ kind: 'iframe', url: `${BASE}/?i=${OP}&s=TbAeETwpOxbvKy7rWCeOcQ%3D%3D` });
+      expect(started.presentation).toMatchObject({ kind: 'widget', options: { url: `${BASE}/?i=${OP}&s=TbAeETwpOxbvKy7rWCeOcQ%3D%3D` } });
     });
 
     it('maps a 409 (no biometric credential, or locked out) to a refusal without the vendor’s message', async () => {

@@ -1,5 +1,7 @@
 // Whatever a vendor (or the network) answers, no adapter reports an approval it did not read from a
 // well-formed vendor record, and no webhook it could not authenticate moves anything.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MockAgent } from 'undici';
 import { VendorUnavailableError, WebhookRejectedError } from '../../src/errors.ts';
@@ -80,6 +82,22 @@ for (const subject of CONFORMANCE_SUBJECTS) {
       });
     });
 
+    describe("the vendor's own client code", () => {
+      const client = subject.client;
+      skipOr(subject, 'client')(`the page loads the installed npm package's file from the vendor's CDN${reason(subject, 'client')}`, async () => {
+        subject.arrangeStart(agent, () => undefined);
+        const started = await adapter.start({ ...START, subject: subject.subject });
+        const { version } = JSON.parse(readFileSync(packageFile(`${client!.name}/package.json`), 'utf8')) as { version: string };
+        expect(started.presentation).toMatchObject({ kind: 'widget', scriptUrl: `https://unpkg.com/${client!.name}@${version}/${client!.file}` });
+        expect(existsSync(packageFile(`${client!.name}/${client!.file}`))).toBe(true);
+      });
+      (client?.errorCodes ? it : it.skip)("every error code the package's typings name ends a verification, and none approves", () => {
+        const codes = client!.errorCodes!();
+        expect(codes.length).toBeGreaterThan(0);
+        for (const code of codes) expect(adapter.browserFailure?.(code)?.state, code).toMatch(/^(rejected|abandoned|failed)$/);
+      });
+    });
+
     describe('status map', () => {
       const id = () => sessionIdOf(subject);
       it.each(Object.entries(subject.statuses))('maps %s to %s', async (status, state) => {
@@ -144,6 +162,11 @@ for (const subject of CONFORMANCE_SUBJECTS) {
       });
     });
   });
+}
+
+/** A file of an installed npm package. */
+function packageFile(specifier: string): string {
+  return createRequire(import.meta.url).resolve(specifier);
 }
 
 // The vendor session id a subject's start reports, found by arranging a start on a throwaway agent.

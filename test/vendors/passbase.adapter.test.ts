@@ -1,6 +1,6 @@
 // Passbase never approves on its identity record alone: an approval needs an authenticated
-// IDENTITY_AUTHENTICATED for the expected identity since the verification started AND the identity read
-// back approved and updated since then; everything else keeps the verification open or ends it unapproved.
+// IDENTITY_AUTHENTICATED for the expected identity processed inside the step-up's window AND the identity
+// read back approved; everything else keeps the verification open or ends it unapproved.
 import { createCipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../../src/errors.ts';
@@ -8,7 +8,7 @@ import { passbaseVendor } from '../../src/vendors/passbase.ts';
 import type { FetchOptions, StartRequest, WebhookHint } from '../../src/vendors/types.ts';
 import { overMockedNetwork, refused } from './_mock-fetch.ts';
 
-const BASE = 'https://passbase.test/verification/v1';
+const BASE = 'https://passbase.test/verification/v2';
 const KEY = 'a11fc1bf-45e0-4317-babf-f40ce1b71f65';
 const OTHER = 'b0b0b0b0-1111-4222-8333-444455556666';
 const SECRET = 'pb-32-byte-secret-for-aes-256!!x';
@@ -59,28 +59,29 @@ describe('Passbase vendor configuration', () => {
 
   it('fills the defaults: encrypted webhooks, 10 s timeout, legacy, verdict only', () => {
     expect(passbaseVendor.configSchema.parse(minimal)).toEqual({ ...minimal, webhookEncryption: true, timeoutMs: 10_000 });
-    expect(passbaseVendor.defaultBaseUrl).toBe('https://api.passbase.com/verification/v1');
+    // @passbase/node 1.3.1's default base.
+    expect(passbaseVendor.defaultBaseUrl).toBe('https://api.passbase.com/verification/v2');
     expect(passbaseVendor.reports).toEqual({ liveness: false, match: false });
     expect(passbaseVendor.legacy).toMatch(/shut down in 2023.*Parallel Markets.*sandbox/);
   });
 
   it("in sandbox mode loads the button from the sandbox's public address, not the internal API address", () => {
     const browser = passbaseVendor.sandboxBrowserConfig('https://idp.example/sandbox/passbase');
-    expect(browser).toEqual({ buttonScriptUrl: 'https://idp.example/sandbox/passbase/button' });
+    expect(browser).toEqual({ buttonScriptUrl: 'https://idp.example/sandbox/passbase/button.js' });
     expect(passbaseVendor.configSchema.safeParse({ ...minimal, ...browser, baseUrl: 'http://127.0.0.1:3000/sandbox/passbase' }).success).toBe(true);
   });
 
-  it('accepts plain webhooks only when chosen explicitly, and then without a secret', () => {
-    const plain = { type: 'passbase', apiKey: 'k', publishableApiKey: 'pk', webhookEncryption: false };
-    expect(passbaseVendor.configSchema.safeParse(plain).success).toBe(true);
+  it('refuses plain webhooks, saying why: approval rests on an authenticated event', () => {
+    const plain = passbaseVendor.configSchema.safeParse({ type: 'passbase', apiKey: 'k', publishableApiKey: 'pk', webhookEncryption: false });
+    expect(plain.success).toBe(false);
+    expect(plain.error!.issues[0]!.message).toMatch(/plain Passbase webhooks are unauthenticated/);
   });
 
   it.each([
-    ['a missing webhook secret while encryption is on (the default)', { type: 'passbase', apiKey: 'k', publishableApiKey: 'pk' }],
+    ['a missing webhook secret', { type: 'passbase', apiKey: 'k', publishableApiKey: 'pk' }],
     ['a 31-byte secret', { ...minimal, webhookSecret: SECRET.slice(1) }],
     ['a 33-byte secret', { ...minimal, webhookSecret: `${SECRET}x` }],
     ['32 characters that are more than 32 bytes', { ...minimal, webhookSecret: `é${SECRET.slice(1)}` }],
-    ['a secret with plain webhooks (it would look like protection)', { ...minimal, webhookEncryption: false }],
     ['an empty API key', { ...minimal, apiKey: '' }],
     ['an empty webhook secret', { ...minimal, webhookSecret: '' }],
     ['a missing publishable key', { type: 'passbase', apiKey: 'k', webhookSecret: SECRET }],
@@ -110,7 +111,7 @@ describe('Passbase adapter over a mocked network', () => {
 
   const onIdentity = (key = KEY) =>
     net.agent.get('https://passbase.test').intercept({
-      path: `/verification/v1/identities/${key}`,
+      path: `/verification/v2/identities/${key}`,
       method: 'GET',
       headers: { 'x-api-key': 'sk_sandbox_secret' },
     });
@@ -125,18 +126,18 @@ describe('Passbase adapter over a mocked network', () => {
         presentation: {
           kind: 'widget',
           widget: 'passbase',
-          scriptUrl: `${BASE}/button`,
+          scriptUrl: 'https://unpkg.com/@passbase/button@4.4.0/button.js',
           options: { apiKey: 'pk_sandbox_public', prefillAttributes: { email: 'alice@example.com' } },
         },
       });
       expect(JSON.stringify(started)).not.toContain('sk_sandbox_secret');
     });
 
-    it("loads the button from Passbase's CDN when the API is Passbase's own host, or from buttonScriptUrl", async () => {
-      const production = net.make({ baseUrl: 'https://api.passbase.com/verification/v1' });
-      net.agent.get('https://api.passbase.com').intercept({ path: `/verification/v1/identities/${KEY}`, method: 'GET' }).reply(200, identity());
+    it("loads the button from Passbase's CDN (4.4.0), or from buttonScriptUrl", async () => {
+      const production = net.make({ baseUrl: 'https://api.passbase.com/verification/v2' });
+      net.agent.get('https://api.passbase.com').intercept({ path: `/verification/v2/identities/${KEY}`, method: 'GET' }).reply(200, identity());
       const started = await production.start(startRequest());
-      expect(started.presentation).toMatchObject({ scriptUrl: 'https://unpkg.com/@passbase/button' });
+      expect(started.presentation).toMatchObject({ scriptUrl: 'https://unpkg.com/@passbase/button@4.4.0/button.js' });
 
       const pinned = net.make({ buttonScriptUrl: 'https://cdn.example/passbase-button@3.1.14.js' });
       onIdentity().reply(200, identity());
@@ -184,7 +185,7 @@ describe('Passbase adapter over a mocked network', () => {
   });
 
   describe('fetch', () => {
-    it('approves with a fresh authentication webhook and an identity updated since the start, reporting the identity id', async () => {
+    it('approves with an authentication webhook processed in the window and the identity approved, reporting the identity id', async () => {
       onIdentity().reply(200, identity());
       expect(await net.adapter.fetch('v-1', confirming(hint()))).toEqual({
         vendorSessionId: 'v-1',
@@ -194,6 +195,11 @@ describe('Passbase adapter over a mocked network', () => {
         scores: {},
         subject: KEY,
       });
+    });
+
+    it('approves whatever the identity record’s own updated time says: nothing documents that it moves', async () => {
+      onIdentity().reply(200, identity({ updated: T0 - 86_000 }));
+      expect((await net.adapter.fetch('v-1', confirming(hint()))).state).toBe('approved');
     });
 
     it('compares unix seconds with the start truncated to the second', async () => {
@@ -209,8 +215,7 @@ describe('Passbase adapter over a mocked network', () => {
       ['a webhook of another event', hint({ event: 'VERIFICATION_COMPLETED' }), {}, 'awaiting_identity_authenticated'],
       ['a webhook without a time', { subject: KEY, event: 'IDENTITY_AUTHENTICATED' }, {}, 'awaiting_identity_authenticated'],
       ['a session-style hint', { vendorSessionId: 'v-1' }, {}, 'awaiting_identity_authenticated'],
-      ['an identity not updated since the start', hint(), { updated: T0 - 1 }, 'identity_not_updated_since_start'],
-      ['an identity without an updated time', hint(), { updated: undefined }, 'identity_not_updated_since_start'],
+      ['a webhook processed after now (beyond a minute of clock skew)', hint({ occurredAt: new Date(Date.now() + 5 * 60_000) }), {}, 'awaiting_identity_authenticated'],
     ])('stays pending with %s', async (_name, webhook, overrides, reason) => {
       onIdentity().reply(200, identity(overrides));
       expect(await net.adapter.fetch('v-1', confirming(webhook))).toMatchObject({ state: 'pending', vendorStatus: 'approved', reason });
@@ -259,13 +264,15 @@ describe('Passbase adapter over a mocked network', () => {
     it.each([
       ['BIOMETRIC_AUTHENTICATION_FAILED', 'rejected'],
       ['CANCELLED_BY_USER', 'abandoned'],
-      ['UNSUPPORTED_BROWSER', 'failed'],
-    ])('maps onError %s to %s', (code, state) => {
+      ['FATAL_ERROR', 'failed'],
+    ])('maps onError %s (a 4.4.0 code) to %s', (code, state) => {
       expect(net.adapter.browserFailure!(code)).toEqual({ state, reason: code });
     });
 
     it('ignores codes it does not know, and never approves', () => {
       expect(net.adapter.browserFailure!('SOMETHING_ELSE')).toBeUndefined();
+      // 3.x's code, gone from 4.4.0's typings.
+      expect(net.adapter.browserFailure!('UNSUPPORTED_BROWSER')).toBeUndefined();
       expect(net.adapter.browserFailure!('approved')).toBeUndefined();
       expect(net.adapter.browserFailure!('constructor')).toBeUndefined();
       expect(net.adapter.browserFailure!('__proto__')).toBeUndefined();
@@ -318,21 +325,14 @@ describe('Passbase adapter over a mocked network', () => {
       expect(() => net.adapter.authenticateWebhook({ headers: {}, rawBody: Buffer.from(encrypt(event())), now })).toThrow(WebhookRejectedError);
     });
 
-    describe('in plain mode (explicitly chosen)', () => {
-      const plain = () => net.make({ webhookEncryption: false, webhookSecret: undefined });
+    it('reads line-wrapped base64, as the vendor’s example decoder does', () => {
+      const wrapped = encrypt(event()).replace(/(.{76})/g, '$1\r\n');
+      expect(wrapped).toContain('\r\n');
+      expect(net.adapter.authenticateWebhook({ headers: { 'content-type': 'text/plain' }, rawBody: Buffer.from(`${wrapped}\n`), now })).toMatchObject({ subject: KEY });
+    });
 
-      it('reads the JSON event: an unauthenticated hint', () => {
-        expect(plain().authenticateWebhook({ headers: { 'content-type': 'application/json' }, rawBody: Buffer.from(event()), now })).toEqual({
-          subject: KEY,
-          event: 'IDENTITY_AUTHENTICATED',
-          occurredAt: new Date((T0 + 4) * 1000),
-        });
-      });
-
-      it('refuses an encrypted body it has no key for, and anything that is not JSON', () => {
-        expect(() => plain().authenticateWebhook(encrypted(event()))).toThrow(WebhookRejectedError);
-        expect(() => plain().authenticateWebhook({ headers: { 'content-type': 'application/json' }, rawBody: Buffer.from('nope'), now })).toThrow(WebhookRejectedError);
-      });
+    it('refuses a plain JSON event: it is unauthenticated', () => {
+      expect(() => net.adapter.authenticateWebhook({ headers: { 'content-type': 'application/json' }, rawBody: Buffer.from(event()), now })).toThrow(WebhookRejectedError);
     });
   });
 });

@@ -33,9 +33,15 @@ const validation = (overrides: Record<string, unknown> = {}) => ({
 });
 const record = (overrides: Record<string, unknown> = {}) => ({ success: true, data: validation(overrides) });
 
-const created = (overrides: Record<string, unknown> = {}) => ({
+/** A create answer whose liveness session ends `sessionSeconds` from now (4 minutes, DOC). */
+const created = (overrides: Record<string, unknown> = {}, sessionSeconds = 240) => ({
   data: {
-    livenessSession: { _id: '66e3244269cd15b505d21063', status: 'active', identifier: IDENTIFIER },
+    livenessSession: {
+      _id: '66e3244269cd15b505d21063',
+      status: 'active',
+      identifier: IDENTIFIER,
+      expiresAt: new Date(Date.now() + sessionSeconds * 1000).toISOString(),
+    },
     biometricValidation: { _id: ID, status: 'new', type: 'login', url: HOSTED, livenessScore: 0, ...overrides },
     token: 'eyJhbGciOiJIUzI1NiJ9.e30.sig',
   },
@@ -102,7 +108,8 @@ describe('Verifik adapter over a mocked network', () => {
   describe('start', () => {
     it('creates a login validation for the enrolled identifier with our return and webhook URLs', async () => {
       let sent: Record<string, unknown> = {};
-      onCreate((body) => (sent = body)).reply(200, created());
+      const answer = created();
+      onCreate((body) => (sent = body)).reply(200, answer);
       const before = Date.now();
       const started = await net.adapter.start(request());
       const { expiresAt, ...rest } = sent;
@@ -115,21 +122,28 @@ describe('Verifik adapter over a mocked network', () => {
         webhookUrl: 'https://idp.test/stepup/webhooks/verifik',
         language: 'en',
       });
-      // The liveness session lasts 4 minutes: a 10-minute capture timeout is cut down to it.
-      const deadline = Date.parse(expiresAt as string);
-      expect(deadline).toBeGreaterThanOrEqual(before + 240_000);
-      expect(deadline).toBeLessThanOrEqual(Date.now() + 240_000);
-      expect(started).toEqual({ vendorSessionId: ID, presentation: { kind: 'redirect', url: HOSTED }, expiresAt: new Date(deadline) });
+      // It asks for the level's 10-minute capture window…
+      const asked = Date.parse(expiresAt as string);
+      expect(asked).toBeGreaterThanOrEqual(before + 600_000);
+      expect(asked).toBeLessThanOrEqual(Date.now() + 600_000);
+      // …and reports the liveness session's own end, which comes first.
+      const sessionEnd = new Date(answer.data.livenessSession.expiresAt);
+      expect(started).toEqual({ vendorSessionId: ID, presentation: { kind: 'redirect', url: HOSTED }, expiresAt: sessionEnd });
     });
 
-    it('asks for the shorter capture timeout when it is under 4 minutes', async () => {
-      let sent: Record<string, unknown> = {};
-      onCreate((body) => (sent = body)).reply(200, created());
+    it('never reports a deadline later than the capture timeout, whatever the liveness session says', async () => {
+      onCreate().reply(200, created({}, 3600));
       const before = Date.now();
-      await net.adapter.start(request({ timeoutSeconds: 60 }));
-      const deadline = Date.parse(sent.expiresAt as string);
-      expect(deadline).toBeGreaterThanOrEqual(before + 60_000);
-      expect(deadline).toBeLessThan(before + 61_000 + 1_000);
+      const started = await net.adapter.start(request({ timeoutSeconds: 60 }));
+      expect(started.expiresAt!.getTime()).toBeGreaterThanOrEqual(before + 60_000);
+      expect(started.expiresAt!.getTime()).toBeLessThanOrEqual(Date.now() + 60_000);
+    });
+
+    it('refuses a create answer that states no liveness session expiry', async () => {
+      const answer = created();
+      delete (answer.data.livenessSession as Partial<typeof answer.data.livenessSession>).expiresAt;
+      onCreate().reply(200, answer);
+      await expect(net.adapter.start(request())).rejects.toBeInstanceOf(VendorUnavailableError);
     });
 
     it('uses the person’s language when Verifik offers it, else the configured one', async () => {

@@ -62,6 +62,7 @@ export const authIdSubject: ConformanceSubject = {
     stale: (id, now) => signed(event(id, new Date(now.getTime() - 20 * 60_000)), SECRET, now),
     signatureHeaders: ['x-authid-signature'],
   },
+  client: { name: '@authid/web-component', file: 'authid-web-component.js' },
   skips: {
     reference:
       'a Verified transaction has no documented caller-reference field (operations carry it as Tag; see test/vendors/authid.adapter.test.ts)',

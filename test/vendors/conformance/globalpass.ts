@@ -67,6 +67,7 @@ export const globalPassSubject: ConformanceSubject = {
     signatureHeaders: ['x-gp-signature'],
   },
   skips: {
+    client: "GlobalPass ships its widget from its CDN only (no npm package): the sandbox serves a stand-in",
     reference:
       'GlobalPass documents no caller reference for instant biometrics (its body is only in the private Swagger); the adapter sends screeningToken and timeoutInMinutes only and keeps the instant biometrics id',
   },

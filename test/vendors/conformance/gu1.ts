@@ -54,6 +54,7 @@ export const gu1Subject: ConformanceSubject = {
     signatureHeaders: ['x-webhook-signature'],
   },
   skips: {
+    client: "Gu1 publishes no client code: the hosted page is Gu1's own, framed or opened by URL",
     reference: 'Gu1 sessions take no client reference: the create body has entityId, callback, webhookUrl, language and workflowId only',
   },
 };

@@ -1,10 +1,12 @@
 import { createCipheriv } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { passbaseVendor } from '../../../src/vendors/passbase.ts';
 import type { VendorFactory } from '../../../src/vendors/types.ts';
 import { replyWith, type ConformanceSubject } from './subject.ts';
 
 const ORIGIN = 'https://passbase.test';
-const BASE = `${ORIGIN}/verification/v1`;
+const BASE = `${ORIGIN}/verification/v2`;
 const KEY = 'a11fc1bf-45e0-4317-babf-f40ce1b71f65';
 const SECRET = 'pb-32-byte-secret-for-aes-256!!x';
 /** The suite's START.verificationId: Passbase has no session, so start reports our verification id. */
@@ -41,12 +43,12 @@ export const passbaseSubject: ConformanceSubject = {
   subject: KEY,
   // Start reads the identity for the owner email the button is prefilled with; nothing is sent.
   arrangeStart(agent) {
-    agent.get(ORIGIN).intercept({ path: `/verification/v1/identities/${KEY}`, method: 'GET' }).reply(200, identity('approved'));
+    agent.get(ORIGIN).intercept({ path: `/verification/v2/identities/${KEY}`, method: 'GET' }).reply(200, identity('approved'));
     return VERIFICATION_ID;
   },
   carriesReference: () => false,
   arrangeRecord(agent, _id, reply) {
-    replyWith(agent.get(ORIGIN).intercept({ path: `/verification/v1/identities/${KEY}`, method: 'GET' }), reply);
+    replyWith(agent.get(ORIGIN).intercept({ path: `/verification/v2/identities/${KEY}`, method: 'GET' }), reply);
   },
   // What the orchestrator passes when an authenticated IDENTITY_AUTHENTICATED for the person arrived.
   fetchOptions: () => ({
@@ -69,12 +71,22 @@ export const passbaseSubject: ConformanceSubject = {
     // with encryption configured nothing else is accepted.
     signatureHeaders: ['content-type'],
   },
+  client: {
+    name: '@passbase/button',
+    file: 'button.js',
+    // The members of `enum ErrorCode` in the package's own typings (main.d.ts).
+    errorCodes: () => {
+      const typings = readFileSync(createRequire(import.meta.url).resolve('@passbase/button/main.d.ts'), 'utf8');
+      const body = /enum ErrorCode \{([^}]*)\}/.exec(typings)![1]!;
+      return [...body.matchAll(/=\s*"([A-Z_]+)"/g)].map((m) => m[1]!);
+    },
+  },
   skips: {
     reference: 'Passbase has no server-side session: start sends nothing, and reports our verification id as the session',
     cancel: 'Passbase has no session to cancel; a verification ends locally',
     'webhook.stale':
-      'no webhook time is authenticated beyond the encryption; still safe, because approval also needs the identity read back with `updated` no earlier than the verification start',
+      'no webhook time is authenticated beyond the encryption; still safe, because approval needs the event’s own processed time inside the step-up’s window',
     'webhook.replay':
-      'a replayed IDENTITY_AUTHENTICATED decrypts as genuine; still safe, because approval needs its processed time and the identity `updated` to be no earlier than the verification start',
+      'a replayed IDENTITY_AUTHENTICATED decrypts as genuine; still safe, because approval needs its processed time inside the step-up’s window',
   },
 };

@@ -14,7 +14,8 @@ export type ConformanceCheck =
   | 'webhook.stale'
   | 'webhook.unsigned'
   | 'webhook.replay'
-  | 'cancel';
+  | 'cancel'
+  | 'client';
 
 /**
  * One vendor as the shared conformance suite drives it over undici's MockAgent. Each vendor provides
@@ -58,6 +59,11 @@ export interface ConformanceSubject {
     /** Header names that carry the signature; the suite strips them and expects a refusal. */
     signatureHeaders: string[];
   };
+  /**
+   * The vendor's own client package that the step-up page runs (skip 'client' when the vendor ships none):
+   * its npm name, the file the page loads, and the error codes its own typings say it can report.
+   */
+  client?: { name: string; file: string; errorCodes?(): string[] };
   /** Checks this vendor cannot run, each with the reason (like hono's router test skips). */
   skips: Partial<Record<ConformanceCheck, string>>;
 }

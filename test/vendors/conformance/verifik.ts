@@ -34,7 +34,7 @@ export const verifikSubject: ConformanceSubject = {
       .intercept({ path: '/v2/biometric-validations', method: 'POST', body: (raw) => (sent(JSON.parse(raw)), true) })
       .reply(200, {
         data: {
-          livenessSession: { _id: '66e3244269cd15b505d21063', status: 'active', identifier: IDENTIFIER },
+          livenessSession: { _id: '66e3244269cd15b505d21063', status: 'active', identifier: IDENTIFIER, expiresAt: new Date(Date.now() + 240_000).toISOString() },
           biometricValidation: {
             _id: VALIDATION,
             status: 'new',
@@ -78,6 +78,7 @@ export const verifikSubject: ConformanceSubject = {
     signatureHeaders: ['x-verifik-signature'],
   },
   skips: {
+    client: "Verifik's hosted page is opened by redirect; its npm package covers other APIs",
     reference:
       'Verifik biometric validations take no client reference: identifier must be the person (it drives the 1:N login search); the validation _id returned by create is the binding',
     'webhook.stale': 'the Verifik envelope { type, object } carries no timestamp (and Verifik documents no signature scheme with one)',
