@@ -15,7 +15,7 @@ import { buildVendorAdapters, type BaseUrlResolver } from './vendors/instances.t
 import type { VendorAdapter } from './vendors/types.ts';
 import { Orchestrator, type StepUpObserver } from './verification/orchestrator.ts';
 import { PollWorker, type PollWorkerOptions } from './verification/poll-worker.ts';
-import { webhookRoutes } from './verification/webhook-routes.ts';
+import { webhookRoutes, type WebhookRateLimit } from './verification/webhook-routes.ts';
 
 /** How a host wires step-up into its oidc-provider. */
 export interface StepUpOptions {
@@ -41,6 +41,8 @@ export interface StepUpOptions {
   interactionTtl?: number;
   /** Seconds a session lives; keep it equal to the provider's `ttl.Session`. */
   sessionTtl?: number;
+  /** Webhook requests allowed per source address, shared by every instance (DEFAULT_WEBHOOK_RATE_LIMIT); `false` turns it off. */
+  webhookRateLimit?: WebhookRateLimit | false;
   /** Status polling of open verifications (on by default; `enabled: false` leaves it to the host). */
   polling?: Pick<PollWorkerOptions, 'tickMs' | 'defaultIntervalSeconds' | 'firstPollAfterSeconds' | 'backoffSeconds' | 'batch'> & { enabled?: boolean };
 }
@@ -130,7 +132,7 @@ export function stepUp(options: StepUpOptions): StepUp {
     },
     routes(provider) {
       const interactions = interactionRoutes({ provider, knex, policy: options.policy, orchestrator, accounts, steps, throttle, observer: options.observer, logger });
-      const webhooks = webhookRoutes(orchestrator, logger);
+      const webhooks = webhookRoutes({ orchestrator, vendors, logger, db: options.db, rateLimit: options.webhookRateLimit });
       // Discovery follows policy reloads: the Provider's own copy of acrValues is from its construction.
       const advertise: Middleware = async (ctx, next) => {
         await next();

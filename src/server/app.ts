@@ -84,6 +84,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       sandboxBaseUrl: config.sandbox ? (type) => ({ api: `${internalBase}/sandbox/${type}`, browser: `${issuer}/sandbox/${type}` }) : undefined,
       observer: metrics.observer,
       logger,
+      webhookRateLimit: config.webhookRateLimit,
     });
     // Sandbox mode is for trying the IdP: demo accounts, the demo RP and API exist only there.
     const demo = config.sandbox ? await prepareDemo({ issuer, knex: db.knex, policy: () => policy() }) : undefined;

@@ -2,17 +2,19 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/connect.ts';
 import { purgeExpired } from '../db/oidc-adapter.ts';
 import { runEvery } from '../util/periodic.ts';
+import { purgeWebhookReceipts } from '../verification/webhook-receipts.ts';
 
 const EVERY_MS = 10 * 60 * 1000;
 
-/** Deletes expired provider payloads, session levels and half-done interaction steps; counts them. */
-export async function sweepExpired(db: Database): Promise<{ payloads: number; levels: number; steps: number }> {
+/** Deletes expired provider payloads, session levels, half-done interaction steps and webhook receipts; counts them. */
+export async function sweepExpired(db: Database): Promise<{ payloads: number; levels: number; steps: number; receipts: number }> {
   const payloads = await purgeExpired(db);
   const now = new Date();
   // Counted from RETURNING: knex-pglite does not give a row count for delete().
   const levels = (await db.knex('session_levels').where('expires_at', '<=', now).delete().returning('session_uid')).length;
   const steps = (await db.knex('interaction_steps').where('expires_at', '<=', now).delete().returning('uid')).length;
-  return { payloads, levels, steps };
+  const receipts = await purgeWebhookReceipts(db.knex, now);
+  return { payloads, levels, steps, receipts };
 }
 
 /** Sweeps expired state every ten minutes; returns a stop function. */
@@ -20,7 +22,7 @@ export function startHousekeeping(db: Database, logger: Logger): () => Promise<v
   return runEvery(EVERY_MS, async () => {
     try {
       const removed = await sweepExpired(db);
-      if (removed.payloads + removed.levels + removed.steps > 0) logger.info(removed, 'expired state removed');
+      if (Object.values(removed).some((n) => n > 0)) logger.info(removed, 'expired state removed');
     } catch (error) {
       logger.warn({ err: (error as Error).message }, 'housekeeping failed; retrying later');
     }

@@ -28,11 +28,16 @@ for (const engine of testEngines()) {
         { uid: 'old', account_id: 'x', amr: '["pwd"]', authenticated_at: past, expires_at: past },
         { uid: 'live', account_id: 'x', amr: '["pwd"]', authenticated_at: past, expires_at: future },
       ]);
-      expect(await sweepExpired(db)).toEqual({ payloads: 1, levels: 1, steps: 1 });
+      await db.knex('webhook_receipts').insert([
+        { vendor: 'passbase', event_id: 'old', expires_at: past },
+        { vendor: 'passbase', event_id: 'live', expires_at: future },
+      ]);
+      expect(await sweepExpired(db)).toEqual({ payloads: 1, levels: 1, steps: 1, receipts: 1 });
       expect(await db.knex('oidc_payloads').pluck('id')).toEqual(['live']);
       expect(await db.knex('session_levels').pluck('session_uid')).toEqual(['live']);
       expect(await db.knex('interaction_steps').pluck('uid')).toEqual(['live']);
-      expect(await sweepExpired(db)).toEqual({ payloads: 0, levels: 0, steps: 0 });
+      expect(await db.knex('webhook_receipts').pluck('event_id')).toEqual(['live']);
+      expect(await sweepExpired(db)).toEqual({ payloads: 0, levels: 0, steps: 0, receipts: 0 });
     });
   });
 }
