@@ -22,10 +22,11 @@
  * - Passbase bumps the identity's `updated` when a re-authentication succeeds (the sandbox does exactly
  *   that). Times are unix seconds, so they are compared with the verification's start truncated to the
  *   second; Passbase's clock and ours are assumed synchronised.
- * - The webhook's `processed` time is when the authentication happened. No webhook time
- *   is authenticated beyond the encryption, so webhooks are never refused for their age; a replayed or
- *   stale IDENTITY_AUTHENTICATED cannot approve, because the identity's `updated` must also be no earlier
- *   than the verification's start.
+ * - The webhook's `processed` time is when the authentication happened. It is authenticated by the
+ *   encryption alone, and the webhook route refuses an event dated outside the step-up's window (before it
+ *   started, after it expired) or already taken (src/verification/webhook-receipts.ts); even a replayed or
+ *   stale IDENTITY_AUTHENTICATED that got through could not approve, because the identity's `updated` must
+ *   also be no earlier than the verification's start.
  * - Webhook encryption (DOC, the vendor's example code): `Content-Type: text/plain`, body =
  *   base64(16-byte IV ‖ AES-256-CBC(JSON)), key = the webhook secret's raw bytes (so exactly 32 bytes).
  *   AES-CBC is not authenticated encryption: what stands in for a signature is that only the secret's

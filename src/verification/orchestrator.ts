@@ -272,7 +272,7 @@ export class Orchestrator {
         : await findOpenForSubject(this.#deps.knex, vendorId, hint.subject);
     if (!verification) throw new WebhookRejectedError(vendorId, 'no verification matches the reference');
     if (!occurredInWindow(hint, verification, request.now)) throw new WebhookRejectedError(vendorId, "event dated outside the verification's window");
-    if (!(await takeWebhookEvent(this.#deps.knex, vendorId, hint, verification.expiresAt))) throw new WebhookRejectedError(vendorId, 'event already taken (replay)');
+    if (!(await takeWebhookEvent(this.#deps.knex, verification, hint))) throw new WebhookRejectedError(vendorId, 'event already taken (replay)');
     const confirmed = await this.confirm(verification, { sync: false, webhook: hint });
     // Still open (or the vendor could not be read): the record may catch up after its webhook, and a later
     // poll needs the event (Passbase), which a second delivery can no longer bring: it would be a replay.

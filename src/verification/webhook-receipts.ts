@@ -20,15 +20,22 @@ export function occurredInWindow(hint: WebhookHint, verification: Pick<Verificat
 }
 
 /**
- * Records a dated webhook event as taken, once: false when it was already taken (a replay, or the vendor
- * sending it again). The id is what the event says, not its bytes, so a re-encrypted or re-padded copy of
- * one event is still the same event. Undated hints have no identity to remember and always pass.
+ * Records a dated webhook event as taken by this verification, once: false when it already was (a replay,
+ * or the vendor sending it again). The id is what the event says, not its bytes, so a re-encrypted or
+ * re-padded copy is still the same event; another verification refuses the event by its window (to the
+ * vendor's one-second precision). Undated hints have no identity to remember and always pass.
  */
-export async function takeWebhookEvent(knex: Knex, vendor: string, hint: WebhookHint, keepUntil: Date): Promise<boolean> {
+export async function takeWebhookEvent(knex: Knex, verification: Pick<Verification, 'id' | 'vendor' | 'expiresAt'>, hint: WebhookHint): Promise<boolean> {
   if (!hint.occurredAt) return true;
   const reference = 'vendorSessionId' in hint ? `session:${hint.vendorSessionId}` : `subject:${hint.subject}`;
-  const eventId = createHash('sha256').update(`${reference}\n${hint.event ?? ''}\n${hint.occurredAt.toISOString()}`).digest('hex');
-  const inserted = await knex(TABLE).insert({ vendor, event_id: eventId, expires_at: keepUntil }).onConflict(['vendor', 'event_id']).ignore().returning('event_id');
+  const eventId = createHash('sha256')
+    .update([verification.id, reference, hint.event ?? '', hint.occurredAt.toISOString()].join('\n'))
+    .digest('hex');
+  const inserted = await knex(TABLE)
+    .insert({ vendor: verification.vendor, event_id: eventId, expires_at: verification.expiresAt })
+    .onConflict(['vendor', 'event_id'])
+    .ignore()
+    .returning('event_id');
   return inserted.length === 1;
 }
 
