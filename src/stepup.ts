@@ -3,6 +3,8 @@ import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import pino, { type Logger } from 'pino';
+import { securityHeaders } from './http/security-headers.ts';
+import { vendorBrowserOrigins } from './http/vendor-origins.ts';
 import { LoginThrottle } from './accounts/login-throttle.ts';
 import { AccountStore, type Accounts } from './accounts/store.ts';
 import type { Database } from './db/connect.ts';
@@ -72,8 +74,13 @@ export interface StepUp {
   extraTokenClaims(ctx: KoaContextWithOIDC, token: unknown): Promise<Record<string, unknown> | undefined>;
   /** The `txn` (verification id) behind a token or the current session, for ID token claims. */
   txn(ctx: KoaContextWithOIDC, token?: unknown): Promise<string | undefined>;
-  /** Interaction pages and vendor webhooks, to mount before the provider. */
+  /**
+   * Interaction pages and vendor webhooks, to mount before the provider. Their responses carry the security
+   * headers (src/http/security-headers.ts) unless the host already set them with `securityHeaders`.
+   */
   routes(provider: Provider): Middleware;
+  /** The origins the vendors' browser code loads from under the policy in force (for the pages' CSP). */
+  browserOrigins(): readonly string[];
   orchestrator: Orchestrator;
   /** Polls open verifications (completes them without webhooks, expires them on time). */
   poller: PollWorker;
@@ -101,6 +108,13 @@ export function stepUp(options: StepUpOptions): StepUp {
     let adapters = built.get(policy);
     if (!adapters) built.set(policy, (adapters = buildVendorAdapters(policy, { fetch: fetchFn }, options.sandboxBaseUrl)));
     return adapters;
+  };
+  let origins = new WeakMap<Policy, readonly string[]>();
+  const browserOrigins = () => {
+    const policy = options.policy();
+    let list = origins.get(policy);
+    if (!list) origins.set(policy, (list = vendorBrowserOrigins(policy, options.sandboxBaseUrl)));
+    return list;
   };
   const acrValuesOf = (policy: Policy) => policy.levels.flatMap((l) => [l.acr, ...l.aliases]);
   const orchestrator = new Orchestrator({ knex, accounts, policy: options.policy, vendors, issuer: options.issuer, logger, observer: options.observer });
@@ -139,8 +153,10 @@ export function stepUp(options: StepUpOptions): StepUp {
         const body = ctx.body as Record<string, unknown> | undefined;
         if ((ctx as KoaContextWithOIDC).oidc?.route === 'discovery' && body && typeof body === 'object') body.acr_values_supported = acrValuesOf(options.policy());
       };
-      return compose([advertise, interactions.routes(), interactions.allowedMethods(), webhooks.routes(), webhooks.allowedMethods()]) as Middleware;
+      const headers = securityHeaders({ issuer: options.issuer, vendorOrigins: browserOrigins, paths: ['/interaction/', '/stepup/'] });
+      return compose([headers, advertise, interactions.routes(), interactions.allowedMethods(), webhooks.routes(), webhooks.allowedMethods()]) as Middleware;
     },
+    browserOrigins,
     orchestrator,
     accounts,
     vendors,
@@ -148,6 +164,7 @@ export function stepUp(options: StepUpOptions): StepUp {
     async close() {
       await poller.stop();
       built = new WeakMap();
+      origins = new WeakMap();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { escapeHtml as e, page, scriptJson } from '../server/html.ts';
+import { escapeHtml as e, nonceAttr, page, scriptJson } from '../server/html.ts';
 import type { Presentation } from '../vendors/types.ts';
 import { WIDGET_GLUE } from './widgets.ts';
 
@@ -47,7 +47,7 @@ export function stepUpPage(input: { uid: string; presentation: Presentation; lev
 ${input.waiting ? `<p id="stepup-status" role="status">Waiting for the verification result…</p><noscript><p><a class="button" href="${e(`${base}/return`)}">Check again</a></p></noscript>` : capture(presentation)}
 ${input.alternatives?.length ? `<p class="muted">Try another way: ${input.alternatives.map((id) => `<a href="${e(`${base}?vendor=${encodeURIComponent(id)}`)}">${e(id)}</a>`).join(' · ')}</p>` : ''}
 <form method="post" action="${base}/cancel"><button type="submit" class="secondary">Cancel and go back</button></form>
-<script>
+<script${nonceAttr()}>
 (function () {
   var statusUrl = ${scriptJson(`${base}/status`)}, returnUrl = ${scriptJson(`${base}/return`)}, signalUrl = ${scriptJson(`${base}/signal`)};
   var timer;
@@ -90,8 +90,8 @@ function capture(presentation: Presentation): string {
 // page by postMessage (authID), a listener that only makes the page check the server sooner.
 function captureScript(presentation: Presentation): string {
   if (presentation.kind === 'widget') {
-    return `<script src="${e(presentation.scriptUrl)}"></script>
-<script>
+    return `<script src="${e(presentation.scriptUrl)}"${nonceAttr()}></script>
+<script${nonceAttr()}>
 (function () {
   var options = JSON.parse(document.getElementById('stepup-widget-options').textContent);
   var report = window.stepUpReport;
@@ -100,7 +100,7 @@ function captureScript(presentation: Presentation): string {
 </script>`;
   }
   if (presentation.kind === 'iframe' && presentation.finalMessages) {
-    return `<script>
+    return `<script${nonceAttr()}>
 (function () {
   var hints = ${scriptJson(presentation.finalMessages)};
   window.addEventListener('message', function (event) {
@@ -118,5 +118,5 @@ function captureScript(presentation: Presentation): string {
  */
 export function breakoutPage(url: string): string {
   return page('Continuing…', `<p>Continuing… <a href="${e(url)}" target="_top">continue</a></p>
-<script>window.top.location.href = ${scriptJson(url)};</script>`);
+<script${nonceAttr()}>window.top.location.href = ${scriptJson(url)};</script>`);
 }

@@ -327,5 +327,7 @@ export const passbaseVendor = {
   legacy: 'Passbase was reported shut down in 2023 (acquired by Parallel Markets); use only against the sandbox',
   // In sandbox mode the API is reached internally, while the browser loads the button from the public address.
   sandboxBrowserConfig: (publicBase) => ({ buttonScriptUrl: `${publicBase}/button` }),
+  // The button script's CDN, and the host of the controller page the button frames (vendors.md §5.5b).
+  browserOrigins: [new URL(PASSBASE_BUTTON_CDN).origin, 'https://button.passbase.com'],
   create,
 } satisfies VendorFactory<PassbaseConfig>;

@@ -33,7 +33,7 @@ async function stepUpPage(): Promise<StepUp> {
   const { rp, browser, page } = await stepUpAfterPassword(idp().issuer, FACE);
   expect(page.url, page.body.slice(0, 500)).toMatch(/\/interaction\/[^/]+\/stepup$/);
   const json = /<script type="application\/json" id="stepup-widget-options">([^<]*)<\/script>/.exec(page.body)?.[1];
-  const scriptUrl = /<script src="([^"]+)"><\/script>/.exec(page.body)?.[1];
+  const scriptUrl = /<script src="([^"]+)"[^>]*><\/script>/.exec(page.body)?.[1];
   expect(json, page.body.slice(0, 800)).toBeDefined();
   return { rp, browser, page, uid: interactionUid(page), scriptUrl: scriptUrl!.replaceAll('&amp;', '&'), options: JSON.parse(json!) as StepUp['options'] };
 }
