@@ -23,9 +23,13 @@ export interface SecurityHeaderOptions {
 }
 
 /** Interaction pages send no Referer: their URLs carry the interaction uid. */
-const NO_REFERRER_PREFIX = '/interaction/';
-/** The sandboxes stand in for vendors' hosted pages, which the step-up page frames. */
-const FRAMED_BY_SELF_PREFIX = '/sandbox/';
+const INTERACTION_PREFIX = '/interaction/';
+/**
+ * Pages only this origin may frame: the interaction pages (a vendor's hosted page in the step-up page's
+ * frame returns there, and that page breaks out of the frame) and the sandboxes, which stand in for the
+ * vendors' hosted pages. No other site may frame any page (clickjacking).
+ */
+const FRAMED_BY_SELF_PREFIXES = [INTERACTION_PREFIX, '/sandbox/'];
 /** Anything that is not a page runs nothing, so it gets the strictest policy (the same on every answer). */
 const NOT_A_PAGE_CSP = "default-src 'none'; frame-ancestors 'none'";
 const HSTS = 'max-age=31536000; includeSubDomains';
@@ -42,10 +46,10 @@ export function securityHeaders(options: SecurityHeaderOptions): Middleware {
     if (ctx.state.cspNonce || (options.paths && !options.paths.some((prefix) => ctx.path.startsWith(prefix)))) return next();
     const nonce = randomBytes(16).toString('base64');
     ctx.state.cspNonce = nonce;
-    const framedBySelf = ctx.path.startsWith(FRAMED_BY_SELF_PREFIX);
+    const framedBySelf = FRAMED_BY_SELF_PREFIXES.some((prefix) => ctx.path.startsWith(prefix));
     const headers: Record<string, string> = {
       'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': ctx.path.startsWith(NO_REFERRER_PREFIX) ? 'no-referrer' : 'strict-origin-when-cross-origin',
+      'Referrer-Policy': ctx.path.startsWith(INTERACTION_PREFIX) ? 'no-referrer' : 'strict-origin-when-cross-origin',
       // For browsers without frame-ancestors.
       'X-Frame-Options': framedBySelf ? 'SAMEORIGIN' : 'DENY',
       ...(https ? { 'Strict-Transport-Security': HSTS } : {}),

@@ -263,10 +263,7 @@ export async function grantEverythingRequested(provider: Provider, d: Pick<Detai
 // gets a readable page instead of a bare 500.
 function guardPages(logger: Logger) {
   return async (ctx: Context, next: Next) => {
-    // Sign-in pages must not be framed by other sites (clickjacking); our own step-up page frames the
-    // vendor, whose return lands in that frame, so the same origin stays allowed.
-    ctx.set('Content-Security-Policy', "frame-ancestors 'self'");
-    ctx.set('X-Frame-Options', 'SAMEORIGIN');
+    // Framing and the rest of the security headers: src/http/security-headers.ts.
     ctx.set('Cache-Control', 'no-store');
     try {
       await next();
