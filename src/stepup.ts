@@ -76,7 +76,7 @@ export interface StepUp {
   txn(ctx: KoaContextWithOIDC, token?: unknown): Promise<string | undefined>;
   /**
    * Interaction pages and vendor webhooks, to mount before the provider. Their responses carry the security
-   * headers (src/http/security-headers.ts) unless the host already set them with `securityHeaders`.
+   * headers (src/http/security-headers.ts), unless an outer middleware already set them (the bundled server's).
    */
   routes(provider: Provider): Middleware;
   /** The origins the vendors' browser code loads from under the policy in force (for the pages' CSP). */
@@ -109,7 +109,7 @@ export function stepUp(options: StepUpOptions): StepUp {
     if (!adapters) built.set(policy, (adapters = buildVendorAdapters(policy, { fetch: fetchFn }, options.sandboxBaseUrl)));
     return adapters;
   };
-  let origins = new WeakMap<Policy, readonly string[]>();
+  const origins = new WeakMap<Policy, readonly string[]>();
   const browserOrigins = () => {
     const policy = options.policy();
     let list = origins.get(policy);
@@ -164,7 +164,6 @@ export function stepUp(options: StepUpOptions): StepUp {
     async close() {
       await poller.stop();
       built = new WeakMap();
-      origins = new WeakMap();
     },
   };
 }
