@@ -3,6 +3,8 @@ import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import pino, { type Logger } from 'pino';
+import { securityHeaders } from './http/security-headers.ts';
+import { vendorBrowserOrigins } from './http/vendor-origins.ts';
 import { LoginThrottle } from './accounts/login-throttle.ts';
 import { AccountStore, type Accounts } from './accounts/store.ts';
 import type { Database } from './db/connect.ts';
@@ -16,7 +18,7 @@ import { buildVendorAdapters, type BaseUrlResolver } from './vendors/instances.t
 import type { VendorAdapter } from './vendors/types.ts';
 import { Orchestrator, type StepUpObserver } from './verification/orchestrator.ts';
 import { PollWorker, type PollWorkerOptions } from './verification/poll-worker.ts';
-import { webhookHandler } from './verification/webhook-routes.ts';
+import { webhookHandler, type WebhookRateLimit } from './verification/webhook-routes.ts';
 import { createPaths, type Paths } from './paths.ts';
 import { routeTable, routerFor } from './routes.ts';
 
@@ -48,6 +50,8 @@ export interface StepUpOptions {
   mountPath?: string;
   /** The clock every decision and stored time uses (tests move it). */
   now?: () => Date;
+  /** Webhook requests allowed per source address, shared by every instance (DEFAULT_WEBHOOK_RATE_LIMIT); `false` turns it off. */
+  webhookRateLimit?: WebhookRateLimit | false;
   /** Status polling of open verifications (on by default; `enabled: false` leaves it to the host). */
   polling?: Pick<PollWorkerOptions, 'tickMs' | 'defaultIntervalSeconds' | 'firstPollAfterSeconds' | 'backoffSeconds' | 'batch'> & { enabled?: boolean };
 }
@@ -77,10 +81,15 @@ export interface StepUp {
   extraTokenClaims(ctx: KoaContextWithOIDC, token: unknown): Promise<Record<string, unknown> | undefined>;
   /** The `txn` (verification id) behind a token or the current session, for ID token claims. */
   txn(ctx: KoaContextWithOIDC, token?: unknown): Promise<string | undefined>;
-  /** Interaction pages and vendor webhooks, to mount before the provider. */
+  /**
+   * Interaction pages and vendor webhooks, to mount before the provider. Their responses carry the security
+   * headers (src/http/security-headers.ts), unless an outer middleware already set them (the bundled server's).
+   */
   routes(provider: Provider): Middleware;
   /** Every URL the plugin serves and builds; `interactions.url` of the Provider is `paths.interaction(uid)`. */
   paths: Paths;
+  /** The origins the vendors' browser code loads from under the policy in force (for the pages' CSP). */
+  browserOrigins(): readonly string[];
   orchestrator: Orchestrator;
   /** Polls open verifications (completes them without webhooks, expires them on time). */
   poller: PollWorker;
@@ -109,6 +118,13 @@ export function stepUp(options: StepUpOptions): StepUp {
     let adapters = built.get(policy);
     if (!adapters) built.set(policy, (adapters = buildVendorAdapters(policy, { fetch: fetchFn }, options.sandboxBaseUrl)));
     return adapters;
+  };
+  const origins = new WeakMap<Policy, readonly string[]>();
+  const browserOrigins = () => {
+    const policy = options.policy();
+    let list = origins.get(policy);
+    if (!list) origins.set(policy, (list = vendorBrowserOrigins(policy, options.sandboxBaseUrl)));
+    return list;
   };
   const acrValuesOf = (policy: Policy) => policy.levels.flatMap((l) => [l.acr, ...l.aliases]);
   const paths = createPaths(options.issuer, options.mountPath);
@@ -142,16 +158,18 @@ export function stepUp(options: StepUpOptions): StepUp {
     },
     routes(provider) {
       const interaction = interactionHandlers({ provider, knex, policy: options.policy, orchestrator, accounts, steps, pins, throttle, paths, observer: options.observer, logger, now });
-      const router = routerFor(routeTable(paths, { interaction, webhook: webhookHandler(orchestrator, logger) }), { interaction: interaction.guard, prefix: paths.prefix });
+      const router = routerFor(routeTable(paths, { interaction, webhook: webhookHandler({ orchestrator, vendors, logger, db: options.db, rateLimit: options.webhookRateLimit }) }), { interaction: interaction.guard, prefix: paths.prefix });
       // Discovery follows policy reloads: the Provider's own copy of acrValues is from its construction.
       const advertise: Middleware = async (ctx, next) => {
         await next();
         const body = ctx.body as Record<string, unknown> | undefined;
         if ((ctx as KoaContextWithOIDC).oidc?.route === 'discovery' && body && typeof body === 'object') body.acr_values_supported = acrValuesOf(options.policy());
       };
-      return compose([advertise, router.routes(), router.allowedMethods()]) as Middleware;
+      const headers = securityHeaders({ issuer: options.issuer, vendorOrigins: browserOrigins, paths: [`${paths.prefix}/interaction/`, `${paths.prefix}/stepup/`], interactionPrefix: `${paths.prefix}/interaction/` });
+      return compose([headers, advertise, router.routes(), router.allowedMethods()]) as Middleware;
     },
     paths,
+    browserOrigins,
     orchestrator,
     accounts,
     vendors,

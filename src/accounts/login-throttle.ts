@@ -1,5 +1,6 @@
-import { RateLimiterMemory, RateLimiterPostgres, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Database } from '../db/connect.ts';
+import { sharedRateLimiter } from '../db/rate-limiter.ts';
 
 /** How many failed sign-ins are tolerated, per username and per client address, in a window. */
 export interface ThrottleLimits {
@@ -20,19 +21,7 @@ export class LoginThrottle {
   readonly #byAddress: RateLimiterAbstract;
 
   constructor(db: Database, limits: ThrottleLimits = DEFAULT_LIMITS) {
-    const make = (keyPrefix: string, points: number): RateLimiterAbstract =>
-      db.engine === 'postgres'
-        ? new RateLimiterPostgres({
-            storeClient: db.knex,
-            storeType: 'knex',
-            tableName: 'rate_limits',
-            tableCreated: true,
-            schemaName: db.schema,
-            keyPrefix,
-            points,
-            duration: limits.windowSeconds,
-          })
-        : new RateLimiterMemory({ keyPrefix, points, duration: limits.windowSeconds });
+    const make = (keyPrefix: string, points: number) => sharedRateLimiter(db, { keyPrefix, points, durationSeconds: limits.windowSeconds });
     this.#byUsername = make('login_user', limits.perUsername);
     this.#byAddress = make('login_addr', limits.perAddress);
   }

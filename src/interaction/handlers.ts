@@ -121,7 +121,7 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
   const factsOf = (d: Details, intent?: { retrying?: boolean; gaveUp?: boolean }) => gatherFacts(deps, d, intent);
 
   return {
-    guard: compose<Context>([securityHeaders, pageErrors(deps.logger, (error) => error instanceof errors.SessionNotFound || error instanceof errors.InvalidRequest)]),
+    guard: compose<Context>([noStore, pageErrors(deps.logger, (error) => error instanceof errors.SessionNotFound || error instanceof errors.InvalidRequest)]),
 
     async page(ctx) {
       const d = await details(ctx);
@@ -275,11 +275,8 @@ export async function grantEverythingRequested(provider: Provider, d: Pick<Detai
   return grant.save();
 }
 
-// Sign-in pages must not be framed by other sites (clickjacking); our own step-up page frames the
-// vendor, whose return lands in that frame, so the same origin stays allowed.
-const securityHeaders: Middleware = async (ctx, next) => {
-  ctx.set('Content-Security-Policy', "frame-ancestors 'self'");
-  ctx.set('X-Frame-Options', 'SAMEORIGIN');
+// Sign-in pages are never cached; framing and the other security headers: src/http/security-headers.ts.
+const noStore: Middleware = async (ctx, next) => {
   ctx.set('Cache-Control', 'no-store');
   await next();
 };

@@ -1,4 +1,4 @@
-import { escapeHtml as e, page, scriptJson } from '../server/html.ts';
+import { escapeHtml as e, nonceAttr, page, scriptJson } from '../server/html.ts';
 import type { Paths } from '../paths.ts';
 import type { Presentation, VerificationState } from '../vendors/types.ts';
 import { WIDGET_GLUE } from './widgets.ts';
@@ -49,7 +49,7 @@ ${input.waiting ? `<p id="stepup-status" role="status">Waiting for the verificat
 ${alternativesLinks(paths, uid, input.alternatives)}
 <form method="post" action="${e(paths.stepupCancel(uid))}"><button type="submit" class="secondary">Cancel and go back</button></form>
 </div>
-<script>
+<script${nonceAttr()}>
 (function () {
   var statusUrl = ${scriptJson(paths.stepupStatus(uid))}, returnUrl = ${scriptJson(paths.stepupReturn(uid))}, signalUrl = ${scriptJson(paths.stepupSignal(uid))};
   var timer;
@@ -122,8 +122,8 @@ function capture(presentation: Presentation): string {
 // page by postMessage (authID), a listener that only makes the page check the server sooner.
 function captureScript(presentation: Presentation): string {
   if (presentation.kind === 'widget') {
-    return `<script src="${e(presentation.scriptUrl)}"></script>
-<script>
+    return `<script src="${e(presentation.scriptUrl)}"${nonceAttr()}></script>
+<script${nonceAttr()}>
 (function () {
   var options = JSON.parse(document.getElementById('stepup-widget-options').textContent);
   var report = window.stepUpReport;
@@ -132,7 +132,7 @@ function captureScript(presentation: Presentation): string {
 </script>`;
   }
   if (presentation.kind === 'iframe' && presentation.finalMessages) {
-    return `<script>
+    return `<script${nonceAttr()}>
 (function () {
   var hints = ${scriptJson(presentation.finalMessages)};
   window.addEventListener('message', function (event) {
@@ -150,5 +150,5 @@ function captureScript(presentation: Presentation): string {
  */
 export function breakoutPage(url: string): string {
   return page('Continuing…', `<p>Continuing… <a href="${e(url)}" target="_top">continue</a></p>
-<script>window.top.location.href = ${scriptJson(url)};</script>`);
+<script${nonceAttr()}>window.top.location.href = ${scriptJson(url)};</script>`);
 }

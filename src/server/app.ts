@@ -8,6 +8,7 @@ import { seedDemoAccounts } from '../accounts/demo.ts';
 import { AccountStore } from '../accounts/store.ts';
 import { openDatabase, type Database } from '../db/connect.ts';
 import { migrate } from '../db/migrate.ts';
+import { securityHeaders } from '../http/security-headers.ts';
 import { loadPolicyFile } from '../policy/load.ts';
 import type { Policy } from '../policy/policy.ts';
 import { vendorSandbox } from '../sandbox/registry.ts';
@@ -84,6 +85,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       sandboxBaseUrl: config.sandbox ? (type) => ({ api: `${internalBase}/sandbox/${type}`, browser: `${issuer}/sandbox/${type}` }) : undefined,
       observer: metrics.observer,
       logger,
+      webhookRateLimit: config.webhookRateLimit,
     });
     // Sandbox mode is for trying the IdP: demo accounts, the demo RP and API exist only there.
     const demo = config.sandbox ? await prepareDemo({ issuer, db, policy: () => policy() }) : undefined;
@@ -106,6 +108,8 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     const app = new Koa();
     app.keys = cookieKeys; // the provider sets its cookies through this app's context (mounted middleware)
     app.proxy = config.trustProxy;
+    // First, so every answer carries them: pages, errors, JSON, the sandboxes and the provider's own.
+    app.use(securityHeaders({ issuer, vendorOrigins: stepup.browserOrigins }));
     app.use(metrics.countRequests);
     const health = healthRoutes(db.knex, metrics);
     app.use(health.routes());

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { targetFromEnv, type DatabaseTarget } from '../db/connect.ts';
+import { DEFAULT_WEBHOOK_RATE_LIMIT, type WebhookRateLimit } from '../verification/webhook-routes.ts';
 
 /** Settings of the bundled IdP, read from the environment (DESIGN §9). */
 export interface ServerConfig {
@@ -15,6 +16,8 @@ export interface ServerConfig {
   logLevel: string;
   /** A private EC P-256 JWK file signing ledger checkpoints; without it the key is kept in the database. */
   ledgerKeyFile?: string;
+  /** Webhook requests per source address and window (`STEPUP_WEBHOOK_RATE_LIMIT=<requests>/<seconds>` or `off`). */
+  webhookRateLimit: WebhookRateLimit | false;
 }
 
 /** Reads the server configuration; `overrides` win over the environment. */
@@ -31,6 +34,18 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     trustProxy: env.STEPUP_TRUST_PROXY === '1',
     logLevel: env.LOG_LEVEL ?? 'info',
     ledgerKeyFile: env.STEPUP_LEDGER_KEY_FILE ? path.resolve(env.STEPUP_LEDGER_KEY_FILE) : undefined,
+    webhookRateLimit: webhookRateLimitFrom(env.STEPUP_WEBHOOK_RATE_LIMIT),
     ...overrides,
   };
+}
+
+function webhookRateLimitFrom(value: string | undefined): WebhookRateLimit | false {
+  if (value === undefined || value === '') return DEFAULT_WEBHOOK_RATE_LIMIT;
+  if (value === 'off') return false;
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  const [points, durationSeconds] = match ? [Number(match[1]), Number(match[2])] : [0, 0];
+  if (points < 1 || durationSeconds < 1) {
+    throw new Error(`STEPUP_WEBHOOK_RATE_LIMIT must be <requests>/<seconds> (e.g. 50000/10) or off, found ${JSON.stringify(value)}`);
+  }
+  return { points, durationSeconds };
 }

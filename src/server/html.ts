@@ -1,3 +1,5 @@
+import { scriptNonce } from '../http/security-headers.ts';
+
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -31,6 +33,15 @@ ${options.head ?? ''}
 ${body}
 </main></body>
 </html>`;
+}
+
+/**
+ * ` nonce="…"` for each `<script>` a page renders (`<script${nonceAttr()}>`): the response's CSP nonce
+ * (src/http/security-headers.ts), without which the browser runs no inline script; empty outside a request.
+ */
+export function nonceAttr(): string {
+  const nonce = scriptNonce();
+  return nonce ? ` nonce="${escapeHtml(nonce)}"` : '';
 }
 
 /** JSON safe to embed inside a `<script>` element (no `</script>` or HTML comment openers survive). */

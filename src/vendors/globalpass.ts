@@ -324,5 +324,7 @@ export const globalPassVendor = {
   defaultBaseUrl: PRODUCTION_API,
   reports: { liveness: false, match: false },
   sandboxBrowserConfig: (publicBase) => ({ widgetScriptUrl: `${publicBase}/stage/${WIDGET_FILE}` }),
+  // The CDN the known API hosts' widget scripts come from.
+  browserOrigins: [...new Set(Object.values(KNOWN_HOSTS).map((h) => new URL(h.widget).origin))],
   create,
 } satisfies VendorFactory<GlobalPassConfig>;

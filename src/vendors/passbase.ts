@@ -26,6 +26,9 @@
  *   authentication, so an event Passbase sent for an authentication the person did in another tab during
  *   this window would count; nobody without the webhook secret can make one, because only its holder
  *   produces ciphertext that decrypts, with valid padding, to a well-formed event.
+ * - Freshness and replay: the webhook route refuses an event dated outside the step-up's window (before it
+ *   started, after it expired) or already taken (src/verification/webhook-receipts.ts), and every refusal gets
+ *   one identical answer, so the missing MAC gives no padding or format oracle.
  * - Webhook encryption (DOC, the vendor's example code): `Content-Type: text/plain`, body =
  *   base64(16-byte IV ‖ AES-256-CBC(JSON)), key = the webhook secret's raw bytes (so exactly 32 bytes);
  *   the base64 is read leniently (line breaks and other whitespace ignored), as the example's decoder does.
@@ -309,5 +312,7 @@ export const passbaseVendor = {
   legacy: 'Passbase was reported shut down in 2023 (acquired by Parallel Markets); use only against the sandbox',
   // In sandbox mode the API is reached internally, while the browser loads the button from the public address.
   sandboxBrowserConfig: (publicBase) => ({ buttonScriptUrl: `${publicBase}/button.js` }),
+  // The button script's CDN, and the host of the controller page the button frames (vendors.md §5.5b).
+  browserOrigins: [new URL(PASSBASE_BUTTON_CDN).origin, 'https://button.passbase.com'],
   create,
 } satisfies VendorFactory<PassbaseConfig>;

@@ -127,8 +127,8 @@ export interface VendorAdapter {
   fetch(vendorSessionId: string, options?: FetchOptions): Promise<VendorOutcome>;
   /**
    * Authenticates a webhook; throws WebhookRejectedError when it is not genuine. Returns null for a
-   * genuine event about something else (the vendor's other products): acknowledged, so the vendor stops
-   * retrying it, and ignored.
+   * genuine event about something else (the vendor's other products), which is ignored: the webhook route
+   * gives it the same answer as any refusal.
    */
   authenticateWebhook(request: WebhookRequest): WebhookHint | null;
   /** Cancels the vendor session where the vendor supports it. */
@@ -165,5 +165,10 @@ export interface VendorFactory<C extends { type: string }> {
    * sandbox's public address, for vendors that derive them from `baseUrl` rather than get them from the API.
    */
   sandboxBrowserConfig?(publicBase: string): Partial<C>;
+  /**
+   * Origins the vendor's client code loads from in production beyond the URLs of its config (script CDNs,
+   * framed hosts); the step-up page's CSP allows them (src/http/vendor-origins.ts).
+   */
+  browserOrigins?: readonly string[];
   create(id: string, config: C, deps: VendorDeps): VendorAdapter;
 }

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Accounts } from '../accounts/store.ts';
-import { StepUpError, VendorRefusedError, VendorUnavailableError } from '../errors.ts';
+import { StepUpError, VendorRefusedError, VendorUnavailableError, WebhookRejectedError } from '../errors.ts';
 import { appendEvent } from '../ledger/ledger.ts';
 import { thresholdsFor, type Level, type Policy } from '../policy/policy.ts';
 import { CircuitBreakers } from '../vendors/circuit-breaker.ts';
@@ -21,6 +21,7 @@ import {
   transition,
   type Verification,
 } from './store.ts';
+import { occurredInWindow, takeWebhookEvent } from './webhook-receipts.ts';
 
 /** What the orchestrator needs from its host. */
 export interface OrchestratorDeps {
@@ -269,21 +270,25 @@ export class Orchestrator {
   }
 
   /**
-   * Authenticates a webhook and re-fetches the session it names. Throws WebhookRejectedError when it is
-   * not genuine; an authentic webhook for a session we do not know changes nothing.
+   * Authenticates a webhook and re-fetches the verification it names; nothing in the webhook itself can
+   * decide the outcome. Throws WebhookRejectedError for anything it does not act on: not genuine, about
+   * another product or a session we do not know, dated outside the verification's window, or already taken.
    */
-  async handleWebhook(vendorId: string, request: WebhookRequest): Promise<Verification | undefined> {
+  async handleWebhook(vendorId: string, request: WebhookRequest): Promise<Verification> {
     const adapter = this.#deps.vendors().get(vendorId);
-    if (!adapter) throw new StepUpError('verification_not_found', `no vendor "${vendorId}" is configured`);
+    if (!adapter) throw new WebhookRejectedError(vendorId, 'no such vendor is configured');
     const hint = adapter.authenticateWebhook(request);
-    if (!hint) return undefined;
+    if (!hint) throw new WebhookRejectedError(vendorId, 'an event step-up does not use');
     const verification =
       'vendorSessionId' in hint
         ? await findByVendorSession(this.#deps.knex, vendorId, hint.vendorSessionId)
         : await findOpenForSubject(this.#deps.knex, vendorId, hint.subject);
-    if (!verification) return undefined;
+    if (!verification) throw new WebhookRejectedError(vendorId, 'no verification matches the reference');
+    if (!occurredInWindow(hint, verification, request.now)) throw new WebhookRejectedError(vendorId, "event dated outside the verification's window");
+    if (!(await takeWebhookEvent(this.#deps.knex, verification, hint))) throw new WebhookRejectedError(vendorId, 'event already taken (replay)');
     const confirmed = await this.confirm(verification, { sync: false, webhook: hint });
-    // Still open: the vendor's record may catch up after its webhook, and a later read needs it (Passbase).
+    // Still open (or the vendor could not be read): the record may catch up after its webhook, and a later
+    // poll needs the event (Passbase), which a second delivery can no longer bring: it would be a replay.
     if (!isTerminal(confirmed.state)) await rememberWebhook(this.#deps.knex, confirmed.id, hint);
     return confirmed;
   }

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { CHROMIUM_AVAILABLE, signInAtDemo, useChromiumAndIdp } from '../support/chromium.ts';
+import { CHROMIUM_AVAILABLE, signInAtDemo, useChromiumAndIdp, watchCspViolations } from '../support/chromium.ts';
 
 /** How a person approves at each vendor's sandbox capture, once the step-up page shows it. */
 const APPROVE: Record<string, (page: Page) => Promise<void>> = {
@@ -30,6 +30,8 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('every vendor of the demo policy in a real 
     const page = await browser().newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
+    // Every page on the way (ours, the vendor's script, frame or redirect) works under the IdP's CSP.
+    const violations = await watchCspViolations(page);
     await signInAtDemo(page, idp().issuer);
     await page.click('#call-api');
     await page.click('#step-up');
@@ -40,6 +42,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('every vendor of the demo policy in a real 
     const txn = (await page.textContent('#txn'))!.trim();
     expect((await idp().db.knex('verifications').where({ id: txn }).first()).vendor).toBe(vendor);
     expect(errors).toEqual([]);
+    expect(violations).toEqual([]);
     await page.close();
   });
 });

@@ -74,7 +74,7 @@ describe('GlobalPass instant biometrics through the bundled IdP', () => {
   it('shows the GlobalPass widget from the sandbox CDN path on the step-up page', async () => {
     const { page } = await stepUpPage();
     const scriptUrl = `${idp().issuer}/sandbox/globalpass/stage/global-pass-screening-widget.latest.js`;
-    expect(page.body).toContain(`<script src="${scriptUrl}"></script>`);
+    expect(page.body).toContain(`<script src="${scriptUrl}" nonce="`);
     expect(page.body).toContain('GPScreeningWidget.init');
     const script = await fetch(scriptUrl);
     expect(script.status).toBe(200);

@@ -81,4 +81,20 @@ describe('the plugin in a host oidc-provider', () => {
     expect(claims).toMatchObject({ acr: 'urn:host:face', amr: ['pwd', 'face', 'mfa'] });
     expect(typeof claims.txn).toBe('string');
   });
+
+  it("puts the security headers on the plugin's pages only, leaving the host's own routes to the host", async () => {
+    const rp = await TestRp.register(issuer);
+    const browser = new Browser(issuer);
+    await passwordLogin(rp, browser, 'dana');
+    const page = await browser.get(await rp.authorizationUrl({ acr_values: 'urn:host:face' }));
+    expect(page.url).toMatch(/\/stepup$/);
+    const csp = page.headers!.get('content-security-policy')!;
+    const nonce = /'nonce-([^']+)'/.exec(csp)![1];
+    expect(csp).toContain(`frame-src 'self' ${issuer}`); // the policy's Gu1 is reached at the host's own origin
+    expect(page.body).toContain(`<script nonce="${nonce}">`);
+    expect(page.headers!.get('referrer-policy')).toBe('no-referrer');
+    expect(page.headers!.get('x-content-type-options')).toBe('nosniff');
+    const discovery = await fetch(`${issuer}/.well-known/openid-configuration`);
+    expect(discovery.headers.get('content-security-policy')).toBeNull();
+  });
 });

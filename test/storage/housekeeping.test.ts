@@ -32,11 +32,17 @@ for (const engine of testEngines()) {
         { uid: 'old', policy_hash: 'h', expires_at: past },
         { uid: 'live', policy_hash: 'h', expires_at: future },
       ]);
-      expect(await sweepExpired(db)).toEqual({ payloads: 1, levels: 1, steps: 1, pins: 1 });
+      await db.knex('webhook_receipts').insert([
+        { vendor: 'passbase', event_id: 'old', expires_at: past },
+        { vendor: 'passbase', event_id: 'live', expires_at: future },
+      ]);
+      expect(await sweepExpired(db)).toEqual({ payloads: 1, levels: 1, steps: 1, pins: 1, receipts: 1 });
       expect(await db.knex('oidc_payloads').pluck('id')).toEqual(['live']);
       expect(await db.knex('session_levels').pluck('session_uid')).toEqual(['live']);
       expect(await db.knex('interaction_steps').pluck('uid')).toEqual(['live']);
-      expect(await sweepExpired(db)).toEqual({ payloads: 0, levels: 0, steps: 0, pins: 0 });
+      expect(await db.knex('interaction_policies').pluck('uid')).toEqual(['live']);
+      expect(await db.knex('webhook_receipts').pluck('event_id')).toEqual(['live']);
+      expect(await sweepExpired(db)).toEqual({ payloads: 0, levels: 0, steps: 0, pins: 0, receipts: 0 });
     });
   });
 }

@@ -5,6 +5,8 @@ export interface Page {
   body: string;
   /** Set when the IdP redirected to a URL outside its origin (the RP's redirect_uri, a vendor). */
   leftTo?: string;
+  /** The final response's headers (absent when the browser left the origin). */
+  headers?: Headers;
 }
 
 interface Cookie {
@@ -69,7 +71,7 @@ export class Browser {
       const keep = res.status === 307 || res.status === 308;
       return this.#follow(next.href, keep ? init : { method: 'GET' }, hops + 1);
     }
-    return { url: target.href, status: res.status, body: await res.text() };
+    return { url: target.href, status: res.status, body: await res.text(), headers: res.headers };
   }
 
   #store(setCookies: string[]) {

@@ -51,3 +51,21 @@ export async function signInAtDemo(page: Page, issuer: string): Promise<void> {
   await page.click('button[type=submit]');
   await expect.poll(() => page.textContent('#acr')).toBe('urn:stepup:acr:password');
 }
+
+/**
+ * Collects the Content-Security-Policy violations `page` and its frames report from now on (the
+ * `securitypolicyviolation` event, and Chromium's own console errors for what it blocked).
+ */
+export async function watchCspViolations(page: Page): Promise<string[]> {
+  const violations: string[] = [];
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || 'inline'} at ${event.documentURI}`);
+    });
+  });
+  page.on('console', (message) => {
+    const text = message.text();
+    if (message.type() === 'error' && (text.startsWith('CSP violation') || text.includes('Content Security Policy'))) violations.push(text);
+  });
+  return violations;
+}
