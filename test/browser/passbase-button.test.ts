@@ -47,11 +47,11 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('the real Passbase button on the step-up pa
     await page.close();
   });
 
-  it('BIOMETRIC_AUTHENTICATION_FAILED ends the step-up unmet', async () => {
+  it('BIOMETRIC_AUTHENTICATION_FAILED offers a retry, and giving up ends the step-up unmet', async () => {
     const { page, controller } = await toStepUp();
     await controller.locator('#verify').click();
     await controller.locator('button[value=BIOMETRIC_AUTHENTICATION_FAILED]').click();
-    await page.waitForURL((url) => !url.pathname.includes('/interaction/'));
+    await giveUpOnRetryPage(page);
     expect(await page.textContent('body')).toContain('unmet_authentication_requirements');
     await page.close();
   });
@@ -69,10 +69,17 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('the real Passbase button on the step-up pa
     await controller.locator('button[value=FATAL_ERROR]').click();
     await expect.poll(() => page.locator('#stepup-widget + p[role=status]').textContent()).toContain('this attempt has ended');
     release();
-    await page.waitForURL((url) => !url.pathname.includes('/interaction/'));
+    await giveUpOnRetryPage(page);
     expect(await page.textContent('body')).toContain('unmet_authentication_requirements');
     const latest = await idp().db.knex('verifications').where({ vendor: 'passbase' }).orderBy('created_at', 'desc').first();
     expect(latest).toMatchObject({ state: 'failed', reason: 'FATAL_ERROR' });
     await page.close();
   });
 });
+
+/** The IdP's retry page after a failed capture: the person cancels, and the demo RP shows what it got. */
+async function giveUpOnRetryPage(page: Page): Promise<void> {
+  await page.getByRole('heading', { name: 'Verification not completed' }).waitFor();
+  await page.getByRole('button', { name: 'Cancel and go back' }).click();
+  await page.waitForURL((url) => !url.pathname.includes('/interaction/'));
+}

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from '../support/browser.ts';
-import { sandboxControl, stepUpAfterPassword } from '../support/flows.ts';
+import { sandboxControl, stepUpAfterPassword, giveUpAfterFailure } from '../support/flows.ts';
 import { PROJECT_ROOT, useTestIdp } from '../support/idp.ts';
 import { callbackError, passConsent, type TestRp } from '../support/rp.ts';
 
@@ -105,11 +105,11 @@ describe('step-up with authID Verified transactions (web component, no return UR
     expect(events).toContain('stepup.granted');
   });
 
-  it('reject → the RP gets unmet_authentication_requirements and the ledger records the denial', async () => {
+  it('reject → the retry page; giving up, the RP gets unmet_authentication_requirements; the ledger records the denial', async () => {
     const { browser, uid, hostedUrl, transactionId } = await toStepUpPage();
     expect(await chooseInHostedUi(hostedUrl, 'reject')).toContain('"success":false');
     const back = await continueFromStepUpPage(browser, uid);
-    expect(callbackError(back.leftTo)?.error).toBe('unmet_authentication_requirements');
+    expect((await giveUpAfterFailure(browser, back))?.error).toBe('unmet_authentication_requirements');
     const verification = await verificationOf(transactionId);
     expect(verification).toMatchObject({ state: 'rejected', vendor_status: 'Rejected', reason: 'authid_rejected' });
     const denied = await idp().db.knex('ledger_events').where({ type: 'stepup.denied', verification_id: verification.id }).first();
@@ -121,7 +121,7 @@ describe('step-up with authID Verified transactions (web component, no return UR
     const { browser, uid, transactionId } = await toStepUpPage();
     await control(transactionId, { outcome: 'approve', AccountNumber: 'mallory-0002' });
     const back = await continueFromStepUpPage(browser, uid);
-    expect(callbackError(back.leftTo)?.error).toBe('unmet_authentication_requirements');
+    expect((await giveUpAfterFailure(browser, back))?.error).toBe('unmet_authentication_requirements');
     expect(await verificationOf(transactionId)).toMatchObject({ state: 'rejected', reason: 'subject_mismatch', reported_subject: 'mallory-0002' });
   });
 

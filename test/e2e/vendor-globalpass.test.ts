@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from '../support/browser.ts';
-import { interactionUid, sandboxControl, stepUpAfterPassword } from '../support/flows.ts';
+import { interactionUid, sandboxControl, stepUpAfterPassword, giveUpAfterFailure } from '../support/flows.ts';
 import { PROJECT_ROOT, useTestIdp } from '../support/idp.ts';
 import { callbackError, passConsent, type TestRp } from '../support/rp.ts';
 
@@ -98,11 +98,11 @@ describe('GlobalPass instant biometrics through the bundled IdP', () => {
     expect(granted).toMatchObject({ vendor: 'globalpass' });
   });
 
-  it('a rejection at GlobalPass ends in unmet_authentication_requirements', async () => {
+  it('a rejection at GlobalPass offers a retry, and giving up ends in unmet_authentication_requirements', async () => {
     const { browser, page, instantBiometricsId } = await stepUpPage();
     await settle(instantBiometricsId, { outcome: 'reject' });
     const back = await finish(browser, page);
-    expect(callbackError(back.leftTo)?.error).toBe('unmet_authentication_requirements');
+    expect((await giveUpAfterFailure(browser, back))?.error).toBe('unmet_authentication_requirements');
     const row = await idp().db.knex('verifications').where({ vendor_session_id: instantBiometricsId }).first();
     expect(row).toMatchObject({ state: 'rejected', vendor_status: 'Rejected' });
   });
@@ -111,7 +111,7 @@ describe('GlobalPass instant biometrics through the bundled IdP', () => {
     const { browser, page, instantBiometricsId } = await stepUpPage();
     await settle(instantBiometricsId, { outcome: 'approve', screeningToken: randomUUID() });
     const back = await finish(browser, page);
-    expect(callbackError(back.leftTo)?.error).toBe('unmet_authentication_requirements');
+    expect((await giveUpAfterFailure(browser, back))?.error).toBe('unmet_authentication_requirements');
     const row = await idp().db.knex('verifications').where({ vendor_session_id: instantBiometricsId }).first();
     expect(row).toMatchObject({ state: 'rejected', reason: 'subject_mismatch' });
   });

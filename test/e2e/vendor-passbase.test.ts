@@ -2,7 +2,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encryptWebhook } from '../../src/sandbox/passbase-model.ts';
 import type { Browser, Page } from '../support/browser.ts';
-import { interactionUid, sandboxControl, stepUpAfterPassword } from '../support/flows.ts';
+import { interactionUid, sandboxControl, stepUpAfterPassword, giveUpAfterFailure } from '../support/flows.ts';
 import { PROJECT_ROOT, useTestIdp } from '../support/idp.ts';
 import { callbackError, passConsent, type TestRp } from '../support/rp.ts';
 
@@ -156,12 +156,12 @@ describe('Passbase biometric re-authentication through the bundled IdP', () => {
     expect((await verificationOf(step.uid)).state).toBe('pending');
   });
 
-  it('denies the step-up when the button reports BIOMETRIC_AUTHENTICATION_FAILED: the RP gets unmet_authentication_requirements', async () => {
+  it('denies the step-up when the button reports BIOMETRIC_AUTHENTICATION_FAILED: the person may retry; giving up, the RP gets unmet_authentication_requirements', async () => {
     const step = await stepUpPage();
     const reply = await step.browser.postJson(`/interaction/${step.uid}/stepup/signal`, { event: 'error', code: 'BIOMETRIC_AUTHENTICATION_FAILED' });
     expect(reply).toEqual({ status: 200, body: { state: 'rejected', final: true } });
     const page = await step.browser.get(`/interaction/${step.uid}/stepup/return`);
-    expect(callbackError(page.leftTo)?.error).toBe('unmet_authentication_requirements');
+    expect((await giveUpAfterFailure(step.browser, page))?.error).toBe('unmet_authentication_requirements');
     const denied = await idp().db.knex('ledger_events').where({ type: 'stepup.denied' }).orderBy('seq', 'desc').first();
     expect(denied.data).toMatchObject({ state: 'rejected', reason: 'BIOMETRIC_AUTHENTICATION_FAILED' });
     // A webhook arriving afterwards cannot revive the rejected verification.

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from '../support/browser.ts';
-import { sandboxControl, stepUpAfterPassword } from '../support/flows.ts';
+import { sandboxControl, stepUpAfterPassword, giveUpAfterFailure } from '../support/flows.ts';
 import { PROJECT_ROOT, useTestIdp } from '../support/idp.ts';
 import { callbackError, passConsent, type TestRp } from '../support/rp.ts';
 
@@ -56,10 +56,10 @@ describe('step-up with Verifik biometric validations (redirect presentation)', (
     expect(events).toContain('stepup.granted');
   });
 
-  it('reject → the RP gets unmet_authentication_requirements and the ledger records the denial', async () => {
+  it('reject → the retry page; giving up, the RP gets unmet_authentication_requirements; the ledger records the denial', async () => {
     const { browser, hosted, validationId } = await toHostedPage();
     const back = await submitHosted(browser, hosted, { outcome: 'reject', liveness: '0.93' });
-    expect(callbackError(back.leftTo)?.error).toBe('unmet_authentication_requirements');
+    expect((await giveUpAfterFailure(browser, back))?.error).toBe('unmet_authentication_requirements');
     const verification = await verificationOf(validationId);
     expect(verification).toMatchObject({ state: 'rejected', vendor_status: 'failed', reason: 'IDENTITY_VERIFICATION_FAILED' });
     const denied = await idp().db.knex('ledger_events').where({ type: 'stepup.denied', verification_id: verification.id }).first();
@@ -72,9 +72,9 @@ describe('step-up with Verifik biometric validations (redirect presentation)', (
     await sandboxControl(idp().issuer, 'verifik', validationId, { outcome: 'approve', liveness: 0.99, person: 'mallory-5d1e' });
     const { interaction_uid: uid } = await verificationOf(validationId);
     const back = await passConsent(browser, await browser.get(`/interaction/${uid}/stepup/return`));
-    const error = callbackError(back.leftTo);
+    const error = await giveUpAfterFailure(browser, back);
     expect(error?.error).toBe('unmet_authentication_requirements');
-    expect(error?.description).toContain('subject_mismatch');
+    expect(error?.description, 'the RP is not told which check failed').not.toContain('subject');
     const verification = await verificationOf(validationId);
     expect(verification).toMatchObject({
       state: 'rejected',
@@ -100,9 +100,9 @@ describe('step-up with Verifik biometric validations (redirect presentation)', (
   it('a Verifik approval with liveness under the policy floor is denied', async () => {
     const { browser, hosted, validationId } = await toHostedPage();
     const back = await submitHosted(browser, hosted, { outcome: 'approve', liveness: '0.55' });
-    const error = callbackError(back.leftTo);
+    const error = await giveUpAfterFailure(browser, back);
     expect(error?.error).toBe('unmet_authentication_requirements');
-    expect(error?.description).toContain('liveness_below_threshold');
+    expect(error?.description, 'the RP is not told which check failed').not.toContain('liveness');
     expect(await verificationOf(validationId)).toMatchObject({ state: 'rejected', reported_subject: ALICE });
   });
 });
