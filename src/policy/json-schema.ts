@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { vendorFactory, vendorTypes } from '../vendors/registry.ts';
 import { durationSchema } from './duration.ts';
-import { policyDocumentSchema } from './schema.ts';
+import { policyDocumentSchema, vendorDisplaySchema } from './schema.ts';
 import { isSecret, REFERENCE_PATTERN } from './secrets.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -33,15 +33,17 @@ const OPTIONS = {
 export function policyJsonSchema(): JsonSchema {
   const document = z.toJSONSchema(policyDocumentSchema, OPTIONS) as JsonSchema & { properties: Record<string, JsonSchema> };
   const types = vendorTypes();
+  // Every adapter's entry also takes the display fields, which the loader checks once for all of them.
+  const display = (z.toJSONSchema(vendorDisplaySchema, OPTIONS) as { properties: Record<string, JsonSchema> }).properties;
   document.properties.vendors = {
     ...document.properties.vendors,
     additionalProperties: {
       type: 'object',
       required: ['type'],
-      properties: { type: { description: 'The adapter', enum: types } },
+      properties: { type: { description: 'The adapter', enum: types }, ...display },
       allOf: types.map((type) => {
-        const { $schema: _, ...config } = z.toJSONSchema(vendorFactory(type)!.configSchema, OPTIONS) as JsonSchema;
-        return { if: { properties: { type: { const: type } }, required: ['type'] }, then: config };
+        const { $schema: _, ...config } = z.toJSONSchema(vendorFactory(type)!.configSchema, OPTIONS) as JsonSchema & { properties: Record<string, JsonSchema> };
+        return { if: { properties: { type: { const: type } }, required: ['type'] }, then: { ...config, properties: { ...config.properties, ...display } } };
       }),
     },
   };

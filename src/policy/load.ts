@@ -5,8 +5,8 @@ import { PolicyError, type PolicyIssue } from '../errors.ts';
 import { canonicalJson } from '../ledger/canonical.ts';
 import { vendorFactory, vendorTypes } from '../vendors/registry.ts';
 import { zodIssues } from './issues.ts';
-import type { Level, Policy } from './policy.ts';
-import { clientRuleSchema, levelSchema, policyDocumentSchema, type LevelInput } from './schema.ts';
+import type { Level, Policy, VendorDisplay } from './policy.ts';
+import { clientRuleSchema, levelSchema, policyDocumentSchema, vendorDisplaySchema, type LevelInput } from './schema.ts';
 import { literalSecrets, resolveReferences, type SecretFallback } from './secrets.ts';
 import { checkSemantics } from './semantics.ts';
 import { formatPath, PolicySource, type Path } from './source.ts';
@@ -48,7 +48,7 @@ export function parsePolicy(text: string, file: string, options: LoadOptions = {
 
   const parsed = policyDocumentSchema.safeParse(source.value);
   if (!parsed.success) errors.push(...zodIssues(parsed.error, [], source, policyDocumentSchema));
-  const vendors = compileVendors(source, options, report.error, errors);
+  const { vendors, display } = compileVendors(source, options, report.error, errors);
   // Unknown keys are already reported; without them a level or client rule can still be checked.
   const levels = usableEntries(source.valueAt(['levels']), (v) => z.object(levelSchema.shape).safeParse(v));
   const clients = usableEntries(source.valueAt(['clients']), (v) => z.object(clientRuleSchema.shape).safeParse(v));
@@ -76,25 +76,38 @@ export function parsePolicy(text: string, file: string, options: LoadOptions = {
     byAcr,
     passwordLevel: compiled[0]!,
     vendors,
+    display,
     clients: parsed.data.clients,
     warnings: byPosition(warnings),
   };
 }
 
+const DISPLAY_FIELDS = new Set(Object.keys(vendorDisplaySchema.shape));
+
 // Each vendor is checked by its adapter's own schema, after its secret references are resolved; the raw
-// entries are used so vendors are checked even when another part of the file is broken.
-function compileVendors(source: PolicySource, options: LoadOptions, error: (path: Path, message: string) => void, errors: PolicyIssue[]): Policy['vendors'] {
+// entries are used so vendors are checked even when another part of the file is broken. The display
+// fields common to every vendor are the document schema's to check, so adapters never see them.
+function compileVendors(
+  source: PolicySource,
+  options: LoadOptions,
+  error: (path: Path, message: string) => void,
+  errors: PolicyIssue[],
+): Pick<Policy, 'vendors' | 'display'> {
   const vendors: Policy['vendors'] = {};
+  const display: Record<string, VendorDisplay> = {};
   const raw = source.valueAt(['vendors']);
-  if (!isMap(raw)) return vendors;
-  for (const [id, config] of Object.entries(raw)) {
-    if (!isMap(config) || typeof config.type !== 'string') continue; // the document schema reports it
-    const factory = vendorFactory(config.type);
+  if (!isMap(raw)) return { vendors, display };
+  for (const [id, entry] of Object.entries(raw)) {
+    if (!isMap(entry) || typeof entry.type !== 'string') continue; // the document schema reports it
+    const factory = vendorFactory(entry.type);
     if (!factory) {
-      const hint = didYouMean(config.type, vendorTypes()) || `; known types: ${vendorTypes().join(', ')}`;
-      error(['vendors', id, 'type'], `unknown vendor type "${config.type}"${hint}`);
+      const hint = didYouMean(entry.type, vendorTypes()) || `; known types: ${vendorTypes().join(', ')}`;
+      error(['vendors', id, 'type'], `unknown vendor type "${entry.type}"${hint}`);
       continue;
     }
+    const config = Object.fromEntries(Object.entries(entry).filter(([key]) => !DISPLAY_FIELDS.has(key)));
+    const shown = vendorDisplaySchema.safeParse(Object.fromEntries(Object.entries(entry).filter(([key]) => DISPLAY_FIELDS.has(key))));
+    if (shown.success) display[id] = { name: shown.data.displayName ?? factory.displayName, ...(shown.data.logo ? { logo: shown.data.logo } : {}) };
     const problems: Array<{ path: Path; message: string }> = literalSecrets(factory.configSchema, config).map((path) => {
       const name = [id, ...path].join('_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[^A-Za-z0-9]+/g, '_').toUpperCase();
       return {
@@ -112,7 +125,7 @@ function compileVendors(source: PolicySource, options: LoadOptions, error: (path
       errors.push(...zodIssues(result.error, ['vendors', id], source, factory.configSchema).filter((i) => !reported.has(i.path)));
     }
   }
-  return vendors;
+  return { vendors, display };
 }
 
 function compileLevel(input: LevelInput, rank: number, vendors: Policy['vendors']): Level {

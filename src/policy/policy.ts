@@ -31,6 +31,12 @@ export interface AttemptLimits {
   lockout?: number;
 }
 
+/** A vendor as the person sees it on the step-up pages. */
+export interface VendorDisplay {
+  name: string;
+  logo?: string;
+}
+
 /** Per-client rules. */
 export interface ClientRule {
   minimumAcr?: string;
@@ -51,6 +57,8 @@ export interface Policy {
   passwordLevel: Level;
   /** Vendor configs with secrets resolved, validated by their adapters' schemas. */
   vendors: Record<string, { type: string } & Record<string, unknown>>;
+  /** How the pages name each vendor, by id: the policy's `displayName`/`logo` or the adapter's own name. */
+  display: Record<string, VendorDisplay>;
   clients: Record<string, ClientRule>;
   /** Problems that do not stop the policy from loading (limits above NIST guidance, legacy vendors). */
   warnings: PolicyIssue[];

@@ -56,6 +56,18 @@ export const clientRuleSchema = z
 /** Vendor ids appear in URLs (webhooks) and the ledger, so they are kept simple. */
 export const VENDOR_ID = /^[a-z][a-z0-9_-]*$/;
 
+/**
+ * Fields every vendor entry may carry whatever its adapter: how the step-up pages name the vendor to the
+ * person. The loader takes them out before the adapter's own (strict) schema checks the rest.
+ */
+export const vendorDisplaySchema = z.strictObject({
+  displayName: z.string().trim().min(1).max(40).optional().describe('The vendor\'s name as people see it on the step-up pages (default: the vendor\'s own spelling, e.g. GlobalPass)'),
+  logo: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe('URL of a small logo shown next to the name on the step-up page (an image the page\'s CSP then allows)'),
+});
+
 /** The policy document as written by an admin (before vendor configs are checked by their adapters). */
 export const policyDocumentSchema = z
   .strictObject({
@@ -63,7 +75,7 @@ export const policyDocumentSchema = z
     version: z.literal(1),
     levels: z.array(levelSchema).min(1).describe('Levels from weakest to strongest; a session at a level satisfies every weaker one'),
     vendors: z
-      .record(z.string().regex(VENDOR_ID, 'vendor ids are lowercase letters, digits, - and _, starting with a letter'), z.looseObject({ type: z.string().min(1) }))
+      .record(z.string().regex(VENDOR_ID, 'vendor ids are lowercase letters, digits, - and _, starting with a letter'), z.looseObject({ type: z.string().min(1), ...vendorDisplaySchema.shape }))
       .default({})
       .describe('One entry per configured vendor; `type` names the adapter, the rest is its configuration'),
     clients: z.record(z.string(), clientRuleSchema).default({}).describe('Per-client rules, by client_id'),
@@ -71,6 +83,7 @@ export const policyDocumentSchema = z
   .describe('Step-up policy of oidc-biometric-step-up');
 
 export type LevelInput = z.output<typeof levelSchema>;
+export type VendorDisplayInput = z.output<typeof vendorDisplaySchema>;
 export type PolicyDocument = z.output<typeof policyDocumentSchema>;
 export type Thresholds = z.output<typeof thresholdsSchema>;
 export type MissingScoreRule = (typeof MISSING_SCORE_RULES)[number];

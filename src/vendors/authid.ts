@@ -337,6 +337,7 @@ function create(vendorId: string, config: AuthIdConfig, deps: VendorDeps): Vendo
 export const authIdVendor = {
   type: VENDOR,
   configSchema,
+  displayName: 'authID',
   defaultBaseUrl: 'https://id.authid.ai',
   reports: { liveness: false, match: false },
   sandboxBrowserConfig: (publicBase) => ({ hostedUrl: publicBase, componentScriptUrl: `${publicBase}/authid-web-component.js` }),

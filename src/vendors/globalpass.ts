@@ -321,6 +321,7 @@ function create(id: string, config: GlobalPassConfig, deps: VendorDeps): VendorA
 export const globalPassVendor = {
   type: VENDOR,
   configSchema,
+  displayName: 'GlobalPass',
   defaultBaseUrl: PRODUCTION_API,
   reports: { liveness: false, match: false },
   sandboxBrowserConfig: (publicBase) => ({ widgetScriptUrl: `${publicBase}/stage/${WIDGET_FILE}` }),

@@ -211,6 +211,7 @@ function create(id: string, config: Gu1Config, deps: VendorDeps): VendorAdapter 
 export const gu1Vendor = {
   type: VENDOR,
   configSchema,
+  displayName: 'Gu1',
   defaultBaseUrl: 'https://api.gu1.ai',
   reports: { liveness: true, match: true },
   create,

@@ -307,6 +307,7 @@ function create(id: string, config: PassbaseConfig, deps: VendorDeps): VendorAda
 export const passbaseVendor = {
   type: VENDOR,
   configSchema,
+  displayName: 'Passbase',
   defaultBaseUrl: PASSBASE_DEFAULT_BASE_URL,
   reports: { liveness: false, match: false },
   legacy: 'Passbase was reported shut down in 2023 (acquired by Parallel Markets); use only against the sandbox',

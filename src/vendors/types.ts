@@ -151,6 +151,8 @@ export interface VendorDeps {
 export interface VendorFactory<C extends { type: string }> {
   type: C['type'];
   configSchema: z.ZodType<C>;
+  /** How the person sees the vendor named when the policy gives no `displayName` (the vendor's own spelling). */
+  displayName: string;
   /** The vendor's documented production API base, used when the policy gives none and sandbox mode is off. */
   defaultBaseUrl: string;
   /**

@@ -240,6 +240,7 @@ function create(id: string, config: VerifikConfig, deps: VendorDeps): VendorAdap
 export const verifikVendor = {
   type: VENDOR,
   configSchema,
+  displayName: 'Verifik',
   defaultBaseUrl: 'https://api.verifik.co',
   reports: { liveness: true, match: false },
   create,
