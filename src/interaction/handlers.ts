@@ -10,12 +10,13 @@ import { StepUpError, toHttp } from '../errors.ts';
 import { pageErrors } from '../http/error-boundary.ts';
 import type { Paths } from '../paths.ts';
 import { grant, type Grant } from '../policy/grant.ts';
-import type { Level } from '../policy/policy.ts';
+import { vendorDisplay, type Level, type Policy } from '../policy/policy.ts';
 import { readBody } from '../server/read-body.ts';
 import { isTerminal } from '../vendors/types.ts';
 import type { StepUpObserver } from '../verification/orchestrator.ts';
 import { latestForInteraction, recordDecision, type Verification } from '../verification/store.ts';
 import { gatherFacts, type Details, type FactsSources, type InteractionFacts } from './facts.ts';
+import { messages, requestedLocale } from './messages.ts';
 import type { InteractionSteps } from './steps.ts';
 import { breakoutPage, consentPage, loginPage, retryPage, stepUpPage } from './views.ts';
 
@@ -73,6 +74,10 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
     ctx.respond = false;
   };
   const levelName = (level: Level) => level.description ?? level.acr;
+  // The pages' language: ui_locales, else Accept-Language; unset (the vendor's configured language) when neither names one.
+  const requested = (ctx: Context, d?: Details) => requestedLocale(d?.params.ui_locales, ctx);
+  const localeOf = (ctx: Context, d?: Details) => requested(ctx, d) ?? 'en';
+  const shown = (policy: Policy, ids: string[]) => ids.map((id) => ({ id, name: vendorDisplay(policy, id).name }));
   const usernameOf = async (accountId: string | undefined) => (accountId ? (await deps.accounts.findById(accountId))?.username : undefined);
 
   // A verification that ended is concluded once in the ledger, whatever the person does next.
@@ -103,14 +108,14 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
           ...(decision.txn ? { stepup: { verificationId: decision.txn } } : {}),
         });
       case 'password':
-        ctx.body = loginPage(paths, { uid: d.uid, clientName: await clientName(d), lockedUsername: await usernameOf(decision.pinnedAccountId) });
+        ctx.body = loginPage(paths, { uid: d.uid, locale: localeOf(ctx, d), clientName: await clientName(d), lockedUsername: await usernameOf(decision.pinnedAccountId) });
         return;
       case 'biometric':
         return ctx.redirect(paths.stepup(d.uid));
       case 'retry': {
         const plan = await deps.orchestrator.plan(decision.accountId, decision.levels, facts.input.policy.hash);
-        const alternatives = plan.kind === 'biometric' ? plan.vendors.map((v) => v.id).filter((id) => id !== facts.verification?.vendor) : [];
-        ctx.body = retryPage(paths, { uid: d.uid, levelName: levelName(decision.levels[0]!), failed: decision.failed, attemptsLeft: decision.attemptsLeft, alternatives });
+        const alternatives = plan.kind === 'biometric' ? shown(facts.input.policy, plan.vendors.map((v) => v.id).filter((id) => id !== facts.verification?.vendor)) : [];
+        ctx.body = retryPage(paths, { uid: d.uid, locale: localeOf(ctx, d), levelName: levelName(decision.levels[0]!), failed: decision.failed, attemptsLeft: decision.attemptsLeft, alternatives });
         return;
       }
       case 'denial':
@@ -126,7 +131,7 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
     async page(ctx) {
       const d = await details(ctx);
       if (d.prompt.name === 'consent') {
-        ctx.body = consentPage(paths, { uid: d.uid, clientName: await clientName(d), scopes: String(d.params.scope ?? '').split(' ').filter(Boolean) });
+        ctx.body = consentPage(paths, { uid: d.uid, locale: localeOf(ctx, d), clientName: await clientName(d), scopes: String(d.params.scope ?? '').split(' ').filter(Boolean) });
         return;
       }
       return proceed(ctx, d, await factsOf(d));
@@ -140,24 +145,25 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
       const decision = grant(facts.input);
       // Who may sign in here: anyone on a re-authentication; otherwise the person already signed in
       // (a step-up never switches accounts) or the one an id_token_hint names.
+      const t = messages(localeOf(ctx, d));
       const pinned = decision.kind === 'password' ? decision.pinnedAccountId : (facts.input.progress?.password?.accountId ?? facts.input.session?.accountId);
       const lockedUsername = await usernameOf(pinned);
       const retry = async (error: string, status = 401) => {
         ctx.status = status;
-        ctx.body = loginPage(paths, { uid: d.uid, clientName: await clientName(d), error, username, lockedUsername });
+        ctx.body = loginPage(paths, { uid: d.uid, locale: localeOf(ctx, d), clientName: await clientName(d), error, username, lockedUsername });
       };
       const wait = await deps.throttle.retryAfter(username, ctx.ip);
       if (wait > 0) {
         ctx.set('Retry-After', String(wait));
-        return retry(`Too many failed sign-ins. Try again in ${Math.ceil(wait / 60)} minute(s).`, 429);
+        return retry(t.tooManySignIns(Math.ceil(wait / 60)), 429);
       }
       const account = await deps.accounts.authenticate(username, form.get('password') ?? '');
       if (!account) {
         await deps.throttle.failed(username, ctx.ip);
-        return retry('Invalid username or password.');
+        return retry(t.invalidCredentials);
       }
       await deps.throttle.succeeded(username);
-      if (pinned && account.id !== pinned) return retry(`Sign in as ${lockedUsername ?? 'the person already signed in'} to continue.`);
+      if (pinned && account.id !== pinned) return retry(t.signInAs(lockedUsername));
       await deps.steps.save(d.uid, { accountId: account.id, amr: ['pwd'], authenticatedAt: Math.floor(deps.now().getTime() / 1000) });
       ctx.status = 303;
       ctx.redirect(paths.interaction(d.uid));
@@ -190,7 +196,7 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
           accountId: decision.accountId,
           clientId: String(d.params.client_id),
           plan,
-          language: String(d.params.ui_locales ?? '').split(' ')[0]?.split('-')[0] ?? '',
+          language: requested(ctx, d) ?? '',
           preferVendor,
         });
       } catch (error) {
@@ -201,8 +207,9 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
       }
       const presentation = verification.presentation!;
       if (presentation.kind === 'redirect') return ctx.redirect(presentation.url);
-      const alternatives = plan.vendors.filter((v) => v.id !== verification.vendor).map((v) => v.id);
-      ctx.body = stepUpPage(paths, { uid: d.uid, presentation, levelName: levelName(plan.level), alternatives });
+      const { policy } = facts.input;
+      const alternatives = shown(policy, plan.vendors.filter((v) => v.id !== verification.vendor).map((v) => v.id));
+      ctx.body = stepUpPage(paths, { uid: d.uid, locale: localeOf(ctx, d), presentation, vendor: vendorDisplay(policy, verification.vendor), levelName: levelName(plan.level), alternatives });
     },
 
     async stepupStatus(ctx) {
@@ -215,7 +222,7 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
 
     async stepupReturn(ctx) {
       if (ctx.get('sec-fetch-dest') === 'iframe') {
-        ctx.body = breakoutPage(ctx.path);
+        ctx.body = breakoutPage(ctx.path, localeOf(ctx));
         return;
       }
       const d = await details(ctx);
@@ -224,8 +231,16 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
       // The browser's return proves nothing: the outcome is read from the vendor, server to server.
       const verification = await deps.orchestrator.confirm(latest, { sync: true });
       if (!isTerminal(verification.state)) {
-        const level = deps.policy(verification.policyHash).byAcr.get(verification.acr);
-        ctx.body = stepUpPage(paths, { uid: d.uid, presentation: verification.presentation!, levelName: level ? levelName(level) : verification.acr, waiting: true });
+        const policy = deps.policy(verification.policyHash);
+        const level = policy.byAcr.get(verification.acr);
+        ctx.body = stepUpPage(paths, {
+          uid: d.uid,
+          locale: localeOf(ctx, d),
+          presentation: verification.presentation!,
+          vendor: vendorDisplay(policy, verification.vendor),
+          levelName: level ? levelName(level) : verification.acr,
+          waiting: true,
+        });
         return;
       }
       return proceed(ctx, d, await factsOf(d));

@@ -1,36 +1,45 @@
 import { escapeHtml as e, nonceAttr, page, scriptJson } from '../server/html.ts';
 import type { Paths } from '../paths.ts';
+import type { VendorDisplay } from '../policy/policy.ts';
 import type { Presentation, VerificationState } from '../vendors/types.ts';
-import { WIDGET_GLUE } from './widgets.ts';
+import { messages, type Locale, type Messages } from './messages.ts';
+import { WIDGET_GLUE, type WidgetTexts } from './widgets.ts';
 
 /** The password form; `lockedUsername` when a session already names the person. */
-export function loginPage(paths: Paths, input: { uid: string; clientName: string; error?: string; username?: string; lockedUsername?: string; purpose?: string }): string {
+export function loginPage(
+  paths: Paths,
+  input: { uid: string; locale: Locale; clientName: string; error?: string; username?: string; lockedUsername?: string; purpose?: string },
+): string {
+  const t = messages(input.locale);
   const username = input.lockedUsername ?? input.username ?? '';
   return page(
-    'Sign in',
-    `<h1>Sign in</h1>
-<p class="muted">to continue to <strong>${e(input.clientName)}</strong>${input.purpose ? ` — ${e(input.purpose)}` : ''}</p>
+    t.signIn,
+    `<h1>${e(t.signIn)}</h1>
+<p class="muted">${t.continueTo(`<strong>${e(input.clientName)}</strong>`)}${input.purpose ? ` — ${e(input.purpose)}` : ''}</p>
 ${input.error ? `<p class="error" role="alert">${e(input.error)}</p>` : ''}
 <form method="post" action="${e(paths.login(input.uid))}" autocomplete="on">
-  <label for="username">Username</label>
+  <label for="username">${e(t.username)}</label>
   <input id="username" name="username" type="text" value="${e(username)}" ${input.lockedUsername ? 'readonly' : 'autofocus'} required autocomplete="username">
-  <label for="password">Password</label>
+  <label for="password">${e(t.password)}</label>
   <input id="password" name="password" type="password" required autocomplete="current-password" ${input.lockedUsername ? 'autofocus' : ''}>
-  <button type="submit">Sign in</button>
+  <button type="submit">${e(t.signIn)}</button>
 </form>
-<form method="post" action="${e(paths.abort(input.uid))}"><button type="submit" class="secondary">Cancel</button></form>
-<p class="muted">Demo accounts: alice / alice (enrolled for biometrics), bob / bob (not enrolled).</p>`,
+<form method="post" action="${e(paths.abort(input.uid))}"><button type="submit" class="secondary">${e(t.cancel)}</button></form>
+<p class="muted">${e(t.demoAccounts)}</p>`,
+    { lang: input.locale },
   );
 }
 
 /** Asks the person to allow a third-party client. */
-export function consentPage(paths: Paths, input: { uid: string; clientName: string; scopes: string[] }): string {
+export function consentPage(paths: Paths, input: { uid: string; locale: Locale; clientName: string; scopes: string[] }): string {
+  const t = messages(input.locale);
   return page(
-    'Allow access',
-    `<h1>Allow access?</h1>
-<p><strong>${e(input.clientName)}</strong> asks for: ${input.scopes.map((s) => `<code>${e(s)}</code>`).join(', ') || 'your sign-in'}</p>
-<form method="post" action="${e(paths.consent(input.uid))}"><button type="submit">Allow</button></form>
-<form method="post" action="${e(paths.abort(input.uid))}"><button type="submit" class="secondary">Deny</button></form>`,
+    t.allowTitle,
+    `<h1>${e(t.allowQuestion)}</h1>
+<p>${t.asksFor(`<strong>${e(input.clientName)}</strong>`)} ${input.scopes.map((s) => `<code>${e(s)}</code>`).join(', ') || e(t.yourSignIn)}</p>
+<form method="post" action="${e(paths.consent(input.uid))}"><button type="submit">${e(t.allow)}</button></form>
+<form method="post" action="${e(paths.abort(input.uid))}"><button type="submit" class="secondary">${e(t.deny)}</button></form>`,
+    { lang: input.locale },
   );
 }
 
@@ -38,16 +47,21 @@ export function consentPage(paths: Paths, input: { uid: string; clientName: stri
  * The step-up page: shows the vendor's hosted capture and follows the verification's status, moving on
  * by itself once the server has confirmed an outcome with the vendor.
  */
-export function stepUpPage(paths: Paths, input: { uid: string; presentation: Presentation; levelName: string; waiting?: boolean; alternatives?: string[] }): string {
+export function stepUpPage(
+  paths: Paths,
+  input: { uid: string; locale: Locale; presentation: Presentation; vendor: VendorDisplay; levelName: string; waiting?: boolean; alternatives?: Alternative[] },
+): string {
   const { uid, presentation } = input;
+  const t = messages(input.locale);
   return page(
-    'Verify it is you',
-    `<h1>Verify it is you</h1>
-<p class="muted">${e(input.levelName)}. ${input.waiting ? 'Your verification is being processed; this page continues by itself.' : 'Follow the steps below; this page continues by itself when you are done.'}</p>
-${input.waiting ? `<p id="stepup-status" role="status">Waiting for the verification result…</p><noscript><p><a class="button" href="${e(paths.stepupReturn(uid))}">Check again</a></p></noscript>` : capture(presentation)}
-<div id="stepup-exits">
-${alternativesLinks(paths, uid, input.alternatives)}
-<form method="post" action="${e(paths.stepupCancel(uid))}"><button type="submit" class="secondary">Cancel and go back</button></form>
+    t.verifyTitle,
+    `<h1>${e(t.verifyTitle)}</h1>
+<p class="vendor">${input.vendor.logo ? `<img src="${e(input.vendor.logo)}" alt="">` : ''}<span>${t.withVendor(e(input.vendor.name))}</span></p>
+<p class="muted">${e(input.levelName)}. ${e(input.waiting ? t.processing : t.followSteps)}</p>
+${input.waiting ? `<p id="stepup-status" role="status">${e(t.waitingResult)}</p><noscript><p><a class="button" href="${e(paths.stepupReturn(uid))}">${e(t.checkAgain)}</a></p></noscript>` : capture(presentation, input.vendor, t)}
+<div id="stepup-exits" class="exits">
+${alternativesLinks(paths, uid, input.alternatives, t)}
+<form method="post" action="${e(paths.stepupCancel(uid))}"><button type="submit" class="secondary">${e(t.cancelAndGoBack)}</button></form>
 </div>
 <script${nonceAttr()}>
 (function () {
@@ -72,46 +86,54 @@ ${alternativesLinks(paths, uid, input.alternatives)}
   timer = setTimeout(poll, 2000);
 })();
 </script>
-${input.waiting ? '' : captureScript(presentation)}`,
+${input.waiting ? '' : captureScript(presentation, t)}`,
+    { lang: input.locale },
   );
 }
-
-const FAILED: Partial<Record<VerificationState, string>> = {
-  rejected: 'The verification could not confirm that it was you.',
-  expired: 'The verification took too long and expired.',
-  abandoned: 'The verification was stopped before it finished.',
-  failed: 'The verification service had a problem and could not finish.',
-  cancelled: 'The verification was interrupted.',
-};
 
 /**
  * Shown after a capture that did not succeed while attempts are left: what happened in plain words (never
  * which check failed), how many attempts remain, and the ways on: again, another vendor, or cancel.
  */
-export function retryPage(paths: Paths, input: { uid: string; levelName: string; failed: VerificationState; attemptsLeft?: number; alternatives: string[] }): string {
-  const left = input.attemptsLeft === undefined ? '' : ` You have ${input.attemptsLeft} ${input.attemptsLeft === 1 ? 'attempt' : 'attempts'} left.`;
+export function retryPage(
+  paths: Paths,
+  input: { uid: string; locale: Locale; levelName: string; failed: VerificationState; attemptsLeft?: number; alternatives: Alternative[] },
+): string {
+  const t = messages(input.locale);
+  const left = input.attemptsLeft === undefined ? '' : ` ${t.attemptsLeft(input.attemptsLeft)}`;
   return page(
-    'Verification not completed',
-    `<h1>Verification not completed</h1>
-<p class="error" role="alert">${e(FAILED[input.failed] ?? 'The verification did not succeed.')}${e(left)}</p>
+    t.notCompleted,
+    `<h1>${e(t.notCompleted)}</h1>
+<p class="error" role="alert">${e(t.failed[input.failed] ?? t.failed.other)}${e(left)}</p>
 <p class="muted">${e(input.levelName)}</p>
-<p><a class="button" href="${e(paths.stepup(input.uid, { again: true }))}">Try again</a></p>
-${alternativesLinks(paths, input.uid, input.alternatives)}
-<form method="post" action="${e(paths.stepupCancel(input.uid))}"><button type="submit" class="secondary">Cancel and go back</button></form>`,
+<p><a class="button" href="${e(paths.stepup(input.uid, { again: true }))}">${e(t.tryAgain)}</a></p>
+<div class="exits">
+${alternativesLinks(paths, input.uid, input.alternatives, t)}
+<form method="post" action="${e(paths.stepupCancel(input.uid))}"><button type="submit" class="secondary">${e(t.cancelAndGoBack)}</button></form>
+</div>`,
+    { lang: input.locale },
   );
 }
 
-function alternativesLinks(paths: Paths, uid: string, alternatives: string[] | undefined): string {
-  if (!alternatives?.length) return '';
-  return `<p class="muted">Try another way: ${alternatives.map((id) => `<a href="${e(paths.stepup(uid, { vendor: id }))}">${e(id)}</a>`).join(' · ')}</p>`;
+/** Another vendor of the level the person may switch to, as the pages name it. */
+export interface Alternative {
+  id: string;
+  name: string;
 }
 
-function capture(presentation: Presentation): string {
+// A named navigation list, so a screen reader announces "try another way" and how many ways there are.
+function alternativesLinks(paths: Paths, uid: string, alternatives: Alternative[] | undefined, t: Messages): string {
+  if (!alternatives?.length) return '';
+  return `<nav aria-labelledby="stepup-other-ways"><p class="muted" id="stepup-other-ways">${e(t.tryAnotherWay)}</p>
+<ul>${alternatives.map((v) => `<li><a href="${e(paths.stepup(uid, { vendor: v.id }))}">${e(v.name)}</a></li>`).join('')}</ul></nav>`;
+}
+
+function capture(presentation: Presentation, vendor: VendorDisplay, t: Messages): string {
   switch (presentation.kind) {
     case 'iframe':
-      return `<iframe src="${e(presentation.url)}" allow="${e(presentation.allow)}" title="Identity verification"></iframe>`;
+      return `<iframe src="${e(presentation.url)}" allow="${e(presentation.allow)}" title="${e(t.captureFrame(vendor.name))}"></iframe>`;
     case 'redirect':
-      return `<p><a class="button" href="${e(presentation.url)}">Continue to the verification</a></p>`;
+      return `<p><a class="button" href="${e(presentation.url)}">${e(t.continueToVerification)}</a></p>`;
     case 'widget':
       return `<div id="stepup-widget"></div>
 <script type="application/json" id="stepup-widget-options">${scriptJson(presentation.options)}</script>`;
@@ -120,13 +142,14 @@ function capture(presentation: Presentation): string {
 
 // The vendor's own script, then the glue that starts it; or, for a framed page that announces its final
 // page by postMessage (authID), a listener that only makes the page check the server sooner.
-function captureScript(presentation: Presentation): string {
+function captureScript(presentation: Presentation, t: Messages): string {
   if (presentation.kind === 'widget') {
+    const say: WidgetTexts = { passbaseInProgress: t.passbaseInProgress, passbaseChecking: t.passbaseChecking, passbaseFatal: t.passbaseFatal };
     return `<script src="${e(presentation.scriptUrl)}"${nonceAttr()}></script>
 <script${nonceAttr()}>
 (function () {
   var options = JSON.parse(document.getElementById('stepup-widget-options').textContent);
-  var report = window.stepUpReport;
+  var report = window.stepUpReport, say = ${scriptJson(say)};
   ${WIDGET_GLUE[presentation.widget]}
 })();
 </script>`;
@@ -148,7 +171,12 @@ function captureScript(presentation: Presentation): string {
  * Served when the vendor's hosted page, inside our iframe, sends the browser back: the interaction
  * cookies only reach us on a top-level navigation, so the frame hands the URL to the top window.
  */
-export function breakoutPage(url: string): string {
-  return page('Continuing…', `<p>Continuing… <a href="${e(url)}" target="_top">continue</a></p>
-<script${nonceAttr()}>window.top.location.href = ${scriptJson(url)};</script>`);
+export function breakoutPage(url: string, locale: Locale): string {
+  const t = messages(locale);
+  return page(
+    t.continuing,
+    `<p>${e(t.continuing)} <a href="${e(url)}" target="_top">${e(t.continueLink)}</a></p>
+<script${nonceAttr()}>window.top.location.href = ${scriptJson(url)};</script>`,
+    { lang: locale },
+  );
 }

@@ -1,8 +1,12 @@
 import type { WidgetKind } from '../vendors/types.ts';
+import type { Messages } from './messages.ts';
+
+/** The page's sentences a glue shows itself, in the page's language (the glue's `say`). */
+export type WidgetTexts = Pick<Messages, 'passbaseInProgress' | 'passbaseChecking' | 'passbaseFatal'>;
 
 /**
  * Glue that starts a vendor's client script on the step-up page. It reads the widget's options from the
- * page's JSON block and reports what the widget says through `report` (defined by the page): a widget
+ * page's JSON block, shows the sentences of `say` (WidgetTexts) and reports what the widget says through `report` (defined by the page): a widget
  * event is only ever a reason to ask the server, which asks the vendor.
  */
 export const WIDGET_GLUE: Record<WidgetKind, string> = {
@@ -21,13 +25,11 @@ export const WIDGET_GLUE: Record<WidgetKind, string> = {
   host.parentNode.insertBefore(note, host.nextSibling);
   Passbase.renderButton(host, options.apiKey, {
     prefillAttributes: options.prefillAttributes,
-    onStart: function () { note.textContent = 'Passbase verification in progress…'; },
+    onStart: function () { note.textContent = say.passbaseInProgress; },
     onSubmitted: function () { report({ event: 'complete' }); },
-    onFinish: function () { note.textContent = 'Checking the result with Passbase…'; report({ event: 'complete' }); },
+    onFinish: function () { note.textContent = say.passbaseChecking; report({ event: 'complete' }); },
     onError: function (code) {
-      note.textContent = code === 'FATAL_ERROR'
-        ? 'Passbase could not run the verification in this browser, so this attempt has ended. Try another way or cancel.'
-        : '';
+      note.textContent = code === 'FATAL_ERROR' ? say.passbaseFatal : '';
       report({ event: 'error', code: String(code) });
     }
   });`,

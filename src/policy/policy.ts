@@ -68,3 +68,8 @@ export interface Policy {
 export function thresholdsFor(level: Level, vendorId: string): Thresholds {
   return level.vendorThresholds[vendorId] ?? level.thresholds;
 }
+
+/** How the pages name a vendor of `policy` (its id only if the policy somehow lacks it). */
+export function vendorDisplay(policy: Policy, vendorId: string): VendorDisplay {
+  return policy.display[vendorId] ?? { name: vendorId };
+}
