@@ -122,7 +122,9 @@ function compileVendors(
     else {
       // A field already reported (literal secret, unresolvable reference) would only be repeated by the adapter.
       const reported = new Set(problems.map((p) => formatPath(p.path)));
-      errors.push(...zodIssues(result.error, ['vendors', id], source, factory.configSchema).filter((i) => !reported.has(i.path)));
+      // Hints for a misspelt key name the display fields too, which the entry may also hold.
+      const known = factory.configSchema instanceof z.ZodObject ? factory.configSchema.extend(vendorDisplaySchema.shape) : factory.configSchema;
+      errors.push(...zodIssues(result.error, ['vendors', id], source, known).filter((i) => !reported.has(i.path)));
     }
   }
   return { vendors, display };
