@@ -23,6 +23,8 @@ export class Browser {
   readonly origin: string;
   readonly #leaveAt?: (url: URL) => boolean;
   #cookies = new Map<string, Cookie>();
+  /** Sent with every request, redirects included, as a browser sends its settings (Accept-Language). */
+  headers: Record<string, string> = {};
   /** `leaveAt` marks same-origin URLs the browser hands back instead of loading (an RP's callback). */
   constructor(origin: string, leaveAt?: (url: URL) => boolean) {
     this.origin = origin;
@@ -62,7 +64,7 @@ export class Browser {
     if (hops > 20) throw new Error(`too many redirects at ${url}`);
     const target = new URL(url, this.origin);
     if (target.origin !== this.origin || this.#leaveAt?.(target)) return { url: target.href, status: 0, body: '', leftTo: target.href };
-    const res = await fetch(target, { ...init, headers: { ...(init.headers as Record<string, string>), cookie: this.#cookieHeader(target) }, redirect: 'manual' });
+    const res = await fetch(target, { ...init, headers: { ...this.headers, ...(init.headers as Record<string, string>), cookie: this.#cookieHeader(target) }, redirect: 'manual' });
     this.#store(res.headers.getSetCookie());
     const location = res.headers.get('location');
     if (res.status >= 300 && res.status < 400 && location) {
