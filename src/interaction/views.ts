@@ -57,7 +57,8 @@ export function stepUpPage(
     t.verifyTitle,
     `<h1>${e(t.verifyTitle)}</h1>
 <p class="vendor">${input.vendor.logo ? `<img src="${e(input.vendor.logo)}" alt="">` : ''}<span>${t.withVendor(e(input.vendor.name))}</span></p>
-<p class="muted">${e(input.levelName)}. ${e(input.waiting ? t.processing : t.followSteps)}</p>
+<p>${e(input.waiting ? t.processing : t.followSteps)}</p>
+<p class="muted">${e(input.levelName)}</p>
 ${input.waiting ? `<p id="stepup-status" role="status">${e(t.waitingResult)}</p><noscript><p><a class="button" href="${e(paths.stepupReturn(uid))}">${e(t.checkAgain)}</a></p></noscript>` : capture(presentation, input.vendor, t)}
 <div id="stepup-exits" class="exits">
 ${alternativesLinks(paths, uid, input.alternatives, t)}
