@@ -10,6 +10,7 @@ import { AccountStore, type Accounts } from './accounts/store.ts';
 import type { Database } from './db/connect.ts';
 import { stepUpInteractionPolicy } from './interaction/check.ts';
 import { interactionHandlers } from './interaction/handlers.ts';
+import { LOCALES } from './interaction/messages.ts';
 import { SessionLevels } from './interaction/session-levels.ts';
 import { InteractionSteps } from './interaction/steps.ts';
 import { PinnedPolicies } from './interaction/pinned-policies.ts';
@@ -160,10 +161,13 @@ export function stepUp(options: StepUpOptions): StepUp {
       const interaction = interactionHandlers({ provider, knex, policy: options.policy, orchestrator, accounts, steps, pins, throttle, paths, observer: options.observer, logger, now });
       const router = routerFor(routeTable(paths, { interaction, webhook: webhookHandler({ orchestrator, vendors, logger, db: options.db, rateLimit: options.webhookRateLimit }) }), { interaction: interaction.guard, prefix: paths.prefix });
       // Discovery follows policy reloads: the Provider's own copy of acrValues is from its construction.
+      // It also names the languages of the interaction pages (ui_locales).
       const advertise: Middleware = async (ctx, next) => {
         await next();
         const body = ctx.body as Record<string, unknown> | undefined;
-        if ((ctx as KoaContextWithOIDC).oidc?.route === 'discovery' && body && typeof body === 'object') body.acr_values_supported = acrValuesOf(options.policy());
+        if ((ctx as KoaContextWithOIDC).oidc?.route === 'discovery' && body && typeof body === 'object') {
+          Object.assign(body, { acr_values_supported: acrValuesOf(options.policy()), ui_locales_supported: [...LOCALES] });
+        }
       };
       const headers = securityHeaders({ issuer: options.issuer, vendorOrigins: browserOrigins, paths: [`${paths.prefix}/interaction/`, `${paths.prefix}/stepup/`], interactionPrefix: `${paths.prefix}/interaction/` });
       return compose([headers, advertise, router.routes(), router.allowedMethods()]) as Middleware;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Browser } from '../support/browser.ts';
-import { useTestIdp } from '../support/idp.ts';
 import { passwordLogin } from '../support/flows.ts';
+import { useTestIdp } from '../support/idp.ts';
 import { TestRp } from '../support/rp.ts';
 
 const FACE = 'urn:stepup:acr:face';
@@ -18,6 +18,11 @@ describe('the language of the interaction pages', () => {
     if (acceptLanguage) browser.headers['accept-language'] = acceptLanguage;
     return browser.get(await rp.authorizationUrl(params));
   }
+
+  it('are advertised in discovery as ui_locales_supported', async () => {
+    const metadata = (await (await fetch(`${idp().issuer}/.well-known/openid-configuration`)).json()) as { ui_locales_supported?: string[] };
+    expect(metadata.ui_locales_supported).toEqual(['en', 'es', 'pt']);
+  });
 
   it('follows ui_locales before Accept-Language, taking the first supported one', async () => {
     const page = await loginPage({ ui_locales: 'fr-CA es-MX pt' }, 'pt-BR,pt;q=0.9');
