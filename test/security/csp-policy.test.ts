@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import Koa from 'koa';
 import { describe, expect, it } from 'vitest';
 import { securityHeaders } from '../../src/http/security-headers.ts';
 import { vendorBrowserOrigins } from '../../src/http/vendor-origins.ts';
-import { loadPolicyFile } from '../../src/policy/load.ts';
+import { loadPolicyFile, parsePolicy } from '../../src/policy/load.ts';
 import { page } from '../../src/server/html.ts';
 import { PROJECT_ROOT } from '../support/idp.ts';
 
@@ -48,6 +49,15 @@ describe('the CSP built from the policy', () => {
   it('names only the sandbox’s public origin in sandbox mode', () => {
     const sandbox = (type: string) => ({ api: `http://127.0.0.1:4000/sandbox/${type}`, browser: `https://idp.example/sandbox/${type}` });
     expect(vendorBrowserOrigins(policy, sandbox)).toEqual(['https://idp.example']);
+  });
+
+  it("adds the origin of a vendor's logo, which the step-up page shows, in either mode", () => {
+    const file = path.join(PROJECT_ROOT, 'policies/default.yaml');
+    const text = readFileSync(file, 'utf8').replace('    displayName: Gu1\n', '    displayName: Gu1\n    logo: https://logos.example/gu1.svg\n');
+    const withLogo = parsePolicy(text, file, { secretFallback: (name) => `test_${name}`.padEnd(32, '_').slice(0, 32) });
+    const sandbox = (type: string) => ({ api: `http://127.0.0.1:4000/sandbox/${type}`, browser: `https://idp.example/sandbox/${type}` });
+    expect(vendorBrowserOrigins(withLogo, sandbox)).toEqual(['https://idp.example', 'https://logos.example']);
+    expect(vendorBrowserOrigins(withLogo)).toContain('https://logos.example');
   });
 
   it('puts the origins in script-src, frame-src and connect-src, and sends HSTS for an https issuer', async () => {
