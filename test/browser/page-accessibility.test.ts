@@ -1,3 +1,4 @@
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { CHROMIUM_AVAILABLE, useChromiumAndIdp } from '../support/chromium.ts';
 import { PAGE_KINDS, seriousAxeViolations, tourInteractionPages, type AxeFinding, type PageKind } from '../support/page-tour.ts';
@@ -22,4 +23,38 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('accessibility of the interaction pages (ax
     expect(found).toEqual(Object.fromEntries(PAGE_KINDS.map((kind) => [kind, []])));
     await context.close();
   });
+
+  it('reaches the capture, every other way and cancel with Tab, and takes another way with Enter', async () => {
+    const context = await browser().newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    const seen: Partial<Record<PageKind, string[]>> = {};
+    await tourInteractionPages(page, idp().issuer, 'en', async (kind) => {
+      if (kind === 'stepup') seen.stepup = await tabUntil(page, 'button:Cancel and go back');
+      if (kind !== 'retry') return;
+      seen.retry = await tabUntil(page, 'a:GlobalPass');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/\/stepup\?vendor=globalpass$/);
+      await page.getByRole('heading', { level: 1, name: 'Verify it is you' }).waitFor();
+    });
+    // The vendor's frame takes the focus in between (its own controls), then the ways out follow in order.
+    expect(seen.stepup!.filter((name) => name !== 'iframe:')).toEqual(['a:GlobalPass', 'a:Verifik', 'a:authID', 'a:Passbase', 'button:Cancel and go back']);
+    expect(seen.stepup).toContain('iframe:');
+    expect(seen.retry).toEqual(['a:Try again', 'a:GlobalPass']);
+    await context.close();
+  });
 });
+
+/** Presses Tab from the top of the page until `target` (tag:text) has the focus; the focused elements in order. */
+async function tabUntil(page: Page, target: string): Promise<string[]> {
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  const order: string[] = [];
+  for (let presses = 0; presses < 40 && order.at(-1) !== target; presses++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement;
+      return el && el !== document.body ? `${el.tagName.toLowerCase()}:${el.tagName === 'IFRAME' ? '' : (el.textContent ?? '').trim()}` : '';
+    });
+    if (focused && focused !== order.at(-1)) order.push(focused);
+  }
+  return order;
+}
