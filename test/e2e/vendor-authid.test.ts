@@ -36,7 +36,7 @@ async function toStepUpPage(): Promise<{ rp: TestRp; browser: Browser; page: Pag
   const { rp, browser, page } = await stepUpAfterPassword(idp().issuer, FACE);
   const uid = /\/interaction\/([^/]+)\/stepup$/.exec(page.url)?.[1];
   expect(uid, page.body.slice(0, 300)).toBeDefined();
-  expect(page.body).toContain(`<script src="${idp().issuer}/sandbox/authid/authid-web-component.js"></script>`);
+  expect(page.body).toContain(`<script src="${idp().issuer}/sandbox/authid/authid-web-component.js" nonce="`);
   const json = /<script type="application\/json" id="stepup-widget-options">([^<]*)<\/script>/.exec(page.body)?.[1];
   expect(json, page.body.slice(0, 600)).toBeDefined();
   const options = JSON.parse(json!) as { url: string; origin: string; finalMessages: string[] };
