@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { CHROMIUM_AVAILABLE, useChromiumAndIdp } from '../support/chromium.ts';
+import { CHROMIUM_AVAILABLE, signInAtDemo, useChromiumAndIdp } from '../support/chromium.ts';
 import { PAGE_KINDS, seriousAxeViolations, tourInteractionPages, type AxeFinding, type PageKind } from '../support/page-tour.ts';
 
 // Every interaction page a person meets can be used by keyboard and screen reader: axe-core finds no
@@ -22,6 +22,22 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('accessibility of the interaction pages (ax
     expect(Object.keys(found)).toEqual([...PAGE_KINDS]);
     expect(found).toEqual(Object.fromEntries(PAGE_KINDS.map((kind) => [kind, []])));
     await context.close();
+  });
+
+  // The vendors' client code that runs in our page (a widget, a button, a web component and its overlay).
+  it.each([
+    ['globalpass', 'button[data-outcome=approve]'],
+    ['passbase', 'iframe#passbase-verify-button'],
+    ['authid', 'authid-component'],
+  ])('the step-up page with %s’s client code in it', async (vendor, shown) => {
+    const page = await browser().newPage();
+    await signInAtDemo(page, idp().issuer);
+    await page.click('#call-api');
+    await page.click('#step-up');
+    await page.click(`a[href$="stepup?vendor=${vendor}"]`);
+    await page.locator(shown).first().waitFor({ state: 'attached' });
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.close();
   });
 
   it('reaches the capture, every other way and cancel with Tab, and takes another way with Enter', async () => {
