@@ -29,4 +29,11 @@ describe('how the step-up pages name vendors and outcomes', () => {
     expect(html).toContain(`${t.failed.rejected} ${t.attemptsLeft(1)}`);
     expect(html).not.toMatch(/liveness|match|score|threshold/i);
   });
+
+  it("gives a vendor's widget the page's language for what the page itself says around it", () => {
+    const widget = { kind: 'widget', widget: 'passbase', scriptUrl: 'https://idp.example/button.js', options: {} } as const;
+    const html = stepUpPage(paths, { uid: 'u1', locale: 'pt', presentation: widget, vendor: { name: 'Passbase' }, levelName: 'Face' });
+    expect(html).toContain(messages('pt').passbaseFatal);
+    expect(html).not.toContain(messages('en').passbaseFatal);
+  });
 });
