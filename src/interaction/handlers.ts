@@ -74,7 +74,8 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
     ctx.respond = false;
   };
   const levelName = (level: Level) => level.description ?? level.acr;
-  // The pages' language: ui_locales, else Accept-Language; unset (the vendor's configured language) when neither names one.
+  // The pages' language: ui_locales, else Accept-Language; when neither names a supported one, English on the
+  // pages and nothing for the vendor, whose configured language then applies.
   const requested = (ctx: Context, d?: Details) => requestedLocale(d?.params.ui_locales, ctx);
   const localeOf = (ctx: Context, d?: Details) => requested(ctx, d) ?? 'en';
   const shown = (policy: Policy, ids: string[]) => ids.map((id) => ({ id, name: vendorDisplay(policy, id).name }));
