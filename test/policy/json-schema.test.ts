@@ -26,6 +26,14 @@ describe('the policy JSON Schema', () => {
     expect(gu1.organizationId!.pattern).toBeUndefined();
   });
 
+  it('lets every adapter type take the display fields, so an editor accepts displayName and logo anywhere', () => {
+    type Branch = { if: { properties: { type: { const: string } } }; then: { additionalProperties?: boolean; properties: Record<string, unknown> } };
+    const schema = policyJsonSchema() as { properties: { vendors: { additionalProperties: { allOf: Branch[] } } } };
+    for (const branch of schema.properties.vendors.additionalProperties.allOf) {
+      expect(Object.keys(branch.then.properties), branch.if.properties.type.const).toEqual(expect.arrayContaining(['displayName', 'logo']));
+    }
+  });
+
   it.each(readdirSync(POLICIES, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yaml')))(
     'policies/%s points editors at the schema and loads',
     (file) => {
