@@ -58,7 +58,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
       acquireConnectionTimeout: 30_000,
     } as Knex.Config);
   }
-  if (schema !== 'public') await knex.raw('create schema if not exists ??', [schema]);
+  if (schema !== 'public') await createSchema(knex, schema);
   await knex.raw('select 1');
   const queries =
     target.engine === 'postgres'
@@ -80,4 +80,14 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
       await knex.destroy();
     },
   };
+}
+
+// `if not exists` is checked before the insert into the catalogue: two instances creating one schema at the
+// same moment can both pass it, and the later one then fails on the catalogue's unique index.
+async function createSchema(knex: Knex, schema: string): Promise<void> {
+  try {
+    await knex.raw('create schema if not exists ??', [schema]);
+  } catch (error) {
+    if (!['23505', '42P06'].includes((error as { code?: string }).code ?? '')) throw error;
+  }
 }
