@@ -77,7 +77,7 @@ export function registerLedgerCommands(program: Command): void {
 
   ledger
     .command('verify')
-    .description(`recompute the hash chain and check every checkpoint signature (exit ${LEDGER_BROKEN_EXIT} naming the first bad seq)`)
+    .description(`recompute the hash chain, check every checkpoint signature and that query columns match the hashed bodies (exit ${LEDGER_BROKEN_EXIT} naming the first bad seq)`)
     .option('--from <seq>', 'start at this seq, trusting the row before it')
     .option('--jwks <file-or-url>', 'check checkpoints against these public keys (e.g. a saved /audit/jwks.json) instead of those in the database')
     .action(async (opts: { from?: string; jwks?: string }) => {
