@@ -65,7 +65,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
   const issuer = config.issuer ?? `http://${['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host}:${port}`;
   const internalBase = `http://127.0.0.1:${port}`;
 
-  const db = options.db ?? (await openDatabase(config.database));
+  const db = options.db ?? (await openDatabase(config.database, { logger }));
   let policies: PolicyReloader | undefined;
   try {
     await migrate(db);
