@@ -20,6 +20,7 @@ import { GENESIS_HASH, chainHash, encodeBody } from '../src/ledger/chain.ts';
 import { createCheckpoint } from '../src/ledger/checkpoint-signer.ts';
 import { exportChunks } from '../src/ledger/export.ts';
 import { appendEvent, verifyChain } from '../src/ledger/ledger.ts';
+import { loadKek } from '../src/keys/kek.ts';
 import { loadLedgerKey } from '../src/ledger/ledger-key.ts';
 import { eventPages, queryEvents } from '../src/ledger/query.ts';
 import { startIdp } from '../src/server/app.ts';
@@ -51,7 +52,7 @@ async function main() {
 
     const verify = await best(3, () => verifyChain(first.knex));
     if (!verify.result.ok) throw new Error(`the generated chain does not verify: ${verify.result.message}`);
-    const key = await loadLedgerKey(first.knex);
+    const key = await loadLedgerKey(first.knex, { kek: loadKek({ from: 'generated' }) });
     const checkpoint = await timed(() => createCheckpoint(first.knex, key));
 
     const query = await accountQueries(first);

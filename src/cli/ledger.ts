@@ -9,6 +9,7 @@ import { StepUpError } from '../errors.ts';
 import type { LedgerEvent } from '../ledger/chain.ts';
 import { createCheckpoint } from '../ledger/checkpoint-signer.ts';
 import { exportChunks } from '../ledger/export.ts';
+import { loadKek } from '../keys/kek.ts';
 import { loadLedgerKey } from '../ledger/ledger-key.ts';
 import { countEvents, eventPages, ledgerHeadSeq, queryEvents } from '../ledger/query.ts';
 import { verifyChain } from '../ledger/verify.ts';
@@ -106,8 +107,8 @@ export function registerLedgerCommands(program: Command): void {
     .command('checkpoint')
     .description('verify the events since the last checkpoint and sign the current head now')
     .action(async () => {
-      const { ledgerKeyFile } = configFromEnv();
-      const checkpoint = await withDatabase(async (db) => createCheckpoint(db.knex, await loadLedgerKey(db.knex, { file: ledgerKeyFile })), { migrate: true });
+      const { ledgerKeyFile, kek } = configFromEnv();
+      const checkpoint = await withDatabase(async (db) => createCheckpoint(db.knex, await loadLedgerKey(db.knex, { file: ledgerKeyFile, kek: loadKek(kek) })), { migrate: true });
       console.log(checkpoint ? `checkpoint signed: seq ${checkpoint.seq}, hash ${checkpoint.hash}, key ${checkpoint.kid}` : 'nothing to sign: no event since the last checkpoint');
     });
 }

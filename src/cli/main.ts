@@ -8,6 +8,7 @@ import { startIdp } from '../server/app.ts';
 import { registerPolicyCommands } from './policy.ts';
 import { registerLedgerCommands } from './ledger.ts';
 import { registerClientCommands } from './clients.ts';
+import { registerKeyCommands } from './keys.ts';
 import { withDatabase } from './database.ts';
 
 const program = new Command('stepup')
@@ -52,6 +53,7 @@ program
 registerPolicyCommands(program);
 registerLedgerCommands(program);
 registerClientCommands(program);
+registerKeyCommands(program);
 
 const accounts = program.command('accounts').description('manage accounts and their vendor enrolments');
 

@@ -18,7 +18,9 @@ import { startCheckpoints } from './checkpoint-timer.ts';
 import type { ServerConfig } from './config.ts';
 import { createMetrics, healthRoutes } from './health.ts';
 import { startHousekeeping } from './housekeeping.ts';
-import { loadCookieKeys, loadSigningKeys } from './keys.ts';
+import { loadKek, type Kek } from '../keys/kek.ts';
+import { loadCookieKeys, loadSigningKeys, providerKeys } from './keys.ts';
+import { followSigningKeys } from './provider-keys.ts';
 import { prepareDemo } from './demo/mount.ts';
 import { PolicyReloader, type ReloadOutcome } from './policy-reload.ts';
 import { createProvider } from './provider.ts';
@@ -34,6 +36,10 @@ export interface RunningIdp {
   /** The bundled account store (add accounts, link vendor references). */
   accounts: AccountStore;
   db: Database;
+  /** The key-encryption key the instance's private keys are sealed with. */
+  kek: Kek;
+  /** Looks for signing keys added or activated since the last look (done every `keyRefreshMs` anyway). */
+  refreshKeys(): Promise<void>;
   policy(): Policy;
   /** Reads the policy file again (what SIGHUP does); an invalid file is refused and the running policy stays. */
   reloadPolicy(): Promise<ReloadOutcome>;
@@ -55,6 +61,8 @@ export interface StartOptions {
  */
 export async function startIdp(config: ServerConfig, options: StartOptions = {}): Promise<RunningIdp> {
   const logger = options.logger ?? pino({ level: config.logLevel });
+  // Before anything else: without a usable KEK nothing can start.
+  const kek = loadKek(config.kek);
   // The port is bound before the app exists; until it does, requests get a 503 rather than silence.
   let handle: RequestListener = (_req, res) => {
     res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"status":"starting"}');
@@ -88,14 +96,14 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     // Sandbox mode is for trying the IdP: demo accounts, the demo RP and API exist only there.
     const demo = config.sandbox ? await prepareDemo({ issuer, knex: db.knex, policy: () => policy() }) : undefined;
     if (demo) await seedDemoAccounts(accounts);
-    const signingKeys = await loadSigningKeys(db.knex);
-    const cookieKeys = await loadCookieKeys(db.knex);
-    const ledgerKey = await loadLedgerKey(db.knex, { file: config.ledgerKeyFile });
+    const signingKeys = await loadSigningKeys(db.knex, kek);
+    const cookieKeys = await loadCookieKeys(db.knex, kek);
+    const ledgerKey = await loadLedgerKey(db.knex, { file: config.ledgerKeyFile, kek });
     const provider = createProvider({
       issuer,
       db,
       stepup,
-      signingKeys,
+      signingKeys: providerKeys(signingKeys, new Date()),
       cookieKeys,
       clients: demo ? [demo.client] : [],
       openRegistration: config.sandbox,
@@ -110,7 +118,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     const health = healthRoutes(db.knex, metrics);
     app.use(health.routes());
     if (config.sandbox) app.use(sandboxes(() => policy(), { db, issuer, fetch: options.fetch ?? globalThis.fetch, log: logger }));
-    demo?.mount(app, signingKeys);
+    demo?.mount(app, providerKeys(signingKeys, new Date()));
     app.use(stepup.routes(provider));
     app.use(auditRoutes({ provider, knex: db.knex, queries: db.queries, logger }).routes());
     // Mounted at the root the way koa-mount does it: the provider's middleware runs with this app's context.
@@ -119,6 +127,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     handle = app.callback();
     const stopHousekeeping = startHousekeeping(db, logger);
     const stopCheckpoints = startCheckpoints(db.knex, ledgerKey, logger);
+    const keys = followSigningKeys(provider, signingKeys, () => loadSigningKeys(db.knex, kek), logger, config.keyRefreshMs);
     logger.info({ issuer, port, sandbox: config.sandbox, database: db.engine }, 'identity provider listening');
     return {
       issuer,
@@ -128,11 +137,14 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       stepup,
       accounts,
       db,
+      kek,
+      refreshKeys: keys.refresh,
       policy: () => policy(),
       reloadPolicy: () => reloader.reload('signal'),
       async close() {
         await stopHousekeeping();
         await stopCheckpoints();
+        await keys.stop();
         // No more vendor calls from the background while the server and its sandboxes shut down.
         await stepup.poller.stop();
         reloader.close();
