@@ -99,11 +99,12 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     const signingKeys = await loadSigningKeys(db.knex, kek);
     const cookieKeys = await loadCookieKeys(db.knex, kek);
     const ledgerKey = await loadLedgerKey(db.knex, { file: config.ledgerKeyFile, kek });
+    const providerKeysNow = providerKeys(signingKeys, new Date());
     const provider = createProvider({
       issuer,
       db,
       stepup,
-      signingKeys: providerKeys(signingKeys, new Date()),
+      signingKeys: providerKeysNow,
       cookieKeys,
       clients: demo ? [demo.client] : [],
       openRegistration: config.sandbox,
@@ -118,7 +119,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     const health = healthRoutes(db.knex, metrics);
     app.use(health.routes());
     if (config.sandbox) app.use(sandboxes(() => policy(), { db, issuer, fetch: options.fetch ?? globalThis.fetch, log: logger }));
-    demo?.mount(app, providerKeys(signingKeys, new Date()));
+    demo?.mount(app, providerKeysNow);
     app.use(stepup.routes(provider));
     app.use(auditRoutes({ provider, knex: db.knex, queries: db.queries, logger }).routes());
     // Mounted at the root the way koa-mount does it: the provider's middleware runs with this app's context.
