@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { appendEvent } from '../ledger/ledger.ts';
-import { addSigningKeys } from '../server/keys.ts';
+import { addSigningKeys, loadSigningKeys } from '../server/keys.ts';
 import type { Kek } from './kek.ts';
 
 /** What a rotation added: one key per algorithm, all starting to sign at `activeAt`. */
@@ -14,6 +14,9 @@ export interface Rotation {
  * in the ledger (kids and activation time, no key material) in the same transaction.
  */
 export async function rotateSigningKeys(knex: Knex, kek: Kek, delaySeconds: number): Promise<Rotation> {
+  // Opening the current keys first refuses a KEK other than theirs (e.g. a sandbox KEK generated in another
+  // directory): keys sealed under it would stop every instance from starting.
+  await loadSigningKeys(knex, kek);
   return knex.transaction(async (trx) => {
     const activeAt = new Date(Date.now() + delaySeconds * 1000);
     const added = await addSigningKeys(trx, kek, activeAt);

@@ -1,5 +1,6 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { loadKek } from '../../src/keys/kek.ts';
 import { rotateSigningKeys } from '../../src/keys/rotate.ts';
 import { providerKeys, SIGNED_TOKEN_LIFETIME_S, type SigningKey } from '../../src/server/keys.ts';
 import { Browser } from '../support/browser.ts';
@@ -39,6 +40,12 @@ describe('stepup keys rotate', () => {
     // The provider itself still accepts the old token as an id_token_hint.
     const logout = await fetch(`${idp().issuer}/session/end?${new URLSearchParams({ id_token_hint: before, client_id: rp.clientId })}`);
     expect(logout.status).toBe(200);
+  });
+
+  it('refuses to add keys under a KEK other than the one the current keys are sealed with', async () => {
+    const before = await idp().db.knex('signing_keys').count({ n: '*' });
+    await expect(rotateSigningKeys(idp().db.knex, loadKek({ from: 'generated' }), 600)).rejects.toThrow('was sealed with another key-encryption key');
+    expect(await idp().db.knex('signing_keys').count({ n: '*' })).toEqual(before);
   });
 
   it('records every rotation in the ledger: kids and activation time, no key material', async () => {
