@@ -17,7 +17,7 @@ const program = new Command('stepup')
 
 program
   .command('serve')
-  .description('start the identity provider (PORT, ISSUER, DATABASE_URL, STEPUP_POLICY, STEPUP_SANDBOX)')
+  .description('start the identity provider (PORT, ISSUER, DATABASE_URL, STEPUP_POLICY, STEPUP_SANDBOX, STEPUP_KEK_FILE or STEPUP_KEK)')
   .action(async () => {
     const config = configFromEnv();
     const logger = pino({ level: config.logLevel });
