@@ -112,7 +112,10 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       proxy: config.trustProxy,
     });
 
+    // oidc-provider answers its own failures and only emits them; koa would print the others with console.error.
+    provider.on('server_error', (ctx: { method: string; path: string }, err: unknown) => logger.error({ err, method: ctx.method, path: ctx.path }, 'provider error'));
     const app = new Koa();
+    app.on('error', (err: unknown, ctx?: { method: string; path: string }) => logger.error({ err, method: ctx?.method, path: ctx?.path }, 'request failed'));
     app.keys = cookieKeys; // the provider sets its cookies through this app's context (mounted middleware)
     app.proxy = config.trustProxy;
     app.use(metrics.countRequests);
