@@ -20,6 +20,7 @@ import { GENESIS_HASH, chainHash, encodeBody } from '../src/ledger/chain.ts';
 import { createCheckpoint } from '../src/ledger/checkpoint-signer.ts';
 import { exportChunks } from '../src/ledger/export.ts';
 import { appendEvent, verifyChain } from '../src/ledger/ledger.ts';
+import { loadKek, newKekText } from '../src/keys/kek.ts';
 import { loadLedgerKey } from '../src/ledger/ledger-key.ts';
 import { eventPages, queryEvents } from '../src/ledger/query.ts';
 import { startIdp } from '../src/server/app.ts';
@@ -35,6 +36,8 @@ const WRITERS = 32;
 const SERIALISED_APPENDS = 3_200;
 const GROUPED_APPENDS = 16_000;
 const DAY_MS = 86_400_000;
+// The checkpoint key is created here and used again by the IdP the audit API measure starts.
+const KEK = newKekText();
 
 async function main() {
   const dbName = `stepup_ledger_bench_${Date.now()}`;
@@ -51,7 +54,7 @@ async function main() {
 
     const verify = await best(3, () => verifyChain(first.knex));
     if (!verify.result.ok) throw new Error(`the generated chain does not verify: ${verify.result.message}`);
-    const key = await loadLedgerKey(first.knex);
+    const key = await loadLedgerKey(first.knex, { kek: loadKek({ from: 'env', value: KEK }) });
     const checkpoint = await timed(() => createCheckpoint(first.knex, key));
 
     const query = await accountQueries(first);
@@ -139,7 +142,7 @@ function accountQueries(db: Database) {
 // The bundled IdP on the scratch database, an auditor client of its own, and the same questions over HTTP
 // with a bearer token: what an auditor's tool waits for.
 async function auditApiQueries(db: Database) {
-  const config = configFromEnv({}, { port: 0, host: '127.0.0.1', policyFile: 'policies/default.yaml', sandbox: true });
+  const config = configFromEnv({ STEPUP_KEK: KEK }, { port: 0, host: '127.0.0.1', policyFile: 'policies/default.yaml', sandbox: true });
   const idp = await startIdp(config, { db, logger: pino({ level: 'silent' }) });
   try {
     const { clientId, clientSecret } = await addAuditClient(db, 'bench-auditor');

@@ -17,15 +17,12 @@ export const ALICE_AUTHID_ACCOUNT = 'alice-0001';
 
 /** Creates the demo accounts once: alice/alice (enrolled at the vendors) and bob/bob (enrolled nowhere). */
 export async function seedDemoAccounts(accounts: AccountStore): Promise<void> {
-  if (!(await accounts.findById('alice'))) {
-    await accounts.add({ id: 'alice', username: 'alice', password: 'alice', name: 'Alice Example', email: 'alice@example.com' });
-  }
+  // Inserts that ignore a conflict, not look-ups then inserts: instances starting together seed once.
+  await accounts.addIfAbsent({ id: 'alice', username: 'alice', password: 'alice', name: 'Alice Example', email: 'alice@example.com' });
   await accounts.link('alice', 'gu1', ALICE_GU1_ENTITY);
   await accounts.link('alice', 'verifik', ALICE_VERIFIK_IDENTIFIER);
   await accounts.link('alice', 'globalpass', ALICE_GLOBALPASS_SCREENING);
   await accounts.link('alice', 'passbase', ALICE_PASSBASE_IDENTITY);
   await accounts.link('alice', 'authid', ALICE_AUTHID_ACCOUNT);
-  if (!(await accounts.findById('bob'))) {
-    await accounts.add({ id: 'bob', username: 'bob', password: 'bob', name: 'Bob Example', email: 'bob@example.com' });
-  }
+  await accounts.addIfAbsent({ id: 'bob', username: 'bob', password: 'bob', name: 'Bob Example', email: 'bob@example.com' });
 }

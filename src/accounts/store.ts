@@ -17,6 +17,25 @@ const toAccount = (row: { id: string; username: string; name: string | null; ema
   email: row.email ?? undefined,
 });
 
+/** What creating an account takes; the id defaults to a random UUID. */
+export interface NewAccount {
+  username: string;
+  password: string;
+  name?: string;
+  email?: string;
+  id?: string;
+}
+
+async function accountRow(input: NewAccount) {
+  return {
+    id: input.id ?? randomUUID(),
+    username: input.username,
+    password_hash: await hashPassword(input.password),
+    name: input.name ?? null,
+    email: input.email ?? null,
+  };
+}
+
 /**
  * What step-up needs to know about people: who signs in with a password, and their reference at each
  * vendor. A host with its own user store implements this; AccountStore is the bundled one.
@@ -54,16 +73,19 @@ export class AccountStore implements Accounts {
   }
 
   /** Creates an account; the id defaults to a random UUID. */
-  async add(input: { username: string; password: string; name?: string; email?: string; id?: string }): Promise<Account> {
-    const row = {
-      id: input.id ?? randomUUID(),
-      username: input.username,
-      password_hash: await hashPassword(input.password),
-      name: input.name ?? null,
-      email: input.email ?? null,
-    };
+  async add(input: NewAccount): Promise<Account> {
+    const row = await accountRow(input);
     await this.#knex('accounts').insert(row);
     return toAccount(row);
+  }
+
+  /**
+   * Creates the account unless one with its id or username exists (which is left as it is); true when it was
+   * created. Race-free: instances seeding together on one database create it once.
+   */
+  async addIfAbsent(input: NewAccount & { id: string }): Promise<boolean> {
+    const inserted = await this.#knex('accounts').insert(await accountRow(input)).onConflict().ignore().returning('id');
+    return inserted.length > 0;
   }
 
   /** Records the account's reference at a vendor (the policy's vendor id), replacing any earlier one. */

@@ -9,6 +9,7 @@ import { StepUpError } from '../errors.ts';
 import type { LedgerEvent } from '../ledger/chain.ts';
 import { createCheckpoint } from '../ledger/checkpoint-signer.ts';
 import { exportChunks } from '../ledger/export.ts';
+import { loadKek } from '../keys/kek.ts';
 import { loadLedgerKey } from '../ledger/ledger-key.ts';
 import { countEvents, eventPages, ledgerHeadSeq, queryEvents } from '../ledger/query.ts';
 import { verifyChain } from '../ledger/verify.ts';
@@ -77,7 +78,7 @@ export function registerLedgerCommands(program: Command): void {
 
   ledger
     .command('verify')
-    .description(`recompute the hash chain and check every checkpoint signature (exit ${LEDGER_BROKEN_EXIT} naming the first bad seq)`)
+    .description(`recompute the hash chain, check every checkpoint signature and that query columns match the hashed bodies (exit ${LEDGER_BROKEN_EXIT} naming the first bad seq)`)
     .option('--from <seq>', 'start at this seq, trusting the row before it')
     .option('--jwks <file-or-url>', 'check checkpoints against these public keys (e.g. a saved /audit/jwks.json) instead of those in the database')
     .action(async (opts: { from?: string; jwks?: string }) => {
@@ -106,8 +107,8 @@ export function registerLedgerCommands(program: Command): void {
     .command('checkpoint')
     .description('verify the events since the last checkpoint and sign the current head now')
     .action(async () => {
-      const { ledgerKeyFile } = configFromEnv();
-      const checkpoint = await withDatabase(async (db) => createCheckpoint(db.knex, await loadLedgerKey(db.knex, { file: ledgerKeyFile })), { migrate: true });
+      const { ledgerKeyFile, kek } = configFromEnv();
+      const checkpoint = await withDatabase(async (db) => createCheckpoint(db.knex, await loadLedgerKey(db.knex, { file: ledgerKeyFile, kek: loadKek(kek) })), { migrate: true });
       console.log(checkpoint ? `checkpoint signed: seq ${checkpoint.seq}, hash ${checkpoint.hash}, key ${checkpoint.kid}` : 'nothing to sign: no event since the last checkpoint');
     });
 }

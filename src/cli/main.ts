@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import pino from 'pino';
 import { AccountStore } from '../accounts/store.ts';
 import { migrate } from '../db/migrate.ts';
 import { StepUpError } from '../errors.ts';
@@ -7,6 +8,7 @@ import { startIdp } from '../server/app.ts';
 import { registerPolicyCommands } from './policy.ts';
 import { registerLedgerCommands } from './ledger.ts';
 import { registerClientCommands } from './clients.ts';
+import { registerKeyCommands } from './keys.ts';
 import { withDatabase } from './database.ts';
 
 const program = new Command('stepup')
@@ -15,9 +17,19 @@ const program = new Command('stepup')
 
 program
   .command('serve')
-  .description('start the identity provider (PORT, ISSUER, DATABASE_URL, STEPUP_POLICY, STEPUP_SANDBOX)')
+  .description('start the identity provider (PORT, ISSUER, DATABASE_URL, STEPUP_POLICY, STEPUP_SANDBOX, STEPUP_KEK_FILE or STEPUP_KEK)')
   .action(async () => {
-    const idp = await startIdp(configFromEnv());
+    const config = configFromEnv();
+    const logger = pino({ level: config.logLevel });
+    // A server's failures are log records like everything else it says, not free text on stderr.
+    const fatal = (err: unknown, message: string) => {
+      logger.fatal({ err }, message);
+      process.exit(1);
+    };
+    process.on('uncaughtException', (err) => fatal(err, 'uncaught exception'));
+    process.on('unhandledRejection', (err) => fatal(err, 'unhandled promise rejection'));
+    const idp = await startIdp(config, { logger }).catch((err: unknown) => fatal(err, 'the identity provider could not start'));
+    if (!idp) return;
     const stop = async () => {
       try {
         await idp.close();
@@ -41,6 +53,7 @@ program
 registerPolicyCommands(program);
 registerLedgerCommands(program);
 registerClientCommands(program);
+registerKeyCommands(program);
 
 const accounts = program.command('accounts').description('manage accounts and their vendor enrolments');
 

@@ -23,8 +23,31 @@ const migrationSource: Knex.MigrationSource<string> = {
   },
 };
 
-/** Brings the schema up to date; safe to call from several instances at once (knex takes a lock). */
+/**
+ * Brings the schema up to date; any number of instances may call it at once on one database. knex's own
+ * lock (a row in knex_migrations_lock) makes a second migrator fail with "Migration table is already locked"
+ * rather than wait, and two first starts can race to create knex's tables; so on PostgreSQL every migrator
+ * first queues on a session advisory lock per schema, and the later ones find nothing left to apply.
+ */
 export async function migrate(db: Database): Promise<string[]> {
+  if (db.engine !== 'postgres') return latest(db);
+  // A session lock lives on one connection: hold one aside for the lock while knex migrates on others.
+  const client = db.knex.client as Knex.Client;
+  const connection = await client.acquireConnection();
+  const key = `stepup.migrate.${db.schema}`;
+  try {
+    await db.knex.raw('select pg_advisory_lock(hashtext(?))', [key]).connection(connection);
+    try {
+      return await latest(db);
+    } finally {
+      await db.knex.raw('select pg_advisory_unlock(hashtext(?))', [key]).connection(connection);
+    }
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
+
+async function latest(db: Database): Promise<string[]> {
   const [, applied] = (await db.knex.migrate.latest({
     migrationSource,
     schemaName: db.schema === 'public' ? undefined : db.schema,

@@ -4,6 +4,7 @@ import { hash } from 'node:crypto';
 import { GENESIS_HASH, chainHash } from './chain.ts';
 import { chainRows, hashInput, storedBody, storedHash, storedPrevHash } from './chain-rows.ts';
 import { checkCheckpoint, checkpointsBetween, findCheckpoint, importKeys } from './checkpoints.ts';
+import { firstColumnDrift } from './column-drift.ts';
 import { ledgerPublicKeys } from './ledger-key.ts';
 
 /**
@@ -18,8 +19,10 @@ import { ledgerPublicKeys } from './ledger-key.ts';
  *   not the signed ones (a forged or edited checkpoint).
  * - `checkpoint_mismatch`: the chain is consistent but its hash at a checkpoint is not the signed one: rows
  *   up to it were rewritten and the whole chain re-hashed after the checkpoint was signed.
+ * - `column_drift`: the row's hash and links are intact but a query column (`account_id`, `at`, …) no longer
+ *   says what its hashed body says: it was changed with the ledger's triggers disabled.
  */
-export type ChainProblem = 'altered' | 'missing' | 'reordered' | 'broken_link' | 'bad_signature' | 'checkpoint_mismatch';
+export type ChainProblem = 'altered' | 'missing' | 'reordered' | 'broken_link' | 'bad_signature' | 'checkpoint_mismatch' | 'column_drift';
 
 /** Outcome of verifyChain; `checked` counts the rows found intact, `checkpoints` the signatures verified. */
 export type ChainReport =
@@ -43,13 +46,38 @@ export interface VerifyOptions {
 const RANGE = 100_000;
 
 /**
- * Recomputes every hash and link in seq order and checks every checkpoint on the way, stopping at the
- * first problem. Rows deleted from the end of the ledger leave a valid shorter chain unless a checkpoint
- * signed a longer one: checkpoint often.
+ * Recomputes every hash and link in seq order and checks every checkpoint on the way, and checks that every
+ * row's query columns agree with its hashed body; reports the first problem by seq. Rows deleted from the
+ * end of the ledger leave a valid shorter chain unless a checkpoint signed a longer one: checkpoint often.
  */
 export async function verifyChain(knex: Knex | Knex.Transaction, options: VerifyOptions = {}): Promise<ChainReport> {
   const from = Math.max(options.from ?? 1, 1);
   const to = options.to ?? Number.MAX_SAFE_INTEGER;
+  // On a pool the column check runs on a second connection while the chain streams on the first, so
+  // PostgreSQL parses bodies while Node hashes them; a transaction has one connection, so it waits its turn.
+  // Its error is only looked at if the chain is intact: a body rewritten into invalid JSON breaks the chain
+  // first.
+  const columnsAlongside = knex.isTransaction ? undefined : settle(firstColumnDrift(knex, from, to));
+  const chain = await verifyHashes(knex, from, to, options);
+  const lastChecked = chain.ok ? to : chain.seq - 1;
+  const drift = columnsAlongside ? await columnsAlongside : lastChecked >= from ? await settle(firstColumnDrift(knex, from, lastChecked)) : undefined;
+  if (drift?.ok === false && chain.ok) throw drift.error;
+  const found = drift?.ok ? drift.value : undefined;
+  if (!found || (!chain.ok && chain.seq <= found.seq)) return chain;
+  return {
+    ok: false,
+    checked: found.seq - from,
+    seq: found.seq,
+    problem: 'column_drift',
+    message: `seq ${found.seq}: ${found.columns.join(', ')} ${found.columns.length > 1 ? 'do' : 'does'} not say what the hashed body says (changed with the ledger's triggers disabled)`,
+  };
+}
+
+function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  return promise.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+}
+
+async function verifyHashes(knex: Knex | Knex.Transaction, from: number, to: number, options: VerifyOptions): Promise<ChainReport> {
   let expectedSeq = from;
   let prevHash = GENESIS_HASH;
   let checked = 0;

@@ -50,18 +50,22 @@ export function parsePolicy(text: string, file: string, options: LoadOptions = {
   if (!parsed.success) errors.push(...zodIssues(parsed.error, [], source, policyDocumentSchema));
   const { vendors, display } = compileVendors(source, options, report.error, errors);
   // Unknown keys are already reported; without them a level or client rule can still be checked.
-  const levels = usableEntries(source.valueAt(['levels']), (v) => z.object(levelSchema.shape).safeParse(v));
+  const levels = usableLevels(source.valueAt(['levels']));
   const clients = usableEntries(source.valueAt(['clients']), (v) => z.object(clientRuleSchema.shape).safeParse(v));
+  // The rules do not speak about a field the schema refused (it stands at its default for them), nor about
+  // the level holding it as a whole.
+  const refused: Path[] = levels.flatMap(({ index, refused: keys }) => keys.map((key) => ['levels', index, key]));
+  const unrefused = (path: Path) => !refused.some((r) => startsWith(path, r) || startsWith(r, path));
   checkSemantics(
     {
-      levels: levels.entries.map(([index, level]) => ({ index: Number(index), level })),
-      allLevels: levels.complete,
+      levels: levels.map(({ index, level }) => ({ index, level })),
+      allLevels: levels.length > 0 && levels.length === arrayLength(source.valueAt(['levels'])) && refused.length === 0,
       declaredAcrs: declaredAcrs(source.valueAt(['levels'])),
       vendorTypes: vendorTypesOf(source.valueAt(['vendors'])),
       clients: clients.entries.map(([id, rule]) => [String(id), rule]),
       written: (path) => source.has(path),
     },
-    report,
+    { error: (path, message) => unrefused(path) && report.error(path, message), warn: (path, message) => unrefused(path) && report.warn(path, message) },
   );
   if (errors.length > 0 || !parsed.success) throw new PolicyError(file, byPosition(errors), byPosition(warnings));
 
@@ -156,6 +160,34 @@ function compileLevel(input: LevelInput, rank: number, vendors: Policy['vendors'
     attempts: input.attempts,
   };
 }
+
+/**
+ * Levels as far as they pass the schema, so a level with one bad field is still held to every rule about its
+ * other fields: a refused field stands at its default and is named in `refused`. A level whose acr or factor
+ * (what it is) is refused, or that lacks a required field, is left out.
+ */
+function usableLevels(raw: unknown): Array<{ index: number; level: LevelInput; refused: string[] }> {
+  if (!Array.isArray(raw)) return [];
+  const usable: Array<{ index: number; level: LevelInput; refused: string[] }> = [];
+  for (const [index, value] of raw.entries()) {
+    if (!isMap(value)) continue;
+    const level: Record<string, unknown> = {};
+    const refused: string[] = [];
+    for (const [key, schema] of Object.entries(levelSchema.shape) as Array<[string, z.ZodType]>) {
+      const field = schema.safeParse(value[key]);
+      const fallback = field.success || ['acr', 'factor'].includes(key) ? field : schema.safeParse(undefined);
+      if (!fallback.success) break;
+      level[key] = fallback.data;
+      if (!field.success) refused.push(key);
+    }
+    if (Object.keys(level).length === Object.keys(levelSchema.shape).length) usable.push({ index, level: level as LevelInput, refused });
+  }
+  return usable;
+}
+
+const startsWith = (path: Path, prefix: Path): boolean => prefix.length <= path.length && prefix.every((key, i) => key === path[i]);
+
+const arrayLength = (raw: unknown): number => (Array.isArray(raw) ? raw.length : 0);
 
 /** The entries of a list or map that pass `parse`, and whether all did. */
 function usableEntries<T>(raw: unknown, parse: (value: unknown) => { success: true; data: T } | { success: false }): { entries: Array<[string | number, T]>; complete: boolean } {

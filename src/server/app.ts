@@ -19,7 +19,9 @@ import { startCheckpoints } from './checkpoint-timer.ts';
 import type { ServerConfig } from './config.ts';
 import { createMetrics, healthRoutes } from './health.ts';
 import { startHousekeeping } from './housekeeping.ts';
-import { loadCookieKeys, loadSigningKeys } from './keys.ts';
+import { loadKek, type Kek } from '../keys/kek.ts';
+import { loadCookieKeys, loadSigningKeys, providerKeys } from './keys.ts';
+import { followSigningKeys } from './provider-keys.ts';
 import { prepareDemo } from './demo/mount.ts';
 import { PolicyReloader, type ReloadOutcome } from './policy-reload.ts';
 import { createProvider } from './provider.ts';
@@ -35,6 +37,10 @@ export interface RunningIdp {
   /** The bundled account store (add accounts, link vendor references). */
   accounts: AccountStore;
   db: Database;
+  /** The key-encryption key the instance's private keys are sealed with. */
+  kek: Kek;
+  /** Looks for signing keys added or activated since the last look (done every `keyRefreshMs` anyway). */
+  refreshKeys(): Promise<void>;
   policy(): Policy;
   /** Reads the policy file again (what SIGHUP does); an invalid file is refused and the running policy stays. */
   reloadPolicy(): Promise<ReloadOutcome>;
@@ -56,6 +62,8 @@ export interface StartOptions {
  */
 export async function startIdp(config: ServerConfig, options: StartOptions = {}): Promise<RunningIdp> {
   const logger = options.logger ?? pino({ level: config.logLevel });
+  // Before anything else: without a usable KEK nothing can start.
+  const kek = loadKek(config.kek);
   // The port is bound before the app exists; until it does, requests get a 503 rather than silence.
   let handle: RequestListener = (_req, res) => {
     res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"status":"starting"}');
@@ -66,7 +74,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
   const issuer = config.issuer ?? `http://${['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host}:${port}`;
   const internalBase = `http://127.0.0.1:${port}`;
 
-  const db = options.db ?? (await openDatabase(config.database));
+  const db = options.db ?? (await openDatabase(config.database, { logger }));
   let policies: PolicyReloader | undefined;
   try {
     await migrate(db);
@@ -90,14 +98,15 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     // Sandbox mode is for trying the IdP: demo accounts, the demo RP and API exist only there.
     const demo = config.sandbox ? await prepareDemo({ issuer, db, policy: () => policy() }) : undefined;
     if (demo) await seedDemoAccounts(accounts);
-    const signingKeys = await loadSigningKeys(db.knex);
-    const cookieKeys = await loadCookieKeys(db.knex);
-    const ledgerKey = await loadLedgerKey(db.knex, { file: config.ledgerKeyFile });
+    const signingKeys = await loadSigningKeys(db.knex, kek);
+    const cookieKeys = await loadCookieKeys(db.knex, kek);
+    const ledgerKey = await loadLedgerKey(db.knex, { file: config.ledgerKeyFile, kek });
+    const providerKeysNow = providerKeys(signingKeys, new Date());
     const provider = createProvider({
       issuer,
       db,
       stepup,
-      signingKeys,
+      signingKeys: providerKeysNow,
       cookieKeys,
       clients: demo ? [demo.client] : [],
       openRegistration: config.sandbox,
@@ -105,7 +114,10 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       proxy: config.trustProxy,
     });
 
+    // oidc-provider answers its own failures and only emits them; koa would print the others with console.error.
+    provider.on('server_error', (ctx: { method: string; path: string }, err: unknown) => logger.error({ err, method: ctx.method, path: ctx.path }, 'provider error'));
     const app = new Koa();
+    app.on('error', (err: unknown, ctx?: { method: string; path: string }) => logger.error({ err, method: ctx?.method, path: ctx?.path }, 'request failed'));
     app.keys = cookieKeys; // the provider sets its cookies through this app's context (mounted middleware)
     app.proxy = config.trustProxy;
     // First, so every answer carries them: pages, errors, JSON, the sandboxes and the provider's own.
@@ -123,6 +135,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     handle = app.callback();
     const stopHousekeeping = startHousekeeping(db, logger);
     const stopCheckpoints = startCheckpoints(db.knex, ledgerKey, logger);
+    const keys = followSigningKeys(provider, signingKeys, () => loadSigningKeys(db.knex, kek), logger, config.keyRefreshMs);
     logger.info({ issuer, port, sandbox: config.sandbox, database: db.engine }, 'identity provider listening');
     return {
       issuer,
@@ -132,11 +145,14 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       stepup,
       accounts,
       db,
+      kek,
+      refreshKeys: keys.refresh,
       policy: () => policy(),
       reloadPolicy: () => reloader.reload('signal'),
       async close() {
         await stopHousekeeping();
         await stopCheckpoints();
+        await keys.stop();
         // No more vendor calls from the background while the server and its sandboxes shut down.
         await stepup.poller.stop();
         reloader.close();

@@ -178,7 +178,7 @@ describe('token ↔ evidence', () => {
     // Each event's hash is recomputable from what the API returned.
     for (const e of before.events) expect(createHash('sha256').update(`${e.prevHash}\n${e.body}`).digest('hex')).toBe(e.hash);
 
-    const checkpoint = (await createCheckpoint(idp().db.knex, await loadLedgerKey(idp().db.knex)))!;
+    const checkpoint = (await createCheckpoint(idp().db.knex, await loadLedgerKey(idp().db.knex, { kek: idp().kek })))!;
     const after = await trail(txn);
     expect(after.proof.checkpoint).toMatchObject({ seq: checkpoint.seq, hash: checkpoint.hash });
     expect(after.proof.segment).toMatchObject({ verified: true, to: checkpoint.seq });

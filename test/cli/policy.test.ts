@@ -54,6 +54,25 @@ describe('stepup policy check', () => {
     ]);
   });
 
+  it('lists the schema and the semantic problems of one level together', async () => {
+    const file = path.join(dir, 'both.yaml');
+    writeFileSync(
+      file,
+      readFileSync(BANK, 'utf8')
+        .replace('maxAge: 5m', 'maxAge: forever')
+        .replace('vendors: [gu1, globalpass]', 'vendors: [gu1, globalpas]')
+        .replace('liveness: 0.95, match: 0.90', 'liveness: 0.5, match: 0.90'),
+    );
+    const result = await stepup(['policy', 'check', file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      `${file}: invalid policy (3 errors)`,
+      `${file}:32:20: error: levels[2].vendors[1]: vendor "globalpas" is not configured under vendors (did you mean "globalpass"?)`,
+      `${file}:33:29: error: levels[2].thresholds.liveness: liveness threshold 0.5 is below levels[1]'s 0.9: levels go from weakest to strongest, and a session at this level also satisfies levels[1]`,
+      `${file}:35:13: error: levels[2].maxAge: expected a duration such as 90s, 15m, 12h or 1d, found "forever"`,
+    ]);
+  });
+
   it('answers CI pipelines in JSON', async () => {
     const result = await stepup(['policy', 'check', '--json', broken()]);
     expect(result.code).toBe(1);

@@ -11,6 +11,7 @@ import { CHECKPOINT_TYP } from '../../src/ledger/checkpoints.ts';
 import { appendEvent, verifyChain } from '../../src/ledger/ledger.ts';
 import { ledgerPublicKeys, loadLedgerKey, type LedgerKey } from '../../src/ledger/ledger-key.ts';
 import { freshDatabase, rolledBack, testEngines } from '../support/db.ts';
+import { testKek } from '../support/kek.ts';
 
 // Property: a signed checkpoint pins the chain head, so forging a checkpoint, rewriting and re-hashing
 // history under it, or cutting rows off the end is detected and named by seq.
@@ -51,11 +52,11 @@ for (const engine of testEngines()) {
 
     let key: LedgerKey;
     beforeAll(async () => {
-      key = await loadLedgerKey(db.knex);
+      key = await loadLedgerKey(db.knex, { kek: testKek });
     });
 
     it('generates one ledger key, kept in the database, whoever asks first', async () => {
-      const again = await Promise.all([loadLedgerKey(db.knex), loadLedgerKey(db.knex)]);
+      const again = await Promise.all([loadLedgerKey(db.knex, { kek: testKek }), loadLedgerKey(db.knex, { kek: testKek })]);
       expect(again.map((k) => k.kid)).toEqual([key.kid, key.kid]);
       expect(await ledgerPublicKeys(db.knex)).toEqual([key.publicJwk]);
       expect(key.publicJwk).not.toHaveProperty('d');

@@ -145,4 +145,17 @@ describe('stepup ledger', () => {
     expect(broken.stderr.trim()).toBe("stepup: ledger broken at seq 6 (altered): seq 6: the stored hash does not match the row's content");
     expect((await stepup('ledger', 'verify', '--from', '7')).code, 'the rows after it still chain').toBe(0);
   });
+
+  // Property: a query column changed apart from its hashed body (triggers off) fails verification too.
+  it('names the first row whose query column drifted from its hashed body', async () => {
+    await withDatabase(async (db) => {
+      await db.knex.transaction(async (trx) => {
+        await trx.raw('set local session_replication_role = replica');
+        await trx.raw(`update ledger_events set client_id = 'other-app' where seq in (9, 11)`);
+      });
+    });
+    const drifted = await stepup('ledger', 'verify', '--from', '7');
+    expect(drifted.code).toBe(2);
+    expect(drifted.stderr.trim()).toBe("stepup: ledger broken at seq 9 (column_drift): seq 9: client_id does not say what the hashed body says (changed with the ledger's triggers disabled)");
+  });
 });

@@ -4,6 +4,7 @@ import { createCheckpoint } from '../../src/ledger/checkpoint-signer.ts';
 import { appendEvent, verifyChain } from '../../src/ledger/ledger.ts';
 import { loadLedgerKey } from '../../src/ledger/ledger-key.ts';
 import { freshDatabase, testEngines } from '../support/db.ts';
+import { testKek } from '../support/kek.ts';
 
 // Property: appends from several IdP instances on one PostgreSQL, in callers' transactions and in group
 // commits, with checkpoints signed meanwhile, keep one gapless chain that verifies.
@@ -26,7 +27,7 @@ describe.skipIf(!postgres)('two IdP instances appending to one PostgreSQL ledger
   });
 
   it('keeps one valid chain', async () => {
-    const [keyA, keyB] = await Promise.all([loadLedgerKey(first.knex), loadLedgerKey(second.knex)]);
+    const [keyA, keyB] = await Promise.all([loadLedgerKey(first.knex, { kek: testKek }), loadLedgerKey(second.knex, { kek: testKek })]);
     expect(keyA.kid).toBe(keyB.kid);
     const work = (db: Database, name: string) => [
       // Group commit: appends of one instance batched together.

@@ -177,6 +177,25 @@ for (const engine of testEngines()) {
       });
     });
 
+    it('names the first row whose query column was changed with the triggers off', async () => {
+      await rolledBack(db, async (trx) => {
+        await appendSix(trx);
+        // The chain covers the body only; an auditor's query reads the columns. Drift between them must show.
+        await trx.raw('set local session_replication_role = replica');
+        await trx.raw(`update ledger_events set account_id = 'mallory' where seq = 4`);
+        await trx.raw(`update ledger_events set at = at + interval '1 day', type = 'x' where seq = 5`);
+        await trx.raw('set local session_replication_role = origin');
+        expect(await verifyChain(trx)).toEqual({
+          ok: false,
+          checked: 3,
+          seq: 4,
+          problem: 'column_drift',
+          message: "seq 4: account_id does not say what the hashed body says (changed with the ledger's triggers disabled)",
+        });
+        expect(await verifyChain(trx, { from: 5 })).toMatchObject({ ok: false, seq: 5, problem: 'column_drift', message: expect.stringContaining('seq 5: at, type do not say') });
+      });
+    });
+
     it('names the first missing seq when a row is deleted', async () => {
       await rolledBack(db, async (trx) => {
         await appendSix(trx);

@@ -1,11 +1,17 @@
 import { createHash } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { up as foundation } from '../../migrations/20261121000001_foundation.ts';
 import { up as ledgerForAuditors } from '../../migrations/20261122000001_ledger_checkpoints.ts';
+import { up as webhookHint } from '../../migrations/20261122000002_verification_webhook_hint.ts';
+import { up as columnsFromTrigger } from '../../migrations/20261122000003_ledger_columns_from_trigger.ts';
+import { up as sealedKeys } from '../../migrations/20261203000021_sealed_keys.ts';
 import { openDatabase } from '../../src/db/connect.ts';
 import { canonicalJson } from '../../src/ledger/canonical.ts';
 import { GENESIS_HASH, verifyChain } from '../../src/ledger/ledger.ts';
+import { loadLedgerKey } from '../../src/ledger/ledger-key.ts';
 import { testEngines } from '../support/db.ts';
+import { testKek } from '../support/kek.ts';
 
 for (const engine of testEngines()) {
   describe(`ledger migration on ${engine.name}`, () => {
@@ -28,6 +34,29 @@ for (const engine of testEngines()) {
         const migrated = await trx('ledger_events').where({ seq: 2 }).first();
         expect(migrated).toMatchObject({ type: 'verification.started', verification_id: 'v2', account_id: 'alice', data: { thresholds: { match: 0.85 }, n: 2 } });
         expect(migrated.at.toISOString()).toBe('2026-11-21T10:00:02.123Z');
+      } finally {
+        await trx.rollback();
+        if (db.engine === 'postgres') await db.knex.raw('drop schema if exists ?? cascade', [db.schema]);
+        await db.close();
+      }
+    });
+
+    it('moves the checkpoint key kept in the clear out of the append-only table, to be sealed on the next start', async () => {
+      const db = await openDatabase(engine.target());
+      const trx = await db.knex.transaction();
+      try {
+        for (const up of [foundation, ledgerForAuditors, webhookHint, columnsFromTrigger]) await up(trx);
+        const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+        const jwk = await exportJWK(privateKey);
+        const kid = await calculateJwkThumbprint(jwk);
+        const { d: _, ...publicJwk } = jwk;
+        await trx('ledger_keys').insert({ kid, alg: 'ES256', public_jwk: JSON.stringify({ ...publicJwk, kid }), private_jwk: JSON.stringify({ ...jwk, kid, alg: 'ES256', use: 'sig' }) });
+        await sealedKeys(trx);
+        expect(await trx('ledger_keys').where({ kid }).first('private_jwk')).toEqual({ private_jwk: null });
+        expect((await loadLedgerKey(trx, { kek: testKek })).kid).toBe(kid);
+        const secret = (await trx('ledger_key_secrets').where({ kid }).first()) as { private_jwk: unknown; sealed: string };
+        expect(secret.private_jwk).toBeNull();
+        expect(secret.sealed.split('.')).toHaveLength(5);
       } finally {
         await trx.rollback();
         if (db.engine === 'postgres') await db.knex.raw('drop schema if exists ?? cascade', [db.schema]);

@@ -6,6 +6,7 @@ import { createCheckpoint } from '../../src/ledger/checkpoint-signer.ts';
 import { appendEvent, verifyChain } from '../../src/ledger/ledger.ts';
 import { loadLedgerKey } from '../../src/ledger/ledger-key.ts';
 import { freshDatabase, testEngines } from '../support/db.ts';
+import { testKek } from '../support/kek.ts';
 
 // Property: with the README's role setup the IdP's database role can append events and sign checkpoints
 // but can never update, delete or truncate ledger rows, even with the append-only triggers disabled.
@@ -50,7 +51,7 @@ describe.skipIf(!postgres)('the documented INSERT-only database role', () => {
   it('appends and signs checkpoints', async () => {
     await asIdp(async (trx) => {
       for (let i = 0; i < 3; i++) await appendEvent(trx, { type: 'test.event', data: { i } });
-      expect(await createCheckpoint(trx, await loadLedgerKey(trx))).toMatchObject({ seq: 3 });
+      expect(await createCheckpoint(trx, await loadLedgerKey(trx, { kek: testKek }))).toMatchObject({ seq: 3 });
       expect(await verifyChain(trx)).toMatchObject({ ok: true, checked: 3, checkpoints: 1 });
     });
   });

@@ -5,13 +5,14 @@ import { afterAll, beforeAll } from 'vitest';
 import { startIdp, type RunningIdp } from '../../src/server/app.ts';
 import { configFromEnv } from '../../src/server/config.ts';
 import { freshDatabase, preferredEngine } from './db.ts';
+import { TEST_KEK } from './kek.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Starts the bundled IdP on an ephemeral port over a fresh database (PostgreSQL when available). */
 export async function startTestIdp(options: { policyFile?: string; env?: NodeJS.ProcessEnv; sandbox?: boolean; logger?: Logger } = {}): Promise<RunningIdp> {
   const db = await freshDatabase(preferredEngine());
-  const config = configFromEnv(options.env ?? {}, {
+  const config = configFromEnv({ STEPUP_KEK: TEST_KEK, ...options.env }, {
     port: 0,
     host: '127.0.0.1',
     policyFile: options.policyFile ?? path.join(PROJECT_ROOT, 'policies/default.yaml'),
