@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Database } from '../db/connect.ts';
 import { sharedRateLimiter } from '../db/rate-limiter.ts';
-import { StepUpError, WebhookRejectedError } from '../errors.ts';
+import { StepUpError, toHttp, WebhookRejectedError } from '../errors.ts';
 import { readBody } from '../server/read-body.ts';
 import type { Orchestrator } from './orchestrator.ts';
 
@@ -28,7 +28,7 @@ export const DEFAULT_WEBHOOK_RATE_LIMIT: WebhookRateLimit = { points: 50_000, du
  * another event, an unknown vendor or reference, a stale or replayed event: the sender learns nothing
  * from the answer, so Passbase's unauthenticated AES-CBC bodies give no padding or format oracle.
  */
-export const WEBHOOK_REFUSAL = { status: 400, body: { error: 'webhook_rejected' } } as const;
+export const WEBHOOK_REFUSAL = toHttp(new WebhookRejectedError('webhook', 'refused'));
 
 /** Refusals logged at warn per vendor and minute; the rest go to debug, so a flood cannot fill the log. */
 const WARNINGS_PER_MINUTE = 20;

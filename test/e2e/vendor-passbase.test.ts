@@ -135,7 +135,7 @@ describe('Passbase biometric re-authentication through the bundled IdP', () => {
     for (const [name, body, type] of refused) {
       const res = await postWebhook(body, type);
       expect(res.status, name).toBe(400);
-      expect(await res.json()).toEqual({ error: 'webhook_rejected' });
+      expect(await res.json()).toEqual({ error: 'invalid_request', error_description: 'the request was refused' });
     }
     expect((await verificationOf(step.uid)).state).toBe('pending');
 

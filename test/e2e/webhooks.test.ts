@@ -56,7 +56,7 @@ describe('Gu1 webhooks at /stepup/webhooks/gu1', () => {
     for (const [name, raw, headers] of attempts) {
       const res = await post(raw, headers);
       expect(res.status, name).toBe(400);
-      expect(await res.json()).toEqual({ error: 'webhook_rejected' });
+      expect(await res.json()).toEqual({ error: 'invalid_request', error_description: 'the request was refused' });
     }
     expect(await snapshot(verificationId)).toEqual(before);
   });
@@ -99,7 +99,7 @@ describe('Gu1 webhooks at /stepup/webhooks/gu1', () => {
       await post(other, { 'x-webhook-signature': sign(other) }),
       await fetch(`${idp().issuer}/stepup/webhooks/nope`, { method: 'POST', body: '{}' }),
     ];
-    for (const res of answers) expect([res.status, await res.json()]).toEqual([400, { error: 'webhook_rejected' }]);
+    for (const res of answers) expect([res.status, await res.json()]).toEqual([400, { error: 'invalid_request', error_description: 'the request was refused' }]);
   });
 
   it('refuses oversized webhook bodies', async () => {

@@ -151,7 +151,7 @@ describe('webhook refusals are indistinguishable', () => {
     const answers = [];
     for (const [vendor, name, delivery] of cases) answers.push({ name: `${vendor}: ${name}`, ...(await observe(vendor, delivery)) });
     const [reference] = answers;
-    expect(reference).toMatchObject({ status: 400, body: '{"error":"webhook_rejected"}' });
+    expect(reference).toMatchObject({ status: 400, body: '{"error":"invalid_request","error_description":"the request was refused"}' });
     for (const { name, ...answer } of answers) expect(answer, name).toEqual({ status: reference!.status, headers: reference!.headers, body: reference!.body });
     expect(await snapshot()).toEqual(before);
     // The dated Passbase events above were refused while alice's verification was open, for their dates alone.
@@ -194,7 +194,7 @@ describe('webhook refusals are indistinguishable', () => {
       await Promise.all(batch);
     }
     expect([...answers.values()]).toEqual([256]);
-    expect(JSON.parse([...answers.keys()][0]!)).toMatchObject({ status: 400, body: '{"error":"webhook_rejected"}' });
+    expect(JSON.parse([...answers.keys()][0]!)).toMatchObject({ status: 400, body: '{"error":"invalid_request","error_description":"the request was refused"}' });
     expect(await snapshot()).toEqual(before);
   });
 
