@@ -165,17 +165,24 @@ function verifiedAuthentication(policy: Policy, base: Authentication, progress?:
   if (!v || v.state !== 'approved' || v.decidedAt === undefined) return undefined;
   const level = policy.byAcr.get(v.acr);
   if (!level || level.acr !== v.acr || v.interactionUid !== progress!.uid || v.accountId !== base.accountId) return undefined;
-  if (v.decidedAt > v.expiresAt || !meetsThresholds(v) || v.reportedSubject !== v.expectedSubject) return undefined;
+  if (v.decidedAt > v.expiresAt || unmetThreshold(v.thresholds, v) || v.reportedSubject !== v.expectedSubject) return undefined;
   return { authentication: { accountId: base.accountId, acr: level.acr, amr: composeAmr(base.amr, level.amr), authTime: v.decidedAt }, txn: v.id };
 }
 
-/** True when every floor the verification was started with is met by a recorded score (fails closed). */
-export function meetsThresholds(v: Pick<VerificationFacts, 'liveness' | 'match' | 'thresholds'>): boolean {
-  return (['liveness', 'match'] as const).every((name) => {
-    const floor = v.thresholds[name];
-    const score = v[name];
-    return floor === undefined || (score !== null && score >= floor);
-  });
+/**
+ * The first score floor not met by a reported score, as a reason (`liveness_score_missing`,
+ * `match_below_threshold`…), or undefined when all are met. Fails closed: a floor without a score is unmet.
+ * The verdict on a vendor's outcome and the decision's re-check of stored scores both use it.
+ */
+export function unmetThreshold(thresholds: Thresholds, scores: { liveness?: number | null; match?: number | null }): string | undefined {
+  for (const name of ['liveness', 'match'] as const) {
+    const floor = thresholds[name];
+    if (floor === undefined) continue;
+    const score = scores[name];
+    if (score === undefined || score === null) return `${name}_score_missing`;
+    if (!(score >= floor)) return `${name}_below_threshold`;
+  }
+  return undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { unmetThreshold } from '../policy/grant.ts';
 import type { Thresholds } from '../policy/schema.ts';
 import type { VendorOutcome, VerificationState } from '../vendors/types.ts';
 
@@ -20,12 +21,7 @@ export function evaluateOutcome(
   if (outcome.state !== 'approved') return { state: outcome.state, reason: outcome.reason };
   if (expect.now.getTime() > expect.expiresAt.getTime()) return { state: 'expired', reason: 'approved_after_deadline' };
   if (outcome.subject !== expect.subject) return { state: 'rejected', reason: 'subject_mismatch' };
-  for (const name of ['liveness', 'match'] as const) {
-    const floor = expect.thresholds[name];
-    if (floor === undefined) continue;
-    const score = outcome.scores[name];
-    if (score === undefined) return { state: 'rejected', reason: `${name}_score_missing` };
-    if (!(score >= floor)) return { state: 'rejected', reason: `${name}_below_threshold` };
-  }
+  const unmet = unmetThreshold(expect.thresholds, outcome.scores);
+  if (unmet) return { state: 'rejected', reason: unmet };
   return { state: 'approved' };
 }
