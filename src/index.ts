@@ -9,7 +9,7 @@ export { requireAcr, type RequireAcrOptions, type AccessTokenClaims } from './re
 export type { DpopOptions } from './resource-server/dpop.ts';
 export { parseChallenges, stepUpChallenge, type Challenge, type StepUpChallenge } from './resource-server/www-authenticate.ts';
 export { loadPolicyFile, parsePolicy, type LoadOptions } from './policy/load.ts';
-export { secret } from './policy/secrets.ts';
+export { secret } from './vendors/secret.ts';
 export { explain, renderExplanation, type Explanation, type ExplainRequest } from './policy/explain.ts';
 export { PolicyReloader, type ReloadOutcome } from './server/policy-reload.ts';
 export type { Policy, Level } from './policy/policy.ts';

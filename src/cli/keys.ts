@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { StepUpError } from '../errors.ts';
 import { loadKek, newKekText } from '../keys/kek.ts';
-import { rotateSigningKeys } from '../keys/rotate.ts';
+import { rotateSigningKeys } from '../server/rotate-keys.ts';
 import { parseDuration } from '../policy/duration.ts';
 import { configFromEnv } from '../server/config.ts';
 import { SIGNED_TOKEN_LIFETIME_S } from '../server/keys.ts';

@@ -8,7 +8,8 @@ import { policyJsonSchema } from '../policy/json-schema.ts';
 import { loadPolicyFile, type LoadOptions } from '../policy/load.ts';
 import type { Level } from '../policy/policy.ts';
 import { configFromEnv } from '../server/config.ts';
-import { attemptStatus, rejectionTimes } from '../verification/attempts.ts';
+import { attemptStatus } from '../policy/attempts.ts';
+import { rejectionTimes } from '../verification/attempts.ts';
 import { withDatabase } from './database.ts';
 
 /** Adds `stepup policy check | explain | schema`. */

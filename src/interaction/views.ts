@@ -1,4 +1,4 @@
-import { escapeHtml as e, nonceAttr, page, scriptJson } from '../server/html.ts';
+import { escapeHtml as e, nonceAttr, page, scriptJson } from '../http/html.ts';
 import type { Paths } from '../paths.ts';
 import type { VendorDisplay } from '../policy/policy.ts';
 import type { Presentation, VerificationState } from '../vendors/types.ts';

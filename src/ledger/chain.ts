@@ -87,3 +87,12 @@ export function eventFromStored(row: StoredEvent): LedgerEvent {
     hash: row.hash,
   };
 }
+
+/** The head a batch is chained to: none for an empty ledger. */
+export type Head = Pick<StoredEvent, 'seq' | 'hash'> | undefined;
+
+/** A batch chained after a head: the rows to insert, and per event its stored form or why it could not be. */
+export interface ChainedBatch {
+  rows: StoredEvent[];
+  results: Array<LedgerEvent | Error>;
+}

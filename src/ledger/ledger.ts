@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { lockedHead } from './lock.ts';
 import { appendInOwnTransaction } from './own-transaction.ts';
-import { GENESIS_HASH, chainHash, encodeBody, eventFromStored, type LedgerEvent, type LedgerEventInput, type StoredEvent } from './chain.ts';
+import { GENESIS_HASH, chainHash, encodeBody, eventFromStored, type ChainedBatch, type Head, type LedgerEvent, type LedgerEventInput, type StoredEvent } from './chain.ts';
 
 /*
  * The verification ledger: append-only `ledger_events` (the database refuses UPDATE, DELETE and TRUNCATE),
@@ -40,15 +40,6 @@ export async function appendEvent(knex: Knex | Knex.Transaction, event: LedgerEv
 export async function findLedgerEvent(knex: Knex | Knex.Transaction, seq: number): Promise<LedgerEvent | undefined> {
   const row = (await knex(TABLE).where({ seq }).first('seq', 'body', 'prev_hash', 'hash')) as StoredEvent | undefined;
   return row && eventFromStored(row);
-}
-
-/** The head a batch is chained to: none for an empty ledger. */
-export type Head = Pick<StoredEvent, 'seq' | 'hash'> | undefined;
-
-/** A batch chained after a head: the rows to insert, and per event its stored form or why it could not be. */
-export interface ChainedBatch {
-  rows: StoredEvent[];
-  results: Array<LedgerEvent | Error>;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type pg from 'pg';
-import type { ChainedBatch, Head } from './ledger.ts';
+import type { ChainedBatch, Head } from './chain.ts';
 import { headStatement, lockStatement } from './lock.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { AttemptStatus } from '../verification/attempts.ts';
+import type { AttemptStatus } from './attempts.ts';
 import { vendorFactory } from '../vendors/registry.ts';
 import { decideRequirement, levelFor, type Requirement } from './decide.ts';
 import { formatDuration } from './duration.ts';

@@ -1,25 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { secretFields } from '../vendors/secret.ts';
 import { childSchema, wrappers } from './schema-walk.ts';
 
 const REFERENCE = /^\$\{(env|file):([^}]+)\}$/;
 
 /** The form of a secret reference, as a JSON Schema `pattern`. */
 export const REFERENCE_PATTERN = REFERENCE.source;
-
-/** Config fields declared with `secret()`; policy loading refuses literal values for them. */
-export const secretFields = z.registry<{ secret: true }>();
-
-/**
- * A vendor config field that holds a secret (API key, webhook signing secret). A policy must give it as
- * a `${env:NAME}` or `${file:/path}` reference, never literally, so secrets stay out of policy files and
- * the ledger's copy of them.
- */
-export function secret(): z.ZodString {
-  const schema = z.string().min(1);
-  secretFields.add(schema, { secret: true });
-  return schema;
-}
 
 /** True when `schema` (or a schema it wraps, as `secret().optional()` does) was declared with `secret()`. */
 export function isSecret(schema: z.core.$ZodType): boolean {

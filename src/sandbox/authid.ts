@@ -20,7 +20,7 @@ import type { Context } from 'koa';
 import pino from 'pino';
 import { z } from 'zod';
 import type { Database } from '../db/connect.ts';
-import { readBody } from '../server/read-body.ts';
+import { readBody } from '../http/read-body.ts';
 import type { SandboxLogger } from './deliver.ts';
 import { registerHostedRoutes, answerSettled } from './authid-hosted.ts';
 import { authIdError, basicMatches, readJson, requireAccessToken, tokenIssuer } from './authid-http.ts';

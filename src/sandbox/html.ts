@@ -1,4 +1,4 @@
-import { escapeHtml } from '../server/html.ts';
+import { escapeHtml } from '../http/html.ts';
 
 export { escapeHtml };
 

@@ -1,6 +1,6 @@
 import type { Context, Next } from 'koa';
 import type { z } from 'zod';
-import { readBody } from '../server/read-body.ts';
+import { readBody } from '../http/read-body.ts';
 import { secretsEqual } from '../vendors/webhook.ts';
 import { page, type Html } from './html.ts';
 

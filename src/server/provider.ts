@@ -5,7 +5,7 @@ import { AUDIT_SCOPE } from '../audit/auth.ts';
 import { createOidcAdapter } from '../db/oidc-adapter.ts';
 import type { StepUp } from '../stepup.ts';
 import { DEMO_API_SCOPES } from './demo/mount.ts';
-import { errorPage, escapeHtml, page } from './html.ts';
+import { errorPage, escapeHtml, page } from '../http/html.ts';
 
 const OIDC_SCOPES = ['openid', 'profile', 'email'];
 

@@ -37,7 +37,7 @@
  */
 import { z } from 'zod';
 import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../errors.ts';
-import { secret } from '../policy/secrets.ts';
+import { secret } from './secret.ts';
 import { httpUrl, resolvedBaseUrl, timeoutMs } from './config.ts';
 import { vendorJson, type VendorCall, type VendorReply } from './http.ts';
 import { parsed, vendorRefusals } from './response.ts';

@@ -50,7 +50,7 @@ import { createDecipheriv } from 'node:crypto';
 import type { OnErrorCallback } from '@passbase/button';
 import { z } from 'zod';
 import { StepUpError, VendorRefusedError, VendorUnavailableError, WebhookRejectedError } from '../errors.ts';
-import { secret } from '../policy/secrets.ts';
+import { secret } from './secret.ts';
 import { httpUrl, resolvedBaseUrl, timeoutMs } from './config.ts';
 import { vendorJson } from './http.ts';
 import { parsed } from './response.ts';

@@ -174,3 +174,9 @@ export interface VendorFactory<C extends { type: string }> {
   browserOrigins?: readonly string[];
   create(id: string, config: C, deps: VendorDeps): VendorAdapter;
 }
+
+/**
+ * Where a vendor type's local sandbox is reached, in sandbox mode: `api` for the adapter's server-to-server
+ * calls, `browser` for what the person's browser loads (the issuer's public origin).
+ */
+export type BaseUrlResolver = (vendorType: string) => { api: string; browser: string } | undefined;

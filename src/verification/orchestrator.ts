@@ -8,7 +8,8 @@ import { CircuitBreakers } from '../vendors/circuit-breaker.ts';
 import { isTerminal, type VendorAdapter, type WebhookHint, type WebhookRequest } from '../vendors/types.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
 import type { Paths } from '../paths.ts';
-import { attemptStatus, rejectionTimes } from './attempts.ts';
+import { attemptStatus } from '../policy/attempts.ts';
+import { rejectionTimes } from './attempts.ts';
 import { evaluateOutcome } from './evaluate.ts';
 import {
   attachVendorSession,

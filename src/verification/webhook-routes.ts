@@ -6,7 +6,7 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Database } from '../db/connect.ts';
 import { sharedRateLimiter } from '../db/rate-limiter.ts';
 import { StepUpError, toHttp, WebhookRejectedError } from '../errors.ts';
-import { readBody } from '../server/read-body.ts';
+import { readBody } from '../http/read-body.ts';
 import type { Orchestrator } from './orchestrator.ts';
 
 const WEBHOOK_LIMIT = 256 * 1024;

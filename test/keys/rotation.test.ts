@@ -1,7 +1,7 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { loadKek } from '../../src/keys/kek.ts';
-import { rotateSigningKeys } from '../../src/keys/rotate.ts';
+import { rotateSigningKeys } from '../../src/server/rotate-keys.ts';
 import { providerKeys, SIGNED_TOKEN_LIFETIME_S, type SigningKey } from '../../src/server/keys.ts';
 import { Browser } from '../support/browser.ts';
 import { passwordLogin } from '../support/flows.ts';

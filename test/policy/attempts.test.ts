@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attemptStatus } from '../../src/verification/attempts.ts';
+import { attemptStatus } from '../../src/policy/attempts.ts';
 
 const NOW = new Date('2026-01-01T12:00:00Z');
 const ago = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000);

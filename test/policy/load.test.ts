@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { loadPolicyFile, parsePolicy } from '../../src/policy/load.ts';
 import { thresholdsFor } from '../../src/policy/policy.ts';
-import { isSecret, literalSecrets, secret } from '../../src/policy/secrets.ts';
+import { isSecret, literalSecrets } from '../../src/policy/secrets.ts';
+import { secret } from '../../src/vendors/secret.ts';
 import { PROJECT_ROOT } from '../support/idp.ts';
 
 // Broken policies, with their exact messages and positions, are in corpus/ (corpus.test.ts).

@@ -4,7 +4,7 @@ import Koa from 'koa';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { WebhookRejectedError } from '../../src/errors.ts';
 import { ALICE_IDENTITY_KEY } from '../../src/sandbox/passbase-model.ts';
-import { readBody } from '../../src/server/read-body.ts';
+import { readBody } from '../../src/http/read-body.ts';
 import type { VendorOutcome, WebhookRequest } from '../../src/vendors/types.ts';
 import { preferredEngine } from '../support/db.ts';
 import { listen, onFreshDatabase, stop } from './_harness.ts';

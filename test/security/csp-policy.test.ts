@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 import Koa from 'koa';
 import { describe, expect, it } from 'vitest';
 import { securityHeaders } from '../../src/http/security-headers.ts';
-import { vendorBrowserOrigins } from '../../src/http/vendor-origins.ts';
+import { vendorBrowserOrigins } from '../../src/policy/vendor-origins.ts';
 import { loadPolicyFile, parsePolicy } from '../../src/policy/load.ts';
-import { page } from '../../src/server/html.ts';
+import { page } from '../../src/http/html.ts';
 import { PROJECT_ROOT } from '../support/idp.ts';
 
 // Property: the pages' CSP lets in exactly the browser origins of the vendors the policy configures, and

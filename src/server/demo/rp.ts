@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import * as oidc from 'openid-client';
 import { parseChallenges, stepUpChallenge, type StepUpChallenge } from '../../resource-server/www-authenticate.ts';
-import { escapeHtml as e, page } from '../html.ts';
+import { escapeHtml as e, page } from '../../http/html.ts';
 
 /** The demo relying party's registration at this IdP. */
 export interface DemoClient {

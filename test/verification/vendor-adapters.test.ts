@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/policy/load.ts';
-import { buildVendorAdapters, type BaseUrlResolver } from '../../src/vendors/instances.ts';
+import { buildVendorAdapters } from '../../src/verification/vendor-adapters.ts';
+import type { BaseUrlResolver } from '../../src/vendors/types.ts';
 
 const policy = parsePolicy(
   `version: 1

@@ -1,4 +1,4 @@
-import { scriptNonce } from '../http/security-headers.ts';
+import { scriptNonce } from './security-headers.ts';
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(value: unknown): string {

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { appendEvent } from '../ledger/ledger.ts';
-import { addSigningKeys, loadSigningKeys } from '../server/keys.ts';
-import type { Kek } from './kek.ts';
+import { addSigningKeys, loadSigningKeys } from './keys.ts';
+import type { Kek } from '../keys/kek.ts';
 
 /** What a rotation added: one key per algorithm, all starting to sign at `activeAt`. */
 export interface Rotation {

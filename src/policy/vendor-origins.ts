@@ -1,6 +1,6 @@
-import type { Policy } from '../policy/policy.ts';
-import type { BaseUrlResolver } from '../vendors/instances.ts';
 import { vendorFactory } from '../vendors/registry.ts';
+import type { BaseUrlResolver } from '../vendors/types.ts';
+import type { Policy } from './policy.ts';
 
 /**
  * The origins a person's browser loads vendor code from under `policy`, for the step-up page's CSP: every

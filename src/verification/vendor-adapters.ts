@@ -1,12 +1,6 @@
 import type { Policy } from '../policy/policy.ts';
-import { vendorFactory } from './registry.ts';
-import type { VendorAdapter, VendorDeps } from './types.ts';
-
-/**
- * Where a vendor type's local sandbox is reached, in sandbox mode: `api` for the adapter's server-to-server
- * calls, `browser` for what the person's browser loads (the issuer's public origin).
- */
-export type BaseUrlResolver = (vendorType: string) => { api: string; browser: string } | undefined;
+import { vendorFactory } from '../vendors/registry.ts';
+import type { BaseUrlResolver, VendorAdapter, VendorDeps } from '../vendors/types.ts';
 
 /**
  * Builds one adapter per vendor of the policy. A vendor without `baseUrl` reaches the local sandbox
