@@ -1,30 +1,16 @@
 /**
  * oidc-biometric-step-up: policy-driven biometric step-up for oidc-provider.
  *
- * `stepUp()` gives a host provider what it needs (interaction policy, token claims, routes); the
- * resource-server middleware answers RFC 9470 challenges; the rest is for hosts that assemble their own.
+ * `stepUp()` gives a host provider what it needs (interaction policy, token claims, routes, policy reload);
+ * `requireAcr()` guards a resource server with RFC 9470 challenges. Everything else is under subpaths:
+ * `/policy` (load, explain, the decision), `/ledger` (verify, checkpoints, audit API), `/storage`
+ * (database, migrations, oidc-provider adapter, accounts) and `/server` (the bundled IdP).
  */
-export { stepUp, type StepUp, type StepUpOptions } from './stepup.ts';
+export { stepUp, type StepUp } from './plugin.ts';
+export type { StepUpOptions, PolicyFileSource } from './plugin-options.ts';
 export { requireAcr, type RequireAcrOptions, type AccessTokenClaims } from './resource-server/require-acr.ts';
 export type { DpopOptions } from './resource-server/dpop.ts';
 export { parseChallenges, stepUpChallenge, type Challenge, type StepUpChallenge } from './resource-server/www-authenticate.ts';
-export { loadPolicyFile, parsePolicy, type LoadOptions } from './policy/load.ts';
-export { secret } from './vendors/secret.ts';
-export { explain, renderExplanation, type Explanation, type ExplainRequest } from './policy/explain.ts';
-export { PolicyReloader, type ReloadOutcome } from './server/policy-reload.ts';
-export type { Policy, Level } from './policy/policy.ts';
-export { decideRequirement, readAcrRequest, satisfies, composeAmr, type Requirement, type AcrRequest } from './policy/decide.ts';
-export { grant, type Grant, type GrantInput, type GrantRequest, type Authentication, type VerificationFacts } from './policy/grant.ts';
-export { createPaths, type Paths } from './paths.ts';
-export { openDatabase, targetFromEnv, type Database, type DatabaseTarget } from './db/connect.ts';
-export { migrate } from './db/migrate.ts';
-export { createOidcAdapter } from './db/oidc-adapter.ts';
-export { AccountStore, type Account, type Accounts } from './accounts/store.ts';
-export { verifyChain, type ChainReport, type ChainProblem } from './ledger/ledger.ts';
-export { createCheckpoint } from './ledger/checkpoint-signer.ts';
-export { loadLedgerKey, ledgerPublicKeys, type LedgerKey } from './ledger/ledger-key.ts';
-export { auditRoutes, type AuditDeps } from './audit/routes.ts';
-export type { VendorAdapter, VendorFactory, VendorOutcome, Presentation, VerificationState } from './vendors/types.ts';
 export {
   StepUpError,
   VendorUnavailableError,
@@ -32,8 +18,15 @@ export {
   WebhookRejectedError,
   PolicyError,
   ERROR_CODES,
-  ERROR_INFO,
   toHttp,
   type ErrorCode,
   type PolicyIssue,
 } from './errors.ts';
+export type { Policy, Level } from './policy/policy.ts';
+export type { ReloadOutcome } from './policy/reload.ts';
+export type { Paths } from './paths.ts';
+export type { Account, Accounts } from './accounts/store.ts';
+export type { Database } from './db/connect.ts';
+export type { StepUpObserver } from './verification/orchestrator.ts';
+export type { WebhookRateLimit } from './verification/webhook-routes.ts';
+export type { BaseUrlResolver, VerificationState } from './vendors/types.ts';

@@ -28,6 +28,8 @@ export interface InteractionDeps extends FactsSources {
   paths: Paths;
   observer?: StepUpObserver;
   logger: Logger;
+  /** A demonstration deployment: the login page names the demo accounts. */
+  demo: boolean;
 }
 
 /** The handlers of the sign-in pages, by route name (the route table in src/routes.ts mounts them). */
@@ -109,7 +111,7 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
           ...(decision.txn ? { stepup: { verificationId: decision.txn } } : {}),
         });
       case 'password':
-        ctx.body = loginPage(paths, { uid: d.uid, locale: localeOf(ctx, d), clientName: await clientName(d), lockedUsername: await usernameOf(decision.pinnedAccountId) });
+        ctx.body = loginPage(paths, { uid: d.uid, locale: localeOf(ctx, d), clientName: await clientName(d), lockedUsername: await usernameOf(decision.pinnedAccountId), demo: deps.demo });
         return;
       case 'biometric':
         return ctx.redirect(paths.stepup(d.uid));
@@ -151,7 +153,7 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
       const lockedUsername = await usernameOf(pinned);
       const retry = async (error: string, status = 401) => {
         ctx.status = status;
-        ctx.body = loginPage(paths, { uid: d.uid, locale: localeOf(ctx, d), clientName: await clientName(d), error, username, lockedUsername });
+        ctx.body = loginPage(paths, { uid: d.uid, locale: localeOf(ctx, d), clientName: await clientName(d), error, username, lockedUsername, demo: deps.demo });
       };
       const wait = await deps.throttle.retryAfter(username, ctx.ip);
       if (wait > 0) {

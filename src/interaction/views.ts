@@ -5,10 +5,10 @@ import type { Presentation, VerificationState } from '../vendors/types.ts';
 import { messages, type Locale, type Messages } from './messages.ts';
 import { WIDGET_GLUE, type WidgetTexts } from './widgets.ts';
 
-/** The password form; `lockedUsername` when a session already names the person. */
+/** The password form; `lockedUsername` when a session already names the person; `demo` names the demo accounts. */
 export function loginPage(
   paths: Paths,
-  input: { uid: string; locale: Locale; clientName: string; error?: string; username?: string; lockedUsername?: string; purpose?: string },
+  input: { uid: string; locale: Locale; clientName: string; error?: string; username?: string; lockedUsername?: string; purpose?: string; demo?: boolean },
 ): string {
   const t = messages(input.locale);
   const username = input.lockedUsername ?? input.username ?? '';
@@ -25,7 +25,7 @@ ${input.error ? `<p class="error" role="alert">${e(input.error)}</p>` : ''}
   <button type="submit">${e(t.signIn)}</button>
 </form>
 <form method="post" action="${e(paths.abort(input.uid))}"><button type="submit" class="secondary">${e(t.cancel)}</button></form>
-<p class="muted">${e(t.demoAccounts)}</p>`,
+${input.demo ? `<p class="muted">${e(t.demoAccounts)}</p>` : ''}`,
     { lang: input.locale },
   );
 }

@@ -9,10 +9,9 @@ import { AccountStore } from '../accounts/store.ts';
 import { openDatabase, type Database } from '../db/connect.ts';
 import { migrate } from '../db/migrate.ts';
 import { securityHeaders } from '../http/security-headers.ts';
-import { loadPolicyFile } from '../policy/load.ts';
 import type { Policy } from '../policy/policy.ts';
 import { vendorSandbox } from '../sandbox/registry.ts';
-import { stepUp, type StepUp } from '../stepup.ts';
+import { stepUp, type StepUp } from '../plugin.ts';
 import { auditRoutes } from '../audit/routes.ts';
 import { loadLedgerKey } from '../ledger/ledger-key.ts';
 import { startCheckpoints } from './checkpoint-timer.ts';
@@ -23,7 +22,7 @@ import { loadKek, type Kek } from '../keys/kek.ts';
 import { loadCookieKeys, loadSigningKeys, providerKeys } from './keys.ts';
 import { followSigningKeys } from './provider-keys.ts';
 import { prepareDemo } from './demo/mount.ts';
-import { PolicyReloader, type ReloadOutcome } from './policy-reload.ts';
+import type { ReloadOutcome } from '../policy/reload.ts';
 import { createProvider } from './provider.ts';
 import { sandboxSecretFallback } from './sandbox-secrets.ts';
 
@@ -75,26 +74,26 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
   const internalBase = `http://127.0.0.1:${port}`;
 
   const db = options.db ?? (await openDatabase(config.database, { logger }));
-  let policies: PolicyReloader | undefined;
+  let started: StepUp | undefined; // closed if the start fails below
   try {
     await migrate(db);
     const secretFallback = config.sandbox ? await sandboxSecretFallback(db.knex) : undefined;
-    const reloader = await PolicyReloader.start({ file: config.policyFile, load: () => loadPolicyFile(config.policyFile, { secretFallback }), knex: db.knex, logger });
-    policies = reloader; // stops watching if the start fails below
-    const policy = (hash?: string) => reloader.policy(hash);
     const metrics = createMetrics();
     const accounts = new AccountStore(db.knex);
-    const stepup = stepUp({
+    const stepup = await stepUp({
       db,
       accounts,
       issuer,
-      policy,
+      policy: { file: config.policyFile, secretFallback },
       fetch: options.fetch,
       sandboxBaseUrl: config.sandbox ? (type) => ({ api: `${internalBase}/sandbox/${type}`, browser: `${issuer}/sandbox/${type}` }) : undefined,
       observer: metrics.observer,
       logger,
       webhookRateLimit: config.webhookRateLimit,
+      demo: config.sandbox,
     });
+    started = stepup;
+    const policy = stepup.policy;
     // Sandbox mode is for trying the IdP: demo accounts, the demo RP and API exist only there.
     const demo = config.sandbox ? await prepareDemo({ issuer, db, policy: () => policy() }) : undefined;
     if (demo) await seedDemoAccounts(accounts);
@@ -148,14 +147,13 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       kek,
       refreshKeys: keys.refresh,
       policy: () => policy(),
-      reloadPolicy: () => reloader.reload('signal'),
+      reloadPolicy: stepup.reloadPolicy,
       async close() {
         await stopHousekeeping();
         await stopCheckpoints();
         await keys.stop();
         // No more vendor calls from the background while the server and its sandboxes shut down.
         await stepup.poller.stop();
-        reloader.close();
         // Requests in flight finish (up to a grace period) before the database goes away under them.
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
@@ -168,7 +166,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     };
   } catch (error) {
     server.close();
-    policies?.close();
+    await started?.close();
     if (!options.db) await db.close();
     throw error;
   }

@@ -3,7 +3,7 @@ import type { JWK } from 'jose';
 import type { Database } from '../db/connect.ts';
 import { AUDIT_SCOPE } from '../audit/auth.ts';
 import { createOidcAdapter } from '../db/oidc-adapter.ts';
-import type { StepUp } from '../stepup.ts';
+import type { StepUp } from '../plugin.ts';
 import { DEMO_API_SCOPES } from './demo/mount.ts';
 import { errorPage, escapeHtml, page } from '../http/html.ts';
 

@@ -5,7 +5,9 @@ import Koa from 'koa';
 import compose from 'koa-compose';
 import Provider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountStore, createOidcAdapter, parsePolicy, stepUp, type Database } from '../../src/index.ts';
+import { stepUp, type Policy } from '../../src/index.ts';
+import { parsePolicy } from '../../src/exports/policy.ts';
+import { AccountStore, createOidcAdapter, type Database } from '../../src/exports/storage.ts';
 import { createGu1Sandbox } from '../../src/sandbox/gu1.ts';
 import { Browser } from '../support/browser.ts';
 import { freshDatabase, preferredEngine } from '../support/db.ts';
@@ -17,6 +19,7 @@ import { TestRp } from '../support/rp.ts';
 let db: Database;
 let server: Server;
 let issuer: string;
+let policy: Policy;
 
 beforeAll(async () => {
   db = await freshDatabase(preferredEngine());
@@ -24,7 +27,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const policy = parsePolicy(
+  policy = parsePolicy(
     `version: 1
 levels:
   - { acr: "urn:host:pwd", factor: password }
@@ -39,7 +42,7 @@ vendors:
   await accounts.add({ id: 'dana', username: 'dana', password: 'dana' });
   await accounts.link('dana', 'gu1', '5d1c2b3a-4e5f-4a6b-9c7d-8e9f0a1b2c3d');
   // Mounted under a prefix, as a host with other routes at its root would: every URL follows it.
-  const stepup = stepUp({ db, issuer, policy: () => policy, accounts, mountPath: '/idp' });
+  const stepup = await stepUp({ db, issuer, policy, accounts, mountPath: '/idp' });
 
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const cookieKeys = ['host-cookie-key'];
@@ -80,6 +83,22 @@ describe('the plugin in a host oidc-provider', () => {
     const claims = (await rp.callback(page.leftTo!)).claims()!;
     expect(claims).toMatchObject({ acr: 'urn:host:face', amr: ['pwd', 'face', 'mfa'] });
     expect(typeof claims.txn).toBe('string');
+  });
+
+  it("records the host's policy in the ledger, so every decision's policy hash has its source there", async () => {
+    const loaded = await db.knex('ledger_events').where({ type: 'policy.loaded' }).select('body');
+    const bodies = loaded.map((r: { body: string }) => JSON.parse(r.body) as { data: { hash: string; source: string; trigger: string } });
+    expect(bodies.map((b) => b.data)).toContainEqual(expect.objectContaining({ hash: policy.hash, trigger: 'boot', source: policy.source }));
+    const decisions = await db.knex('ledger_events').whereIn('type', ['stepup.granted', 'stepup.denied']).select('body');
+    expect(decisions.length).toBeGreaterThan(0);
+    for (const { body } of decisions) expect((JSON.parse(body) as { data: { policyHash: string } }).data.policyHash).toBe(policy.hash);
+  });
+
+  it('does not advertise demo accounts on the sign-in page of a host that is not a demo', async () => {
+    const rp = await TestRp.register(issuer);
+    const page = await new Browser(issuer).get(await rp.authorizationUrl());
+    expect(page.body).toContain('name="password"');
+    expect(page.body).not.toMatch(/alice|demo/i);
   });
 
   it("puts the security headers on the plugin's pages only, leaving the host's own routes to the host", async () => {

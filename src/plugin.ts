@@ -2,60 +2,28 @@ import compose from 'koa-compose';
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import pino, { type Logger } from 'pino';
+import pino from 'pino';
 import { securityHeaders } from './http/security-headers.ts';
 import { vendorBrowserOrigins } from './policy/vendor-origins.ts';
 import { LoginThrottle } from './accounts/login-throttle.ts';
 import { AccountStore, type Accounts } from './accounts/store.ts';
-import type { Database } from './db/connect.ts';
 import { stepUpInteractionPolicy } from './interaction/check.ts';
 import { interactionHandlers } from './interaction/handlers.ts';
 import { LOCALES } from './interaction/messages.ts';
 import { SessionLevels } from './interaction/session-levels.ts';
 import { InteractionSteps } from './interaction/steps.ts';
 import { PinnedPolicies } from './interaction/pinned-policies.ts';
+import { loadPolicyFile } from './policy/load.ts';
 import type { Policy } from './policy/policy.ts';
+import { PolicyReloader, type ReloadOutcome } from './policy/reload.ts';
+import { validateOptions, type StepUpOptions } from './plugin-options.ts';
 import { buildVendorAdapters } from './verification/vendor-adapters.ts';
-import type { BaseUrlResolver, VendorAdapter } from './vendors/types.ts';
-import { Orchestrator, type StepUpObserver } from './verification/orchestrator.ts';
-import { PollWorker, type PollWorkerOptions } from './verification/poll-worker.ts';
-import { webhookHandler, type WebhookRateLimit } from './verification/webhook-routes.ts';
+import type { VendorAdapter } from './vendors/types.ts';
+import { Orchestrator } from './verification/orchestrator.ts';
+import { PollWorker } from './verification/poll-worker.ts';
+import { webhookHandler } from './verification/webhook-routes.ts';
 import { createPaths, type Paths } from './paths.ts';
 import { routeTable, routerFor } from './routes.ts';
-
-/** How a host wires step-up into its oidc-provider. */
-export interface StepUpOptions {
-  db: Database;
-  /** The issuer's public base URL (no trailing slash). */
-  issuer: string;
-  /**
-   * The policy in force; a function so a reloaded policy is picked up by new step-ups. Given the hash of
-   * the policy an in-flight verification started under, it returns that policy while it is still known
-   * (so the verification finishes under the rules it started with), else the one in force.
-   */
-  policy: (policyHash?: string) => Policy;
-  /** Who can sign in and their vendor references; defaults to this package's own account tables. */
-  accounts?: Accounts;
-  /** Used by vendor adapters for every outbound call. */
-  fetch?: typeof globalThis.fetch;
-  /** Where vendors without `baseUrl` are reached (sandbox mode). */
-  sandboxBaseUrl?: BaseUrlResolver;
-  logger?: Logger;
-  /** Told about verification state changes and decisions (metrics). */
-  observer?: StepUpObserver;
-  /** Seconds an interaction (and its half-done steps) lives; keep it equal to the provider's `ttl.Interaction`. */
-  interactionTtl?: number;
-  /** Seconds a session lives; keep it equal to the provider's `ttl.Session`. */
-  sessionTtl?: number;
-  /** Where the host mounts `routes()`, e.g. `/idp` (default: the origin's root); every URL built follows it. */
-  mountPath?: string;
-  /** The clock every decision and stored time uses (tests move it). */
-  now?: () => Date;
-  /** Webhook requests allowed per source address, shared by every instance (DEFAULT_WEBHOOK_RATE_LIMIT); `false` turns it off. */
-  webhookRateLimit?: WebhookRateLimit | false;
-  /** Status polling of open verifications (on by default; `enabled: false` leaves it to the host). */
-  polling?: Pick<PollWorkerOptions, 'tickMs' | 'defaultIntervalSeconds' | 'firstPollAfterSeconds' | 'backoffSeconds' | 'batch'> & { enabled?: boolean };
-}
 
 /** Token fields oidc-provider's `extraTokenClaims` and `findAccount` receive. */
 interface TokenSource {
@@ -97,13 +65,24 @@ export interface StepUp {
   accounts: Accounts;
   /** The vendor adapters of the current policy, or of the policy with that hash while it is still known. */
   vendors(policyHash?: string): ReadonlyMap<string, VendorAdapter>;
+  /** The policy in force, or the one with `hash` while an in-flight verification still needs it. */
+  policy(hash?: string): Policy;
+  /** Loads the policy again (what the bundled server's SIGHUP does); an invalid one is refused and the running one stays. */
+  reloadPolicy(): Promise<ReloadOutcome>;
+  /** Stops polling and watching the policy file. */
   close(): Promise<void>;
 }
 
-/** Builds the step-up plugin for an oidc-provider host. */
-export function stepUp(options: StepUpOptions): StepUp {
-  const { knex } = options.db;
-  const logger = options.logger ?? pino({ level: 'silent' });
+/**
+ * Builds the step-up plugin for an oidc-provider host: validates `options` (a TypeError names a bad one),
+ * loads the policy and records it in the ledger, and starts polling.
+ */
+export async function stepUp(input: StepUpOptions): Promise<StepUp> {
+  const { policy: policyOption, ...rest } = validateOptions(input);
+  const { knex } = rest.db;
+  const logger = rest.logger ?? pino({ level: 'silent' });
+  const policies = await PolicyReloader.start({ ...policySource(policyOption), knex, logger });
+  const options = { ...rest, policy: (hash?: string) => policies.policy(hash) };
   const accounts = options.accounts ?? new AccountStore(knex);
   const sessionLevels = new SessionLevels(knex, options.sessionTtl ?? 14 * 86400);
   const steps = new InteractionSteps(knex, options.interactionTtl ?? 3600);
@@ -158,7 +137,7 @@ export function stepUp(options: StepUpOptions): StepUp {
       return session ? txnOf({ sessionUid: session.uid, acr: session.acr, authTime: session.loginTs }) : undefined;
     },
     routes(provider) {
-      const interaction = interactionHandlers({ provider, knex, policy: options.policy, orchestrator, accounts, steps, pins, throttle, paths, observer: options.observer, logger, now });
+      const interaction = interactionHandlers({ provider, knex, policy: options.policy, orchestrator, accounts, steps, pins, throttle, paths, observer: options.observer, logger, now, demo: options.demo === true });
       const router = routerFor(routeTable(paths, { interaction, webhook: webhookHandler({ orchestrator, vendors, logger, db: options.db, rateLimit: options.webhookRateLimit }) }), { interaction: interaction.guard, prefix: paths.prefix });
       // Discovery follows policy reloads: the Provider's own copy of acrValues is from its construction.
       // It also names the languages of the interaction pages (ui_locales).
@@ -178,9 +157,19 @@ export function stepUp(options: StepUpOptions): StepUp {
     accounts,
     vendors,
     poller,
+    policy: options.policy,
+    reloadPolicy: () => policies.reload('signal'),
     async close() {
+      policies.close();
       await poller.stop();
       built = new WeakMap();
     },
   };
+}
+
+function policySource(policy: StepUpOptions['policy']): { load: () => Policy; file?: string } {
+  if (typeof policy === 'string') return policySource({ file: policy });
+  if ('hash' in policy) return { load: () => policy };
+  const { file, secretFallback, watch = true } = policy;
+  return { load: () => loadPolicyFile(file, { secretFallback }), ...(watch ? { file } : {}) };
 }

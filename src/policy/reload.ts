@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { formatIssue, PolicyError, type PolicyIssue } from '../errors.ts';
 import { canonicalJson } from '../ledger/canonical.ts';
 import { appendEvent } from '../ledger/ledger.ts';
-import type { Policy } from '../policy/policy.ts';
+import type { Policy } from './policy.ts';
 
 /** What started a load. */
 export type PolicyTrigger = 'boot' | 'file' | 'signal';
@@ -16,10 +16,11 @@ export type ReloadOutcome =
   | { status: 'unchanged'; hash: string }
   | { status: 'refused'; errors: PolicyIssue[] };
 
-/** What the reloader needs from the server. */
+/** What the reloader needs. */
 export interface PolicyReloadOptions {
-  file: string;
-  /** Reads and validates the file; throws PolicyError when it is invalid. */
+  /** The file to watch; without one the policy is fixed and `reload()` reads `load()` again on demand only. */
+  file?: string;
+  /** Reads and validates the policy; throws PolicyError when it is invalid. */
   load: () => Policy;
   /** Where `policy.loaded` events go. */
   knex: Knex;
@@ -86,7 +87,7 @@ export class PolicyReloader {
     const { logger } = this.#options;
     // A file event for a file not written since it was last read (several events of one save, a touch of
     // the directory) changes nothing; SIGHUP always reads, as rotated ${file:} secrets need.
-    const seen = fileIdentity(this.#options.file);
+    const seen = this.#options.file === undefined ? undefined : fileIdentity(this.#options.file);
     if (trigger === 'file' && seen !== undefined && seen === this.#lastSeen) return { status: 'unchanged', hash: this.#current.hash };
     this.#lastSeen = seen;
     let next: Policy;
@@ -124,6 +125,7 @@ export class PolicyReloader {
   // itself survives. Other entries of the directory (a database beside the policy) are ignored.
   #watch(): void {
     const { file, logger, debounceMs = 200 } = this.#options;
+    if (file === undefined) return;
     const name = path.basename(file);
     try {
       this.#watcher = watch(path.dirname(path.resolve(file)), (_event, changed) => {
