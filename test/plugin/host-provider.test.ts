@@ -6,7 +6,7 @@ import compose from 'koa-compose';
 import Provider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountStore, createOidcAdapter, parsePolicy, stepUp, type Database } from '../../src/index.ts';
-import { createGu1Sandbox } from '../../src/sandbox/gu1.ts';
+import { createGu1Sandbox } from '../../src/sandbox/gu1/index.ts';
 import { Browser } from '../support/browser.ts';
 import { freshDatabase, preferredEngine } from '../support/db.ts';
 import { completeCapture, passwordLogin } from '../support/flows.ts';

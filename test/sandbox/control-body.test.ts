@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ALICE_IDENTITY_KEY } from '../../src/sandbox/passbase-model.ts';
+import { ALICE_IDENTITY_KEY } from '../../src/sandbox/passbase/model.ts';
 import type { VendorAdapter } from '../../src/vendors/types.ts';
 import { testEngines } from '../support/db.ts';
 import { startAuthId } from './_authid-harness.ts';

@@ -2,14 +2,14 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import pino from 'pino';
 import { z } from 'zod';
-import type { Database } from '../db/connect.ts';
-import type { SandboxLogger } from './deliver.ts';
-import type { VendorSandbox } from './types.ts';
-import { registerHostedRoutes } from './gu1-hosted.ts';
-import { answerSettled, gu1Error, readJson, requireApiKey } from './gu1-http.ts';
-import { present } from './gu1-model.ts';
-import { gu1Sessions } from './gu1-sessions.ts';
-import { GU1_REFUSALS, gu1Settings, settingsPatchSchema, type Gu1Refusal } from './gu1-settings.ts';
+import type { Database } from '../../db/connect.ts';
+import type { SandboxLogger } from '../deliver.ts';
+import type { VendorSandbox } from '../types.ts';
+import { registerHostedRoutes } from './hosted.ts';
+import { answerSettled, gu1Error, readJson, requireApiKey } from './http.ts';
+import { present } from './model.ts';
+import { gu1Sessions } from './sessions.ts';
+import { GU1_REFUSALS, gu1Settings, settingsPatchSchema, type Gu1Refusal } from './settings.ts';
 
 /** How the Gu1 emulator behaves; the defaults describe a fully provisioned organization. */
 export interface Gu1SandboxOptions {
