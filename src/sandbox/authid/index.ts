@@ -206,7 +206,7 @@ function accountRefusal(account: string, accounts: AuthIdSandboxOptions['account
 }
 
 /** The authID emulator as sandbox mode mounts it, answering the policy vendor's API key and webhook secret. */
-export const authIdSandbox: VendorSandbox = {
+export const authIdSandbox: VendorSandbox<'authid'> = {
   type: 'authid',
   create: ({ db, publicUrl, config, webhookUrl, fetch, log }) =>
     createAuthIdSandbox({

@@ -152,7 +152,7 @@ function answerSettled(ctx: Context, result: SettleResult, notOpenTitle: string)
  * signing webhooks with its secret in its mode. GlobalPass's portal holds the webhook URL; the sandbox
  * delivers to the policy vendor's webhook route, as an operator would register it there.
  */
-export const globalPassSandbox: VendorSandbox = {
+export const globalPassSandbox: VendorSandbox<'globalpass'> = {
   type: TYPE,
   create: ({ db, publicUrl, config, webhookUrl, fetch, log }) => {
     return createGlobalPassSandbox({

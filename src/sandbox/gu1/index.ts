@@ -135,7 +135,7 @@ export function createGu1Sandbox(options: Gu1SandboxOptions): Router {
  * The Gu1 emulator as sandbox mode mounts it, answering the policy vendor's key and webhook secret; its
  * organization webhooks go to the IdP's webhook route for that vendor, as an operator would subscribe it.
  */
-export const gu1Sandbox: VendorSandbox = {
+export const gu1Sandbox: VendorSandbox<'gu1'> = {
   type: 'gu1',
   create: ({ db, publicUrl, config, fetch, log, webhookUrl }) =>
     createGu1Sandbox({

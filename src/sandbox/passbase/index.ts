@@ -136,7 +136,7 @@ function controllerError(ctx: Context, status: number, error: PassbaseErrorCode)
  * project's webhooks, encrypted with its secret, to the IdP's
  * webhook endpoint for that vendor (`context.webhookUrl`: Passbase's dashboard holds one per project).
  */
-export const passbaseSandbox: VendorSandbox = {
+export const passbaseSandbox: VendorSandbox<'passbase'> = {
   type: 'passbase',
   create: ({ db, publicUrl, config, fetch, log, webhookUrl }) =>
     createPassbaseSandbox({

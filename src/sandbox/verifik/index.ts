@@ -125,7 +125,7 @@ function isHttpUrl(value: unknown): boolean {
 }
 
 /** The Verifik emulator as sandbox mode mounts it, answering the policy vendor's token, project and webhook secret. */
-export const verifikSandbox: VendorSandbox = {
+export const verifikSandbox: VendorSandbox<'verifik'> = {
   type: 'verifik',
   create: ({ db, publicUrl, config, fetch, log }) =>
     createVerifikSandbox({
