@@ -9,5 +9,6 @@ import { PROJECT_ROOT } from './idp.ts';
  */
 export function defaultPolicyEnv(): Record<string, string> {
   const text = readFileSync(path.join(PROJECT_ROOT, 'policies/default.yaml'), 'utf8');
-  return Object.fromEntries([...text.matchAll(/\$\{env:([A-Z0-9_]+)\}/g)].map(([, name]) => [name!, `production-${name}`.padEnd(32, '0').slice(0, 32)]));
+  const names = [...text.matchAll(/\$\{env:([A-Z0-9_]+)\}/g)].map(([, name]) => name!);
+  return Object.fromEntries(names.map((name) => [name, `production-${name}`.padEnd(32, '0').slice(0, 32)]));
 }

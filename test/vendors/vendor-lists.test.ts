@@ -13,15 +13,17 @@ import { CONFORMANCE_SUBJECTS, SUBJECTS_BY_TYPE } from './conformance/subjects.t
 
 const registered = Object.keys(VENDORS);
 const read = (file: string) => readFileSync(path.join(PROJECT_ROOT, file), 'utf8');
-const vectorTest = (type: string) => `test/vendors/${type}.webhook-vectors.test.ts`;
+const vectors = JSON.parse(read('test/vectors/webhooks.json')) as { cases: WebhookVector[] };
+const defaultPolicy = parse(read('policies/default.yaml')) as { vendors: Record<string, { type: string }> };
+const hasVectorTest = (type: string) => existsSync(path.join(PROJECT_ROOT, `test/vendors/${type}.webhook-vectors.test.ts`));
 
 const LISTS: Record<string, string[]> = {
   'the sandbox registry (src/sandbox/registry.ts)': Object.keys(SANDBOXES),
   "alice's demo enrolments (src/accounts/demo.ts)": Object.keys(ALICE_ENROLMENTS),
   'the conformance subjects (test/vendors/conformance/subjects.ts)': CONFORMANCE_SUBJECTS.map((s) => s.factory.type),
-  'the webhook vectors (test/vectors/webhooks.json)': (JSON.parse(read('test/vectors/webhooks.json')) as { cases: WebhookVector[] }).cases.map((c) => c.vendor),
-  'the webhook vector tests (test/vendors/<type>.webhook-vectors.test.ts)': registered.filter((type) => existsSync(path.join(PROJECT_ROOT, vectorTest(type)))),
-  'the default policy (policies/default.yaml)': Object.values((parse(read('policies/default.yaml')) as { vendors: Record<string, { type: string }> }).vendors).map((v) => v.type),
+  'the webhook vectors (test/vectors/webhooks.json)': vectors.cases.map((c) => c.vendor),
+  'the webhook vector tests (test/vendors/<type>.webhook-vectors.test.ts)': registered.filter(hasVectorTest),
+  'the default policy (policies/default.yaml)': Object.values(defaultPolicy.vendors).map((v) => v.type),
 };
 
 describe('every vendor list names the registered vendors', () => {
