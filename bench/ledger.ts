@@ -25,6 +25,7 @@ import { loadLedgerKey } from '../src/ledger/ledger-key.ts';
 import { eventPages, queryEvents } from '../src/ledger/query.ts';
 import { startIdp } from '../src/server/app.ts';
 import { configFromEnv } from '../src/server/config.ts';
+import { vendorTypes } from '../src/vendors/registry.ts';
 import { table } from './table.ts';
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -88,7 +89,7 @@ async function main() {
   }
 }
 
-const VENDORS = ['gu1', 'verifik', 'globalpass', 'authid', 'passbase'];
+const VENDORS = vendorTypes();
 const TYPES = ['verification.started', 'verification.in_progress', 'verification.approved', 'stepup.granted', 'verification.rejected', 'stepup.denied'];
 const POLICY_HASH = 'a'.repeat(64);
 

@@ -3,26 +3,25 @@ import type { AccountStore } from './store.ts';
 /** alice's Gu1 person entity; the Gu1 sandbox treats it as a KYC-approved person with a portrait. */
 export const ALICE_GU1_ENTITY = 'a11ce5e1-7c3d-4b9a-8f21-5d6e7f8a9b0c';
 
-/** alice's Verifik identifier (the one her face was enrolled under); the Verifik sandbox treats every identifier as enrolled. */
-export const ALICE_VERIFIK_IDENTIFIER = 'a11ce-3f9a2c71';
-
-/** alice's GlobalPass KYC screeningToken; the GlobalPass sandbox treats screenings it never saw as Accepted. */
-export const ALICE_GLOBALPASS_SCREENING = 'a11ce6a5-2b1c-4d3e-9f40-5a6b7c8d9e0f';
-
 /** alice's Passbase root identity key; the Passbase sandbox seeds it as approved, owned by alice@example.com. */
 export const ALICE_PASSBASE_IDENTITY = 'a11fc1bf-45e0-4317-babf-f40ce1b71f65';
 
-/** alice's authID AccountNumber; the authID sandbox treats every account as having a biometric credential. */
-export const ALICE_AUTHID_ACCOUNT = 'alice-0001';
+/** alice's reference at each vendor, keyed by adapter type: she is enrolled at every vendor the build has. */
+export const ALICE_ENROLMENTS: Readonly<Record<string, string>> = {
+  gu1: ALICE_GU1_ENTITY,
+  // The identifier her face was enrolled under; the Verifik sandbox treats every identifier as enrolled.
+  verifik: 'a11ce-3f9a2c71',
+  // Her KYC screeningToken; the GlobalPass sandbox treats screenings it never saw as Accepted.
+  globalpass: 'a11ce6a5-2b1c-4d3e-9f40-5a6b7c8d9e0f',
+  passbase: ALICE_PASSBASE_IDENTITY,
+  // Her AccountNumber; the authID sandbox treats every account as having a biometric credential.
+  authid: 'alice-0001',
+};
 
 /** Creates the demo accounts once: alice/alice (enrolled at the vendors) and bob/bob (enrolled nowhere). */
 export async function seedDemoAccounts(accounts: AccountStore): Promise<void> {
   // Inserts that ignore a conflict, not look-ups then inserts: instances starting together seed once.
   await accounts.addIfAbsent({ id: 'alice', username: 'alice', password: 'alice', name: 'Alice Example', email: 'alice@example.com' });
-  await accounts.link('alice', 'gu1', ALICE_GU1_ENTITY);
-  await accounts.link('alice', 'verifik', ALICE_VERIFIK_IDENTIFIER);
-  await accounts.link('alice', 'globalpass', ALICE_GLOBALPASS_SCREENING);
-  await accounts.link('alice', 'passbase', ALICE_PASSBASE_IDENTITY);
-  await accounts.link('alice', 'authid', ALICE_AUTHID_ACCOUNT);
+  for (const [vendor, subject] of Object.entries(ALICE_ENROLMENTS)) await accounts.link('alice', vendor, subject);
   await accounts.addIfAbsent({ id: 'bob', username: 'bob', password: 'bob', name: 'Bob Example', email: 'bob@example.com' });
 }

@@ -29,8 +29,9 @@ export interface SandboxContext {
  * `POST /sandbox/<type>/control/<vendor session id>` with a JSON `{ "outcome": "approve" | "reject" |
  * "abandon" | "expire" | "error" | "processing", ... }` body so tests and the demo can script a capture.
  */
-export interface VendorSandbox {
-  type: string;
+export interface VendorSandbox<T extends string = string> {
+  /** The adapter type whose vendor this emulator answers. */
+  type: T;
   create(context: SandboxContext): Router;
 }
 

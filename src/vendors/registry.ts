@@ -1,17 +1,30 @@
 import { authIdVendor } from './authid.ts';
 import { globalPassVendor } from './globalpass.ts';
 import { gu1Vendor } from './gu1.ts';
+import { ownEntry } from './lookup.ts';
 import { passbaseVendor } from './passbase.ts';
-import type { VendorFactory } from './types.ts';
+import type { AnyVendorFactory } from './types.ts';
 import { verifikVendor } from './verifik.ts';
 
-// Every adapter type the policy may name; one file per vendor.
-const FACTORIES: ReadonlyArray<VendorFactory<{ type: string }>> = [gu1Vendor as unknown as VendorFactory<{ type: string }>, authIdVendor as unknown as VendorFactory<{ type: string }>, verifikVendor as unknown as VendorFactory<{ type: string }>, passbaseVendor as unknown as VendorFactory<{ type: string }>, globalPassVendor as unknown as VendorFactory<{ type: string }>];
+/** Every adapter type the policy may name, keyed by that type; one file per vendor. */
+export const VENDORS = {
+  gu1: gu1Vendor,
+  authid: authIdVendor,
+  verifik: verifikVendor,
+  passbase: passbaseVendor,
+  globalpass: globalPassVendor,
+} satisfies Record<string, AnyVendorFactory>;
+
+/** The adapter types this build knows (`gu1`, `verifik`, …). */
+export type VendorType = keyof typeof VENDORS;
+
+// An adapter registered under a key other than its own `type` would be found under the wrong name.
+VENDORS satisfies { [T in VendorType]: { type: T } };
 
 /** The adapter factory for a vendor type, or undefined when no such adapter exists. */
-export function vendorFactory(type: string): VendorFactory<{ type: string }> | undefined {
-  return FACTORIES.find((f) => f.type === type);
+export function vendorFactory(type: string): AnyVendorFactory | undefined {
+  return ownEntry<AnyVendorFactory>(VENDORS, type);
 }
 
-/** The adapter types this build knows. */
-export const vendorTypes = (): string[] => FACTORIES.map((f) => f.type);
+/** The adapter types this build knows, in registry order. */
+export const vendorTypes = (): VendorType[] => Object.values(VENDORS).map((f) => f.type);

@@ -147,6 +147,9 @@ export interface VendorDeps {
   fetch: typeof globalThis.fetch;
 }
 
+/** A validated `vendors.<id>` entry whose adapter type is known only at run time. */
+export type VendorConfig = { type: string } & Record<string, unknown>;
+
 /** Registers one adapter type: its zod config schema and a constructor. */
 export interface VendorFactory<C extends { type: string }> {
   type: C['type'];
@@ -174,6 +177,12 @@ export interface VendorFactory<C extends { type: string }> {
   browserOrigins?: readonly string[];
   create(id: string, config: C, deps: VendorDeps): VendorAdapter;
 }
+
+/**
+ * A factory of any adapter type, as the registry holds it: the policy loader parsed the config with that
+ * factory's own `configSchema`, so the config `create` receives has the factory's shape.
+ */
+export type AnyVendorFactory = VendorFactory<VendorConfig>;
 
 /**
  * Where a vendor type's local sandbox is reached, in sandbox mode: `api` for the adapter's server-to-server

@@ -3,14 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { addAuditClient } from '../../src/audit/clients.ts';
 import { StepUpError } from '../../src/errors.ts';
 import { useTestIdp } from '../support/idp.ts';
+import { defaultPolicyEnv } from '../support/policy-env.ts';
 import { auditGet } from './support.ts';
 
 // Production mode: no open registration, no demo; real vendor secrets come from the environment.
-Object.assign(process.env, {
-  GU1_API_KEY: 'k', GU1_WEBHOOK_SECRET: 's', VERIFIK_ACCESS_TOKEN: 'k', VERIFIK_WEBHOOK_SECRET: 's',
-  GLOBALPASS_CLIENT_SECRET: 's', GLOBALPASS_WEBHOOK_SECRET: 's', AUTHID_API_KEY_ID: 'k', AUTHID_API_KEY_VALUE: 'k',
-  AUTHID_WEBHOOK_SECRET: 's', PASSBASE_API_KEY: 'k', PASSBASE_PUBLISHABLE_API_KEY: 'k', PASSBASE_WEBHOOK_SECRET: '0123456789abcdef0123456789abcdef',
-});
+Object.assign(process.env, defaultPolicyEnv());
 const idp = useTestIdp({ sandbox: false });
 
 const tokenFor = async (clientId: string, clientSecret: string, scope: string) => {

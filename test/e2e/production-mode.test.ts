@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { useTestIdp } from '../support/idp.ts';
+import { defaultPolicyEnv } from '../support/policy-env.ts';
 
 // STEPUP_SANDBOX=0: real vendor secrets come from the environment; nothing meant for trying it out is exposed.
-Object.assign(process.env, {
-  GU1_API_KEY: 'gk_production_test',
-  GU1_WEBHOOK_SECRET: 'production-webhook-secret',
-  VERIFIK_ACCESS_TOKEN: 'vk-production-token',
-  VERIFIK_WEBHOOK_SECRET: 'vk-production-webhook-secret',
-  GLOBALPASS_CLIENT_SECRET: 'gp-production-client-secret',
-  GLOBALPASS_WEBHOOK_SECRET: 'gp-production-webhook-secret',
-  AUTHID_API_KEY_ID: 'aid-production-key-id',
-  AUTHID_API_KEY_VALUE: 'aid-production-key-value',
-  AUTHID_WEBHOOK_SECRET: 'aid-production-webhook-secret',
-  PASSBASE_API_KEY: 'pb-production-api-key',
-  PASSBASE_PUBLISHABLE_API_KEY: 'pb-production-publishable-key',
-  PASSBASE_WEBHOOK_SECRET: '0123456789abcdef0123456789abcdef',
-});
+Object.assign(process.env, defaultPolicyEnv());
 const idp = useTestIdp({ sandbox: false });
 
 describe('with the sandbox off', () => {

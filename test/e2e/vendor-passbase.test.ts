@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encryptWebhook } from '../../src/sandbox/passbase-model.ts';
+import { encryptWebhook } from '../../src/sandbox/passbase/model.ts';
 import type { Browser, Page } from '../support/browser.ts';
 import { interactionUid, sandboxControl, stepUpAfterPassword, giveUpAfterFailure } from '../support/flows.ts';
 import { PROJECT_ROOT, useTestIdp } from '../support/idp.ts';

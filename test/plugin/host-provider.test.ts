@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stepUp, type Policy } from '../../src/index.ts';
 import { parsePolicy } from '../../src/exports/policy.ts';
 import { AccountStore, createOidcAdapter, type Database } from '../../src/exports/storage.ts';
-import { createGu1Sandbox } from '../../src/sandbox/gu1.ts';
+import { createGu1Sandbox } from '../../src/sandbox/gu1/index.ts';
 import { Browser } from '../support/browser.ts';
 import { freshDatabase, preferredEngine } from '../support/db.ts';
 import { completeCapture, passwordLogin } from '../support/flows.ts';

@@ -1,5 +1,5 @@
 import type { Database } from '../../src/db/connect.ts';
-import { createVerifikSandbox, type VerifikSandboxOptions } from '../../src/sandbox/verifik.ts';
+import { createVerifikSandbox, type VerifikSandboxOptions } from '../../src/sandbox/verifik/index.ts';
 import { verifikVendor } from '../../src/vendors/verifik.ts';
 import type { StartRequest, VendorAdapter } from '../../src/vendors/types.ts';
 import { sandboxStartRequest, serveSandbox, type RunningSandbox } from './_harness.ts';

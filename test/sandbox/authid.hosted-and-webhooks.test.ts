@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { WebhookRejectedError } from '../../src/errors.ts';
-import { dropRateFromEnv } from '../../src/sandbox/authid-settings.ts';
+import { dropRateFromEnv } from '../../src/sandbox/authid/settings.ts';
 import { hmacSha256Hex } from '../../src/vendors/webhook.ts';
 import { testEngines } from '../support/db.ts';
 import { startAuthId, startRequest, WEBHOOK_SECRET, type RunningAuthId } from './_authid-harness.ts';

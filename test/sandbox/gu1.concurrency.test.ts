@@ -1,8 +1,8 @@
 // Several IdP instances share the sandbox's sessions: racing writers must never produce two verdicts or two open sessions.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { gu1Settings } from '../../src/sandbox/gu1-settings.ts';
-import { gu1Sessions, type Gu1Sessions } from '../../src/sandbox/gu1-sessions.ts';
+import { gu1Settings } from '../../src/sandbox/gu1/settings.ts';
+import { gu1Sessions, type Gu1Sessions } from '../../src/sandbox/gu1/sessions.ts';
 import { testEngines } from '../support/db.ts';
 import { onFreshDatabase } from './_harness.ts';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { VendorRefusedError, VendorUnavailableError } from '../../src/errors.ts';
-import { ALICE_IDENTITY_KEY } from '../../src/sandbox/passbase-model.ts';
+import { ALICE_IDENTITY_KEY } from '../../src/sandbox/passbase/model.ts';
 import type { StartRequest } from '../../src/vendors/types.ts';
 import { testEngines } from '../support/db.ts';
 import { onFreshDatabase, sandboxStartRequest, startReceiver, type Receiver } from './_harness.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import passbaseNode from '@passbase/node';
 import { describe, expect, it } from 'vitest';
-import { ALICE_IDENTITY_KEY } from '../../src/sandbox/passbase-model.ts';
+import { ALICE_IDENTITY_KEY } from '../../src/sandbox/passbase/model.ts';
 import { preferredEngine } from '../support/db.ts';
 import { onFreshDatabase, startReceiver } from './_harness.ts';
 import { API_KEY, PUBLISHABLE_KEY, startPassbase, type RunningPassbase } from './_passbase.ts';

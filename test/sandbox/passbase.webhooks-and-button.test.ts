@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import Koa from 'koa';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { WebhookRejectedError } from '../../src/errors.ts';
-import { ALICE_IDENTITY_KEY } from '../../src/sandbox/passbase-model.ts';
+import { ALICE_IDENTITY_KEY } from '../../src/sandbox/passbase/model.ts';
 import { readBody } from '../../src/http/read-body.ts';
 import type { VendorOutcome, WebhookRequest } from '../../src/vendors/types.ts';
 import { preferredEngine } from '../support/db.ts';

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ALICE_PASSBASE_IDENTITY } from '../../src/accounts/demo.ts';
-import { encryptWebhook } from '../../src/sandbox/passbase-model.ts';
+import { encryptWebhook } from '../../src/sandbox/passbase/model.ts';
 import { stepUpAfterPassword } from '../support/flows.ts';
 import { useTestIdp } from '../support/idp.ts';
 

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { WebhookRejectedError } from '../../src/errors.ts';
+import type { VendorType } from '../../src/vendors/registry.ts';
 import type { VendorAdapter, WebhookHint } from '../../src/vendors/types.ts';
 import { snapshotIsStale, webhookVectors, type WebhookVector } from '../support/vectors.ts';
 
@@ -20,7 +21,7 @@ export interface WebhookVectorOptions {
  * `adapterFor` makes from the case's secret and mode. Returns the cases for the vendor's own extra tests.
  */
 export function webhookVectorTests(
-  vendor: string,
+  vendor: VendorType,
   adapterFor: (secret: string, mode: string | undefined) => VendorAdapter,
   options: WebhookVectorOptions = {},
 ): WebhookVector[] {

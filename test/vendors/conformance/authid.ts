@@ -1,5 +1,4 @@
 import { authIdVendor } from '../../../src/vendors/authid.ts';
-import type { VendorFactory } from '../../../src/vendors/types.ts';
 import { hmacSignedWebhook, JSON_CONTENT } from '../_signed-webhook.ts';
 import { replyWith, type ConformanceSubject } from './subject.ts';
 
@@ -26,7 +25,7 @@ const arrangeToken = (agent: Parameters<ConformanceSubject['arrangeStart']>[0]) 
 
 /** authID (Verify_Identity transactions, the default) as the conformance suite drives it. */
 export const authIdSubject: ConformanceSubject = {
-  factory: authIdVendor as unknown as VendorFactory<{ type: string }>,
+  factory: authIdVendor,
   config: { type: 'authid', baseUrl: BASE, apiKeyId: 'key-id', apiKeyValue: 'key-value', webhookSecret: SECRET, timeoutMs: 200 },
   secretKeys: ['apiKeyValue', 'webhookSecret'],
   subject: ACCOUNT,

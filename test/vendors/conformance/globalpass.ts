@@ -1,5 +1,4 @@
 import { globalPassVendor } from '../../../src/vendors/globalpass.ts';
-import type { VendorFactory } from '../../../src/vendors/types.ts';
 import { hmacSignedWebhook, JSON_CONTENT } from '../_signed-webhook.ts';
 import { replyWith, type ConformanceSubject } from './subject.ts';
 
@@ -22,7 +21,7 @@ const arrangeToken = (agent: Parameters<ConformanceSubject['arrangeStart']>[0]) 
 
 /** GlobalPass as the conformance suite drives it: a token call precedes each adapter's first API call. */
 export const globalPassSubject: ConformanceSubject = {
-  factory: globalPassVendor as unknown as VendorFactory<{ type: string }>,
+  factory: globalPassVendor,
   config: {
     type: 'globalpass',
     baseUrl: API,

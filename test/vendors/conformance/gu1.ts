@@ -1,5 +1,4 @@
 import { gu1Vendor } from '../../../src/vendors/gu1.ts';
-import type { VendorFactory } from '../../../src/vendors/types.ts';
 import { hmacSignedWebhook, JSON_CONTENT } from '../_signed-webhook.ts';
 import { replyWith, type ConformanceSubject } from './subject.ts';
 
@@ -14,7 +13,7 @@ const signed = (body: string, secret: string, now: Date) => hmacSignedWebhook('x
 
 /** Gu1 as the conformance suite drives it. */
 export const gu1Subject: ConformanceSubject = {
-  factory: gu1Vendor as unknown as VendorFactory<{ type: string }>,
+  factory: gu1Vendor,
   config: { type: 'gu1', baseUrl: BASE, apiKey: 'gk_test', webhookSecret: SECRET, timeoutMs: 200 },
   secretKeys: ['apiKey', 'webhookSecret'],
   subject: ENTITY,

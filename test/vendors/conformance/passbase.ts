@@ -2,7 +2,6 @@ import { createCipheriv } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { passbaseVendor } from '../../../src/vendors/passbase.ts';
-import type { VendorFactory } from '../../../src/vendors/types.ts';
 import { replyWith, type ConformanceSubject } from './subject.ts';
 
 const ORIGIN = 'https://passbase.test';
@@ -37,7 +36,7 @@ const encrypted = (json: string, secret: string, now: Date) => {
 
 /** Passbase as the conformance suite drives it (encrypted webhooks, the default). */
 export const passbaseSubject: ConformanceSubject = {
-  factory: passbaseVendor as unknown as VendorFactory<{ type: string }>,
+  factory: passbaseVendor,
   config: { type: 'passbase', baseUrl: BASE, apiKey: 'sk_test', publishableApiKey: 'pk_test', webhookSecret: SECRET, timeoutMs: 200 },
   secretKeys: ['apiKey', 'webhookSecret'],
   subject: KEY,

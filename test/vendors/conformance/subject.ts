@@ -1,6 +1,6 @@
 import type { MockAgent } from 'undici';
 import type { MockInterceptor } from 'undici/types/mock-interceptor.js';
-import type { FetchOptions, VendorFactory, VerificationState, WebhookRequest } from '../../../src/vendors/types.ts';
+import type { AnyVendorFactory, FetchOptions, VerificationState, WebhookRequest } from '../../../src/vendors/types.ts';
 
 /** A reply the suite asks the vendor's record read to give (transport faults and garbage included). */
 export type MockReply =
@@ -22,7 +22,7 @@ export type ConformanceCheck =
  * one of these in test/vendors/conformance/<type>.ts; the suite (conformance.test.ts) runs them all.
  */
 export interface ConformanceSubject {
-  factory: VendorFactory<{ type: string }>;
+  factory: AnyVendorFactory;
   /** A complete, valid config; its base URLs point at origins the MockAgent intercepts; `timeoutMs` ≤ 300. */
   config: Record<string, unknown>;
   /** Config keys that hold secrets: each set to '' must be refused by the config schema. */

@@ -1,5 +1,4 @@
 import { verifikVendor } from '../../../src/vendors/verifik.ts';
-import type { VendorFactory } from '../../../src/vendors/types.ts';
 import { hmacSignedWebhook, JSON_CONTENT } from '../_signed-webhook.ts';
 import { replyWith, type ConformanceSubject } from './subject.ts';
 
@@ -16,7 +15,7 @@ const signed = (body: string, secret: string, now: Date) => hmacSignedWebhook('x
 
 /** Verifik as the conformance suite drives it (with a webhook secret, so unsigned webhooks are refused). */
 export const verifikSubject: ConformanceSubject = {
-  factory: verifikVendor as unknown as VendorFactory<{ type: string }>,
+  factory: verifikVendor,
   config: {
     type: 'verifik',
     baseUrl: BASE,

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { sandboxSettings } from './settings.ts';
+import { sandboxSettings } from '../settings.ts';
 
 /**
  * Fault injection for the authID emulator, changeable at run time through

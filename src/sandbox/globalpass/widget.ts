@@ -1,9 +1,9 @@
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import { readJson, problem } from './globalpass-http.ts';
-import { answerPreflight } from './http.ts';
-import { outcomeSchema, widgetResultSchema } from './globalpass-model.ts';
-import type { GlobalPassChecks } from './globalpass-checks.ts';
+import { readJson, problem } from './http.ts';
+import { answerPreflight } from '../http.ts';
+import { outcomeSchema, widgetResultSchema } from './model.ts';
+import type { GlobalPassChecks } from './checks.ts';
 
 /** Where the sandbox serves its stand-in for GlobalPass's stage CDN script (same file name). */
 export const WIDGET_SCRIPT_PATH = '/stage/global-pass-screening-widget.latest.js';

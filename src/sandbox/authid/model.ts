@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { controlOutcome, ignoredScores } from './types.ts';
+import { controlOutcome, ignoredScores } from '../types.ts';
 
 /** authID's documented status enum (vendors.md §3.6). */
 export const STATUS = { Pending: 0, Accepted: 1, Rejected: 2, Expired: 3, Error: 4, Canceled: 5 } as const;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import type { z } from 'zod';
-import { readJsonAs } from './http.ts';
+import { readJsonAs } from '../http.ts';
 
 // ASP.NET Core's default `type` links for the statuses the emulator answers with.
 const PROBLEM_TYPES: Record<number, string> = {

@@ -1,7 +1,7 @@
-import type { Database } from '../db/connect.ts';
-import { hmacSha256Hex } from '../vendors/webhook.ts';
-import { deliverWebhook, type SandboxLogger } from './deliver.ts';
-import { changeOpen, loadExpiring, sandboxStore } from './store.ts';
+import type { Database } from '../../db/connect.ts';
+import { hmacSha256Hex } from '../../vendors/webhook.ts';
+import { deliverWebhook, type SandboxLogger } from '../deliver.ts';
+import { changeOpen, loadExpiring, sandboxStore } from '../store.ts';
 import {
   applyOutcome,
   expireIfDue,
@@ -12,7 +12,7 @@ import {
   type Outcome,
   type StoredValidation,
   type ValidationInput,
-} from './verifik-model.ts';
+} from './model.ts';
 
 const VENDOR = 'verifik';
 

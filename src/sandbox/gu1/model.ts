@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { controlOutcome, controlScore } from './types.ts';
+import { controlOutcome, controlScore } from '../types.ts';
 
 /** Gu1's documented session statuses (vendors.md §4.3). */
 export type Gu1Status = 'pending' | 'in_progress' | 'approved' | 'rejected' | 'abandoned' | 'cancelled' | 'expired';

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { sandboxSettings } from './settings.ts';
+import { sandboxSettings } from '../settings.ts';
 
 /** The create refusals Gu1 documents, with their HTTP statuses (NO_PORTRAIT's is not stated: 400 assumed). */
 export const GU1_REFUSALS = {

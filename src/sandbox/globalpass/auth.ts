@@ -2,8 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Context, Next } from 'koa';
-import { secretsEqual } from '../vendors/webhook.ts';
-import { basicCredentials, readForm } from './http.ts';
+import { secretsEqual } from '../../vendors/webhook.ts';
+import { basicCredentials, readForm } from '../http.ts';
 
 /** The scope GlobalPass's token example shows. */
 const SCOPE = 'IdentityServerApi IdentityServerApi.read_client_details screenings';

@@ -1,9 +1,9 @@
 import type Router from '@koa/router';
-import { answerSettled, readJson } from './gu1-http.ts';
-import { html, outcomeButtons, type Html } from './html.ts';
-import { describeIssues, outcomeFromForm, readForm, sendHostedPage as sendPage } from './http.ts';
-import { isOpen, outcomeSchema, type StoredSession } from './gu1-model.ts';
-import type { Gu1Sessions, SettleResult } from './gu1-sessions.ts';
+import { answerSettled, readJson } from './http.ts';
+import { html, outcomeButtons, type Html } from '../html.ts';
+import { describeIssues, outcomeFromForm, readForm, sendHostedPage as sendPage } from '../http.ts';
+import { isOpen, outcomeSchema, type StoredSession } from './model.ts';
+import type { Gu1Sessions, SettleResult } from './sessions.ts';
 
 /** Registers the hosted capture page, its form target and the scripting control endpoint. */
 export function registerHostedRoutes(router: Router, sessions: Gu1Sessions, publicUrl: string): void {

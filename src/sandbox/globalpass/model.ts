@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { controlOutcome, ignoredScores } from './types.ts';
+import { controlOutcome, ignoredScores } from '../types.ts';
 
 /** GlobalPass's documented instant biometrics statuses (vendors.md §1.4). */
 export const INSTANT_STATUSES = ['Initiated', 'Processing', 'Accepted', 'Rejected', 'Expired', 'Cancelled'] as const;

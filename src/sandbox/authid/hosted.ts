@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { secretsEqual } from '../vendors/webhook.ts';
-import { authIdError, readJson } from './authid-http.ts';
-import { isOpen, outcomeSchema, STATUS, statusBody, type SessionKind, type StoredAuthIdSession } from './authid-model.ts';
-import type { AuthIdSessions, SettleResult } from './authid-sessions.ts';
-import { settingsPatchSchema, type AuthIdSettingsStore } from './authid-settings.ts';
-import { html, Html, outcomeButtons } from './html.ts';
-import { describeIssues, readForm, sendHostedPage } from './http.ts';
+import { secretsEqual } from '../../vendors/webhook.ts';
+import { authIdError, readJson } from './http.ts';
+import { isOpen, outcomeSchema, STATUS, statusBody, type SessionKind, type StoredAuthIdSession } from './model.ts';
+import type { AuthIdSessions, SettleResult } from './sessions.ts';
+import { settingsPatchSchema, type AuthIdSettingsStore } from './settings.ts';
+import { html, Html, outcomeButtons } from '../html.ts';
+import { describeIssues, readForm, sendHostedPage } from '../http.ts';
 
 /**
  * Registers authID's hosted UI (`/?t=<TransactionId>&s=<secret>` and `/?i=<OperationId>&s=<secret>`), its

@@ -1,6 +1,6 @@
-import type { Database } from '../db/connect.ts';
-import { hmacSha256Hex } from '../vendors/webhook.ts';
-import { deliverWebhook, type SandboxLogger } from './deliver.ts';
+import type { Database } from '../../db/connect.ts';
+import { hmacSha256Hex } from '../../vendors/webhook.ts';
+import { deliverWebhook, type SandboxLogger } from '../deliver.ts';
 import {
   applyOutcome,
   expireIfDue,
@@ -11,9 +11,9 @@ import {
   type Outcome,
   type SessionKind,
   type StoredAuthIdSession,
-} from './authid-model.ts';
-import type { AuthIdSettingsStore } from './authid-settings.ts';
-import { changeOpen, loadExpiring, sandboxStore } from './store.ts';
+} from './model.ts';
+import type { AuthIdSettingsStore } from './settings.ts';
+import { changeOpen, loadExpiring, sandboxStore } from '../store.ts';
 
 const VENDOR = 'authid';
 

@@ -1,6 +1,6 @@
-import type { Database } from '../db/connect.ts';
-import { hmacSha256Hex } from '../vendors/webhook.ts';
-import { deliverWebhook, type SandboxLogger } from './deliver.ts';
+import type { Database } from '../../db/connect.ts';
+import { hmacSha256Hex } from '../../vendors/webhook.ts';
+import { deliverWebhook, type SandboxLogger } from '../deliver.ts';
 import {
   applyOutcome,
   expireIfDue,
@@ -9,8 +9,8 @@ import {
   type Outcome,
   type StoredCheck,
   type StoredScreening,
-} from './globalpass-model.ts';
-import { changeOpen, loadExpiring, sandboxStore } from './store.ts';
+} from './model.ts';
+import { changeOpen, loadExpiring, sandboxStore } from '../store.ts';
 
 const VENDOR = 'globalpass';
 const EVENT = 'biometrics.instant.change';

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Context } from 'koa';
-import { html, Html } from './html.ts';
-import { sendHostedPage } from './http.ts';
+import { html, Html } from '../html.ts';
+import { sendHostedPage } from '../http.ts';
 
 /** Where `@passbase/button` 4.4.0 frames its controller; the script names this address once, as a literal. */
 export const PASSBASE_CONTROLLER_ORIGIN = 'https://button.passbase.com';

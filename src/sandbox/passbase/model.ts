@@ -1,7 +1,7 @@
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { IDENTITY_AUTHENTICATED } from '../vendors/passbase.ts';
-import { controlOutcome, ignoredScores } from './types.ts';
+import { IDENTITY_AUTHENTICATED } from '../../vendors/passbase.ts';
+import { controlOutcome, ignoredScores } from '../types.ts';
 
 /** The Identity statuses of Passbase's API (DOC: passbase-node `Identity.StatusEnum`). */
 export const IDENTITY_STATUSES = ['created', 'processing', 'pending', 'approved', 'declined'] as const;

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { StoredValidation } from './verifik-model.ts';
+import type { StoredValidation } from './model.ts';
 
 /**
  * Signs the JWTs the Verifik emulator hands out: the create answer's `token` (bound to the liveness session,

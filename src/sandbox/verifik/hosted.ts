@@ -1,9 +1,9 @@
 import type Router from '@koa/router';
-import { html, outcomeButtons, type Html } from './html.ts';
-import { describeIssues, outcomeFromForm, readForm, sendHostedPage as sendPage } from './http.ts';
-import { answerSettled, readControl } from './verifik-http.ts';
-import { outcomeSchema, type StoredValidation } from './verifik-model.ts';
-import type { SettleResult, VerifikValidations } from './verifik-sessions.ts';
+import { html, outcomeButtons, type Html } from '../html.ts';
+import { describeIssues, outcomeFromForm, readForm, sendHostedPage as sendPage } from '../http.ts';
+import { answerSettled, readControl } from './http.ts';
+import { outcomeSchema, type StoredValidation } from './model.ts';
+import type { SettleResult, VerifikValidations } from './sessions.ts';
 
 /**
  * Registers the hosted liveness page (`/sign-in/{project}?type=liveness`, the project's sign-in URL as the

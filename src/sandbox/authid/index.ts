@@ -13,22 +13,22 @@
  * - TransportType 1 (SMS) and 2 (email) send nothing: the session records where the link would have gone,
  *   which `GET /sandbox/authid/control/<vendorSessionId>` shows (`outOfBand`) with the status.
  * - `/authid-web-component.js` is authID's component from its npm package; `/webauthhandler.js` and
- *   `/controlhandler.js` are the sandbox's stand-ins (src/sandbox/authid-scripts.ts).
+ *   `/controlhandler.js` are the sandbox's stand-ins (src/sandbox/authid/scripts.ts).
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import pino from 'pino';
 import { z } from 'zod';
-import type { Database } from '../db/connect.ts';
-import { readBody } from '../http/read-body.ts';
-import type { SandboxLogger } from './deliver.ts';
-import { registerHostedRoutes, answerSettled } from './authid-hosted.ts';
-import { authIdError, basicMatches, readJson, requireAccessToken, tokenIssuer } from './authid-http.ts';
-import { resultBody, statusBody, transportType, type SessionKind, type StoredAuthIdSession } from './authid-model.ts';
-import { registerAuthIdScripts } from './authid-scripts.ts';
-import { authIdSessions } from './authid-sessions.ts';
-import { authIdSettings, dropRateFromEnv } from './authid-settings.ts';
-import type { VendorSandbox } from './types.ts';
+import type { Database } from '../../db/connect.ts';
+import { readBody } from '../../http/read-body.ts';
+import type { SandboxLogger } from '../deliver.ts';
+import { registerHostedRoutes, answerSettled } from './hosted.ts';
+import { authIdError, basicMatches, readJson, requireAccessToken, tokenIssuer } from './http.ts';
+import { resultBody, statusBody, transportType, type SessionKind, type StoredAuthIdSession } from './model.ts';
+import { registerAuthIdScripts } from './scripts.ts';
+import { authIdSessions } from './sessions.ts';
+import { authIdSettings, dropRateFromEnv } from './settings.ts';
+import type { VendorSandbox } from '../types.ts';
 
 /** How the authID emulator behaves; the defaults describe a tenant whose accounts all have a face enrolled. */
 export interface AuthIdSandboxOptions {
@@ -206,7 +206,7 @@ function accountRefusal(account: string, accounts: AuthIdSandboxOptions['account
 }
 
 /** The authID emulator as sandbox mode mounts it, answering the policy vendor's API key and webhook secret. */
-export const authIdSandbox: VendorSandbox = {
+export const authIdSandbox: VendorSandbox<'authid'> = {
   type: 'authid',
   create: ({ db, publicUrl, config, webhookUrl, fetch, log }) =>
     createAuthIdSandbox({

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { controlOutcome, controlScore } from './types.ts';
+import { controlOutcome, controlScore } from '../types.ts';
 
 /** The statuses the emulator emits (vendors.md §2.4: `new → pending → validated | failed | expired`). */
 export type VerifikStatus = 'new' | 'pending' | 'validated' | 'failed' | 'expired';

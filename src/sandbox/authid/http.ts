@@ -1,8 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { z } from 'zod';
-import { secretsEqual } from '../vendors/webhook.ts';
-import { basicCredentials, bearerToken, readJsonAs } from './http.ts';
+import { secretsEqual } from '../../vendors/webhook.ts';
+import { basicCredentials, bearerToken, readJsonAs } from '../http.ts';
 
 /** Answers with authID's error body: `{ ID: "E_…", Message }` (vendor demo, vendors.md §3.8). */
 export function authIdError(ctx: Context, status: number, id: string, message: string): void {

@@ -1,8 +1,8 @@
 import type { Context } from 'koa';
 import type { z } from 'zod';
-import { bearerToken, readJsonAs, readJsonValue, requireSecret } from './http.ts';
-import { present } from './verifik-model.ts';
-import type { SettleResult } from './verifik-sessions.ts';
+import { bearerToken, readJsonAs, readJsonValue, requireSecret } from '../http.ts';
+import { present } from './model.ts';
+import type { SettleResult } from './sessions.ts';
 
 /** Answers with Verifik's documented error body `{ code, message }`. */
 export function verifikError(ctx: Context, status: number, code: string, message: string): void {

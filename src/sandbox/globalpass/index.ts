@@ -17,11 +17,11 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import pino from 'pino';
 import { z } from 'zod';
-import type { Database } from '../db/connect.ts';
-import type { SandboxLogger } from './deliver.ts';
-import { globalPassAuth } from './globalpass-auth.ts';
-import { globalPassChecks, type SettleResult } from './globalpass-checks.ts';
-import { problem, readJson } from './globalpass-http.ts';
+import type { Database } from '../../db/connect.ts';
+import type { SandboxLogger } from '../deliver.ts';
+import { globalPassAuth } from './auth.ts';
+import { globalPassChecks, type SettleResult } from './checks.ts';
+import { problem, readJson } from './http.ts';
 import {
   DEFAULT_TIMEOUT_MINUTES,
   isEligible,
@@ -29,9 +29,9 @@ import {
   presentCheck,
   presentScreeningStatus,
   screeningControlSchema,
-} from './globalpass-model.ts';
-import { registerWidgetRoutes } from './globalpass-widget.ts';
-import type { VendorSandbox } from './types.ts';
+} from './model.ts';
+import { registerWidgetRoutes } from './widget.ts';
+import type { VendorSandbox } from '../types.ts';
 
 const TYPE = 'globalpass';
 const CHECKS = '/api/v2/instant-biometrics';
@@ -152,7 +152,7 @@ function answerSettled(ctx: Context, result: SettleResult, notOpenTitle: string)
  * signing webhooks with its secret in its mode. GlobalPass's portal holds the webhook URL; the sandbox
  * delivers to the policy vendor's webhook route, as an operator would register it there.
  */
-export const globalPassSandbox: VendorSandbox = {
+export const globalPassSandbox: VendorSandbox<'globalpass'> = {
   type: TYPE,
   create: ({ db, publicUrl, config, webhookUrl, fetch, log }) => {
     return createGlobalPassSandbox({

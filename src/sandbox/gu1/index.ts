@@ -2,14 +2,14 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import pino from 'pino';
 import { z } from 'zod';
-import type { Database } from '../db/connect.ts';
-import type { SandboxLogger } from './deliver.ts';
-import type { VendorSandbox } from './types.ts';
-import { registerHostedRoutes } from './gu1-hosted.ts';
-import { answerSettled, gu1Error, readJson, requireApiKey } from './gu1-http.ts';
-import { present } from './gu1-model.ts';
-import { gu1Sessions } from './gu1-sessions.ts';
-import { GU1_REFUSALS, gu1Settings, settingsPatchSchema, type Gu1Refusal } from './gu1-settings.ts';
+import type { Database } from '../../db/connect.ts';
+import type { SandboxLogger } from '../deliver.ts';
+import type { VendorSandbox } from '../types.ts';
+import { registerHostedRoutes } from './hosted.ts';
+import { answerSettled, gu1Error, readJson, requireApiKey } from './http.ts';
+import { present } from './model.ts';
+import { gu1Sessions } from './sessions.ts';
+import { GU1_REFUSALS, gu1Settings, settingsPatchSchema, type Gu1Refusal } from './settings.ts';
 
 /** How the Gu1 emulator behaves; the defaults describe a fully provisioned organization. */
 export interface Gu1SandboxOptions {
@@ -135,7 +135,7 @@ export function createGu1Sandbox(options: Gu1SandboxOptions): Router {
  * The Gu1 emulator as sandbox mode mounts it, answering the policy vendor's key and webhook secret; its
  * organization webhooks go to the IdP's webhook route for that vendor, as an operator would subscribe it.
  */
-export const gu1Sandbox: VendorSandbox = {
+export const gu1Sandbox: VendorSandbox<'gu1'> = {
   type: 'gu1',
   create: ({ db, publicUrl, config, fetch, log, webhookUrl }) =>
     createGu1Sandbox({

@@ -1,5 +1,5 @@
-import type { Database } from '../db/connect.ts';
-import { deliverWebhook, type SandboxLogger } from './deliver.ts';
+import type { Database } from '../../db/connect.ts';
+import { deliverWebhook, type SandboxLogger } from '../deliver.ts';
 import {
   authenticatedEvent,
   newIdentity,
@@ -9,8 +9,8 @@ import {
   type IdentityStatus,
   type Outcome,
   type StoredIdentity,
-} from './passbase-model.ts';
-import { sandboxStore } from './store.ts';
+} from './model.ts';
+import { sandboxStore } from '../store.ts';
 
 const VENDOR = 'passbase';
 

@@ -1,14 +1,14 @@
 import Router from '@koa/router';
 import pino from 'pino';
-import type { Database } from '../db/connect.ts';
-import { LIVENESS_SESSION_SECONDS } from '../vendors/verifik.ts';
-import type { SandboxLogger } from './deliver.ts';
-import type { VendorSandbox } from './types.ts';
-import { registerHostedRoutes } from './verifik-hosted.ts';
-import { notFound, readJsonObject, requireAccessToken, verifikError } from './verifik-http.ts';
-import { present, presentLivenessSession } from './verifik-model.ts';
-import { verifikValidations } from './verifik-sessions.ts';
-import { livenessTokens } from './verifik-token.ts';
+import type { Database } from '../../db/connect.ts';
+import { LIVENESS_SESSION_SECONDS } from '../../vendors/verifik.ts';
+import type { SandboxLogger } from '../deliver.ts';
+import type { VendorSandbox } from '../types.ts';
+import { registerHostedRoutes } from './hosted.ts';
+import { notFound, readJsonObject, requireAccessToken, verifikError } from './http.ts';
+import { present, presentLivenessSession } from './model.ts';
+import { verifikValidations } from './sessions.ts';
+import { livenessTokens } from './token.ts';
 
 /** How the Verifik emulator behaves; the defaults describe a provisioned project with a login flow. */
 export interface VerifikSandboxOptions {
@@ -125,7 +125,7 @@ function isHttpUrl(value: unknown): boolean {
 }
 
 /** The Verifik emulator as sandbox mode mounts it, answering the policy vendor's token, project and webhook secret. */
-export const verifikSandbox: VendorSandbox = {
+export const verifikSandbox: VendorSandbox<'verifik'> = {
   type: 'verifik',
   create: ({ db, publicUrl, config, fetch, log }) =>
     createVerifikSandbox({

@@ -2,15 +2,15 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import pino from 'pino';
 import { z } from 'zod';
-import type { Database } from '../db/connect.ts';
-import { secretsEqual } from '../vendors/webhook.ts';
-import type { SandboxLogger } from './deliver.ts';
-import { describeIssues, readJsonValue, requireSecret } from './http.ts';
-import { CONTROLLER_PATH, sandboxButtonScript, sendController } from './passbase-button.ts';
-import { passbaseIdentities, type AuthenticateResult } from './passbase-identities.ts';
-import { outcomeSchema, present } from './passbase-model.ts';
-import type { PassbaseErrorCode } from '../vendors/passbase.ts';
-import type { VendorSandbox } from './types.ts';
+import type { Database } from '../../db/connect.ts';
+import { secretsEqual } from '../../vendors/webhook.ts';
+import type { SandboxLogger } from '../deliver.ts';
+import { describeIssues, readJsonValue, requireSecret } from '../http.ts';
+import { CONTROLLER_PATH, sandboxButtonScript, sendController } from './button.ts';
+import { passbaseIdentities, type AuthenticateResult } from './identities.ts';
+import { outcomeSchema, present } from './model.ts';
+import type { PassbaseErrorCode } from '../../vendors/passbase.ts';
+import type { VendorSandbox } from '../types.ts';
 
 /** How the Passbase emulator behaves. */
 export interface PassbaseSandboxOptions {
@@ -136,7 +136,7 @@ function controllerError(ctx: Context, status: number, error: PassbaseErrorCode)
  * project's webhooks, encrypted with its secret, to the IdP's
  * webhook endpoint for that vendor (`context.webhookUrl`: Passbase's dashboard holds one per project).
  */
-export const passbaseSandbox: VendorSandbox = {
+export const passbaseSandbox: VendorSandbox<'passbase'> = {
   type: 'passbase',
   create: ({ db, publicUrl, config, fetch, log, webhookUrl }) =>
     createPassbaseSandbox({

@@ -1,6 +1,6 @@
-import type { Database } from '../db/connect.ts';
-import { hmacSha256Hex } from '../vendors/webhook.ts';
-import { deliverWebhook, type SandboxLogger } from './deliver.ts';
+import type { Database } from '../../db/connect.ts';
+import { hmacSha256Hex } from '../../vendors/webhook.ts';
+import { deliverWebhook, type SandboxLogger } from '../deliver.ts';
 import {
   applyOutcome,
   expireIfDue,
@@ -10,9 +10,9 @@ import {
   WEBHOOK_STATUSES,
   type Outcome,
   type StoredSession,
-} from './gu1-model.ts';
-import type { Gu1SettingsStore } from './gu1-settings.ts';
-import { changeOpen, loadExpiring, sandboxStore } from './store.ts';
+} from './model.ts';
+import type { Gu1SettingsStore } from './settings.ts';
+import { changeOpen, loadExpiring, sandboxStore } from '../store.ts';
 
 const VENDOR = 'gu1';
 

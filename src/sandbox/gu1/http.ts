@@ -1,8 +1,8 @@
 import type { Context } from 'koa';
 import type { z } from 'zod';
-import { bearerToken, readJsonAs, requireSecret } from './http.ts';
-import { present } from './gu1-model.ts';
-import type { SettleResult } from './gu1-sessions.ts';
+import { bearerToken, readJsonAs, requireSecret } from '../http.ts';
+import { present } from './model.ts';
+import type { SettleResult } from './sessions.ts';
 
 /** Answers with Gu1's error body: `{ error: CODE, message, ...extra }` (an assumption, vendors.md §4.2). */
 export function gu1Error(ctx: Context, status: number, code: string, message: string, extra: object = {}): void {
