@@ -1,9 +1,9 @@
-import { authIdVendor } from './authid.ts';
-import { globalPassVendor } from './globalpass.ts';
-import { gu1Vendor } from './gu1.ts';
-import { passbaseVendor } from './passbase.ts';
+import { authIdVendor } from './authid/index.ts';
+import { globalPassVendor } from './globalpass/index.ts';
+import { gu1Vendor } from './gu1/index.ts';
+import { passbaseVendor } from './passbase/index.ts';
 import type { VendorFactory } from './types.ts';
-import { verifikVendor } from './verifik.ts';
+import { verifikVendor } from './verifik/index.ts';
 
 // Every adapter type the policy may name; one file per vendor.
 const FACTORIES: ReadonlyArray<VendorFactory<{ type: string }>> = [gu1Vendor as unknown as VendorFactory<{ type: string }>, authIdVendor as unknown as VendorFactory<{ type: string }>, verifikVendor as unknown as VendorFactory<{ type: string }>, passbaseVendor as unknown as VendorFactory<{ type: string }>, globalPassVendor as unknown as VendorFactory<{ type: string }>];

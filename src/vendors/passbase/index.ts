@@ -49,11 +49,11 @@
 import { createDecipheriv } from 'node:crypto';
 import type { OnErrorCallback } from '@passbase/button';
 import { z } from 'zod';
-import { StepUpError, VendorRefusedError, VendorUnavailableError, WebhookRejectedError } from '../errors.ts';
-import { secret } from './secret.ts';
-import { httpUrl, resolvedBaseUrl, timeoutMs } from './config.ts';
-import { vendorJson } from './http.ts';
-import { parsed } from './response.ts';
+import { StepUpError, VendorRefusedError, VendorUnavailableError, WebhookRejectedError } from '../../errors.ts';
+import { secret } from '../secret.ts';
+import { httpUrl, resolvedBaseUrl, timeoutMs } from '../config.ts';
+import { vendorJson } from '../http.ts';
+import { parsed } from '../response.ts';
 import type {
   BrowserFailure,
   FetchOptions,
@@ -64,9 +64,9 @@ import type {
   VerificationState,
   WebhookHint,
   WebhookRequest,
-} from './types.ts';
-import { headerValue } from './webhook.ts';
-import { ownEntry } from './lookup.ts';
+} from '../types.ts';
+import { headerValue } from '../webhook.ts';
+import { ownEntry } from '../lookup.ts';
 
 const VENDOR = 'passbase';
 export const PASSBASE_DEFAULT_BASE_URL = 'https://api.passbase.com/verification/v2';

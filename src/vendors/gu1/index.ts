@@ -21,14 +21,14 @@
  * - Session ids are opaque tokens of at most 128 URL-safe characters (Gu1 shows UUIDs).
  */
 import { z } from 'zod';
-import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../errors.ts';
-import { secret } from './secret.ts';
-import { httpUrl, resolvedBaseUrl, timeoutMs } from './config.ts';
-import { vendorJson, type VendorCall } from './http.ts';
-import { parsed, vendorRefusals } from './response.ts';
-import type { Presentation, VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState, WebhookRequest } from './types.ts';
-import { requireHexSignature, sentWithin, webhookEnvelope } from './webhook.ts';
-import { ownEntry } from './lookup.ts';
+import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../../errors.ts';
+import { secret } from '../secret.ts';
+import { httpUrl, resolvedBaseUrl, timeoutMs } from '../config.ts';
+import { vendorJson, type VendorCall } from '../http.ts';
+import { parsed, vendorRefusals } from '../response.ts';
+import type { Presentation, VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState, WebhookRequest } from '../types.ts';
+import { requireHexSignature, sentWithin, webhookEnvelope } from '../webhook.ts';
+import { ownEntry } from '../lookup.ts';
 
 const VENDOR = 'gu1';
 const WEBHOOK_MAX_AGE_MS = 60 * 60 * 1000;

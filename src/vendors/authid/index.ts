@@ -39,14 +39,14 @@
  *   names another copy (sandbox mode: the sandbox's, served from the npm package).
  */
 import { z } from 'zod';
-import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../errors.ts';
-import { secret } from './secret.ts';
-import { httpUrl, resolvedBaseUrl, timeoutMs } from './config.ts';
-import { vendorJson, type VendorCall, type VendorReply } from './http.ts';
-import { parsed, vendorRefusals } from './response.ts';
-import { tokenCache } from './token-cache.ts';
-import type { VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState, WebhookRequest } from './types.ts';
-import { requireHexSignature, sentWithin, webhookEnvelope } from './webhook.ts';
+import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../../errors.ts';
+import { secret } from '../secret.ts';
+import { httpUrl, resolvedBaseUrl, timeoutMs } from '../config.ts';
+import { vendorJson, type VendorCall, type VendorReply } from '../http.ts';
+import { parsed, vendorRefusals } from '../response.ts';
+import { tokenCache } from '../token-cache.ts';
+import type { VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState, WebhookRequest } from '../types.ts';
+import { requireHexSignature, sentWithin, webhookEnvelope } from '../webhook.ts';
 
 const VENDOR = 'authid';
 const TOKEN_PATH = '/IDCompleteBackendEngine/IdentityService/v1/auth/token';

@@ -36,15 +36,15 @@
  *   not the time header, so the age check limits honest late deliveries rather than a replayer.
  */
 import { z } from 'zod';
-import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../errors.ts';
-import { secret } from './secret.ts';
-import { httpUrl, resolvedBaseUrl, timeoutMs } from './config.ts';
-import { vendorJson, type VendorCall, type VendorReply } from './http.ts';
-import { parsed, vendorRefusals } from './response.ts';
-import { tokenCache } from './token-cache.ts';
-import type { VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState, WebhookHint, WebhookRequest } from './types.ts';
-import { headerValue, requireHexSignature, secretsEqual, sentWithin, webhookEnvelope } from './webhook.ts';
-import { ownEntry } from './lookup.ts';
+import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../../errors.ts';
+import { secret } from '../secret.ts';
+import { httpUrl, resolvedBaseUrl, timeoutMs } from '../config.ts';
+import { vendorJson, type VendorCall, type VendorReply } from '../http.ts';
+import { parsed, vendorRefusals } from '../response.ts';
+import { tokenCache } from '../token-cache.ts';
+import type { VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState, WebhookHint, WebhookRequest } from '../types.ts';
+import { headerValue, requireHexSignature, secretsEqual, sentWithin, webhookEnvelope } from '../webhook.ts';
+import { ownEntry } from '../lookup.ts';
 
 const VENDOR = 'globalpass';
 const PRODUCTION_API = 'https://screenings-api.globalpass.ch';

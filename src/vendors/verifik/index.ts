@@ -38,14 +38,14 @@
  * - iframe presentation (optional): not documented; framed with `allow="camera; microphone; fullscreen"`.
  */
 import { z } from 'zod';
-import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../errors.ts';
-import { secret } from './secret.ts';
-import { httpUrl, resolvedBaseUrl, timeoutMs } from './config.ts';
-import { vendorJson, type VendorCall } from './http.ts';
-import { parsed, vendorRefusals } from './response.ts';
-import type { Presentation, VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState, WebhookRequest } from './types.ts';
-import { headerValue, hexSignatureMatches, hmacSha256Hex, webhookEnvelope } from './webhook.ts';
-import { ownEntry } from './lookup.ts';
+import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../../errors.ts';
+import { secret } from '../secret.ts';
+import { httpUrl, resolvedBaseUrl, timeoutMs } from '../config.ts';
+import { vendorJson, type VendorCall } from '../http.ts';
+import { parsed, vendorRefusals } from '../response.ts';
+import type { Presentation, VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState, WebhookRequest } from '../types.ts';
+import { headerValue, hexSignatureMatches, hmacSha256Hex, webhookEnvelope } from '../webhook.ts';
+import { ownEntry } from '../lookup.ts';
 
 const VENDOR = 'verifik';
 const VALIDATIONS = '/v2/biometric-validations';
