@@ -36,176 +36,19 @@
  *   not the time header, so the age check limits honest late deliveries rather than a replayer.
  */
 import { z } from 'zod';
-import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../../errors.ts';
-import { secret } from '../secret.ts';
-import { httpUrl, resolvedBaseUrl, timeoutMs } from '../config.ts';
+import { VendorUnavailableError } from '../../errors.ts';
 import { vendorJson, type VendorCall, type VendorReply } from '../http.ts';
-import { parsed, vendorRefusals } from '../response.ts';
-import { tokenCache } from '../token-cache.ts';
-import type { VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState, WebhookHint, WebhookRequest } from '../types.ts';
-import { headerValue, requireHexSignature, secretsEqual, sentWithin, webhookEnvelope } from '../webhook.ts';
-import { ownEntry } from '../lookup.ts';
-
-const VENDOR = 'globalpass';
-const PRODUCTION_API = 'https://screenings-api.globalpass.ch';
-const WIDGET_FILE = 'global-pass-screening-widget.latest.js';
-/** The documented environments: API host → identity host and widget script. */
-const KNOWN_HOSTS: Record<string, { identity: string; widget: string }> = {
-  [PRODUCTION_API]: { identity: 'https://identity.globalpass.ch', widget: `https://cdn.globalpass.ch/live/${WIDGET_FILE}` },
-  'https://screenings-api-test.globalpass.ch': {
-    identity: 'https://identity-test.globalpass.ch',
-    widget: `https://cdn.globalpass.ch/stage/${WIDGET_FILE}`,
-  },
-};
-export const INSTANT_BIOMETRICS_EVENT = 'biometrics.instant.change';
-const WEBHOOK_MAX_AGE_MS = 15 * 60 * 1000;
-const WEBHOOK_MAX_SKEW_MS = 5 * 60 * 1000;
-const TOKEN_MARGIN_SECONDS = 60;
-const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-
-const configSchema = z
-  .object({
-    type: z.literal('globalpass'),
-    /** The screenings API. */
-    baseUrl: httpUrl().optional(),
-    /** The identity server issuing tokens (`/connect/token` under it); derived from `baseUrl` when absent. */
-    identityUrl: httpUrl().optional(),
-    /** The widget script the step-up page loads; derived from `baseUrl` when absent. */
-    widgetScriptUrl: httpUrl().optional(),
-    /** The portal's "API key". */
-    clientId: z.string().min(1),
-    /** The portal's "API secret". */
-    clientSecret: secret(),
-    webhookSecret: secret(),
-    /** `v2`: HMAC in X-GP-Signature (GlobalPass's "V2 Delivery"); `v1`: the secret inside the body. */
-    webhookMode: z.enum(['v2', 'v1']).default('v2'),
-    timeoutMs: timeoutMs(),
-  })
-  .strict();
-
-/** A validated `vendors.<id>` entry of type `globalpass`. */
-export type GlobalPassConfig = z.infer<typeof configSchema>;
-
-const idSchema = z.string().regex(ID);
-
-const tokenSchema = z.looseObject({
-  access_token: z.string().min(1),
-  expires_in: z.number().positive(),
-  token_type: z.string().regex(/^bearer$/i),
-});
-
-const createdSchema = z.looseObject({
-  id: idSchema.optional(),
-  instantBiometricsId: idSchema.optional(),
-  token: idSchema.optional(),
-  expiresAt: z.iso.datetime({ offset: true }).optional(),
-});
-
-const recordSchema = z.looseObject({
-  id: idSchema.optional(),
-  instantBiometricsId: idSchema.optional(),
-  status: z.string().min(1).max(64),
-  screeningToken: z.string().min(1).max(128).optional(),
-});
-
-const problemSchema = z.looseObject({ errors: z.record(z.string(), z.unknown()).optional() });
-const oauthErrorSchema = z.looseObject({ error: z.string().regex(/^[a-z_]{1,64}$/) });
-
-const webhookSchema = z.looseObject({
-  type: z.string().min(1).max(128),
-  secret: z.string().optional(),
-  data: z.unknown().optional(),
-});
-const instantChangeSchema = z.looseObject({ instantBiometricsId: idSchema });
-
-const STATES: Record<string, VerificationState> = {
-  initiated: 'pending',
-  processing: 'in_progress',
-  accepted: 'approved',
-  rejected: 'rejected',
-  expired: 'expired',
-  cancelled: 'cancelled',
-};
-
-// What GlobalPass refused and what the operator can do. Never the vendor's own text: it may name the person.
-const REFUSALS: Record<string, string> = {
-  UNAUTHORIZED: 'GlobalPass refused the API client credentials (clientId / clientSecret); check the vendor configuration',
-  TOKEN_REFUSED: 'the GlobalPass identity server refused the client-credentials request; check the API client in the portal',
-  FORBIDDEN: 'the GlobalPass API client may not use instant biometrics; check its scopes in the GlobalPass portal',
-  SCREENING_NOT_ELIGIBLE:
-    "the person's KYC screening is neither Accepted nor Rejected with ConditionsNotMet, so GlobalPass will not run instant biometrics; the person must pass KYC first",
-  SCREENING_NOT_FOUND: "GlobalPass has no KYC screening with the person's enrolled screeningToken; link the person's current screening",
-  INVALID_SUBJECT: "the person's enrolled GlobalPass reference is not a screeningToken (UUID); link the person's screening again",
-  INVALID_REQUEST: 'GlobalPass refused the request as malformed; the API contract may have changed',
-  NOT_FOUND: 'GlobalPass has no such instant biometrics check',
-  INVALID_STATE: 'the instant biometrics check is no longer Initiated or Processing',
-};
-
-type Operation = 'start' | 'read' | 'cancel';
-
-function refusalCode(status: number, body: unknown, operation: Operation): string {
-  if (status === 401) return 'UNAUTHORIZED';
-  if (status === 403) return 'FORBIDDEN';
-  if (status === 404) return operation === 'start' ? 'SCREENING_NOT_FOUND' : 'NOT_FOUND';
-  if (status === 400 && problemSchema.safeParse(body).data?.errors) return 'INVALID_REQUEST';
-  if (operation === 'start' && (status === 400 || status === 409)) return 'SCREENING_NOT_ELIGIBLE';
-  if (operation === 'cancel' && status === 409) return 'INVALID_STATE';
-  return `HTTP_${status}`;
-}
-
-const refused = vendorRefusals(VENDOR, 'GlobalPass', REFUSALS);
-
-function refusal(status: number, body: unknown, operation: Operation): VendorRefusedError {
-  return refused(refusalCode(status, body, operation), { status });
-}
-
-function toOutcome(vendorSessionId: string, record: z.infer<typeof recordSchema>): VendorOutcome {
-  const state = ownEntry(STATES, record.status.toLowerCase());
-  return {
-    vendorSessionId,
-    state: state ?? 'failed',
-    vendorStatus: record.status,
-    scores: {},
-    ...(record.screeningToken ? { subject: record.screeningToken } : {}),
-    ...(state ? {} : { reason: `unknown_status:${record.status}` }),
-  };
-}
-
-/** The token endpoint, API base and widget script an adapter with this config uses. */
-export function globalPassEndpoints(config: GlobalPassConfig): { token: string; api: string; widgetScriptUrl: string } {
-  const api = resolvedBaseUrl(config.baseUrl, 'GlobalPass');
-  const known = KNOWN_HOSTS[api];
-  const identity = (config.identityUrl ?? known?.identity ?? api).replace(/\/+$/, '');
-  return {
-    token: `${identity}/connect/token`,
-    api,
-    widgetScriptUrl: config.widgetScriptUrl ?? known?.widget ?? `${api}/stage/${WIDGET_FILE}`,
-  };
-}
+import { parsed } from '../response.ts';
+import type { VendorAdapter, VendorDeps, VendorFactory } from '../types.ts';
+import { checkPath, createdSchema, recordSchema, refusal, refused, toOutcome, VENDOR } from './api.ts';
+import { configSchema, type GlobalPassConfig } from './config.ts';
+import { globalPassEndpoints, KNOWN_HOSTS, PRODUCTION_API, WIDGET_FILE } from './endpoints.ts';
+import { globalPassTokens } from './token.ts';
+import { globalPassWebhookHint } from './webhook.ts';
 
 function create(id: string, config: GlobalPassConfig, deps: VendorDeps): VendorAdapter {
   const endpoints = globalPassEndpoints(config);
-  const basic = Buffer.from(`${config.clientId}:${config.clientSecret}`, 'utf8').toString('base64');
-
-  async function requestToken(): Promise<{ value: string; renewAt: number }> {
-    const reply = await vendorJson(VENDOR, deps.fetch, {
-      method: 'POST',
-      url: endpoints.token,
-      headers: { authorization: `Basic ${basic}` },
-      form: { grant_type: 'client_credentials' },
-      timeoutMs: config.timeoutMs,
-    });
-    if (reply.status >= 400) {
-      const error = oauthErrorSchema.safeParse(reply.body).data?.error;
-      const code = reply.status === 401 || error === 'invalid_client' || error === 'unauthorized_client' ? 'UNAUTHORIZED' : 'TOKEN_REFUSED';
-      throw refused(code, { status: reply.status, ...(error ? { oauthError: error } : {}) });
-    }
-    const token = parsed(VENDOR, tokenSchema, reply.body, 'token request');
-    const margin = Math.min(TOKEN_MARGIN_SECONDS, token.expires_in / 2);
-    return { value: token.access_token, renewAt: Date.now() + (token.expires_in - margin) * 1000 };
-  }
-
-  const tokens = tokenCache(requestToken);
+  const tokens = globalPassTokens(endpoints.token, config, deps);
   const api = (method: VendorCall['method'], path: string, body?: unknown): Promise<VendorReply> =>
     tokens.send((token) =>
       vendorJson(VENDOR, deps.fetch, {
@@ -216,36 +59,6 @@ function create(id: string, config: GlobalPassConfig, deps: VendorDeps): VendorA
         timeoutMs: config.timeoutMs,
       }),
     );
-
-  // The id ends up in a URL path: refuse anything that could be a dot segment or escape the path.
-  const checkPath = (instantBiometricsId: string, suffix = '') => {
-    if (!ID.test(instantBiometricsId)) throw new StepUpError('bad_request', `${VENDOR}: not an instant biometrics id`);
-    return `/api/v2/instant-biometrics/${instantBiometricsId}${suffix}`;
-  };
-
-  function hintFrom(envelope: z.infer<typeof webhookSchema>): WebhookHint | null {
-    // Screening webhooks share the URL; only instant biometrics concern step-up.
-    if (envelope.type !== INSTANT_BIOMETRICS_EVENT) return null;
-    const data = instantChangeSchema.safeParse(envelope.data);
-    if (!data.success) throw new WebhookRejectedError(VENDOR, 'not an instant biometrics change');
-    return { vendorSessionId: data.data.instantBiometricsId };
-  }
-
-  function checkCreatedAt(request: WebhookRequest, required: boolean): void {
-    const createdAt = headerValue(request.headers, 'x-gp-created-at')?.trim();
-    if (createdAt === undefined) {
-      if (required) throw new WebhookRejectedError(VENDOR, 'missing X-GP-Created-At');
-      return;
-    }
-    if (!z.iso.datetime({ offset: true }).safeParse(createdAt).success) {
-      throw new WebhookRejectedError(VENDOR, 'X-GP-Created-At is not an ISO-8601 time');
-    }
-    if (!sentWithin(request.now, createdAt, WEBHOOK_MAX_AGE_MS, WEBHOOK_MAX_SKEW_MS)) {
-      throw new WebhookRejectedError(VENDOR, 'X-GP-Created-At outside the accepted window');
-    }
-  }
-
-  const parseBody = (rawBody: Buffer) => webhookEnvelope(VENDOR, rawBody, webhookSchema, 'not a GlobalPass webhook');
 
   return {
     id,
@@ -293,27 +106,7 @@ function create(id: string, config: GlobalPassConfig, deps: VendorDeps): VendorA
       if (reply.status >= 400) throw refusal(reply.status, reply.body, 'cancel');
     },
 
-    authenticateWebhook(request: WebhookRequest) {
-      if (config.webhookMode === 'v1') {
-        const envelope = parseBody(request.rawBody);
-        if (typeof envelope.secret !== 'string') {
-          throw new WebhookRejectedError(VENDOR, 'no secret in the body (a V2 delivery while webhookMode is v1?)');
-        }
-        if (!secretsEqual(config.webhookSecret, envelope.secret)) throw new WebhookRejectedError(VENDOR, 'body secret does not match');
-        checkCreatedAt(request, false);
-        return hintFrom(envelope);
-      }
-      // A V1 delivery reaching a V2 configuration is worth explaining: the portal switch fixes it.
-      if (headerValue(request.headers, 'x-gp-signature') === undefined && request.rawBody.includes('"secret"')) {
-        throw new WebhookRejectedError(
-          VENDOR,
-          'missing X-GP-Signature: a V1 delivery (secret in the body) while webhookMode is v2; turn on V2 Delivery in the portal',
-        );
-      }
-      requireHexSignature(VENDOR, request, 'X-GP-Signature', config.webhookSecret);
-      checkCreatedAt(request, true);
-      return hintFrom(parseBody(request.rawBody));
-    },
+    authenticateWebhook: (request) => globalPassWebhookHint(config, request),
   };
 }
 
