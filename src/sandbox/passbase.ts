@@ -9,7 +9,7 @@ import { describeIssues, readJsonValue, requireSecret } from './http.ts';
 import { CONTROLLER_PATH, sandboxButtonScript, sendController } from './passbase-button.ts';
 import { passbaseIdentities, type AuthenticateResult } from './passbase-identities.ts';
 import { outcomeSchema, present } from './passbase-model.ts';
-import type { PassbaseErrorCode } from '../vendors/passbase/index.ts';
+import type { PassbaseErrorCode } from '../vendors/passbase/button.ts';
 import type { VendorSandbox } from './types.ts';
 
 /** How the Passbase emulator behaves. */

@@ -46,186 +46,19 @@
  *   1.3.1). The button script is Passbase's CDN copy of 4.4.0 (unpkg) unless `buttonScriptUrl` names
  *   another copy; sandbox mode sets it to the sandbox's, served from the npm package.
  */
-import { createDecipheriv } from 'node:crypto';
-import type { OnErrorCallback } from '@passbase/button';
-import { z } from 'zod';
-import { StepUpError, VendorRefusedError, VendorUnavailableError, WebhookRejectedError } from '../../errors.ts';
-import { secret } from '../secret.ts';
-import { httpUrl, resolvedBaseUrl, timeoutMs } from '../config.ts';
+import { StepUpError, VendorUnavailableError } from '../../errors.ts';
+import { resolvedBaseUrl } from '../config.ts';
 import { vendorJson } from '../http.ts';
 import { parsed } from '../response.ts';
-import type {
-  BrowserFailure,
-  FetchOptions,
-  VendorAdapter,
-  VendorDeps,
-  VendorFactory,
-  VendorOutcome,
-  VerificationState,
-  WebhookHint,
-  WebhookRequest,
-} from '../types.ts';
-import { headerValue } from '../webhook.ts';
-import { ownEntry } from '../lookup.ts';
+import type { VendorAdapter, VendorDeps, VendorFactory } from '../types.ts';
+import { httpRefusal, IDENTITY_KEY, identitySchema, refused, VENDOR, type Identity } from './api.ts';
+import { buttonFailure, PASSBASE_BUTTON_CDN } from './button.ts';
+import { configSchema, type PassbaseConfig } from './config.ts';
+import { toOutcome } from './outcome.ts';
+import { passbaseWebhookHint } from './webhook.ts';
 
-const VENDOR = 'passbase';
+/** The API host of Passbase's own Node SDK, the adapter's default `baseUrl`. */
 export const PASSBASE_DEFAULT_BASE_URL = 'https://api.passbase.com/verification/v2';
-/** Passbase's CDN copy of the button this adapter was written against. */
-export const PASSBASE_BUTTON_CDN = 'https://unpkg.com/@passbase/button@4.4.0/button.js';
-/** The webhook event a successful re-authentication fires (seed 004). */
-export const IDENTITY_AUTHENTICATED = 'IDENTITY_AUTHENTICATED';
-const KEY_BYTES = 32;
-const IV_BYTES = 16;
-const IDENTITY_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-/** How far in the future an event's own time may lie (clock skew) and still count. */
-const SKEW_SECONDS = 60;
-
-const configSchema = z
-  .object({
-    type: z.literal('passbase'),
-    baseUrl: httpUrl().optional(),
-    /** Secret API key, sent as `X-API-KEY` on server calls. */
-    apiKey: secret(),
-    /** Publishable API key for the button; not a secret (it is sent to every browser). */
-    publishableApiKey: z.string().min(1),
-    /** Passbase's webhook encryption (dashboard setting); required, since approval rests on an authenticated event. */
-    webhookEncryption: z
-      .literal(true, { error: 'must be true: plain Passbase webhooks are unauthenticated, and an approval needs an authenticated IDENTITY_AUTHENTICATED' })
-      .default(true),
-    /** The 32-byte webhook encryption secret (its raw bytes are the AES-256 key). */
-    webhookSecret: secret(),
-    buttonScriptUrl: httpUrl().optional(),
-    timeoutMs: timeoutMs(),
-  })
-  .strict()
-  .superRefine((config, ctx) => {
-    if (Buffer.byteLength(config.webhookSecret, 'utf8') !== KEY_BYTES) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['webhookSecret'],
-        message: `must be exactly ${KEY_BYTES} bytes: Passbase uses the secret's raw bytes as the AES-256 key`,
-      });
-    }
-  });
-
-/** A validated `vendors.<id>` entry of type `passbase`. */
-export type PassbaseConfig = z.infer<typeof configSchema>;
-
-const unixSeconds = z.number().int().nonnegative();
-
-const identitySchema = z.looseObject({
-  id: z.string().min(1),
-  status: z.string().min(1),
-  owner: z.looseObject({ email: z.string().nullish() }).nullish(),
-  created: unixSeconds.nullish(),
-  updated: unixSeconds.nullish(),
-});
-type Identity = z.infer<typeof identitySchema>;
-
-const eventSchema = z.looseObject({ event: z.string().min(1) });
-const authenticatedSchema = z.looseObject({
-  event: z.literal(IDENTITY_AUTHENTICATED),
-  key: z.string().regex(IDENTITY_KEY),
-  status: z.literal('approved'),
-  created: unixSeconds,
-  updated: unixSeconds,
-  processed: unixSeconds,
-});
-
-/** Documented identity statuses other than `approved`, which needs the authentication evidence. */
-const STATES: Record<string, VerificationState> = {
-  created: 'pending',
-  processing: 'in_progress',
-  pending: 'in_progress',
-  declined: 'rejected',
-};
-
-// What Passbase refused and what the operator can do. Never the vendor's own text: it may name the person.
-const REFUSALS: Record<string, string> = {
-  UNAUTHORIZED: 'Passbase rejected the secret API key (X-API-KEY); check the vendor configuration',
-  IDENTITY_NOT_FOUND: "Passbase has no identity with the enrolled key; enrol the person's identity key again",
-  INVALID_IDENTITY_KEY: 'the enrolled Passbase reference is not an identity key (a uuid); enrol the identity key',
-  IDENTITY_NOT_APPROVED: 'biometric re-authentication needs an approved root identity at Passbase',
-  NO_OWNER_EMAIL: 'the Passbase identity has no owner email to prefill; the person would create a new root identity',
-};
-
-/** The `onError` codes of `@passbase/button` 4.4.0, from its own typings. */
-export type PassbaseErrorCode = `${Parameters<OnErrorCallback>[0]}`;
-
-/** How each `onError` code ends a verification; every code of 4.4.0 ends it. */
-const BROWSER_FAILURES: Record<PassbaseErrorCode, BrowserFailure['state']> = {
-  BIOMETRIC_AUTHENTICATION_FAILED: 'rejected',
-  CANCELLED_BY_USER: 'abandoned',
-  FATAL_ERROR: 'failed',
-};
-
-function refusal(code: string, details: Record<string, unknown> = {}): VendorRefusedError {
-  return new VendorRefusedError(VENDOR, code, ownEntry(REFUSALS, code) ?? `Passbase refused the request (${code})`, details);
-}
-
-function httpRefusal(status: number): VendorRefusedError {
-  const code = status === 401 ? 'UNAUTHORIZED' : status === 404 ? 'IDENTITY_NOT_FOUND' : `HTTP_${status}`;
-  return refusal(code, { status });
-}
-
-const seconds = (date: Date): number => Math.floor(date.getTime() / 1000);
-
-/**
- * Whether the webhook that caused this read shows a re-authentication of `key` inside the step-up's window,
- * from `since` to now (unix s). The hint comes from `authenticateWebhook`, which only returns one for a
- * decrypted event and sets `occurredAt` from the event's own processed time.
- */
-function authenticatedWithin(webhook: WebhookHint | undefined, key: string, since: number, now: number): boolean {
-  if (!webhook || !('subject' in webhook)) return false;
-  if (webhook.subject !== key || webhook.event !== IDENTITY_AUTHENTICATED || webhook.occurredAt === undefined) return false;
-  const at = seconds(webhook.occurredAt);
-  return at >= since && at <= now + SKEW_SECONDS;
-}
-
-function toOutcome(vendorSessionId: string, identity: Identity, options: FetchOptions & { verification: { subject: string; startedAt: Date } }): VendorOutcome {
-  const base = { vendorSessionId, vendorStatus: identity.status, scores: {}, subject: identity.id };
-  if (identity.status !== 'approved') {
-    // Own keys only: a status such as `constructor` must not find Object.prototype's members.
-    const state = ownEntry(STATES, identity.status);
-    if (!state) return { ...base, state: 'failed', reason: `unknown_status:${identity.status.slice(0, 64)}` };
-    return { ...base, state, reason: `identity_${identity.status}` };
-  }
-  if (!authenticatedWithin(options.webhook, identity.id, seconds(options.verification.startedAt), seconds(new Date()))) {
-    return { ...base, state: 'pending', reason: 'awaiting_identity_authenticated' };
-  }
-  return { ...base, state: 'approved' };
-}
-
-/** Decrypts an encrypted webhook body; every failure is the same refusal, so it reveals nothing. */
-function decrypt(secretBytes: Buffer, rawBody: Buffer): Buffer {
-  // Lenient like the vendor's example decoder: line-wrapped (or otherwise spaced) base64 is still base64.
-  const text = rawBody.toString('latin1').replace(/\s+/g, '');
-  if (!BASE64.test(text)) throw new WebhookRejectedError(VENDOR, 'body is not base64');
-  const data = Buffer.from(text, 'base64');
-  if (data.length < IV_BYTES * 2 || (data.length - IV_BYTES) % 16 !== 0) {
-    throw new WebhookRejectedError(VENDOR, 'body is not an IV and whole AES blocks');
-  }
-  try {
-    const decipher = createDecipheriv('aes-256-cbc', secretBytes, data.subarray(0, IV_BYTES));
-    return Buffer.concat([decipher.update(data.subarray(IV_BYTES)), decipher.final()]);
-  } catch {
-    throw new WebhookRejectedError(VENDOR, 'body does not decrypt with the webhook secret');
-  }
-}
-
-function parseEvent(plaintext: Buffer): unknown {
-  try {
-    // fatal: bytes that are not UTF-8 are garbage from a wrong key or a tampered ciphertext.
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext));
-  } catch {
-    throw new WebhookRejectedError(VENDOR, 'body is not JSON');
-  }
-}
-
-function mediaType(headers: WebhookRequest['headers']): string {
-  return (headerValue(headers, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-}
 
 function create(id: string, config: PassbaseConfig, deps: VendorDeps): VendorAdapter {
   const base = resolvedBaseUrl(config.baseUrl, 'Passbase', id);
@@ -256,11 +89,11 @@ function create(id: string, config: PassbaseConfig, deps: VendorDeps): VendorAda
     pollIntervalSeconds: 30,
 
     async start(request) {
-      if (!IDENTITY_KEY.test(request.subject)) throw refusal('INVALID_IDENTITY_KEY');
+      if (!IDENTITY_KEY.test(request.subject)) throw refused('INVALID_IDENTITY_KEY');
       const identity = await readIdentity(request.subject);
-      if (identity.status !== 'approved') throw refusal('IDENTITY_NOT_APPROVED', { identityStatus: identity.status.slice(0, 32) });
+      if (identity.status !== 'approved') throw refused('IDENTITY_NOT_APPROVED', { identityStatus: identity.status.slice(0, 32) });
       const email = identity.owner?.email;
-      if (!email || !email.includes('@') || email.length > 254) throw refusal('NO_OWNER_EMAIL');
+      if (!email || !email.includes('@') || email.length > 254) throw refused('NO_OWNER_EMAIL');
       return {
         vendorSessionId: request.verificationId,
         presentation: {
@@ -282,24 +115,8 @@ function create(id: string, config: PassbaseConfig, deps: VendorDeps): VendorAda
       return toOutcome(vendorSessionId, identity, { ...options, verification });
     },
 
-    authenticateWebhook(request: WebhookRequest) {
-      // The vendor's example decrypts exactly the text/plain bodies; JSON would be unauthenticated.
-      if (mediaType(request.headers) !== 'text/plain') throw new WebhookRejectedError(VENDOR, 'the webhook is not an encrypted text/plain body');
-      const json = parseEvent(decrypt(secretBytes, request.rawBody));
-      const event = eventSchema.safeParse(json);
-      if (!event.success) throw new WebhookRejectedError(VENDOR, 'not a Passbase event');
-      // Project webhooks carry every subscribed event; only re-authentication concerns step-up.
-      if (event.data.event !== IDENTITY_AUTHENTICATED) return null;
-      const authenticated = authenticatedSchema.safeParse(json);
-      if (!authenticated.success) throw new WebhookRejectedError(VENDOR, 'not a well-formed IDENTITY_AUTHENTICATED event');
-      const { key, processed } = authenticated.data;
-      return { subject: key, event: IDENTITY_AUTHENTICATED, occurredAt: new Date(processed * 1000) };
-    },
-
-    browserFailure(code) {
-      const state = ownEntry<BrowserFailure['state']>(BROWSER_FAILURES, code);
-      return state ? { state, reason: code } : undefined;
-    },
+    authenticateWebhook: (request) => passbaseWebhookHint(secretBytes, request),
+    browserFailure: buttonFailure,
   };
 }
 
