@@ -37,132 +37,17 @@
  * - Ids are Mongo ObjectIds (24 hex digits), as in every documented example.
  * - iframe presentation (optional): not documented; framed with `allow="camera; microphone; fullscreen"`.
  */
-import { z } from 'zod';
-import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../../errors.ts';
-import { secret } from '../secret.ts';
-import { httpUrl, resolvedBaseUrl, timeoutMs } from '../config.ts';
+import { VendorUnavailableError } from '../../errors.ts';
+import { resolvedBaseUrl } from '../config.ts';
 import { vendorJson, type VendorCall } from '../http.ts';
-import { parsed, vendorRefusals } from '../response.ts';
-import type { Presentation, VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState, WebhookRequest } from '../types.ts';
-import { headerValue, hexSignatureMatches, hmacSha256Hex, webhookEnvelope } from '../webhook.ts';
-import { ownEntry } from '../lookup.ts';
+import { parsed } from '../response.ts';
+import type { Presentation, VendorAdapter, VendorDeps, VendorFactory } from '../types.ts';
+import { createdSchema, recordSchema, refusal, toOutcome, VALIDATIONS, validationPath, VENDOR } from './api.ts';
+import { configSchema, LANGUAGES, type VerifikConfig } from './config.ts';
+import { verifikWebhookHint } from './webhook.ts';
 
-const VENDOR = 'verifik';
-const VALIDATIONS = '/v2/biometric-validations';
-/** The documented lifetime of the liveness session a biometric validation runs in. */
-export const LIVENESS_SESSION_SECONDS = 4 * 60;
+/** The `allow` attribute of the iframe that frames Verifik's hosted capture. */
 export const VERIFIK_IFRAME_ALLOW = 'camera; microphone; fullscreen';
-const OBJECT_ID = /^[0-9a-f]{24}$/i;
-const SIGNATURE = /^sha256=([0-9a-f]+)$/i;
-const LANGUAGES = ['en', 'es'] as const;
-
-const objectId = z.string().regex(OBJECT_ID, 'must be a Verifik ObjectId (24 hex digits)');
-
-const configSchema = z
-  .object({
-    type: z.literal('verifik'),
-    baseUrl: httpUrl().optional(),
-    accessToken: secret(),
-    /** Optional: Verifik documents no signature; when set, unsigned webhooks are refused. */
-    webhookSecret: secret().optional(),
-    project: objectId,
-    projectFlow: objectId,
-    language: z.enum(LANGUAGES).default('en'),
-    presentation: z.enum(['redirect', 'iframe']).default('redirect'),
-    timeoutMs: timeoutMs(),
-  })
-  .strict();
-
-/** A validated `vendors.<id>` entry of type `verifik`. */
-export type VerifikConfig = z.infer<typeof configSchema>;
-
-const createdSchema = z.looseObject({
-  data: z.looseObject({
-    biometricValidation: z.looseObject({ _id: objectId, url: httpUrl() }),
-    livenessSession: z.looseObject({ expiresAt: z.iso.datetime({ offset: true }) }),
-  }),
-});
-
-const score = z.number().min(0).max(1);
-const validationSchema = z.looseObject({
-  _id: objectId,
-  status: z.string().min(1),
-  livenessScore: score.nullish(),
-  biometricData: z.looseObject({ livenessScore: score.nullish() }).nullish(),
-  verificationResults: z
-    .looseObject({ livenessDetection: z.string().nullish(), identityMatch: z.string().nullish() })
-    .nullish(),
-  // A populated person, or a bare reference id (which names no identifier and so binds nobody).
-  person: z.union([z.looseObject({ identifier: z.string().min(1).max(256).nullish() }), z.string()]).nullish(),
-});
-const recordSchema = z.looseObject({ data: validationSchema });
-
-const errorSchema = z.looseObject({ code: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/) });
-
-const envelopeSchema = z.looseObject({ type: z.string().min(1), object: z.looseObject({ _id: z.unknown() }) });
-
-const STATES: Record<string, VerificationState> = {
-  new: 'pending',
-  pending: 'in_progress',
-  validated: 'approved',
-  completed: 'approved',
-  failed: 'rejected',
-  expired: 'expired',
-};
-
-// What Verifik refused and what the operator can do. Never the vendor's own message.
-const REFUSALS: Record<string, string> = {
-  MissingParameter: 'Verifik says a required parameter is missing; check project and projectFlow in the vendor configuration',
-  Project_not_found_or_featured_disabled:
-    'Verifik has no such project, or biometric login is disabled for it; check project and projectFlow and that the flow has liveness and a collection',
-  UNAUTHORIZED: 'Verifik rejected the access token (expired or revoked); renew it and update the vendor configuration',
-  NOT_FOUND: 'Verifik has no such biometric validation',
-};
-
-const refused = vendorRefusals(VENDOR, 'Verifik', REFUSALS);
-
-function refusal(status: number, body: unknown): VendorRefusedError {
-  const error = errorSchema.safeParse(body);
-  const vendorCode = error.success ? error.data.code : undefined;
-  // A 401 is always the token, whatever code the body carries.
-  const code =
-    status === 401
-      ? 'UNAUTHORIZED'
-      : status === 404 && vendorCode !== 'Project_not_found_or_featured_disabled'
-        ? 'NOT_FOUND'
-        : (vendorCode ?? `HTTP_${status}`);
-  return refused(code, { status });
-}
-
-function rejectionReason(validation: z.infer<typeof validationSchema>): string | undefined {
-  const results = validation.verificationResults;
-  if (results?.livenessDetection === 'failed') return 'LIVENESS_DETECTION_FAILED';
-  if (results?.identityMatch === 'failed') return 'IDENTITY_VERIFICATION_FAILED';
-  return undefined;
-}
-
-function toOutcome(validation: z.infer<typeof validationSchema>): VendorOutcome {
-  const known = ownEntry(STATES, validation.status);
-  const state = known ?? 'failed';
-  const scores: VendorOutcome['scores'] = {};
-  const liveness = validation.livenessScore ?? validation.biometricData?.livenessScore;
-  if (validation.status !== 'new' && liveness != null) scores.liveness = liveness;
-  const person = validation.person;
-  const subject = person && typeof person === 'object' ? (person.identifier ?? undefined) : undefined;
-  const reason = !known
-    ? `unknown_status:${validation.status.slice(0, 64)}`
-    : state === 'rejected'
-      ? rejectionReason(validation)
-      : undefined;
-  return {
-    vendorSessionId: validation._id,
-    state,
-    vendorStatus: validation.status,
-    scores,
-    ...(subject ? { subject } : {}),
-    ...(reason ? { reason } : {}),
-  };
-}
 
 function create(id: string, config: VerifikConfig, deps: VendorDeps): VendorAdapter {
   const base = resolvedBaseUrl(config.baseUrl, 'Verifik', id);
@@ -170,12 +55,6 @@ function create(id: string, config: VerifikConfig, deps: VendorDeps): VendorAdap
 
   const call = (method: VendorCall['method'], path: string, body?: unknown) =>
     vendorJson(VENDOR, deps.fetch, { method, url: `${base}${path}`, headers, body, timeoutMs: config.timeoutMs });
-
-  // The id ends up in a URL path: only an ObjectId gets there.
-  const validationPath = (vendorSessionId: string) => {
-    if (!OBJECT_ID.test(vendorSessionId)) throw new StepUpError('bad_request', `${VENDOR}: not a Verifik validation id`);
-    return `${VALIDATIONS}/${vendorSessionId}`;
-  };
 
   return {
     id,
@@ -216,23 +95,7 @@ function create(id: string, config: VerifikConfig, deps: VendorDeps): VendorAdap
       return toOutcome(validation);
     },
 
-    authenticateWebhook(request: WebhookRequest) {
-      if (config.webhookSecret !== undefined) {
-        const header = headerValue(request.headers, 'x-verifik-signature');
-        if (header === undefined) throw new WebhookRejectedError(VENDOR, 'missing X-Verifik-Signature');
-        const hex = SIGNATURE.exec(header.trim())?.[1];
-        if (!hexSignatureMatches(hmacSha256Hex(config.webhookSecret, request.rawBody), hex)) {
-          throw new WebhookRejectedError(VENDOR, 'signature does not match');
-        }
-      }
-      const { type, object } = webhookEnvelope(VENDOR, request.rawBody, envelopeSchema, 'not a Verifik webhook envelope');
-      // Webhooks bound to a project flow carry every module's events; only biometric validations matter here.
-      if (!type.startsWith('biometric_validation_') && type !== 'biometrics_liveness_score_not_acceptable') return null;
-      if (typeof object._id !== 'string' || !OBJECT_ID.test(object._id)) {
-        throw new WebhookRejectedError(VENDOR, 'object._id is not a biometric validation id');
-      }
-      return { vendorSessionId: object._id };
-    },
+    authenticateWebhook: (request) => verifikWebhookHint(config, request),
   };
 }
 
