@@ -20,124 +20,17 @@
  *   (the outcome of record is always GET /sessions/:id).
  * - Session ids are opaque tokens of at most 128 URL-safe characters (Gu1 shows UUIDs).
  */
-import { z } from 'zod';
-import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../../errors.ts';
-import { secret } from '../secret.ts';
-import { httpUrl, resolvedBaseUrl, timeoutMs } from '../config.ts';
+import { VendorUnavailableError } from '../../errors.ts';
+import { resolvedBaseUrl } from '../config.ts';
 import { vendorJson, type VendorCall } from '../http.ts';
-import { parsed, vendorRefusals } from '../response.ts';
-import type { Presentation, VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState, WebhookRequest } from '../types.ts';
-import { requireHexSignature, sentWithin, webhookEnvelope } from '../webhook.ts';
-import { ownEntry } from '../lookup.ts';
+import { parsed } from '../response.ts';
+import type { Presentation, VendorAdapter, VendorDeps, VendorFactory } from '../types.ts';
+import { createdSchema, recordSchema, refusal, sessionPath, SESSIONS, toOutcome, VENDOR } from './api.ts';
+import { configSchema, type Gu1Config } from './config.ts';
+import { gu1WebhookHint } from './webhook.ts';
 
-const VENDOR = 'gu1';
-const WEBHOOK_MAX_AGE_MS = 60 * 60 * 1000;
-const WEBHOOK_MAX_SKEW_MS = 5 * 60 * 1000;
 /** The documented `iframeAllow`, used if a create response ever omits it (capture needs the camera). */
 const DEFAULT_IFRAME_ALLOW = 'camera; microphone; fullscreen; autoplay; encrypted-media';
-const SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-
-const configSchema = z
-  .object({
-    type: z.literal('gu1'),
-    baseUrl: httpUrl().optional(),
-    apiKey: secret(),
-    webhookSecret: secret(),
-    organizationId: z.string().min(1).optional(),
-    language: z.string().min(1).default('en'),
-    workflowId: z.string().min(1).optional(),
-    presentation: z.enum(['iframe', 'redirect']).default('iframe'),
-    timeoutMs: timeoutMs(),
-  })
-  .strict();
-
-/** A validated `vendors.<id>` entry of type `gu1`. */
-export type Gu1Config = z.infer<typeof configSchema>;
-
-const sessionId = z.string().regex(SESSION_ID);
-
-const createdSchema = z.looseObject({
-  id: sessionId,
-  sessionUrl: httpUrl(),
-  iframeAllow: z.string().min(1).optional(),
-});
-
-const score = z.number().min(0).max(100);
-const recordSchema = z.looseObject({
-  id: sessionId,
-  entityId: z.string().min(1),
-  status: z.string().min(1),
-  rejectionCode: z.string().min(1).nullish(),
-  decision: z
-    .looseObject({
-      faceMatch: z.looseObject({ score }).nullish(),
-      liveness: z.looseObject({ score }).nullish(),
-    })
-    .nullish(),
-});
-
-const errorSchema = z.looseObject({
-  error: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/),
-  activeSessionId: z.string().optional(),
-});
-
-const envelopeSchema = z.looseObject({
-  event: z.string(),
-  timestamp: z.iso.datetime({ offset: true }),
-  payload: z.looseObject({ id: sessionId }),
-});
-
-const STATES: Record<string, VerificationState> = {
-  pending: 'pending',
-  in_progress: 'in_progress',
-  approved: 'approved',
-  rejected: 'rejected',
-  abandoned: 'abandoned',
-  cancelled: 'cancelled',
-  expired: 'expired',
-};
-
-// What Gu1 refused and what the operator can do. Never the vendor's own message: it may name the person.
-const REFUSALS: Record<string, string> = {
-  NO_PORTRAIT: 'the person has no reference portrait from an approved Gu1 KYC; enrol them again',
-  BIOMETRIC_WORKFLOW_NOT_CONFIGURED: 'hosted biometric capture is not provisioned for the organization; contact Gu1',
-  NOT_ENABLED: 'Gu1 Biometric (global_gueno_biometric_kyc) is not enabled for the organization; request activation',
-  ACTIVE_SESSION_EXISTS: 'the person already has a pending or in-progress biometric session',
-  UNAUTHORIZED: 'Gu1 rejected the API key; check the vendor configuration',
-  NOT_FOUND: 'Gu1 has no such biometric session',
-  INVALID_STATE: 'the session is no longer pending or in progress',
-};
-
-const refused = vendorRefusals(VENDOR, 'Gu1', REFUSALS);
-
-function refusal(status: number, body: unknown): VendorRefusedError {
-  const error = errorSchema.safeParse(body);
-  const vendorCode = error.success ? error.data.error : undefined;
-  // A 401 is always the key, whatever code Gu1 puts in the body.
-  const code = status === 401 ? 'UNAUTHORIZED' : (vendorCode ?? (status === 404 ? 'NOT_FOUND' : `HTTP_${status}`));
-  const details: Record<string, unknown> = { status };
-  if (error.success && error.data.activeSessionId) details.activeSessionId = error.data.activeSessionId;
-  return refused(code, details);
-}
-
-function toOutcome(record: z.infer<typeof recordSchema>): VendorOutcome {
-  const known = ownEntry(STATES, record.status);
-  const state = known ?? 'failed';
-  const scores: VendorOutcome['scores'] = {};
-  const liveness = record.decision?.liveness?.score;
-  const match = record.decision?.faceMatch?.score;
-  if (liveness !== undefined) scores.liveness = liveness / 100;
-  if (match !== undefined) scores.match = match / 100;
-  const reason = known ? record.rejectionCode : `unknown_status:${record.status.slice(0, 64)}`;
-  return {
-    vendorSessionId: record.id,
-    state,
-    vendorStatus: record.status,
-    scores,
-    subject: record.entityId,
-    ...(reason ? { reason } : {}),
-  };
-}
 
 function create(id: string, config: Gu1Config, deps: VendorDeps): VendorAdapter {
   const base = resolvedBaseUrl(config.baseUrl, 'Gu1', id);
@@ -147,18 +40,12 @@ function create(id: string, config: Gu1Config, deps: VendorDeps): VendorAdapter 
   const call = (method: VendorCall['method'], path: string, body?: unknown) =>
     vendorJson(VENDOR, deps.fetch, { method, url: `${base}${path}`, headers, body, timeoutMs: config.timeoutMs });
 
-  // The id ends up in a URL path: refuse anything that could be a dot segment or escape the path.
-  const sessionPath = (vendorSessionId: string, suffix = '') => {
-    if (!SESSION_ID.test(vendorSessionId)) throw new StepUpError('bad_request', `${VENDOR}: not a Gu1 session id`);
-    return `/api/kyc/biometric/sessions/${vendorSessionId}${suffix}`;
-  };
-
   return {
     id,
     type: VENDOR,
 
     async start(request) {
-      const reply = await call('POST', '/api/kyc/biometric/sessions', {
+      const reply = await call('POST', SESSIONS, {
         entityId: request.subject,
         callback: request.returnUrl,
         webhookUrl: request.webhookUrl,
@@ -194,16 +81,7 @@ function create(id: string, config: Gu1Config, deps: VendorDeps): VendorAdapter 
       if (reply.status >= 400) throw refusal(reply.status, reply.body);
     },
 
-    authenticateWebhook(request: WebhookRequest) {
-      requireHexSignature(VENDOR, request, 'X-Webhook-Signature', config.webhookSecret);
-      const envelope = webhookEnvelope(VENDOR, request.rawBody, envelopeSchema, 'not a biometric session event');
-      if (!sentWithin(request.now, envelope.timestamp, WEBHOOK_MAX_AGE_MS, WEBHOOK_MAX_SKEW_MS)) {
-        throw new WebhookRejectedError(VENDOR, 'timestamp outside the accepted window');
-      }
-      // Organization webhooks carry every subscribed event; only biometric sessions concern step-up.
-      if (!envelope.event.startsWith('biometric.session_')) return null;
-      return { vendorSessionId: envelope.payload.id };
-    },
+    authenticateWebhook: (request) => gu1WebhookHint(config, request),
   };
 }
 
