@@ -1,10 +1,10 @@
-import { authIdVendor } from './authid.ts';
-import { globalPassVendor } from './globalpass.ts';
-import { gu1Vendor } from './gu1.ts';
+import { authIdVendor } from './authid/index.ts';
+import { globalPassVendor } from './globalpass/index.ts';
+import { gu1Vendor } from './gu1/index.ts';
 import { ownEntry } from './lookup.ts';
-import { passbaseVendor } from './passbase.ts';
+import { passbaseVendor } from './passbase/index.ts';
 import type { AnyVendorFactory } from './types.ts';
-import { verifikVendor } from './verifik.ts';
+import { verifikVendor } from './verifik/index.ts';
 
 /** Every adapter type the policy may name, keyed by that type; one file per vendor. */
 export const VENDORS = {

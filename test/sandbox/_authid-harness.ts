@@ -1,6 +1,6 @@
 import type { Database } from '../../src/db/connect.ts';
 import { createAuthIdSandbox, type AuthIdSandboxOptions } from '../../src/sandbox/authid/index.ts';
-import { authIdVendor } from '../../src/vendors/authid.ts';
+import { authIdVendor } from '../../src/vendors/authid/index.ts';
 import type { StartRequest, VendorAdapter } from '../../src/vendors/types.ts';
 import { sandboxStartRequest, serveSandbox, type RunningSandbox } from './_harness.ts';
 

@@ -1,6 +1,6 @@
 import type { Database } from '../../src/db/connect.ts';
 import { createGlobalPassSandbox, type GlobalPassSandboxOptions } from '../../src/sandbox/globalpass/index.ts';
-import { globalPassVendor } from '../../src/vendors/globalpass.ts';
+import { globalPassVendor } from '../../src/vendors/globalpass/index.ts';
 import type { VendorAdapter } from '../../src/vendors/types.ts';
 import { serveSandbox, type RunningSandbox } from './_harness.ts';
 

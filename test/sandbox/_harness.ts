@@ -8,7 +8,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { Database, DatabaseTarget } from '../../src/db/connect.ts';
 import { createGu1Sandbox, type Gu1SandboxOptions } from '../../src/sandbox/gu1/index.ts';
 import { readBody } from '../../src/http/read-body.ts';
-import { gu1Vendor } from '../../src/vendors/gu1.ts';
+import { gu1Vendor } from '../../src/vendors/gu1/index.ts';
 import type { StartRequest, VendorAdapter } from '../../src/vendors/types.ts';
 import { freshDatabase } from '../support/db.ts';
 

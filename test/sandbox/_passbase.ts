@@ -1,6 +1,6 @@
 import type { Database } from '../../src/db/connect.ts';
 import { createPassbaseSandbox, type PassbaseSandboxOptions } from '../../src/sandbox/passbase/index.ts';
-import { passbaseVendor } from '../../src/vendors/passbase.ts';
+import { passbaseVendor } from '../../src/vendors/passbase/index.ts';
 import type { VendorAdapter } from '../../src/vendors/types.ts';
 import { serveSandbox, type RunningSandbox } from './_harness.ts';
 

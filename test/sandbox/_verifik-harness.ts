@@ -1,6 +1,6 @@
 import type { Database } from '../../src/db/connect.ts';
 import { createVerifikSandbox, type VerifikSandboxOptions } from '../../src/sandbox/verifik/index.ts';
-import { verifikVendor } from '../../src/vendors/verifik.ts';
+import { verifikVendor } from '../../src/vendors/verifik/index.ts';
 import type { StartRequest, VendorAdapter } from '../../src/vendors/types.ts';
 import { sandboxStartRequest, serveSandbox, type RunningSandbox } from './_harness.ts';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { VendorRefusedError } from '../../src/errors.ts';
-import { gu1Vendor } from '../../src/vendors/gu1.ts';
+import { gu1Vendor } from '../../src/vendors/gu1/index.ts';
 import type { StartRequest, VendorAdapter } from '../../src/vendors/types.ts';
 import { testEngines } from '../support/db.ts';
 import { API_KEY, onFreshDatabase, sandboxStartRequest, startGu1, WEBHOOK_SECRET, type RunningGu1 } from './_harness.ts';

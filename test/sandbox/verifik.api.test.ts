@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { VendorRefusedError, VendorUnavailableError } from '../../src/errors.ts';
-import { verifikVendor } from '../../src/vendors/verifik.ts';
+import { verifikVendor } from '../../src/vendors/verifik/index.ts';
 import { testEngines } from '../support/db.ts';
 import { onFreshDatabase } from './_harness.ts';
 import { ACCESS_TOKEN, PROJECT, PROJECT_FLOW, startRequest, startVerifik, type RunningVerifik } from './_verifik-harness.ts';

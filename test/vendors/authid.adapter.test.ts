@@ -2,7 +2,8 @@
 // read itself with a valid token — and, for a selfie operation, only when authID verified the face.
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { StepUpError } from '../../src/errors.ts';
-import { authIdVendor, type AuthIdConfig } from '../../src/vendors/authid.ts';
+import type { AuthIdConfig } from '../../src/vendors/authid/config.ts';
+import { authIdVendor } from '../../src/vendors/authid/index.ts';
 import type { StartRequest } from '../../src/vendors/types.ts';
 import { overMockedNetwork, refused, unavailable } from './_mock-fetch.ts';
 

@@ -2,7 +2,7 @@
 // genuine and it is fresh; it never carries a verdict of its own.
 import { describe, expect, it } from 'vitest';
 import { WebhookRejectedError } from '../../src/errors.ts';
-import { authIdVendor } from '../../src/vendors/authid.ts';
+import { authIdVendor } from '../../src/vendors/authid/index.ts';
 import { hmacSignedWebhook } from './_signed-webhook.ts';
 import { webhookVectorTests } from './_webhook-vectors.ts';
 

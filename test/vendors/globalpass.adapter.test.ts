@@ -2,7 +2,9 @@
 // webhook only names a check to re-read when it is genuine and fresh.
 import { describe, expect, it, vi } from 'vitest';
 import { StepUpError, VendorUnavailableError, WebhookRejectedError } from '../../src/errors.ts';
-import { globalPassEndpoints, globalPassVendor, type GlobalPassConfig } from '../../src/vendors/globalpass.ts';
+import type { GlobalPassConfig } from '../../src/vendors/globalpass/config.ts';
+import { globalPassEndpoints } from '../../src/vendors/globalpass/endpoints.ts';
+import { globalPassVendor } from '../../src/vendors/globalpass/index.ts';
 import type { StartRequest, WebhookRequest } from '../../src/vendors/types.ts';
 import { overMockedNetwork, refused } from './_mock-fetch.ts';
 import { hmacSignedWebhook, JSON_CONTENT } from './_signed-webhook.ts';

@@ -1,7 +1,7 @@
 // A GlobalPass webhook names a check to re-read only when it is genuine (HMAC over the exact raw bytes in
 // V2, the secret in the body in V1) and, when it carries X-GP-Created-At, created within the last 15 minutes.
 import { describe, expect, it } from 'vitest';
-import { globalPassVendor } from '../../src/vendors/globalpass.ts';
+import { globalPassVendor } from '../../src/vendors/globalpass/index.ts';
 import { webhookVectorTests } from './_webhook-vectors.ts';
 
 const adapterWith = (webhookSecret: string, mode: string | undefined) =>

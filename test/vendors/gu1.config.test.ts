@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StepUpError } from '../../src/errors.ts';
-import { gu1Vendor } from '../../src/vendors/gu1.ts';
+import { gu1Vendor } from '../../src/vendors/gu1/index.ts';
 
 describe('Gu1 vendor configuration', () => {
   const minimal = { type: 'gu1', apiKey: 'gk_sandbox_abc', webhookSecret: 'whsec' };

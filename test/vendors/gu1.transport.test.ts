@@ -1,7 +1,7 @@
 // Whatever Gu1 (or the network) answers, the adapter reports approved only for a well-formed approved record.
 import { describe, expect, it } from 'vitest';
 import { StepUpError, type VendorRefusedError } from '../../src/errors.ts';
-import { gu1Vendor } from '../../src/vendors/gu1.ts';
+import { gu1Vendor } from '../../src/vendors/gu1/index.ts';
 import { overMockedNetwork, refused, unavailable } from './_mock-fetch.ts';
 
 const BASE = 'https://api.gu1.test';

@@ -1,7 +1,7 @@
 // A Gu1 webhook names a session to re-fetch only when its signature over the exact raw bytes is genuine.
 import { describe, expect, it } from 'vitest';
 import { WebhookRejectedError } from '../../src/errors.ts';
-import { gu1Vendor } from '../../src/vendors/gu1.ts';
+import { gu1Vendor } from '../../src/vendors/gu1/index.ts';
 import { hmacSignedWebhook } from './_signed-webhook.ts';
 import { webhookVectorTests } from './_webhook-vectors.ts';
 

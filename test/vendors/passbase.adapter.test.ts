@@ -4,7 +4,7 @@
 import { createCipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../../src/errors.ts';
-import { passbaseVendor } from '../../src/vendors/passbase.ts';
+import { passbaseVendor } from '../../src/vendors/passbase/index.ts';
 import type { FetchOptions, StartRequest, WebhookHint } from '../../src/vendors/types.ts';
 import { overMockedNetwork, refused } from './_mock-fetch.ts';
 

@@ -1,7 +1,7 @@
 // A Passbase webhook names a person to re-check only when it decrypts, with the configured 32-byte secret,
 // to a well-formed event; anything else is refused.
 import { describe, expect, it } from 'vitest';
-import { passbaseVendor } from '../../src/vendors/passbase.ts';
+import { passbaseVendor } from '../../src/vendors/passbase/index.ts';
 import { webhookVectorTests } from './_webhook-vectors.ts';
 
 const adapterFor = (secret: string) =>

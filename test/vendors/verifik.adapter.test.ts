@@ -3,7 +3,7 @@
 // identifier we asked for, which Verifik merely echoes.
 import { describe, expect, it } from 'vitest';
 import { StepUpError, VendorUnavailableError, WebhookRejectedError, type VendorRefusedError } from '../../src/errors.ts';
-import { verifikVendor } from '../../src/vendors/verifik.ts';
+import { verifikVendor } from '../../src/vendors/verifik/index.ts';
 import type { StartRequest } from '../../src/vendors/types.ts';
 import { hmacSha256Hex } from '../../src/vendors/webhook.ts';
 import { overMockedNetwork, refused } from './_mock-fetch.ts';

@@ -1,7 +1,7 @@
 // A Verifik webhook names a validation to re-fetch only when its signature over the exact raw bytes is
 // genuine (the assumed X-Verifik-Signature scheme, required once a webhook secret is configured).
 import { describe } from 'vitest';
-import { verifikVendor } from '../../src/vendors/verifik.ts';
+import { verifikVendor } from '../../src/vendors/verifik/index.ts';
 import { webhookVectorTests } from './_webhook-vectors.ts';
 
 const adapterWith = (webhookSecret: string) =>

@@ -9,7 +9,7 @@ import { describeIssues, readJsonValue, requireSecret } from '../http.ts';
 import { CONTROLLER_PATH, sandboxButtonScript, sendController } from './button.ts';
 import { passbaseIdentities, type AuthenticateResult } from './identities.ts';
 import { outcomeSchema, present } from './model.ts';
-import type { PassbaseErrorCode } from '../../vendors/passbase.ts';
+import type { PassbaseErrorCode } from '../../vendors/passbase/button.ts';
 import type { VendorSandbox } from '../types.ts';
 
 /** How the Passbase emulator behaves. */

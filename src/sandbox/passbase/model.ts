@@ -1,6 +1,6 @@
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { IDENTITY_AUTHENTICATED } from '../../vendors/passbase.ts';
+import { IDENTITY_AUTHENTICATED } from '../../vendors/passbase/webhook.ts';
 import { controlOutcome, ignoredScores } from '../types.ts';
 
 /** The Identity statuses of Passbase's API (DOC: passbase-node `Identity.StatusEnum`). */

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import pino from 'pino';
 import type { Database } from '../../db/connect.ts';
-import { LIVENESS_SESSION_SECONDS } from '../../vendors/verifik.ts';
+import { LIVENESS_SESSION_SECONDS } from '../../vendors/verifik/api.ts';
 import type { SandboxLogger } from '../deliver.ts';
 import type { VendorSandbox } from '../types.ts';
 import { registerHostedRoutes } from './hosted.ts';

@@ -1,4 +1,4 @@
-import { authIdVendor } from '../../../src/vendors/authid.ts';
+import { authIdVendor } from '../../../src/vendors/authid/index.ts';
 import { hmacSignedWebhook, JSON_CONTENT } from '../_signed-webhook.ts';
 import { replyWith, type ConformanceSubject } from './subject.ts';
 

@@ -1,4 +1,4 @@
-import { globalPassVendor } from '../../../src/vendors/globalpass.ts';
+import { globalPassVendor } from '../../../src/vendors/globalpass/index.ts';
 import { hmacSignedWebhook, JSON_CONTENT } from '../_signed-webhook.ts';
 import { replyWith, type ConformanceSubject } from './subject.ts';
 

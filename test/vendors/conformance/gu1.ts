@@ -1,4 +1,4 @@
-import { gu1Vendor } from '../../../src/vendors/gu1.ts';
+import { gu1Vendor } from '../../../src/vendors/gu1/index.ts';
 import { hmacSignedWebhook, JSON_CONTENT } from '../_signed-webhook.ts';
 import { replyWith, type ConformanceSubject } from './subject.ts';
 

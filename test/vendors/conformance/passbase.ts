@@ -1,7 +1,7 @@
 import { createCipheriv } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { passbaseVendor } from '../../../src/vendors/passbase.ts';
+import { passbaseVendor } from '../../../src/vendors/passbase/index.ts';
 import { replyWith, type ConformanceSubject } from './subject.ts';
 
 const ORIGIN = 'https://passbase.test';

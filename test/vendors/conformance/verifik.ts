@@ -1,4 +1,4 @@
-import { verifikVendor } from '../../../src/vendors/verifik.ts';
+import { verifikVendor } from '../../../src/vendors/verifik/index.ts';
 import { hmacSignedWebhook, JSON_CONTENT } from '../_signed-webhook.ts';
 import { replyWith, type ConformanceSubject } from './subject.ts';
 
