@@ -1,6 +1,6 @@
 /**
  * authID emulator (vendors.md §3 and §7), mounted under `/sandbox/authid`; the API contract it serves is
- * the ASSUMPTIONS block of src/vendors/authid.ts. Emulator-only behaviour:
+ * the ASSUMPTIONS block of src/vendors/authid/index.ts. Emulator-only behaviour:
  * - Webhooks go to the tenant's one registered URL (authID has no per-request field): in sandbox mode the
  *   policy vendor's webhook route; change it with the `webhookUrl` setting. Sent at most once, signed when a webhookSecret is configured, unsigned otherwise.
  * - `POST /sandbox/authid/control/settings` JSON `{ webhookDropRate: 0–1, statusNotFoundSeconds: 0–3600,

@@ -111,7 +111,7 @@ export function expireIfDue(check: StoredCheck, now: Date): StoredCheck {
   return { ...check, status: 'Expired', updatedAt: now.toISOString(), completedAt: check.expiresAt };
 }
 
-/** The check as the API shows it (an assumption; see the header of src/vendors/globalpass.ts). */
+/** The check as the API shows it (an assumption; see the header of src/vendors/globalpass/index.ts). */
 export function presentCheck(check: StoredCheck): Record<string, unknown> {
   return {
     id: check.id,

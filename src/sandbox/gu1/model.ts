@@ -13,7 +13,7 @@ export const WEBHOOK_STATUSES: readonly Gu1Status[] = ['approved', 'rejected', '
 
 export const IFRAME_ALLOW = 'camera; microphone; fullscreen; autoplay; encrypted-media';
 
-/** The `decision` shape the sandbox reports (an assumption; see the header of src/vendors/gu1.ts). */
+/** The `decision` shape the sandbox reports (an assumption; see the header of src/vendors/gu1/index.ts). */
 export interface Gu1Decision {
   faceMatch: { score: number; threshold: number };
   liveness: { score: number; passed: boolean };

@@ -36,7 +36,7 @@ const REQUIRED = ['project', 'projectFlow', 'identifier', 'type'] as const;
 /**
  * The Verifik Biometric Validations API, hosted liveness page and control endpoint, mounted under
  * `/sandbox/verifik`. Validations live in `sandbox_sessions`, so restarts and other instances see them.
- * Besides the adapter's ASSUMPTIONS (src/vendors/verifik.ts), the emulator assumes:
+ * Besides the adapter's ASSUMPTIONS (src/vendors/verifik/index.ts), the emulator assumes:
  * - every identifier is an enrolled person of the project's collection (the demo's alice included);
  * - the hosted `url` is the project's sign-in URL as the seed shows it (`/sign-in/<project>?type=liveness`),
  *   naming no validation: the page offers the project's open validations, newest first, to pick from (the

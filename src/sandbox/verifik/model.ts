@@ -32,7 +32,7 @@ export interface StoredValidation {
   expiresAt: string;
   redirectUrl?: string;
   webhookUrl?: string;
-  /** The person the 1:N search matched (assumption: see src/vendors/verifik.ts). */
+  /** The person the 1:N search matched (assumption: see src/vendors/verifik/index.ts). */
   person?: { _id: string; identifier: string };
   verificationResults?: { livenessDetection: 'passed' | 'failed'; identityMatch: 'passed' | 'failed'; antiSpoofing: 'passed' | 'failed' };
   completedAt?: string;
