@@ -24,7 +24,8 @@ export { verifyChain, type ChainReport, type ChainProblem } from './ledger/ledge
 export { createCheckpoint } from './ledger/checkpoint-signer.ts';
 export { loadLedgerKey, ledgerPublicKeys, type LedgerKey } from './ledger/ledger-key.ts';
 export { auditRoutes, type AuditDeps } from './audit/routes.ts';
-export type { VendorAdapter, VendorFactory, VendorOutcome, Presentation, VerificationState } from './vendors/types.ts';
+export type { VendorAdapter, VendorFactory, VendorOutcome, Presentation } from './vendors/types.ts';
+export type { VerificationState } from './verification/state.ts';
 export {
   StepUpError,
   VendorUnavailableError,

@@ -22,6 +22,7 @@ import { PollWorker, type PollWorkerOptions } from './verification/poll-worker.t
 import { webhookHandler, type WebhookRateLimit } from './verification/webhook-routes.ts';
 import { createPaths, type Paths } from './paths.ts';
 import { routeTable, routerFor } from './routes.ts';
+import { systemClock, type Clock } from './util/clock.ts';
 
 /** How a host wires step-up into its oidc-provider. */
 export interface StepUpOptions {
@@ -50,7 +51,7 @@ export interface StepUpOptions {
   /** Where the host mounts `routes()`, e.g. `/idp` (default: the origin's root); every URL built follows it. */
   mountPath?: string;
   /** The clock every decision and stored time uses (tests move it). */
-  now?: () => Date;
+  now?: Clock;
   /** Webhook requests allowed per source address, shared by every instance (DEFAULT_WEBHOOK_RATE_LIMIT); `false` turns it off. */
   webhookRateLimit?: WebhookRateLimit | false;
   /** Status polling of open verifications (on by default; `enabled: false` leaves it to the host). */
@@ -105,9 +106,10 @@ export function stepUp(options: StepUpOptions): StepUp {
   const { knex } = options.db;
   const logger = options.logger ?? pino({ level: 'silent' });
   const accounts = options.accounts ?? new AccountStore(knex);
-  const sessionLevels = new SessionLevels(knex, options.sessionTtl ?? 14 * 86400);
-  const steps = new InteractionSteps(knex, options.interactionTtl ?? 3600);
-  const pins = new PinnedPolicies(knex, options.interactionTtl ?? 3600);
+  const now = options.now ?? systemClock;
+  const sessionLevels = new SessionLevels(knex, options.sessionTtl ?? 14 * 86400, now);
+  const steps = new InteractionSteps(knex, options.interactionTtl ?? 3600, now);
+  const pins = new PinnedPolicies(knex, options.interactionTtl ?? 3600, now);
   const fetchFn = options.fetch ?? globalThis.fetch;
   const throttle = new LoginThrottle(options.db);
 
@@ -129,9 +131,11 @@ export function stepUp(options: StepUpOptions): StepUp {
   };
   const acrValuesOf = (policy: Policy) => policy.levels.flatMap((l) => [l.acr, ...l.aliases]);
   const paths = createPaths(options.issuer, options.mountPath);
-  const now = options.now ?? (() => new Date());
   const orchestrator = new Orchestrator({ knex, accounts, policy: options.policy, vendors, paths, logger, observer: options.observer, now });
-  const poller = new PollWorker({ knex, orchestrator, vendors, logger, ...options.polling });
+  // The provider arrives with routes(); until then no sign-in can have started here, so none has ended.
+  let host: Provider | undefined;
+  const interactionAlive = async (uid: string) => !host || (await host.Interaction.find(uid)) !== undefined;
+  const poller = new PollWorker({ knex, orchestrator, vendors, interactionAlive, logger, now, ...options.polling });
   if (options.polling?.enabled !== false) poller.start();
 
   const txnOf = (source: TokenSource | undefined) => sessionLevels.txnFor(source?.sessionUid, source?.authTime);
@@ -141,7 +145,7 @@ export function stepUp(options: StepUpOptions): StepUp {
   };
 
   return {
-    interactionPolicy: stepUpInteractionPolicy({ policy: options.policy, sessionLevels }),
+    interactionPolicy: stepUpInteractionPolicy({ policy: options.policy, sessionLevels, now }),
     acrValues: acrValuesOf(options.policy()),
     openidClaims: ['sub', 'acr', 'amr', 'auth_time', 'txn'],
     async extraTokenClaims(ctx) {
@@ -158,8 +162,9 @@ export function stepUp(options: StepUpOptions): StepUp {
       return session ? txnOf({ sessionUid: session.uid, acr: session.acr, authTime: session.loginTs }) : undefined;
     },
     routes(provider) {
-      const interaction = interactionHandlers({ provider, knex, policy: options.policy, orchestrator, accounts, steps, pins, throttle, paths, observer: options.observer, logger, now });
-      const router = routerFor(routeTable(paths, { interaction, webhook: webhookHandler({ orchestrator, vendors, logger, db: options.db, rateLimit: options.webhookRateLimit }) }), { interaction: interaction.guard, prefix: paths.prefix });
+      host = provider;
+      const interaction = interactionHandlers({ provider, policy: options.policy, orchestrator, accounts, steps, pins, throttle, paths, observer: options.observer, logger, now });
+      const router = routerFor(routeTable(paths, { interaction, webhook: webhookHandler({ orchestrator, vendors, logger, db: options.db, rateLimit: options.webhookRateLimit, now }) }), { interaction: interaction.guard, prefix: paths.prefix });
       // Discovery follows policy reloads: the Provider's own copy of acrValues is from its construction.
       // It also names the languages of the interaction pages (ui_locales).
       const advertise: Middleware = async (ctx, next) => {

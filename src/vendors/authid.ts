@@ -45,7 +45,7 @@ import { httpUrl, resolvedBaseUrl, timeoutMs } from './config.ts';
 import { vendorJson, type VendorCall, type VendorReply } from './http.ts';
 import { parsed, vendorRefusals } from './response.ts';
 import { tokenCache } from './token-cache.ts';
-import type { VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState, WebhookRequest } from './types.ts';
+import type { VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, ReportedState, WebhookRequest } from './types.ts';
 import { requireHexSignature, sentWithin, webhookEnvelope } from './webhook.ts';
 
 const VENDOR = 'authid';
@@ -118,7 +118,7 @@ const webhookSchema = z.looseObject({
 });
 
 /** authID's documented status enum (shared by enrolment, capture and authentication). */
-const STATUSES: Record<number, { name: string; state: VerificationState; reason?: string }> = {
+const STATUSES: Record<number, { name: string; state: ReportedState; reason?: string }> = {
   0: { name: 'Pending', state: 'pending' },
   1: { name: 'Accepted', state: 'approved' },
   2: { name: 'Rejected', state: 'rejected', reason: 'authid_rejected' },
@@ -290,7 +290,7 @@ function create(vendorId: string, config: AuthIdConfig, deps: VendorDeps): Vendo
 
       const known = STATUSES[status.Status];
       let subject = status.AccountNumber ?? options.verification?.subject;
-      const outcome = (state: VerificationState, reason?: string): VendorOutcome => ({
+      const outcome = (state: ReportedState, reason?: string): VendorOutcome => ({
         vendorSessionId,
         state,
         vendorStatus: known?.name ?? `Status ${status.Status}`,

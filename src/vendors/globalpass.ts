@@ -42,7 +42,7 @@ import { httpUrl, resolvedBaseUrl, timeoutMs } from './config.ts';
 import { vendorJson, type VendorCall, type VendorReply } from './http.ts';
 import { parsed, vendorRefusals } from './response.ts';
 import { tokenCache } from './token-cache.ts';
-import type { VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState, WebhookHint, WebhookRequest } from './types.ts';
+import type { VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, ReportedState, WebhookHint, WebhookRequest } from './types.ts';
 import { headerValue, requireHexSignature, secretsEqual, sentWithin, webhookEnvelope } from './webhook.ts';
 import { ownEntry } from './lookup.ts';
 
@@ -118,7 +118,7 @@ const webhookSchema = z.looseObject({
 });
 const instantChangeSchema = z.looseObject({ instantBiometricsId: idSchema });
 
-const STATES: Record<string, VerificationState> = {
+const STATES: Record<string, ReportedState> = {
   initiated: 'pending',
   processing: 'in_progress',
   accepted: 'approved',

@@ -26,7 +26,7 @@ import { secret } from './secret.ts';
 import { httpUrl, resolvedBaseUrl, timeoutMs } from './config.ts';
 import { vendorJson, type VendorCall } from './http.ts';
 import { parsed, vendorRefusals } from './response.ts';
-import type { Presentation, VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState, WebhookRequest } from './types.ts';
+import type { Presentation, VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, ReportedState, WebhookRequest } from './types.ts';
 import { requireHexSignature, sentWithin, webhookEnvelope } from './webhook.ts';
 import { ownEntry } from './lookup.ts';
 
@@ -87,7 +87,7 @@ const envelopeSchema = z.looseObject({
   payload: z.looseObject({ id: sessionId }),
 });
 
-const STATES: Record<string, VerificationState> = {
+const STATES: Record<string, ReportedState> = {
   pending: 'pending',
   in_progress: 'in_progress',
   approved: 'approved',

@@ -61,7 +61,7 @@ import type {
   VendorDeps,
   VendorFactory,
   VendorOutcome,
-  VerificationState,
+  ReportedState,
   WebhookHint,
   WebhookRequest,
 } from './types.ts';
@@ -134,7 +134,7 @@ const authenticatedSchema = z.looseObject({
 });
 
 /** Documented identity statuses other than `approved`, which needs the authentication evidence. */
-const STATES: Record<string, VerificationState> = {
+const STATES: Record<string, ReportedState> = {
   created: 'pending',
   processing: 'in_progress',
   pending: 'in_progress',

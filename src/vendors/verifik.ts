@@ -43,7 +43,7 @@ import { secret } from './secret.ts';
 import { httpUrl, resolvedBaseUrl, timeoutMs } from './config.ts';
 import { vendorJson, type VendorCall } from './http.ts';
 import { parsed, vendorRefusals } from './response.ts';
-import type { Presentation, VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState, WebhookRequest } from './types.ts';
+import type { Presentation, VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, ReportedState, WebhookRequest } from './types.ts';
 import { headerValue, hexSignatureMatches, hmacSha256Hex, webhookEnvelope } from './webhook.ts';
 import { ownEntry } from './lookup.ts';
 
@@ -101,7 +101,7 @@ const errorSchema = z.looseObject({ code: z.string().regex(/^[A-Za-z][A-Za-z0-9_
 
 const envelopeSchema = z.looseObject({ type: z.string().min(1), object: z.looseObject({ _id: z.unknown() }) });
 
-const STATES: Record<string, VerificationState> = {
+const STATES: Record<string, ReportedState> = {
   new: 'pending',
   pending: 'in_progress',
   validated: 'approved',
