@@ -26,6 +26,7 @@ import { prepareDemo } from './demo/mount.ts';
 import { PolicyReloader, type ReloadOutcome } from './policy-reload.ts';
 import { createProvider } from './provider.ts';
 import { sandboxSecretFallback } from './sandbox-secrets.ts';
+import type { Clock } from '../util/clock.ts';
 
 /** A running bundled IdP. */
 export interface RunningIdp {
@@ -54,6 +55,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Used for every outbound vendor and sandbox call. */
   fetch?: typeof globalThis.fetch;
+  /** The step-up plugin's clock (tests move it); the wall clock by default. */
+  now?: Clock;
 }
 
 /**
@@ -90,6 +93,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       issuer,
       policy,
       fetch: options.fetch,
+      now: options.now,
       sandboxBaseUrl: config.sandbox ? (type) => ({ api: `${internalBase}/sandbox/${type}`, browser: `${issuer}/sandbox/${type}` }) : undefined,
       observer: metrics.observer,
       logger,
