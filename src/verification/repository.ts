@@ -8,8 +8,9 @@ import { TABLE, ledgerSubject, toVerification, type NewVerification, type Verifi
 import { OPEN_STATES, isEntered, isTerminal, sourcesOf, type VerificationState } from './state.ts';
 
 /*
- * The rows of `verifications`, read and written for the orchestrator alone; every state change goes
- * through `transition` and the state machine of state.ts. Times come from the caller's clock.
+ * The rows of `verifications`, read and written only by the orchestrator and the helpers it delegates to in
+ * this folder (test/verification/boundaries.test.ts); every state change goes through `transition` and the
+ * state machine of state.ts. Times come from the caller's clock.
  */
 
 export type { NewVerification, Verification } from './row.ts';
