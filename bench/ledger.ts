@@ -27,6 +27,7 @@ import { startIdp } from '../src/server/app.ts';
 import { configFromEnv } from '../src/server/config.ts';
 import { vendorTypes } from '../src/vendors/registry.ts';
 import { table } from './table.ts';
+import { offCatalogue } from '../test/support/ledger-events.ts';
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const EVENTS = Number(process.env.BENCH_LEDGER_EVENTS ?? 1_000_000);
@@ -208,7 +209,7 @@ async function appenders(instances: Database[], total: number, append: (db: Data
 }
 
 function benchEvent(i: number) {
-  return { type: 'bench.append', accountId: `account-${i % ACCOUNTS}`, clientId: 'bench', data: { i, scores: { liveness: 0.9, match: 0.9 } } };
+  return offCatalogue({ type: 'bench.append', accountId: `account-${i % ACCOUNTS}`, clientId: 'bench', data: { i, scores: { liveness: 0.9, match: 0.9 } } });
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number }> {

@@ -29,4 +29,5 @@ export type { Account, Accounts } from './accounts/store.ts';
 export type { Database } from './db/connect.ts';
 export type { StepUpObserver } from './verification/orchestrator.ts';
 export type { WebhookRateLimit } from './verification/webhook-routes.ts';
-export type { BaseUrlResolver, VerificationState } from './vendors/types.ts';
+export type { BaseUrlResolver } from './vendors/types.ts';
+export type { VerificationState } from './verification/state.ts';

@@ -7,6 +7,7 @@ import type { Policy } from './policy/policy.ts';
 import type { StepUpObserver } from './verification/orchestrator.ts';
 import type { PollWorkerOptions } from './verification/poll-worker.ts';
 import type { WebhookRateLimit } from './verification/webhook-routes.ts';
+import type { Clock } from './util/clock.ts';
 import type { BaseUrlResolver } from './vendors/types.ts';
 
 /** A policy file the plugin loads, records in the ledger and watches (an invalid edit is refused and logged). */
@@ -45,7 +46,7 @@ export interface StepUpOptions {
   /** Where the host mounts `routes()`, e.g. `/idp` (default: the origin's root); every URL built follows it. */
   mountPath?: string;
   /** The clock every decision and stored time uses (tests move it). */
-  now?: () => Date;
+  now?: Clock;
   /** Webhook requests allowed per source address, shared by every instance (DEFAULT_WEBHOOK_RATE_LIMIT); `false` turns it off. */
   webhookRateLimit?: WebhookRateLimit | false;
   /** Status polling of open verifications (on by default; `enabled: false` leaves it to the host). */

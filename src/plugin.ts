@@ -24,6 +24,7 @@ import { PollWorker } from './verification/poll-worker.ts';
 import { webhookHandler } from './verification/webhook-routes.ts';
 import { createPaths, type Paths } from './paths.ts';
 import { routeTable, routerFor } from './routes.ts';
+import { systemClock } from './util/clock.ts';
 
 /** Token fields oidc-provider's `extraTokenClaims` and `findAccount` receive. */
 interface TokenSource {
@@ -84,9 +85,10 @@ export async function stepUp(input: StepUpOptions): Promise<StepUp> {
   const policies = await PolicyReloader.start({ ...policySource(policyOption), knex, logger });
   const options = { ...rest, policy: (hash?: string) => policies.policy(hash) };
   const accounts = options.accounts ?? new AccountStore(knex);
-  const sessionLevels = new SessionLevels(knex, options.sessionTtl ?? 14 * 86400);
-  const steps = new InteractionSteps(knex, options.interactionTtl ?? 3600);
-  const pins = new PinnedPolicies(knex, options.interactionTtl ?? 3600);
+  const now = options.now ?? systemClock;
+  const sessionLevels = new SessionLevels(knex, options.sessionTtl ?? 14 * 86400, now);
+  const steps = new InteractionSteps(knex, options.interactionTtl ?? 3600, now);
+  const pins = new PinnedPolicies(knex, options.interactionTtl ?? 3600, now);
   const fetchFn = options.fetch ?? globalThis.fetch;
   const throttle = new LoginThrottle(options.db);
 
@@ -108,9 +110,11 @@ export async function stepUp(input: StepUpOptions): Promise<StepUp> {
   };
   const acrValuesOf = (policy: Policy) => policy.levels.flatMap((l) => [l.acr, ...l.aliases]);
   const paths = createPaths(options.issuer, options.mountPath);
-  const now = options.now ?? (() => new Date());
   const orchestrator = new Orchestrator({ knex, accounts, policy: options.policy, vendors, paths, logger, observer: options.observer, now });
-  const poller = new PollWorker({ knex, orchestrator, vendors, logger, ...options.polling });
+  // The provider arrives with routes(); until then no sign-in can have started here, so none has ended.
+  let host: Provider | undefined;
+  const interactionAlive = async (uid: string) => !host || (await host.Interaction.find(uid)) !== undefined;
+  const poller = new PollWorker({ knex, orchestrator, vendors, interactionAlive, logger, now, ...options.polling });
   if (options.polling?.enabled !== false) poller.start();
 
   const txnOf = (source: TokenSource | undefined) => sessionLevels.txnFor(source?.sessionUid, source?.authTime);
@@ -120,7 +124,7 @@ export async function stepUp(input: StepUpOptions): Promise<StepUp> {
   };
 
   return {
-    interactionPolicy: stepUpInteractionPolicy({ policy: options.policy, sessionLevels }),
+    interactionPolicy: stepUpInteractionPolicy({ policy: options.policy, sessionLevels, now }),
     acrValues: acrValuesOf(options.policy()),
     openidClaims: ['sub', 'acr', 'amr', 'auth_time', 'txn'],
     async extraTokenClaims(ctx) {
@@ -137,8 +141,9 @@ export async function stepUp(input: StepUpOptions): Promise<StepUp> {
       return session ? txnOf({ sessionUid: session.uid, acr: session.acr, authTime: session.loginTs }) : undefined;
     },
     routes(provider) {
-      const interaction = interactionHandlers({ provider, knex, policy: options.policy, orchestrator, accounts, steps, pins, throttle, paths, observer: options.observer, logger, now, demo: options.demo === true });
-      const router = routerFor(routeTable(paths, { interaction, webhook: webhookHandler({ orchestrator, vendors, logger, db: options.db, rateLimit: options.webhookRateLimit }) }), { interaction: interaction.guard, prefix: paths.prefix });
+      host = provider;
+      const interaction = interactionHandlers({ provider, policy: options.policy, orchestrator, accounts, steps, pins, throttle, paths, observer: options.observer, logger, now, demo: options.demo === true });
+      const router = routerFor(routeTable(paths, { interaction, webhook: webhookHandler({ orchestrator, vendors, logger, db: options.db, rateLimit: options.webhookRateLimit, now }) }), { interaction: interaction.guard, prefix: paths.prefix });
       // Discovery follows policy reloads: the Provider's own copy of acrValues is from its construction.
       // It also names the languages of the interaction pages (ui_locales).
       const advertise: Middleware = async (ctx, next) => {

@@ -8,8 +8,7 @@ import { policyJsonSchema } from '../policy/json-schema.ts';
 import { loadPolicyFile, type LoadOptions } from '../policy/load.ts';
 import type { Level } from '../policy/policy.ts';
 import { configFromEnv } from '../server/config.ts';
-import { attemptStatus } from '../policy/attempts.ts';
-import { rejectionTimes } from '../verification/attempts.ts';
+import { attemptsAt } from '../verification/attempts.ts';
 import { withDatabase } from './database.ts';
 
 /** Adds `stepup policy check | explain | schema`. */
@@ -101,7 +100,7 @@ async function accountAttempts(level: Level, account: string) {
     const found = (await store.findByUsername(account)) ?? (await store.findById(account));
     if (!found) throw new Error(`no account with id or username ${account}`);
     const now = new Date();
-    return { account: found.username, status: attemptStatus(level.attempts!, await rejectionTimes(db.knex, found.id, level, now), now) };
+    return { account: found.username, status: await attemptsAt(db.knex, found.id, level.acr, level.attempts!, now) };
   });
 }
 

@@ -2,9 +2,17 @@ import { errors, interactionPolicy } from 'oidc-provider';
 import { grant, UNMET_DESCRIPTION } from '../policy/grant.ts';
 import type { Policy } from '../policy/policy.ts';
 import { grantRequestOf, sessionAuthentication } from './grant-request.ts';
+import type { Clock } from '../util/clock.ts';
 import type { SessionLevels } from './session-levels.ts';
 
 const { base, Check } = interactionPolicy;
+
+/** What the step-up check reads: the policy in force, where session levels are kept, and the clock. */
+interface CheckDeps {
+  policy: () => Policy;
+  sessionLevels: SessionLevels;
+  now: Clock;
+}
 
 /** The reason the step-up check gives in `prompt.reasons`. */
 export const STEPUP_REASON = 'stepup_acr';
@@ -14,7 +22,7 @@ export const STEPUP_REASON = 'stepup_acr';
  * session still reports the standard `login_required`. The built-in essential-acr checks are removed:
  * they compare acr strings exactly (no level ordering) and, lacking a resume guard, can loop forever.
  */
-export function stepUpInteractionPolicy(deps: { policy: () => Policy; sessionLevels: SessionLevels }): interactionPolicy.DefaultPolicy {
+export function stepUpInteractionPolicy(deps: CheckDeps): interactionPolicy.DefaultPolicy {
   const policy = base();
   const login = policy.get('login')!;
   login.checks.remove('essential_acrs');
@@ -29,7 +37,7 @@ export function stepUpInteractionPolicy(deps: { policy: () => Policy; sessionLev
  * the request's tokens carry the acr the decision returns (one of the values asked for, spelled as
  * asked); otherwise an interaction is requested, or, right after one, the request fails rather than loop.
  */
-function stepUpCheck(deps: { policy: () => Policy; sessionLevels: SessionLevels }): interactionPolicy.Check {
+function stepUpCheck(deps: CheckDeps): interactionPolicy.Check {
   return new Check(
     STEPUP_REASON,
     'the requested authentication context class is not satisfied by the session',
@@ -49,7 +57,7 @@ function stepUpCheck(deps: { policy: () => Policy; sessionLevels: SessionLevels 
         policy,
         request,
         session: sessionAuthentication(policy, session),
-        now: Math.floor(Date.now() / 1000),
+        now: Math.floor(deps.now().getTime() / 1000),
       });
       if (decision.kind === 'grant') {
         // oidc-provider copies `ctx.oidc.acr` (the session's) into the code and tokens of this request.

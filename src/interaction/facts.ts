@@ -1,12 +1,10 @@
-import type { Knex } from 'knex';
 import type { default as Provider } from 'oidc-provider';
 import type { GrantInput, VerificationFacts } from '../policy/grant.ts';
 import type { Policy } from '../policy/policy.ts';
-import { attemptStatus } from '../policy/attempts.ts';
-import { rejectionTimes } from '../verification/attempts.ts';
 import type { Orchestrator } from '../verification/orchestrator.ts';
-import { latestForInteraction, type Verification } from '../verification/store.ts';
+import type { Verification } from '../verification/row.ts';
 import { grantRequestOf, sessionAuthentication } from './grant-request.ts';
+import type { Clock } from '../util/clock.ts';
 import type { PinnedPolicies } from './pinned-policies.ts';
 import type { InteractionSteps } from './steps.ts';
 
@@ -16,13 +14,12 @@ export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 /** Where the facts of an interaction are read from. */
 export interface FactsSources {
   provider: Provider;
-  knex: Knex;
   /** The policy in force, or (given a hash) the one a verification started under while known. */
   policy: (policyHash?: string) => Policy;
   orchestrator: Orchestrator;
   steps: InteractionSteps;
   pins: PinnedPolicies;
-  now: () => Date;
+  now: Clock;
 }
 
 /** The decision's input for an interaction, and the newest verification it was read from. */
@@ -36,7 +33,7 @@ export interface InteractionFacts {
  * authentication, a password given here, the newest verification, enrolment and attempts left.
  */
 export async function gatherFacts(sources: FactsSources, d: Details, intent: { retrying?: boolean; gaveUp?: boolean } = {}): Promise<InteractionFacts> {
-  const verification = await latestForInteraction(sources.knex, d.uid);
+  const verification = await sources.orchestrator.latestFor(d.uid);
   // The requirement is decided once per interaction, under the policy in force when it began; once a
   // verification started, the interaction finishes under the policy that planned it.
   const pinned = await sources.pins.pin(d.uid, sources.policy().hash);
@@ -53,7 +50,8 @@ export async function gatherFacts(sources: FactsSources, d: Details, intent: { r
     for (const level of biometric) {
       if ((await sources.orchestrator.plan(accountId, [level], policy.hash)).kind !== 'biometric') continue;
       enrolled.add(level.acr);
-      if (level.attempts) attemptsLeft.set(level.acr, attemptStatus(level.attempts, await rejectionTimes(sources.knex, accountId, level, now), now).remaining);
+      const attempts = await sources.orchestrator.attempts(accountId, level);
+      if (attempts) attemptsLeft.set(level.acr, attempts.remaining);
     }
   }
   return {

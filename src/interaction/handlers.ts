@@ -12,9 +12,9 @@ import type { Paths } from '../paths.ts';
 import { grant, type Grant } from '../policy/grant.ts';
 import { vendorDisplay, type Level, type Policy } from '../policy/policy.ts';
 import { readBody } from '../http/read-body.ts';
-import { isTerminal } from '../vendors/types.ts';
 import type { StepUpObserver } from '../verification/orchestrator.ts';
-import { latestForInteraction, recordDecision, type Verification } from '../verification/store.ts';
+import type { Verification } from '../verification/row.ts';
+import { isTerminal } from '../verification/state.ts';
 import { gatherFacts, type Details, type FactsSources, type InteractionFacts } from './facts.ts';
 import { messages, requestedLocale } from './messages.ts';
 import type { InteractionSteps } from './steps.ts';
@@ -89,7 +89,7 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
     const granted = decision.kind === 'grant' && decision.txn === verification.id;
     if (!granted && decision.kind === 'grant') return; // a grant that did not come from it says nothing about it
     const reason = granted ? 'approved' : verification.state === 'approved' ? 'verification_not_bound' : (verification.reason ?? verification.state);
-    await recordDecision(deps.knex, verification, {
+    await deps.orchestrator.recordDecision(verification, {
       granted,
       acr: verification.acr,
       amr: granted ? decision.amr : undefined,
@@ -217,7 +217,7 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
 
     async stepupStatus(ctx) {
       const d = await details(ctx);
-      const latest = await latestForInteraction(deps.knex, d.uid);
+      const latest = await deps.orchestrator.latestFor(d.uid);
       const verification = latest ? await deps.orchestrator.confirm(latest) : undefined;
       ctx.set('Cache-Control', 'no-store');
       ctx.body = { state: verification?.state ?? 'none', final: !verification || isTerminal(verification.state) };
@@ -229,7 +229,7 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
         return;
       }
       const d = await details(ctx);
-      const latest = await latestForInteraction(deps.knex, d.uid);
+      const latest = await deps.orchestrator.latestFor(d.uid);
       if (!latest) return ctx.redirect(paths.interaction(d.uid));
       // The browser's return proves nothing: the outcome is read from the vendor, server to server.
       const verification = await deps.orchestrator.confirm(latest, { sync: true });
@@ -265,7 +265,7 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
         return;
       }
       const d = await details(ctx);
-      const latest = await latestForInteraction(deps.knex, d.uid);
+      const latest = await deps.orchestrator.latestFor(d.uid);
       const verification = latest ? await deps.orchestrator.browserSignal(latest, signal.data) : undefined;
       ctx.set('Cache-Control', 'no-store');
       ctx.body = { state: verification?.state ?? 'none', final: !verification || isTerminal(verification.state) };

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { VerificationState } from '../vendors/types.ts';
+import type { VerificationState } from '../verification/state.ts';
 
 /** The languages of the sign-in and step-up pages; the first is the default. */
 export const LOCALES = ['en', 'es', 'pt'] as const;

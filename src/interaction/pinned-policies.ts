@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Clock } from '../util/clock.ts';
 
 /**
  * Which policy an interaction is decided under: the one in force when it was first seen. Two instances
@@ -7,14 +8,16 @@ import type { Knex } from 'knex';
 export class PinnedPolicies {
   readonly #knex: Knex;
   readonly #ttlSeconds: number;
-  constructor(knex: Knex, ttlSeconds: number) {
+  readonly #now: Clock;
+  constructor(knex: Knex, ttlSeconds: number, now: Clock) {
     this.#knex = knex;
     this.#ttlSeconds = ttlSeconds;
+    this.#now = now;
   }
 
   /** The hash pinned for `uid`, pinning `current` when there is none yet. */
   async pin(uid: string, current: string): Promise<string> {
-    const expires_at = new Date(Date.now() + this.#ttlSeconds * 1000);
+    const expires_at = new Date(this.#now().getTime() + this.#ttlSeconds * 1000);
     await this.#knex('interaction_policies').insert({ uid, policy_hash: current, expires_at }).onConflict('uid').ignore();
     const row = await this.#knex('interaction_policies').where({ uid }).first('policy_hash');
     return row?.policy_hash ?? current;

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Clock } from '../util/clock.ts';
 
 /**
  * Remembers which verification produced each level a session reached, so tokens can carry `txn`
@@ -7,9 +8,11 @@ import type { Knex } from 'knex';
 export class SessionLevels {
   readonly #knex: Knex;
   readonly #ttlSeconds: number;
-  constructor(knex: Knex, ttlSeconds: number) {
+  readonly #now: Clock;
+  constructor(knex: Knex, ttlSeconds: number, now: Clock) {
     this.#knex = knex;
     this.#ttlSeconds = ttlSeconds;
+    this.#now = now;
   }
 
   /** Records that `sessionUid` reached `acr` at `authTime` (epoch seconds), through `verificationId` if any. */
@@ -20,7 +23,7 @@ export class SessionLevels {
       account_id: input.accountId,
       authenticated_at: new Date(input.authTime * 1000),
       verification_id: input.verificationId ?? null,
-      expires_at: new Date(Date.now() + this.#ttlSeconds * 1000),
+      expires_at: new Date(this.#now().getTime() + this.#ttlSeconds * 1000),
     };
     await this.#knex('session_levels').insert(row).onConflict(['session_uid', 'acr', 'authenticated_at']).merge();
   }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Clock } from '../util/clock.ts';
 
 /** A factor completed earlier in the same interaction (the password before the biometric step). */
 export interface CompletedStep {
@@ -15,9 +16,11 @@ export interface CompletedStep {
 export class InteractionSteps {
   readonly #knex: Knex;
   readonly #ttlSeconds: number;
-  constructor(knex: Knex, ttlSeconds: number) {
+  readonly #now: Clock;
+  constructor(knex: Knex, ttlSeconds: number, now: Clock) {
     this.#knex = knex;
     this.#ttlSeconds = ttlSeconds;
+    this.#now = now;
   }
 
   async save(uid: string, step: CompletedStep): Promise<void> {
@@ -26,13 +29,13 @@ export class InteractionSteps {
       account_id: step.accountId,
       amr: JSON.stringify(step.amr),
       authenticated_at: new Date(step.authenticatedAt * 1000),
-      expires_at: new Date(Date.now() + this.#ttlSeconds * 1000),
+      expires_at: new Date(this.#now().getTime() + this.#ttlSeconds * 1000),
     };
     await this.#knex('interaction_steps').insert(row).onConflict('uid').merge();
   }
 
   async get(uid: string): Promise<CompletedStep | undefined> {
-    const row = await this.#knex('interaction_steps').where({ uid }).where('expires_at', '>', new Date()).first();
+    const row = await this.#knex('interaction_steps').where({ uid }).where('expires_at', '>', this.#now()).first();
     if (!row) return undefined;
     return { accountId: row.account_id, amr: row.amr, authenticatedAt: Math.floor(new Date(row.authenticated_at).getTime() / 1000) };
   }

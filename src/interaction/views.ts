@@ -1,7 +1,8 @@
 import { escapeHtml as e, nonceAttr, page, scriptJson } from '../http/html.ts';
 import type { Paths } from '../paths.ts';
 import type { VendorDisplay } from '../policy/policy.ts';
-import type { Presentation, VerificationState } from '../vendors/types.ts';
+import type { Presentation } from '../vendors/types.ts';
+import type { VerificationState } from '../verification/state.ts';
 import { messages, type Locale, type Messages } from './messages.ts';
 import { WIDGET_GLUE, type WidgetTexts } from './widgets.ts';
 

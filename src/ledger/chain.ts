@@ -15,8 +15,8 @@ import { canonicalJson } from './canonical.ts';
 /** prev_hash of the first event. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** What a caller records; the ledger adds seq, hashes and (by default) the time. */
-export interface LedgerEventInput {
+/** What the chain writes, whatever its type (writers use the closed catalogue of events.ts). */
+export interface ChainInput {
   type: string;
   verificationId?: string;
   accountId?: string;

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { lockedHead } from './lock.ts';
 import { appendInOwnTransaction } from './own-transaction.ts';
-import { GENESIS_HASH, chainHash, encodeBody, eventFromStored, type ChainedBatch, type Head, type LedgerEvent, type LedgerEventInput, type StoredEvent } from './chain.ts';
+import { GENESIS_HASH, chainHash, encodeBody, eventFromStored, type ChainedBatch, type Head, type ChainInput, type LedgerEvent, type StoredEvent } from './chain.ts';
+import type { LedgerEventInput } from './events.ts';
 
 /*
  * The verification ledger: append-only `ledger_events` (the database refuses UPDATE, DELETE and TRUNCATE),
@@ -16,7 +17,8 @@ import { GENESIS_HASH, chainHash, encodeBody, eventFromStored, type ChainedBatch
  * hashes. Never images, biometric templates or raw vendor payloads: the ledger cannot forget anything.
  */
 
-export { GENESIS_HASH, type LedgerEvent, type LedgerEventInput } from './chain.ts';
+export { GENESIS_HASH, type LedgerEvent } from './chain.ts';
+export type { LedgerEventInput, LedgerEventType } from './events.ts';
 export { verifyChain, type ChainProblem, type ChainReport } from './verify.ts';
 
 const TABLE = 'ledger_events';
@@ -46,7 +48,7 @@ export async function findLedgerEvent(knex: Knex | Knex.Transaction, seq: number
  * Chains `events` after the head in one insert. An event canonical JSON cannot encode gets its TypeError in
  * its place and takes no seq; the others are written.
  */
-async function writeBatch(trx: Knex.Transaction, events: LedgerEventInput[]): Promise<Array<LedgerEvent | Error>> {
+async function writeBatch(trx: Knex.Transaction, events: ChainInput[]): Promise<Array<LedgerEvent | Error>> {
   // One writer at a time: seq and prev_hash come from the head. Readers are not blocked.
   const { rows, results } = chainAfter(await lockedHead<Head>(trx, TABLE, 'seq, hash'), events);
   // Four array parameters whatever the batch size: cheaper to build and to parse than a VALUES list.
@@ -62,7 +64,7 @@ async function writeBatch(trx: Knex.Transaction, events: LedgerEventInput[]): Pr
 }
 
 // seq is head + 1 rather than a sequence, which would leave gaps (rolled-back appends) that look like deletions.
-function chainAfter(head: Head, events: LedgerEventInput[]): ChainedBatch {
+function chainAfter(head: Head, events: ChainInput[]): ChainedBatch {
   let seq = Number(head?.seq ?? 0);
   let prevHash = head?.hash ?? GENESIS_HASH;
   // Defaulting the time under the lock keeps defaulted times in seq order. JS dates have millisecond
@@ -97,7 +99,7 @@ function chainAfter(head: Head, events: LedgerEventInput[]): ChainedBatch {
 }
 
 interface Waiting {
-  event: LedgerEventInput;
+  event: ChainInput;
   resolve(event: LedgerEvent): void;
   reject(error: unknown): void;
 }
@@ -115,7 +117,7 @@ class GroupCommit {
     this.#knex = knex;
   }
 
-  append(event: LedgerEventInput): Promise<LedgerEvent> {
+  append(event: ChainInput): Promise<LedgerEvent> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ event, resolve, reject });
       if (this.#draining) return;

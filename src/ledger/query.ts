@@ -68,6 +68,15 @@ export async function verificationTrail(knex: Knex, verificationId: string): Pro
   return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
 }
 
+/** The decision (`stepup.granted` or `stepup.denied`) recorded for a verification, if there is one. */
+export async function findDecision(knex: Knex | Knex.Transaction, verificationId: string): Promise<LedgerEvent | undefined> {
+  const row = (await knex('ledger_events')
+    .where({ verification_id: verificationId })
+    .whereIn('type', ['stepup.granted', 'stepup.denied'])
+    .first('seq', 'body', 'prev_hash', 'hash')) as StoredEvent | undefined;
+  return row && eventFromStored(row);
+}
+
 function filtered(knex: Knex | Knex.Transaction, f: EventFilter): Knex.QueryBuilder {
   const q = knex('ledger_events');
   if (f.account !== undefined) q.where('account_id', f.account);

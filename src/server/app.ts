@@ -25,6 +25,7 @@ import { prepareDemo } from './demo/mount.ts';
 import type { ReloadOutcome } from '../policy/reload.ts';
 import { createProvider } from './provider.ts';
 import { sandboxSecretFallback } from './sandbox-secrets.ts';
+import type { Clock } from '../util/clock.ts';
 
 /** A running bundled IdP. */
 export interface RunningIdp {
@@ -53,6 +54,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Used for every outbound vendor and sandbox call. */
   fetch?: typeof globalThis.fetch;
+  /** The step-up plugin's clock (tests move it); the wall clock by default. */
+  now?: Clock;
 }
 
 /**
@@ -86,6 +89,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       issuer,
       policy: { file: config.policyFile, secretFallback },
       fetch: options.fetch,
+      now: options.now,
       sandboxBaseUrl: config.sandbox ? (type) => ({ api: `${internalBase}/sandbox/${type}`, browser: `${issuer}/sandbox/${type}` }) : undefined,
       observer: metrics.observer,
       logger,

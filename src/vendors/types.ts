@@ -1,20 +1,10 @@
 import type { z } from 'zod';
 
-/** Normalised verification states (vendors.md §6.1). The first two are open; the rest are terminal. */
-export const VERIFICATION_STATES = [
-  'pending',
-  'in_progress',
-  'approved',
-  'rejected',
-  'expired',
-  'cancelled',
-  'abandoned',
-  'failed',
-] as const;
-export type VerificationState = (typeof VERIFICATION_STATES)[number];
-
-export const OPEN_STATES: readonly VerificationState[] = ['pending', 'in_progress'];
-export const isTerminal = (s: VerificationState): boolean => !OPEN_STATES.includes(s);
+/**
+ * What a vendor's verdict is mapped onto, in our words (vendors.md §6.1). Every one is a state of the
+ * verification state machine (src/verification/state.ts checks it), which this layer does not know.
+ */
+export type ReportedState = 'pending' | 'in_progress' | 'approved' | 'rejected' | 'expired' | 'cancelled' | 'abandoned' | 'failed';
 
 /** How the step-up page shows the vendor's hosted capture to the user. */
 export type Presentation =
@@ -71,7 +61,7 @@ export interface StartedSession {
  */
 export interface VendorOutcome {
   vendorSessionId: string;
-  state: VerificationState;
+  state: ReportedState;
   /** The vendor's own status string, kept for the ledger. */
   vendorStatus: string;
   /** Scores normalised to 0–1; absent when the vendor gives a verdict only. */

@@ -1,6 +1,7 @@
 import { unmetThreshold } from '../policy/grant.ts';
 import type { Thresholds } from '../policy/schema.ts';
-import type { VendorOutcome, VerificationState } from '../vendors/types.ts';
+import type { VendorOutcome } from '../vendors/types.ts';
+import type { VerificationState } from './state.ts';
 
 /** What the policy makes of a vendor's outcome. */
 export interface Evaluation {

@@ -1,28 +1,34 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Accounts } from '../accounts/store.ts';
-import { StepUpError, VendorRefusedError, VendorUnavailableError, WebhookRejectedError } from '../errors.ts';
-import { appendEvent } from '../ledger/ledger.ts';
+import { StepUpError, VendorRefusedError, VendorUnavailableError } from '../errors.ts';
 import { thresholdsFor, type Level, type Policy } from '../policy/policy.ts';
 import { CircuitBreakers } from '../vendors/circuit-breaker.ts';
-import { isTerminal, type VendorAdapter, type WebhookHint, type WebhookRequest } from '../vendors/types.ts';
+import type { VendorAdapter, WebhookHint, WebhookRequest } from '../vendors/types.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
 import type { Paths } from '../paths.ts';
-import { attemptStatus } from '../policy/attempts.ts';
-import { rejectionTimes } from './attempts.ts';
+import type { AttemptStatus } from '../policy/attempts.ts';
+import type { LedgerEvent } from '../ledger/ledger.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import { attemptsAt, enforceAttempts } from './attempts.ts';
+import { recordDecision, type Decision } from './decisions.ts';
 import { evaluateOutcome } from './evaluate.ts';
+import { recordFailover, vendorOrder } from './failover.ts';
+import { planStepUp, type StepUpPlan } from './plan.ts';
 import {
   attachVendorSession,
   createVerification,
-  findByVendorSession,
   findOpenForAccount,
   findOpenForInteraction,
-  findOpenForSubject,
+  latestForInteraction,
   rememberWebhook,
   transition,
+  type TransitionCause,
+  type TransitionPatch,
   type Verification,
-} from './store.ts';
-import { occurredInWindow, takeWebhookEvent } from './webhook-receipts.ts';
+} from './repository.ts';
+import { isTerminal, type VerificationState } from './state.ts';
+import { acceptWebhook } from './webhook-intake.ts';
 
 /** What the orchestrator needs from its host. */
 export interface OrchestratorDeps {
@@ -35,7 +41,7 @@ export interface OrchestratorDeps {
   /** Where return and webhook URLs point. */
   paths: Paths;
   logger: Logger;
-  now?: () => Date;
+  now?: Clock;
   observer?: StepUpObserver;
   /** Shared with the poll worker so both learn which vendors are down. */
   breakers?: CircuitBreakers;
@@ -47,11 +53,6 @@ export interface StepUpObserver {
   decided(verification: Verification, granted: boolean): void;
 }
 
-/** Where a step-up for one account can go: the first level it can reach and the vendors enrolled for it. */
-export type StepUpPlan =
-  | { kind: 'biometric'; level: Level; vendors: Array<{ id: string; subject: string }>; /** The policy that planned it. */ policyHash: string }
-  | { kind: 'unreachable'; reason: string };
-
 /**
  * Runs biometric verifications: starts hosted captures (with failover between a level's vendors),
  * confirms outcomes server-side against the vendor's record, and turns webhooks into re-fetches.
@@ -60,30 +61,19 @@ export class Orchestrator {
   readonly #deps: OrchestratorDeps;
   readonly #starts = new KeyedMutex();
   readonly #breakers: CircuitBreakers;
+  readonly #now: Clock;
   constructor(deps: OrchestratorDeps) {
     this.#deps = deps;
     this.#breakers = deps.breakers ?? new CircuitBreakers();
-  }
-
-  #now(): Date {
-    return this.#deps.now?.() ?? new Date();
+    this.#now = deps.now ?? systemClock;
   }
 
   /**
    * The first acceptable biometric level the account is enrolled for, in the request's preference order,
    * with the vendors of the policy the candidates come from (`policyHash`; default the one in force).
    */
-  async plan(accountId: string, candidates: Level[], policyHash?: string): Promise<StepUpPlan> {
-    for (const level of candidates) {
-      if (level.factor !== 'biometric') continue;
-      const vendors: Array<{ id: string; subject: string }> = [];
-      for (const id of level.vendors) {
-        const subject = await this.#deps.accounts.subjectAt(accountId, id);
-        if (subject && this.#deps.vendors(policyHash).has(id)) vendors.push({ id, subject });
-      }
-      if (vendors.length > 0) return { kind: 'biometric', level, vendors, policyHash: policyHash ?? this.#deps.policy().hash };
-    }
-    return { kind: 'unreachable', reason: 'the account is not enrolled at any vendor of the requested level' };
+  plan(accountId: string, candidates: Level[], policyHash?: string): Promise<StepUpPlan> {
+    return planStepUp(this.#deps.accounts, this.#deps.vendors(policyHash), policyHash ?? this.#deps.policy().hash, accountId, candidates);
   }
 
   /**
@@ -108,25 +98,26 @@ export class Orchestrator {
   async #start(input: Parameters<Orchestrator['startOrResume']>[0]): Promise<Verification> {
     const { knex } = this.#deps;
     const open = await findOpenForInteraction(knex, input.interactionUid);
-    const chosen = input.plan.vendors.find((v) => v.id === input.preferVendor);
-    if (open?.presentation && open.acr === input.plan.level.acr && (!chosen || open.vendor === chosen.id)) return open;
+    const vendors = vendorOrder(input.plan, input.preferVendor);
+    const chosen = vendors[0]?.id === input.preferVendor;
+    if (open?.presentation && open.acr === input.plan.level.acr && (!chosen || open.vendor === input.preferVendor)) return open;
     if (open) {
       await this.#endHere(open, 'cancelled', 'person_chose_another_vendor');
     }
-    await this.#enforceAttempts(input.accountId, input.plan.level);
+    await enforceAttempts(this.#deps.knex, input.accountId, input.plan.level, this.#now());
 
     const policy = this.#deps.policy(input.plan.policyHash);
     const level = input.plan.level;
-    const vendors = chosen ? [chosen, ...input.plan.vendors.filter((v) => v !== chosen)] : input.plan.vendors;
     let lastError: StepUpError | undefined;
     for (const [index, { id: vendorId, subject }] of vendors.entries()) {
       const next = vendors[index + 1];
+      const failed = { accountId: input.accountId, clientId: input.clientId, acr: level.acr, vendor: vendorId };
       const adapter = this.#deps.vendors(input.plan.policyHash).get(vendorId);
       if (!adapter) continue; // the planning policy was superseded and forgotten meanwhile
       if (this.#breakers.isOpen(vendorId)) {
         // Known to be down: fail over at once rather than make the person wait for another timeout.
         lastError = new VendorUnavailableError(vendorId, 'circuit open after repeated failures');
-        await this.#failover(input, vendorId, undefined, lastError, next);
+        await recordFailover(this.#deps, { ...failed, reason: lastError.message }, next, this.#now());
         continue;
       }
       await this.#replaceOpen(input.accountId, vendorId);
@@ -142,7 +133,7 @@ export class Orchestrator {
         policyHash: policy.hash,
         thresholds: thresholdsFor(level, vendorId),
         expiresAt: new Date(now.getTime() + level.captureTimeout * 1000),
-      });
+      }, now);
       try {
         const started = await this.#breakers.run(vendorId, () => adapter.start({
           verificationId: verification.id,
@@ -152,7 +143,7 @@ export class Orchestrator {
           language: input.language ?? '',
           timeoutSeconds: level.captureTimeout,
         }));
-        const attached = await attachVendorSession(knex, verification.id, started);
+        const attached = await attachVendorSession(knex, verification.id, started, this.#now());
         if (attached.vendorSessionId !== started.vendorSessionId) {
           // Ended while the vendor was starting (a newer step-up replaced it): the capture must not run.
           await adapter.cancel?.(started.vendorSessionId).catch(() => undefined);
@@ -162,35 +153,12 @@ export class Orchestrator {
       } catch (error) {
         if (!(error instanceof StepUpError)) throw error;
         lastError = error;
-        await this.#transition(verification.id, 'failed', { reason: error.code === 'vendor_refused' ? String(error.details.vendorCode) : 'vendor_unavailable' }, {
-          data: { message: error.message },
-        });
+        await this.#transition(verification.id, 'failed', { reason: error.code === 'vendor_refused' ? String(error.details.vendorCode) : 'vendor_unavailable' }, { message: error.message });
         if (!(error instanceof VendorUnavailableError)) throw error; // a refusal is not a failover reason
-        await this.#failover(input, vendorId, verification.id, error, next);
+        await recordFailover(this.#deps, { ...failed, verificationId: verification.id, reason: error.message }, next, this.#now());
       }
     }
     throw lastError ?? new StepUpError('vendor_unavailable', 'no vendor could start the verification');
-  }
-
-  // Records that a vendor was skipped for the next one of the level; the last vendor failing is not a failover.
-  async #failover(
-    input: { accountId: string; clientId: string; plan: Extract<StepUpPlan, { kind: 'biometric' }> },
-    vendorId: string,
-    verificationId: string | undefined,
-    error: StepUpError,
-    next: { id: string } | undefined,
-  ): Promise<void> {
-    if (!next) return;
-    await appendEvent(this.#deps.knex, {
-      type: 'vendor.failover',
-      verificationId,
-      accountId: input.accountId,
-      clientId: input.clientId,
-      acr: input.plan.level.acr,
-      vendor: vendorId,
-      data: { reason: error.message, next: next.id },
-    });
-    this.#deps.logger.warn({ vendor: vendorId, next: next.id, err: error.message }, 'vendor unavailable, trying the next one');
   }
 
   /**
@@ -229,19 +197,9 @@ export class Orchestrator {
       expiresAt: verification.expiresAt,
       now,
     });
-    const { verification: updated } = await this.#transition(
-      verification.id,
-      verdict.state,
-      {
-        vendorStatus: outcome.vendorStatus,
-        liveness: outcome.scores.liveness,
-        match: outcome.scores.match,
-        reportedSubject: outcome.subject,
-        reason: verdict.reason,
-      },
-      {},
-    );
-    return updated;
+    const { scores, subject: reportedSubject, vendorStatus } = outcome;
+    const patch = { vendorStatus, liveness: scores.liveness, match: scores.match, reportedSubject, reason: verdict.reason };
+    return (await this.#transition(verification.id, verdict.state, patch)).verification;
   }
 
   /** Cancels an open verification (the user gave up), at the vendor too where it allows. */
@@ -250,14 +208,13 @@ export class Orchestrator {
     return this.#endHere(verification, 'abandoned', 'user_abandoned');
   }
 
-  // Best effort: the vendor session ends with ours where the vendor has a cancel; a failure is only logged.
   /**
    * Ends an open verification for a reason of ours, then cancels it at the vendor. In that order: the
    * vendor may announce its cancel by webhook (Gu1's organization webhooks) before it answers, and that
    * event must find the verification already ended, not end it as the vendor's `cancelled`.
    */
   async #endHere(verification: Verification, state: 'cancelled' | 'abandoned' | 'expired' | 'failed', reason: string): Promise<Verification> {
-    const ended = (await this.#transition(verification.id, state, { reason }, {})).verification;
+    const ended = (await this.#transition(verification.id, state, { reason })).verification;
     await this.#cancelAtVendor(verification);
     return ended;
   }
@@ -271,22 +228,11 @@ export class Orchestrator {
   }
 
   /**
-   * Authenticates a webhook and re-fetches the verification it names; nothing in the webhook itself can
-   * decide the outcome. Throws WebhookRejectedError for anything it does not act on: not genuine, about
-   * another product or a session we do not know, dated outside the verification's window, or already taken.
+   * Re-fetches the verification an accepted webhook names (webhook-intake.ts; WebhookRejectedError for
+   * the rest): nothing in the webhook itself can decide the outcome.
    */
   async handleWebhook(vendorId: string, request: WebhookRequest): Promise<Verification> {
-    const adapter = this.#deps.vendors().get(vendorId);
-    if (!adapter) throw new WebhookRejectedError(vendorId, 'no such vendor is configured');
-    const hint = adapter.authenticateWebhook(request);
-    if (!hint) throw new WebhookRejectedError(vendorId, 'an event step-up does not use');
-    const verification =
-      'vendorSessionId' in hint
-        ? await findByVendorSession(this.#deps.knex, vendorId, hint.vendorSessionId)
-        : await findOpenForSubject(this.#deps.knex, vendorId, hint.subject);
-    if (!verification) throw new WebhookRejectedError(vendorId, 'no verification matches the reference');
-    if (!occurredInWindow(hint, verification, request.now)) throw new WebhookRejectedError(vendorId, "event dated outside the verification's window");
-    if (!(await takeWebhookEvent(this.#deps.knex, verification, hint))) throw new WebhookRejectedError(vendorId, 'event already taken (replay)');
+    const { verification, hint } = await acceptWebhook(this.#deps.knex, this.#deps.vendors(), vendorId, request);
     const confirmed = await this.confirm(verification, { sync: false, webhook: hint });
     // Still open (or the vendor could not be read): the record may catch up after its webhook, and a later
     // poll needs the event (Passbase), which a second delivery can no longer bring: it would be a replay.
@@ -303,7 +249,7 @@ export class Orchestrator {
     if (isTerminal(verification.state)) return verification;
     const failure = this.#deps.vendors(verification.policyHash).get(verification.vendor)?.browserFailure?.(signal.code);
     if (!failure) return verification;
-    return (await this.#transition(verification.id, failure.state, { reason: failure.reason }, { data: { source: 'browser' } })).verification;
+    return (await this.#transition(verification.id, failure.state, { reason: failure.reason }, { source: 'browser' })).verification;
   }
 
   /** Ends an open verification whose interaction expired, cancelling it at the vendor where it allows. */
@@ -317,8 +263,23 @@ export class Orchestrator {
     return this.#breakers;
   }
 
-  async #transition(...args: Parameters<typeof transition> extends [unknown, ...infer Rest] ? Rest : never) {
-    const result = await transition(this.#deps.knex, ...args);
+  /** The newest verification of an interaction whatever its state (what the person last attempted), if any. */
+  latestFor(interactionUid: string): Promise<Verification | undefined> {
+    return latestForInteraction(this.#deps.knex, interactionUid);
+  }
+
+  /** Concludes an ended verification in the ledger, once (src/verification/decisions.ts). */
+  recordDecision(verification: Verification, decision: Decision): Promise<LedgerEvent> {
+    return recordDecision(this.#deps.knex, verification, decision, this.#now());
+  }
+
+  /** Where the account stands against the level's attempt limits now; undefined for a level without limits. */
+  async attempts(accountId: string, level: Level): Promise<AttemptStatus | undefined> {
+    return level.attempts && attemptsAt(this.#deps.knex, accountId, level.acr, level.attempts, this.#now());
+  }
+
+  async #transition(id: string, to: VerificationState, patch?: TransitionPatch, cause?: TransitionCause) {
+    const result = await transition(this.#deps.knex, id, to, this.#now(), patch, cause);
     if (result.changed) this.#deps.observer?.verificationChanged(result.verification);
     return result;
   }
@@ -332,15 +293,4 @@ export class Orchestrator {
     }
   }
 
-  async #enforceAttempts(accountId: string, level: Level): Promise<void> {
-    if (!level.attempts) return;
-    const now = this.#now();
-    const status = attemptStatus(level.attempts, await rejectionTimes(this.#deps.knex, accountId, level, now), now);
-    if (status.remaining === 0) {
-      throw new StepUpError('attempts_exceeded', `too many unsuccessful attempts for ${level.acr}; try again later`, {
-        window: level.attempts.window,
-        retryAt: status.retryAt?.toISOString(),
-      });
-    }
-  }
 }

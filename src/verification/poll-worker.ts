@@ -2,13 +2,16 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { VendorAdapter } from '../vendors/types.ts';
 import type { Orchestrator } from './orchestrator.ts';
-import { claimDuePolls, type Verification } from './store.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import { claimDuePolls, type Verification } from './repository.ts';
 
 /** How the worker paces itself. */
 export interface PollWorkerOptions {
   knex: Knex;
   orchestrator: Orchestrator;
   vendors: () => ReadonlyMap<string, VendorAdapter>;
+  /** Whether the sign-in a verification belongs to still exists (the provider's Interaction); one that ended takes its capture with it. */
+  interactionAlive: (uid: string) => Promise<boolean>;
   logger: Logger;
   /** How often the worker looks for due verifications. */
   tickMs?: number;
@@ -20,7 +23,7 @@ export interface PollWorkerOptions {
   backoffSeconds?: number;
   /** Verifications claimed per tick. */
   batch?: number;
-  now?: () => Date;
+  now?: Clock;
 }
 
 /**
@@ -29,7 +32,7 @@ export interface PollWorkerOptions {
  * `FOR UPDATE SKIP LOCKED`, so several IdP instances share the work without polling a session twice.
  */
 export class PollWorker {
-  readonly #options: Required<Omit<PollWorkerOptions, 'now'>> & { now: () => Date };
+  readonly #options: Required<PollWorkerOptions>;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<number> | undefined;
 
@@ -40,7 +43,7 @@ export class PollWorker {
       firstPollAfterSeconds: 5,
       backoffSeconds: 60,
       batch: 25,
-      now: () => new Date(),
+      now: systemClock,
       ...options,
     };
   }
@@ -77,7 +80,7 @@ export class PollWorker {
     }
     for (const verification of claimed) {
       try {
-        if (!(await this.#interactionAlive(verification.interactionUid, now))) {
+        if (!(await this.#options.interactionAlive(verification.interactionUid))) {
           await orchestrator.cancelForExpiredInteraction(verification);
         } else {
           await orchestrator.confirm(verification);
@@ -96,13 +99,5 @@ export class PollWorker {
       ? this.#options.backoffSeconds
       : (adapter?.pollIntervalSeconds ?? this.#options.defaultIntervalSeconds);
     return new Date(now.getTime() + seconds * 1000);
-  }
-
-  async #interactionAlive(uid: string, now: Date): Promise<boolean> {
-    const row = await this.#options.knex('oidc_payloads')
-      .where({ model: 'Interaction', id: uid })
-      .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', now))
-      .first('id');
-    return !!row;
   }
 }

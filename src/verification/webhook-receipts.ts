@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { WebhookHint } from '../vendors/types.ts';
-import type { Verification } from './store.ts';
+import type { Verification } from './repository.ts';
 
 const TABLE = 'webhook_receipts';
 /** How far ahead of our clock a vendor's event time may be. */

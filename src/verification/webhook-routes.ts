@@ -7,6 +7,7 @@ import type { Database } from '../db/connect.ts';
 import { sharedRateLimiter } from '../db/rate-limiter.ts';
 import { StepUpError, toHttp, WebhookRejectedError } from '../errors.ts';
 import { readBody } from '../http/read-body.ts';
+import type { Clock } from '../util/clock.ts';
 import type { Orchestrator } from './orchestrator.ts';
 
 const WEBHOOK_LIMIT = 256 * 1024;
@@ -41,6 +42,8 @@ export interface WebhookRouteOptions {
   db: Database;
   /** Per source address; `false` leaves rate limiting to a proxy in front. */
   rateLimit?: WebhookRateLimit | false;
+  /** When a webhook counts as received (its event date is checked against it). */
+  now: Clock;
 }
 
 /**
@@ -85,7 +88,7 @@ export function webhookHandler(options: WebhookRouteOptions): RouterMiddleware {
     const rawBody = await readBody(ctx, WEBHOOK_LIMIT);
     const headers = Object.fromEntries(Object.entries(ctx.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
     try {
-      await orchestrator.handleWebhook(vendor, { headers, rawBody, now: new Date() });
+      await orchestrator.handleWebhook(vendor, { headers, rawBody, now: options.now() });
       ctx.status = 200;
       ctx.body = { received: true };
     } catch (error) {

@@ -9,6 +9,7 @@ import { completeCapture, giveUpAfterFailure, passwordLogin } from '../support/f
 import { useTestIdp } from '../support/idp.ts';
 import { passConsent, TestRp } from '../support/rp.ts';
 import { auditGet, auditToken, registerAuditClient } from './support.ts';
+import { offCatalogue } from '../support/ledger-events.ts';
 
 const FACE = 'urn:stepup:acr:face';
 const idp = useTestIdp();
@@ -25,7 +26,7 @@ beforeAll(async () => {
   const types = ['verification.started', 'verification.approved', 'stepup.granted', 'verification.rejected', 'stepup.denied'];
   for (let i = 0; i < 30; i++) {
     seeded.push(
-      await appendEvent(idp().db.knex, {
+      await appendEvent(idp().db.knex, offCatalogue({
         type: types[i % types.length]!,
         verificationId: `v-${run}-${Math.floor(i / 5)}`,
         accountId: accounts[i % 2]!,
@@ -34,7 +35,7 @@ beforeAll(async () => {
         vendor: i % 3 === 0 ? 'verifik' : 'gu1',
         data: { i, reason: i % 5 === 4 ? 'FACE_MATCH_SCORE_LOW' : null, scores: { liveness: 0.9, match: 0.5 + i / 100 } },
         at: new Date(Date.UTC(2026, 0, 1 + i)),
-      }),
+      })),
     );
   }
 });

@@ -12,6 +12,7 @@ import { appendEvent, verifyChain } from '../../src/ledger/ledger.ts';
 import { ledgerPublicKeys, loadLedgerKey, type LedgerKey } from '../../src/ledger/ledger-key.ts';
 import { freshDatabase, rolledBack, testEngines } from '../support/db.ts';
 import { testKek } from '../support/kek.ts';
+import { offCatalogue } from '../support/ledger-events.ts';
 
 // Property: a signed checkpoint pins the chain head, so forging a checkpoint, rewriting and re-hashing
 // history under it, or cutting rows off the end is detected and named by seq.
@@ -30,7 +31,7 @@ for (const engine of testEngines()) {
 
 
     async function append(trx: Knex.Transaction, count: number): Promise<void> {
-      for (let i = 0; i < count; i++) await appendEvent(trx, { type: 'test.event', accountId: 'alice', data: { n: i } });
+      for (let i = 0; i < count; i++) await appendEvent(trx, offCatalogue({ type: 'test.event', accountId: 'alice', data: { n: i } }));
     }
 
     async function behindTheTriggers(trx: Knex.Transaction, table: string, ...statements: string[]): Promise<void> {

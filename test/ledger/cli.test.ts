@@ -10,6 +10,7 @@ import { migrate } from '../../src/db/migrate.ts';
 import { appendEvent } from '../../src/ledger/ledger.ts';
 import { ledgerPublicKeys } from '../../src/ledger/ledger-key.ts';
 import { PROJECT_ROOT } from '../support/idp.ts';
+import { offCatalogue } from '../support/ledger-events.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(path.join(tmpdir(), 'stepup-ledger-cli-'));
@@ -61,7 +62,7 @@ beforeAll(async () => {
   await withDatabase(async (db) => {
     await migrate(db);
     for (let i = 1; i <= 12; i++) {
-      await appendEvent(db.knex, {
+      await appendEvent(db.knex, offCatalogue({
         type: i % 4 === 0 ? 'stepup.denied' : 'verification.started',
         verificationId: `v${i}`,
         accountId: i % 2 ? 'alice' : 'bob',
@@ -70,7 +71,7 @@ beforeAll(async () => {
         vendor: 'gu1',
         data: { reason: i % 4 === 0 ? 'FACE_MATCH_SCORE_LOW' : null, scores: { liveness: 0.97, match: 0.4 } },
         at: new Date(Date.UTC(2026, 10, i)),
-      });
+      }));
     }
   });
 });

@@ -5,6 +5,7 @@ import { appendEvent, verifyChain } from '../../src/ledger/ledger.ts';
 import { loadLedgerKey } from '../../src/ledger/ledger-key.ts';
 import { freshDatabase, testEngines } from '../support/db.ts';
 import { testKek } from '../support/kek.ts';
+import { offCatalogue } from '../support/ledger-events.ts';
 
 // Property: appends from several IdP instances on one PostgreSQL, in callers' transactions and in group
 // commits, with checkpoints signed meanwhile, keep one gapless chain that verifies.
@@ -31,9 +32,9 @@ describe.skipIf(!postgres)('two IdP instances appending to one PostgreSQL ledger
     expect(keyA.kid).toBe(keyB.kid);
     const work = (db: Database, name: string) => [
       // Group commit: appends of one instance batched together.
-      ...Array.from({ length: 150 }, (_, i) => appendEvent(db.knex, { type: 'test.grouped', accountId: name, data: { i } })),
+      ...Array.from({ length: 150 }, (_, i) => appendEvent(db.knex, offCatalogue({ type: 'test.grouped', accountId: name, data: { i } }))),
       // Serialised: each append inside its caller's own transaction.
-      ...Array.from({ length: 40 }, (_, i) => db.knex.transaction((trx) => appendEvent(trx, { type: 'test.serialised', accountId: name, data: { i } }))),
+      ...Array.from({ length: 40 }, (_, i) => db.knex.transaction((trx) => appendEvent(trx, offCatalogue({ type: 'test.serialised', accountId: name, data: { i } })))),
       createCheckpoint(db.knex, keyA),
     ];
     await Promise.all([...work(first, 'a'), ...work(second, 'b')]);

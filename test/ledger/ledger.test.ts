@@ -6,6 +6,7 @@ import { canonicalJson } from '../../src/ledger/canonical.ts';
 import { chainHash, encodeBody } from '../../src/ledger/chain.ts';
 import { GENESIS_HASH, appendEvent, verifyChain } from '../../src/ledger/ledger.ts';
 import { freshDatabase, rolledBack, testEngines } from '../support/db.ts';
+import { offCatalogue } from '../support/ledger-events.ts';
 
 describe('canonicalJson', () => {
   it('sorts keys recursively and writes no whitespace', () => {
@@ -51,12 +52,12 @@ for (const engine of testEngines()) {
 
     async function appendSix(trx: Knex.Transaction): Promise<void> {
       for (let i = 1; i <= 6; i++) {
-        await appendEvent(trx, {
+        await appendEvent(trx, offCatalogue({
           type: 'test.event',
           verificationId: `v${i}`,
           accountId: 'alice',
           data: { n: i, scores: { liveness: 0.97, match: 0.9 } },
-        });
+        }));
       }
     }
 
@@ -76,7 +77,7 @@ for (const engine of testEngines()) {
     it('chains events from the genesis hash and verifies them', async () => {
       await rolledBack(db, async (trx) => {
         const at = new Date('2026-11-21T10:00:00.123Z');
-        const first = await appendEvent(trx, {
+        const first = await appendEvent(trx, offCatalogue({
           type: 'verification.started',
           verificationId: 'v1',
           accountId: 'alice',
@@ -85,7 +86,7 @@ for (const engine of testEngines()) {
           vendor: 'gu1',
           data: { thresholds: { liveness: 0.9, match: 0.85 }, policyHash: 'abc' },
           at,
-        });
+        }));
         expect(first).toMatchObject({ seq: 1, prevHash: GENESIS_HASH, at });
         // The documented formula, recomputed independently of the module.
         const body = canonicalJson({
@@ -101,7 +102,7 @@ for (const engine of testEngines()) {
         });
         expect(first.hash).toBe(createHash('sha256').update(`${GENESIS_HASH}\n${body}`).digest('hex'));
 
-        const second = await appendEvent(trx, { type: 'policy.loaded', data: { hash: 'abc' } });
+        const second = await appendEvent(trx, offCatalogue({ type: 'policy.loaded', data: { hash: 'abc' } }));
         expect(second).toMatchObject({ seq: 2, prevHash: first.hash, verificationId: null, vendor: null });
         await appendSix(trx);
 
@@ -116,7 +117,7 @@ for (const engine of testEngines()) {
 
     it('stores what it hashed: times round-trip to the millisecond', async () => {
       await rolledBack(db, async (trx) => {
-        const event = await appendEvent(trx, { type: 't', data: {}, at: new Date(1_795_000_000_999) });
+        const event = await appendEvent(trx, offCatalogue({ type: 't', data: {}, at: new Date(1_795_000_000_999) }));
         const row = await trx('ledger_events').where({ seq: event.seq }).first();
         expect(row.at.toISOString()).toBe(event.at.toISOString());
       });
@@ -124,15 +125,15 @@ for (const engine of testEngines()) {
 
     it('verifies the exact bytes of bodies with escapes and non-ASCII text', async () => {
       await rolledBack(db, async (trx) => {
-        await appendEvent(trx, { type: 't', accountId: 'zoë', data: { reason: 'Zoë 🙂 said "no"\\\n\t', 'ключ': 'значение' } });
-        await appendEvent(trx, { type: 't', data: {} });
+        await appendEvent(trx, offCatalogue({ type: 't', accountId: 'zoë', data: { reason: 'Zoë 🙂 said "no"\\\n\t', 'ключ': 'значение' } }));
+        await appendEvent(trx, offCatalogue({ type: 't', data: {} }));
         expect(await verifyChain(trx)).toMatchObject({ ok: true, checked: 2 });
       });
     });
 
     it('rejects data canonical JSON cannot encode and appends nothing', async () => {
       await rolledBack(db, async (trx) => {
-        await expect(appendEvent(trx, { type: 't', data: { score: Number.NaN } })).rejects.toThrow('$.data.score');
+        await expect(appendEvent(trx, offCatalogue({ type: 't', data: { score: Number.NaN } }))).rejects.toThrow('$.data.score');
         expect(await trx('ledger_events').count({ n: '*' }).first()).toEqual({ n: 0 });
       });
     });
@@ -290,7 +291,7 @@ for (const engine of testEngines()) {
       const start = before.ok ? before.headSeq : 0;
       // On PostgreSQL these run on separate pooled connections; PGlite's single connection serialises them.
       const appended = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => appendEvent(db.knex, { type: 'test.concurrent', data: { i } })),
+        Array.from({ length: 20 }, (_, i) => appendEvent(db.knex, offCatalogue({ type: 'test.concurrent', data: { i } }))),
       );
       expect(appended.map((e) => e.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => start + i + 1));
       const seqs = (await db.knex('ledger_events').orderBy('seq').pluck('seq')) as number[];

@@ -7,6 +7,7 @@ import { appendEvent, verifyChain } from '../../src/ledger/ledger.ts';
 import { loadLedgerKey } from '../../src/ledger/ledger-key.ts';
 import { freshDatabase, testEngines } from '../support/db.ts';
 import { testKek } from '../support/kek.ts';
+import { offCatalogue } from '../support/ledger-events.ts';
 
 // Property: with the README's role setup the IdP's database role can append events and sign checkpoints
 // but can never update, delete or truncate ledger rows, even with the append-only triggers disabled.
@@ -50,7 +51,7 @@ describe.skipIf(!postgres)('the documented INSERT-only database role', () => {
 
   it('appends and signs checkpoints', async () => {
     await asIdp(async (trx) => {
-      for (let i = 0; i < 3; i++) await appendEvent(trx, { type: 'test.event', data: { i } });
+      for (let i = 0; i < 3; i++) await appendEvent(trx, offCatalogue({ type: 'test.event', data: { i } }));
       expect(await createCheckpoint(trx, await loadLedgerKey(trx, { kek: testKek }))).toMatchObject({ seq: 3 });
       expect(await verifyChain(trx)).toMatchObject({ ok: true, checked: 3, checkpoints: 1 });
     });
@@ -65,7 +66,7 @@ describe.skipIf(!postgres)('the documented INSERT-only database role', () => {
     ['disabling the triggers', 'alter table ledger_events disable trigger ledger_events_no_update'],
   ])('cannot run %s', async (_, sql) => {
     await asIdp(async (trx) => {
-      await appendEvent(trx, { type: 'test.event', data: {} });
+      await appendEvent(trx, offCatalogue({ type: 'test.event', data: {} }));
       await expect(trx.transaction((inner) => inner.raw(sql))).rejects.toThrow(/permission denied|must be owner/);
     });
   });

@@ -6,10 +6,10 @@ import type { Accounts } from '../../src/accounts/store.ts';
 import type { Database } from '../../src/db/connect.ts';
 import { VendorUnavailableError } from '../../src/errors.ts';
 import type { Policy } from '../../src/policy/policy.ts';
-import type { VendorAdapter, VendorOutcome, VerificationState } from '../../src/vendors/types.ts';
+import type { ReportedState, VendorAdapter, VendorOutcome } from '../../src/vendors/types.ts';
 import { Orchestrator } from '../../src/verification/orchestrator.ts';
 import { PollWorker } from '../../src/verification/poll-worker.ts';
-import { attachVendorSession, createVerification, findVerification } from '../../src/verification/store.ts';
+import { attachVendorSession, createVerification, findVerification } from '../../src/verification/repository.ts';
 import { freshDatabase, testEngines } from '../support/db.ts';
 
 /** A vendor whose record the test scripts: what `fetch` answers, and every call made. */
@@ -17,7 +17,7 @@ class ScriptedVendor implements VendorAdapter {
   readonly id = 'scripted';
   readonly type = 'scripted';
   readonly pollIntervalSeconds = 5;
-  state: VerificationState | 'down' = 'pending';
+  state: ReportedState | 'down' = 'pending';
   fetched: string[] = [];
   cancelled: string[] = [];
   start(): never {
@@ -41,9 +41,11 @@ for (const engine of testEngines()) {
     let db: Database;
     let vendor: ScriptedVendor;
     let now: Date;
+    /** The sign-ins the provider still has. */
+    const signIns = new Set<string>();
     const logger = pino({ level: 'silent' });
     const worker = (orchestrator = orchestratorFor(), firstPollAfterSeconds = 0) =>
-      new PollWorker({ knex: db.knex, orchestrator, vendors: () => new Map([['scripted', vendor]]), logger, now: () => now, firstPollAfterSeconds });
+      new PollWorker({ knex: db.knex, orchestrator, vendors: () => new Map([['scripted', vendor]]), interactionAlive: async (uid) => signIns.has(uid), logger, now: () => now, firstPollAfterSeconds });
     const orchestratorFor = () =>
       new Orchestrator({
         knex: db.knex,
@@ -70,9 +72,7 @@ for (const engine of testEngines()) {
 
     async function openVerification(options: { interactionAlive?: boolean; expiresInMs?: number } = {}) {
       const uid = randomUUID();
-      if (options.interactionAlive !== false) {
-        await db.knex('oidc_payloads').insert({ model: 'Interaction', id: uid, payload: '{}', expires_at: new Date(now.getTime() + 3600_000) });
-      }
+      if (options.interactionAlive !== false) signIns.add(uid);
       const created = await createVerification(db.knex, {
         interactionUid: uid,
         accountId: 'alice',
@@ -84,8 +84,8 @@ for (const engine of testEngines()) {
         policyHash: 'a'.repeat(64),
         thresholds: { liveness: 0.9, match: 0.85 },
         expiresAt: new Date(now.getTime() + (options.expiresInMs ?? 600_000)),
-      });
-      return attachVendorSession(db.knex, created.id, { vendorSessionId: `vs-${created.id}`, presentation: { kind: 'redirect', url: 'https://vendor.test/c' } });
+      }, now);
+      return attachVendorSession(db.knex, created.id, { vendorSessionId: `vs-${created.id}`, presentation: { kind: 'redirect', url: 'https://vendor.test/c' } }, now);
     }
 
     it('completes a verification whose webhooks never arrived', async () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { StepUpError, type VendorRefusedError } from '../../errors.ts';
 import { vendorRefusals } from '../response.ts';
-import type { VerificationState } from '../types.ts';
+import type { ReportedState } from '../types.ts';
 
 export const VENDOR = 'authid';
 /** Everything but the token endpoints lives under this path. */
@@ -29,7 +29,7 @@ export const resultSchema = z.looseObject({
 const errorSchema = z.looseObject({ ID: z.string().regex(/^E_[A-Z0-9_]{1,64}$/) });
 
 /** authID's documented status enum (shared by enrolment, capture and authentication). */
-export const STATUSES: Record<number, { name: string; state: VerificationState; reason?: string }> = {
+export const STATUSES: Record<number, { name: string; state: ReportedState; reason?: string }> = {
   0: { name: 'Pending', state: 'pending' },
   1: { name: 'Accepted', state: 'approved' },
   2: { name: 'Rejected', state: 'rejected', reason: 'authid_rejected' },

@@ -42,7 +42,7 @@ import { VendorUnavailableError } from '../../errors.ts';
 import { resolvedBaseUrl } from '../config.ts';
 import { vendorJson, type VendorCall, type VendorReply } from '../http.ts';
 import { parsed } from '../response.ts';
-import type { VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, VerificationState } from '../types.ts';
+import type { VendorAdapter, VendorDeps, VendorFactory, VendorOutcome, ReportedState } from '../types.ts';
 import {
   API,
   OPERATION_PREFIX,
@@ -151,7 +151,7 @@ function create(vendorId: string, config: AuthIdConfig, deps: VendorDeps): Vendo
 
       const known = STATUSES[status.Status];
       let subject = status.AccountNumber ?? options.verification?.subject;
-      const outcome = (state: VerificationState, reason?: string): VendorOutcome => ({
+      const outcome = (state: ReportedState, reason?: string): VendorOutcome => ({
         vendorSessionId,
         state,
         vendorStatus: known?.name ?? `Status ${status.Status}`,

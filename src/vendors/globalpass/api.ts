@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { StepUpError, type VendorRefusedError } from '../../errors.ts';
 import { ownEntry } from '../lookup.ts';
 import { vendorRefusals } from '../response.ts';
-import type { VendorOutcome, VerificationState } from '../types.ts';
+import type { VendorOutcome, ReportedState } from '../types.ts';
 
 export const VENDOR = 'globalpass';
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
@@ -26,7 +26,7 @@ export const recordSchema = z.looseObject({
 
 const problemSchema = z.looseObject({ errors: z.record(z.string(), z.unknown()).optional() });
 
-const STATES: Record<string, VerificationState> = {
+const STATES: Record<string, ReportedState> = {
   initiated: 'pending',
   processing: 'in_progress',
   accepted: 'approved',

@@ -3,7 +3,7 @@ import { StepUpError, type VendorRefusedError } from '../../errors.ts';
 import { httpUrl } from '../config.ts';
 import { ownEntry } from '../lookup.ts';
 import { vendorRefusals } from '../response.ts';
-import type { VendorOutcome, VerificationState } from '../types.ts';
+import type { VendorOutcome, ReportedState } from '../types.ts';
 
 export const VENDOR = 'gu1';
 /** The biometric sessions collection. */
@@ -38,7 +38,7 @@ const errorSchema = z.looseObject({
   activeSessionId: z.string().optional(),
 });
 
-const STATES: Record<string, VerificationState> = {
+const STATES: Record<string, ReportedState> = {
   pending: 'pending',
   in_progress: 'in_progress',
   approved: 'approved',

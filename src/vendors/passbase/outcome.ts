@@ -1,5 +1,5 @@
 import { ownEntry } from '../lookup.ts';
-import type { FetchOptions, VendorOutcome, VerificationState, WebhookHint } from '../types.ts';
+import type { FetchOptions, VendorOutcome, ReportedState, WebhookHint } from '../types.ts';
 import type { Identity } from './api.ts';
 import { IDENTITY_AUTHENTICATED } from './webhook.ts';
 
@@ -7,7 +7,7 @@ import { IDENTITY_AUTHENTICATED } from './webhook.ts';
 const SKEW_SECONDS = 60;
 
 /** Documented identity statuses other than `approved`, which needs the authentication evidence. */
-const STATES: Record<string, VerificationState> = {
+const STATES: Record<string, ReportedState> = {
   created: 'pending',
   processing: 'in_progress',
   pending: 'in_progress',

@@ -3,7 +3,7 @@ import { StepUpError, type VendorRefusedError } from '../../errors.ts';
 import { httpUrl } from '../config.ts';
 import { ownEntry } from '../lookup.ts';
 import { vendorRefusals } from '../response.ts';
-import type { VendorOutcome, VerificationState } from '../types.ts';
+import type { VendorOutcome, ReportedState } from '../types.ts';
 
 export const VENDOR = 'verifik';
 /** The biometric validations collection. */
@@ -38,7 +38,7 @@ export const recordSchema = z.looseObject({ data: validationSchema });
 
 const errorSchema = z.looseObject({ code: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/) });
 
-const STATES: Record<string, VerificationState> = {
+const STATES: Record<string, ReportedState> = {
   new: 'pending',
   pending: 'in_progress',
   validated: 'approved',

@@ -1,6 +1,6 @@
 import type { MockAgent } from 'undici';
 import type { MockInterceptor } from 'undici/types/mock-interceptor.js';
-import type { AnyVendorFactory, FetchOptions, VerificationState, WebhookRequest } from '../../../src/vendors/types.ts';
+import type { AnyVendorFactory, FetchOptions, ReportedState, WebhookRequest } from '../../../src/vendors/types.ts';
 
 /** A reply the suite asks the vendor's record read to give (transport faults and garbage included). */
 export type MockReply =
@@ -46,7 +46,7 @@ export interface ConformanceSubject {
    */
   fetchOptions?(vendorSessionId: string): FetchOptions;
   /** Every documented vendor status and the normalised state it must map to. */
-  statuses: Record<string, VerificationState>;
+  statuses: Record<string, ReportedState>;
   /** Arranges a successful vendor cancel (skip 'cancel' when the vendor has none). */
   arrangeCancel?(agent: MockAgent, vendorSessionId: string): void;
   webhook: {

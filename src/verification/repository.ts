@@ -1,84 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { StepUpError } from '../errors.ts';
-import { appendEvent, type LedgerEvent, findLedgerEvent } from '../ledger/ledger.ts';
-import { OPEN_STATES, isTerminal, type Presentation, type VerificationState, type WebhookHint } from '../vendors/types.ts';
+import { appendEvent } from '../ledger/ledger.ts';
+import type { Presentation, WebhookHint } from '../vendors/types.ts';
 import { inTransaction } from '../db/transaction.ts';
-import type { Thresholds } from '../policy/schema.ts';
+import { TABLE, ledgerSubject, toVerification, type NewVerification, type Verification, type VerificationRow } from './row.ts';
+import { OPEN_STATES, isEntered, isTerminal, sourcesOf, type VerificationState } from './state.ts';
 
-const TABLE = 'verifications';
+/*
+ * The rows of `verifications`, read and written only by the orchestrator and the helpers it delegates to in
+ * this folder (test/verification/boundaries.test.ts); every state change goes through `transition` and the
+ * state machine of state.ts. Times come from the caller's clock.
+ */
 
-
-/** One step-up attempt at one vendor (a row of `verifications`). */
-export interface Verification {
-  id: string;
-  interactionUid: string;
-  accountId: string;
-  clientId: string;
-  acr: string;
-  /** The policy's vendor id (`vendors.<id>`). */
-  vendor: string;
-  vendorType: string;
-  vendorSessionId: string | null;
-  /** The account's enrolled reference at this vendor. */
-  expectedSubject: string;
-  /** The subject the vendor says it verified. */
-  reportedSubject: string | null;
-  state: VerificationState;
-  vendorStatus: string | null;
-  liveness: number | null;
-  match: number | null;
-  reason: string | null;
-  policyHash: string;
-  thresholds: Thresholds;
-  presentation: Presentation | null;
-  createdAt: Date;
-  updatedAt: Date;
-  expiresAt: Date;
-  decidedAt: Date | null;
-  nextPollAt: Date | null;
-  pollAttempts: number;
-  /** The last authenticated webhook about this verification (kept for vendors whose record needs it). */
-  lastWebhook: WebhookHint | null;
-}
-
-interface VerificationRow {
-  id: string;
-  interaction_uid: string;
-  account_id: string;
-  client_id: string;
-  acr: string;
-  vendor: string;
-  vendor_type: string;
-  vendor_session_id: string | null;
-  expected_subject: string;
-  reported_subject: string | null;
-  state: VerificationState;
-  vendor_status: string | null;
-  liveness: number | null;
-  match: number | null;
-  reason: string | null;
-  policy_hash: string;
-  thresholds: Thresholds;
-  presentation: Presentation | null;
-  created_at: Date;
-  updated_at: Date;
-  expires_at: Date;
-  decided_at: Date | null;
-  next_poll_at: Date | null;
-  poll_attempts: number;
-  last_webhook: (Omit<WebhookHint, 'occurredAt'> & { occurredAt?: string }) | null;
-}
-
-/** What the orchestrator knows when it starts a step-up at a vendor; `expiresAt` is its deadline. */
-export type NewVerification = Pick<
-  Verification,
-  'interactionUid' | 'accountId' | 'clientId' | 'acr' | 'vendor' | 'vendorType' | 'expectedSubject' | 'policyHash' | 'thresholds' | 'expiresAt'
->;
+export type { NewVerification, Verification } from './row.ts';
 
 /** Creates a `pending` verification and records `verification.started` in the same transaction. */
-export async function createVerification(knex: Knex | Knex.Transaction, input: NewVerification): Promise<Verification> {
-  const now = new Date();
+export async function createVerification(knex: Knex | Knex.Transaction, input: NewVerification, now: Date): Promise<Verification> {
   return inTransaction(knex, async (trx) => {
     const [row] = (await trx(TABLE)
       .insert({
@@ -126,6 +64,7 @@ export async function attachVendorSession(
   knex: Knex | Knex.Transaction,
   id: string,
   session: { vendorSessionId: string; presentation: Presentation; expiresAt?: Date },
+  now: Date,
 ): Promise<Verification> {
   const [row] = (await knex(TABLE)
     .where({ id })
@@ -133,7 +72,7 @@ export async function attachVendorSession(
     .update({
       vendor_session_id: session.vendorSessionId,
       presentation: JSON.stringify(session.presentation),
-      updated_at: new Date(),
+      updated_at: now,
       ...(session.expiresAt ? { expires_at: knex.raw('least(expires_at, ?)', [session.expiresAt]) } : {}),
     })
     .returning('*')) as VerificationRow[];
@@ -261,12 +200,12 @@ export interface TransitionPatch {
   reason?: string;
 }
 
-// pending → anything else; in_progress → a terminal state; terminal → nothing (vendors.md §6.1).
-// A state never "moves" to itself, so a repeated status is a no-op even when the vendor status differs.
-function sourcesOf(to: VerificationState): readonly VerificationState[] {
-  if (to === 'pending') return [];
-  if (to === 'in_progress') return ['pending'];
-  return OPEN_STATES;
+/** What caused a state change, when more than the vendor's record: recorded with it. */
+export interface TransitionCause {
+  /** Why the vendor could not start the capture. */
+  message?: string;
+  /** The person's browser reported the end. */
+  source?: 'browser';
 }
 
 /**
@@ -278,15 +217,16 @@ export async function transition(
   knex: Knex | Knex.Transaction,
   id: string,
   to: VerificationState,
+  now: Date,
   patch: TransitionPatch = {},
-  event: { type?: string; data?: Record<string, unknown> } = {},
+  cause: TransitionCause = {},
 ): Promise<{ changed: boolean; verification: Verification }> {
   return inTransaction(knex, async (trx) => {
     // The row lock tells us which state this update replaces (for the ledger's `from`); concurrent
     // transitions queue here and then find the state already moved.
     const current = (await trx(TABLE).where({ id }).forUpdate().first()) as VerificationRow | undefined;
     if (!current) throw notFound(id);
-    const now = new Date();
+    if (!isEntered(to)) return { changed: false, verification: toVerification(current) };
     const [row] = (await trx(TABLE)
       .where({ id })
       .whereIn('state', sourcesOf(to))
@@ -308,10 +248,10 @@ export async function transition(
     const verification = toVerification(row);
     await appendEvent(trx, {
       ...ledgerSubject(verification),
-      type: event.type ?? `verification.${to}`,
+      type: `verification.${to}`,
       at: now,
       data: {
-        ...event.data,
+        ...cause,
         from: current.state,
         to,
         vendorSessionId: verification.vendorSessionId,
@@ -325,53 +265,22 @@ export async function transition(
   });
 }
 
-/** The outcome of applying the policy to a verification, as the interaction finishes. */
-export interface Decision {
-  granted: boolean;
-  /** The acr granted, or the one that was requested when denied. */
-  acr: string;
-  amr?: string[];
-  reason: string;
-  thresholds: Thresholds;
-  policyHash: string;
+/** Locks a verification's row until the transaction ends (taken before the ledger's lock, the order every writer keeps). */
+export async function lockVerification(trx: Knex.Transaction, id: string): Promise<void> {
+  await trx(TABLE).where({ id }).forUpdate().first('id');
 }
 
 /**
- * Records `stepup.granted` or `stepup.denied` for a verification, once: a second conclusion of the same
- * verification (a reload, two tabs) returns the decision already recorded.
+ * When the account's rejected verifications at a level were created, from `since` on.
  */
-export function recordDecision(
-  knex: Knex | Knex.Transaction,
-  verification: Verification,
-  decision: Decision,
-): Promise<LedgerEvent> {
-  return inTransaction(knex, async (trx) => {
-    // The row lock comes before the ledger lock, the order every writer here keeps.
-    await trx(TABLE).where({ id: verification.id }).forUpdate().first('id');
-    const earlier = await trx('ledger_events')
-      .where({ verification_id: verification.id })
-      .whereIn('type', ['stepup.granted', 'stepup.denied'])
-      .first('seq');
-    if (earlier) return (await findLedgerEvent(trx, earlier.seq))!;
-    return appendEvent(trx, {
-      ...ledgerSubject(verification),
-      type: decision.granted ? 'stepup.granted' : 'stepup.denied',
-      acr: decision.acr,
-      data: {
-        state: verification.state,
-        ...(decision.amr ? { amr: decision.amr } : {}),
-        scores: { liveness: verification.liveness, match: verification.match },
-        thresholds: decision.thresholds,
-        policyHash: decision.policyHash,
-        reason: decision.reason,
-      },
-    });
-  });
+export async function rejectionTimes(knex: Knex, accountId: string, acr: string, since: Date): Promise<Date[]> {
+  const rows = await knex(TABLE)
+    .where({ account_id: accountId, acr, state: 'rejected' })
+    .where('created_at', '>=', since)
+    .select<Array<{ created_at: Date }>>('created_at');
+  return rows.map((r) => new Date(r.created_at));
 }
 
-function ledgerSubject(v: Verification) {
-  return { verificationId: v.id, accountId: v.accountId, clientId: v.clientId, acr: v.acr, vendor: v.vendor };
-}
 
 async function mustFind(knex: Knex | Knex.Transaction, id: string): Promise<Verification> {
   const verification = await findVerification(knex, id);
@@ -385,38 +294,5 @@ function notFound(id: string): StepUpError {
 
 function definedColumns(columns: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
-}
-
-function toVerification(row: VerificationRow): Verification {
-  return {
-    id: row.id,
-    interactionUid: row.interaction_uid,
-    accountId: row.account_id,
-    clientId: row.client_id,
-    acr: row.acr,
-    vendor: row.vendor,
-    vendorType: row.vendor_type,
-    vendorSessionId: row.vendor_session_id,
-    expectedSubject: row.expected_subject,
-    reportedSubject: row.reported_subject,
-    state: row.state,
-    vendorStatus: row.vendor_status,
-    liveness: row.liveness,
-    match: row.match,
-    reason: row.reason,
-    policyHash: row.policy_hash,
-    thresholds: row.thresholds,
-    presentation: row.presentation,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    expiresAt: row.expires_at,
-    decidedAt: row.decided_at,
-    nextPollAt: row.next_poll_at,
-    pollAttempts: row.poll_attempts,
-    lastWebhook: row.last_webhook && {
-      ...row.last_webhook,
-      ...(row.last_webhook.occurredAt ? { occurredAt: new Date(row.last_webhook.occurredAt) } : {}),
-    } as WebhookHint,
-  };
 }
 
