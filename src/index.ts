@@ -27,7 +27,7 @@ export type { ReloadOutcome } from './policy/reload.ts';
 export type { Paths } from './paths.ts';
 export type { Account, Accounts } from './accounts/store.ts';
 export type { Database } from './db/connect.ts';
-export type { StepUpObserver } from './verification/orchestrator.ts';
+export type { StepUpObserver } from './verification/orchestrator-deps.ts';
 export type { WebhookRateLimit } from './verification/webhook-routes.ts';
 export type { BaseUrlResolver } from './vendors/types.ts';
 export type { VerificationState } from './verification/state.ts';

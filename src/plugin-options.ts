@@ -4,7 +4,7 @@ import type { Accounts } from './accounts/store.ts';
 import type { Database } from './db/connect.ts';
 import type { SecretFallback } from './policy/secrets.ts';
 import type { Policy } from './policy/policy.ts';
-import type { StepUpObserver } from './verification/orchestrator.ts';
+import type { StepUpObserver } from './verification/orchestrator-deps.ts';
 import type { PollWorkerOptions } from './verification/poll-worker.ts';
 import type { WebhookRateLimit } from './verification/webhook-routes.ts';
 import type { Clock } from './util/clock.ts';

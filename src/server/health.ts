@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { Knex } from 'knex';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
-import type { StepUpObserver } from '../verification/orchestrator.ts';
+import type { StepUpObserver } from '../verification/orchestrator-deps.ts';
 
 const ROUTE_FAMILIES = new Set(['auth', 'token', 'interaction', 'stepup', 'sandbox', 'demo', 'jwks', 'me', 'reg', 'session', 'healthz', 'readyz', 'metrics']);
 

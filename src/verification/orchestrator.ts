@@ -1,12 +1,8 @@
-import type { Knex } from 'knex';
-import type { Logger } from 'pino';
-import type { Accounts } from '../accounts/store.ts';
 import { StepUpError, VendorRefusedError, VendorUnavailableError } from '../errors.ts';
-import { thresholdsFor, type Level, type Policy } from '../policy/policy.ts';
+import { thresholdsFor, type Level } from '../policy/policy.ts';
 import { CircuitBreakers } from '../vendors/circuit-breaker.ts';
-import type { VendorAdapter, WebhookHint, WebhookRequest } from '../vendors/types.ts';
+import type { WebhookHint, WebhookRequest } from '../vendors/types.ts';
 import { KeyedMutex } from '../util/keyed-mutex.ts';
-import type { Paths } from '../paths.ts';
 import type { AttemptStatus } from '../policy/attempts.ts';
 import type { LedgerEvent } from '../ledger/ledger.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
@@ -29,29 +25,7 @@ import {
 } from './repository.ts';
 import { isTerminal, type VerificationState } from './state.ts';
 import { acceptWebhook } from './webhook-intake.ts';
-
-/** What the orchestrator needs from its host. */
-export interface OrchestratorDeps {
-  knex: Knex;
-  accounts: Accounts;
-  /** The policy in force, or (given a hash) the one an in-flight verification started under while known. */
-  policy: (policyHash?: string) => Policy;
-  /** The adapters of the policy in force, or of the policy with that hash (see `policy`). */
-  vendors: (policyHash?: string) => ReadonlyMap<string, VendorAdapter>;
-  /** Where return and webhook URLs point. */
-  paths: Paths;
-  logger: Logger;
-  now?: Clock;
-  observer?: StepUpObserver;
-  /** Shared with the poll worker so both learn which vendors are down. */
-  breakers?: CircuitBreakers;
-}
-
-/** Told about every state change and decision, for metrics; must not throw. */
-export interface StepUpObserver {
-  verificationChanged(verification: Verification): void;
-  decided(verification: Verification, granted: boolean): void;
-}
+import type { OrchestratorDeps } from './orchestrator-deps.ts';
 
 /**
  * Runs biometric verifications: starts hosted captures (with failover between a level's vendors),
