@@ -51,10 +51,22 @@ async function main() {
 
     const rows = [
       ['password login flow', `${(login.cpuMs / FLOWS).toFixed(2)} ms CPU`, `${(FLOWS / login.seconds).toFixed(1)} flows/s`, ''],
-      ['step-up flow (sandbox, instant approval)', `${(stepUp.cpuMs / FLOWS).toFixed(2)} ms CPU`, `${(FLOWS / stepUp.seconds).toFixed(1)} flows/s`, `ratio ${(stepUp.cpuMs / login.cpuMs).toFixed(2)}× (target ≤ 1.5×)`],
-      ['webhook ingestion (auth + re-fetch + transition + ledger)', `${(webhooks.cpuMs / WEBHOOKS).toFixed(2)} ms CPU`, `${(WEBHOOKS / webhooks.seconds).toFixed(0)} webhooks/s`, `target ≥ 2000/s; chain ${webhooks.chain}`],
+      [
+        'step-up flow (sandbox, instant approval)',
+        `${(stepUp.cpuMs / FLOWS).toFixed(2)} ms CPU`,
+        `${(FLOWS / stepUp.seconds).toFixed(1)} flows/s`,
+        `ratio ${(stepUp.cpuMs / login.cpuMs).toFixed(2)}× (target ≤ 1.5×)`,
+      ],
+      [
+        'webhook ingestion (auth + re-fetch + transition + ledger)',
+        `${(webhooks.cpuMs / WEBHOOKS).toFixed(2)} ms CPU`,
+        `${(WEBHOOKS / webhooks.seconds).toFixed(0)} webhooks/s`,
+        `target ≥ 2000/s; chain ${webhooks.chain}`,
+      ],
     ];
-    console.log(`\nbench on PostgreSQL, ${FLOWS} flows (concurrency ${CONCURRENCY}), ${WEBHOOKS} webhooks (concurrency ${WEBHOOK_CONCURRENCY})\n`);
+    console.log(
+      `\nbench on PostgreSQL, ${FLOWS} flows (concurrency ${CONCURRENCY}), ${WEBHOOKS} webhooks (concurrency ${WEBHOOK_CONCURRENCY})\n`,
+    );
     console.log(table(['measure', 'server CPU per item', 'throughput', 'note'], rows));
   } finally {
     server.kill('SIGTERM');
@@ -95,9 +107,11 @@ async function measure(server: ChildProcess, work: () => Promise<unknown>) {
 
 async function pool<T>(items: T[], concurrency: number, run: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await run(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await run(items[next++]!);
+    }),
+  );
 }
 
 async function authorize(config: oidc.Configuration, params: Record<string, string> = {}) {
@@ -111,7 +125,11 @@ async function authorize(config: oidc.Configuration, params: Record<string, stri
     code_challenge_method: 'S256',
     ...params,
   });
-  return { url: url.href, finish: (callback: string) => oidc.authorizationCodeGrant(config, new URL(callback), { pkceCodeVerifier: verifier, expectedState: state }) };
+  return {
+    url: url.href,
+    finish: (callback: string) =>
+      oidc.authorizationCodeGrant(config, new URL(callback), { pkceCodeVerifier: verifier, expectedState: state }),
+  };
 }
 
 // The demo RP's redirect_uri is on the IdP's origin, so the browser stops there by matching the path.
@@ -142,7 +160,11 @@ async function stepUpFlow(config: oidc.Configuration, browser: Browser) {
   const request = await authorize(config, { acr_values: FACE });
   const page = await browser.get(request.url);
   const sessionId = /\/sandbox\/gu1\/session\/([^"/]+)"/.exec(page.body)![1]!;
-  await fetch(`${ISSUER}/sandbox/gu1/control/${sessionId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"outcome":"approve"}' });
+  await fetch(`${ISSUER}/sandbox/gu1/control/${sessionId}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"outcome":"approve"}',
+  });
   const uid = /\/interaction\/([^/]+)\/stepup/.exec(page.url)![1]!;
   const tokens = await request.finish(await followToCallback(browser, `/interaction/${uid}/stepup/return`));
   if (tokens.claims()?.acr !== FACE) throw new Error('unexpected acr after step-up');
@@ -156,32 +178,73 @@ async function webhookBench(knex: Knex, server: ChildProcess) {
   const at = now.toISOString();
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
-    await knex('sandbox_sessions').insert(chunk.map((id) => ({
-      vendor: 'gu1',
-      id,
-      data: JSON.stringify({
-        id, entityId: ALICE_GU1_ENTITY, organizationId: '0b7d2a3e-51c3-4a0e-9d0e-2f7f1c7b9a10', status: 'approved',
-        iframeAllow: 'camera', mode: 'face_match', hostedSessionId: id, createdAt: at, updatedAt: at, completedAt: at,
-        decision: { faceMatch: { score: 97, threshold: 30 }, liveness: { score: 96, passed: true } },
-        language: 'en', expiresAt: new Date(now.getTime() + 3600_000).toISOString(),
-      }),
-    })));
+    await knex('sandbox_sessions').insert(
+      chunk.map((id) => ({
+        vendor: 'gu1',
+        id,
+        data: JSON.stringify({
+          id,
+          entityId: ALICE_GU1_ENTITY,
+          organizationId: '0b7d2a3e-51c3-4a0e-9d0e-2f7f1c7b9a10',
+          status: 'approved',
+          iframeAllow: 'camera',
+          mode: 'face_match',
+          hostedSessionId: id,
+          createdAt: at,
+          updatedAt: at,
+          completedAt: at,
+          decision: { faceMatch: { score: 97, threshold: 30 }, liveness: { score: 96, passed: true } },
+          language: 'en',
+          expiresAt: new Date(now.getTime() + 3600_000).toISOString(),
+        }),
+      })),
+    );
     // Each as if a person were at its step-up page: a live interaction, so the poll worker leaves it be.
-    await knex('oidc_payloads').insert(chunk.map((id) => ({ model: 'Interaction', id: `bench-${id}`, payload: '{}', expires_at: new Date(now.getTime() + 3600_000) })));
-    await knex('verifications').insert(chunk.map((id) => ({
-      id: randomUUID(), interaction_uid: `bench-${id}`, account_id: 'alice', client_id: 'demo-rp', acr: FACE, vendor: 'gu1',
-      vendor_type: 'gu1', vendor_session_id: id, expected_subject: ALICE_GU1_ENTITY, state: 'pending', policy_hash: policyHash,
-      thresholds: JSON.stringify({ liveness: 0.9, match: 0.85 }), created_at: now, updated_at: now, expires_at: new Date(now.getTime() + 3600_000),
-    })));
+    await knex('oidc_payloads').insert(
+      chunk.map((id) => ({ model: 'Interaction', id: `bench-${id}`, payload: '{}', expires_at: new Date(now.getTime() + 3600_000) })),
+    );
+    await knex('verifications').insert(
+      chunk.map((id) => ({
+        id: randomUUID(),
+        interaction_uid: `bench-${id}`,
+        account_id: 'alice',
+        client_id: 'demo-rp',
+        acr: FACE,
+        vendor: 'gu1',
+        vendor_type: 'gu1',
+        vendor_session_id: id,
+        expected_subject: ALICE_GU1_ENTITY,
+        state: 'pending',
+        policy_hash: policyHash,
+        thresholds: JSON.stringify({ liveness: 0.9, match: 0.85 }),
+        created_at: now,
+        updated_at: now,
+        expires_at: new Date(now.getTime() + 3600_000),
+      })),
+    );
   }
-  const result = await measure(server, () => pool(ids, WEBHOOK_CONCURRENCY, async (id) => {
-    const body = JSON.stringify({ event: 'biometric.session_approved', timestamp: new Date().toISOString(), organizationId: 'org', payload: { id, status: 'approved' } });
-    const signature = createHmac('sha256', SECRETS.GU1_WEBHOOK_SECRET).update(body).digest('hex');
-    const res = await fetch(`${ISSUER}/stepup/webhooks/gu1`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-webhook-signature': signature }, body });
-    if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
-    await res.arrayBuffer();
-  }));
-  const approved = await knex('verifications').whereIn('vendor_session_id', ids).where({ state: 'approved' }).count<{ n: number }[]>({ n: '*' });
+  const result = await measure(server, () =>
+    pool(ids, WEBHOOK_CONCURRENCY, async (id) => {
+      const body = JSON.stringify({
+        event: 'biometric.session_approved',
+        timestamp: new Date().toISOString(),
+        organizationId: 'org',
+        payload: { id, status: 'approved' },
+      });
+      const signature = createHmac('sha256', SECRETS.GU1_WEBHOOK_SECRET).update(body).digest('hex');
+      const res = await fetch(`${ISSUER}/stepup/webhooks/gu1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-webhook-signature': signature },
+        body,
+      });
+      if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
+      await res.arrayBuffer();
+    }),
+  );
+  const approved = await knex('verifications')
+    .whereIn('vendor_session_id', ids)
+    .where({ state: 'approved' })
+    .count<{ n: number }[]>({ n: '*' });
   if (Number(approved[0]!.n) !== ids.length) throw new Error(`only ${approved[0]!.n} of ${ids.length} verifications were approved`);
   const chain = await verifyChain(knex);
   return { ...result, chain: chain.ok ? `valid (${chain.checked} events)` : `BROKEN at ${chain.seq}` };

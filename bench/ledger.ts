@@ -50,7 +50,9 @@ async function main() {
   const second = await openDatabase({ engine: 'postgres', url, poolMax: WRITERS + 2 });
   try {
     await migrate(first);
-    console.log(`scratch database ${dbName}: generating ${EVENTS.toLocaleString('en')} events over ${ACCOUNTS.toLocaleString('en')} accounts`);
+    console.log(
+      `scratch database ${dbName}: generating ${EVENTS.toLocaleString('en')} events over ${ACCOUNTS.toLocaleString('en')} accounts`,
+    );
     const generated = await timed(() => generate(first));
     await first.knex.raw('vacuum analyze ledger_events');
 
@@ -62,25 +64,76 @@ async function main() {
     const query = await accountQueries(first);
     const api = await auditApiQueries(first);
     const exported = await exportAll(first);
-    const serialised = await appenders([first, second], SERIALISED_APPENDS, (db, i) => db.knex.transaction((trx) => appendEvent(trx, benchEvent(i))));
+    const serialised = await appenders([first, second], SERIALISED_APPENDS, (db, i) =>
+      db.knex.transaction((trx) => appendEvent(trx, benchEvent(i))),
+    );
     const groupedOne = await appenders([first], GROUPED_APPENDS, (db, i) => appendEvent(db.knex, benchEvent(i)));
     const grouped = await appenders([first, second], GROUPED_APPENDS, (db, i) => appendEvent(db.knex, benchEvent(i)));
     const after = await verifyChain(first.knex, { from: checkpoint.result!.seq });
-    const chain = after.ok ? `chain valid (${after.checked.toLocaleString('en')} events after the checkpoint)` : `chain BROKEN at seq ${after.seq}: ${after.problem}`;
+    const chain = after.ok
+      ? `chain valid (${after.checked.toLocaleString('en')} events after the checkpoint)`
+      : `chain BROKEN at seq ${after.seq}: ${after.problem}`;
 
     const perSecond = (n: number, s: number) => `${Math.round(n / s).toLocaleString('en')}/s`;
     const rows = [
-      ['generate + insert (bench setup)', `${EVENTS.toLocaleString('en')} events`, perSecond(EVENTS, generated.seconds), `${generated.seconds.toFixed(1)} s`],
-      ['verify whole chain (best of 3)', `${verify.result.checked.toLocaleString('en')} events`, perSecond(verify.result.checked, verify.seconds), `target ≥ 300,000/s; ${verify.seconds.toFixed(2)} s`],
-      ['sign first checkpoint (verifies all first)', `seq ${checkpoint.result!.seq.toLocaleString('en')}`, '', `${checkpoint.seconds.toFixed(2)} s`],
-      ["account's 30-day query", `${QUERIES} accounts, ~${query.meanEvents.toFixed(0)} events each`, `p50 ${query.p50.toFixed(2)} ms`, `p95 ${query.p95.toFixed(2)} ms (target ≤ 20 ms)`],
-      ["the same through GET /audit/events", `${QUERIES} accounts, ~${api.meanEvents.toFixed(0)} events each`, `p50 ${api.p50.toFixed(2)} ms`, `p95 ${api.p95.toFixed(2)} ms (DESIGN §8: ≤ 5 ms)`],
-      ['export all, JSON Lines, streamed', `${exported.events.toLocaleString('en')} events`, perSecond(exported.events, exported.seconds), `RSS ${mb(exported.rssBefore)} → peak ${mb(exported.rssPeak)} → ${mb(exported.rssAfter)}`],
-      [`serialised appends, ${WRITERS} writers on 2 instances`, `${SERIALISED_APPENDS.toLocaleString('en')} events`, perSecond(SERIALISED_APPENDS, serialised.seconds), 'each in its own transaction'],
-      [`group commit, ${WRITERS} writers on 1 instance`, `${GROUPED_APPENDS.toLocaleString('en')} events`, perSecond(GROUPED_APPENDS, groupedOne.seconds), 'target ≥ 8,000/s (DESIGN §8)'],
-      [`group commit, ${WRITERS} writers on 2 instances`, `${GROUPED_APPENDS.toLocaleString('en')} events`, perSecond(GROUPED_APPENDS, grouped.seconds), chain],
+      [
+        'generate + insert (bench setup)',
+        `${EVENTS.toLocaleString('en')} events`,
+        perSecond(EVENTS, generated.seconds),
+        `${generated.seconds.toFixed(1)} s`,
+      ],
+      [
+        'verify whole chain (best of 3)',
+        `${verify.result.checked.toLocaleString('en')} events`,
+        perSecond(verify.result.checked, verify.seconds),
+        `target ≥ 300,000/s; ${verify.seconds.toFixed(2)} s`,
+      ],
+      [
+        'sign first checkpoint (verifies all first)',
+        `seq ${checkpoint.result!.seq.toLocaleString('en')}`,
+        '',
+        `${checkpoint.seconds.toFixed(2)} s`,
+      ],
+      [
+        "account's 30-day query",
+        `${QUERIES} accounts, ~${query.meanEvents.toFixed(0)} events each`,
+        `p50 ${query.p50.toFixed(2)} ms`,
+        `p95 ${query.p95.toFixed(2)} ms (target ≤ 20 ms)`,
+      ],
+      [
+        'the same through GET /audit/events',
+        `${QUERIES} accounts, ~${api.meanEvents.toFixed(0)} events each`,
+        `p50 ${api.p50.toFixed(2)} ms`,
+        `p95 ${api.p95.toFixed(2)} ms (DESIGN §8: ≤ 5 ms)`,
+      ],
+      [
+        'export all, JSON Lines, streamed',
+        `${exported.events.toLocaleString('en')} events`,
+        perSecond(exported.events, exported.seconds),
+        `RSS ${mb(exported.rssBefore)} → peak ${mb(exported.rssPeak)} → ${mb(exported.rssAfter)}`,
+      ],
+      [
+        `serialised appends, ${WRITERS} writers on 2 instances`,
+        `${SERIALISED_APPENDS.toLocaleString('en')} events`,
+        perSecond(SERIALISED_APPENDS, serialised.seconds),
+        'each in its own transaction',
+      ],
+      [
+        `group commit, ${WRITERS} writers on 1 instance`,
+        `${GROUPED_APPENDS.toLocaleString('en')} events`,
+        perSecond(GROUPED_APPENDS, groupedOne.seconds),
+        'target ≥ 8,000/s (DESIGN §8)',
+      ],
+      [
+        `group commit, ${WRITERS} writers on 2 instances`,
+        `${GROUPED_APPENDS.toLocaleString('en')} events`,
+        perSecond(GROUPED_APPENDS, grouped.seconds),
+        chain,
+      ],
     ];
-    console.log(`\nledger bench on PostgreSQL (${EVENTS.toLocaleString('en')} events, ${ACCOUNTS.toLocaleString('en')} accounts, ${DAYS} days)\n`);
+    console.log(
+      `\nledger bench on PostgreSQL (${EVENTS.toLocaleString('en')} events, ${ACCOUNTS.toLocaleString('en')} accounts, ${DAYS} days)\n`,
+    );
     console.log(table(['measure', 'size', 'rate', 'note'], rows));
   } finally {
     await first.close();
@@ -91,7 +144,14 @@ async function main() {
 }
 
 const VENDORS = vendorTypes();
-const TYPES = ['verification.started', 'verification.in_progress', 'verification.approved', 'stepup.granted', 'verification.rejected', 'stepup.denied'];
+const TYPES = [
+  'verification.started',
+  'verification.in_progress',
+  'verification.approved',
+  'stepup.granted',
+  'verification.rejected',
+  'stepup.denied',
+];
 const POLICY_HASH = 'a'.repeat(64);
 
 // A realistic spread: each event an account's, times rising with seq over the last DAYS days.
@@ -108,8 +168,21 @@ function generatedEvent(seq: number, start: number) {
     acr: 'urn:stepup:acr:face',
     vendor: VENDORS[seq % VENDORS.length]!,
     data: decided
-      ? { state: 'approved', scores: { liveness: 0.97, match: 0.91 }, thresholds: { liveness: 0.9, match: 0.85 }, policyHash: POLICY_HASH, reason: type === 'stepup.granted' ? 'approved' : 'FACE_MATCH_SCORE_LOW' }
-      : { from: 'pending', to: 'in_progress', vendorSessionId: `session-${seq}`, vendorStatus: 'processing', scores: { liveness: null, match: null }, reason: null },
+      ? {
+          state: 'approved',
+          scores: { liveness: 0.97, match: 0.91 },
+          thresholds: { liveness: 0.9, match: 0.85 },
+          policyHash: POLICY_HASH,
+          reason: type === 'stepup.granted' ? 'approved' : 'FACE_MATCH_SCORE_LOW',
+        }
+      : {
+          from: 'pending',
+          to: 'in_progress',
+          vendorSessionId: `session-${seq}`,
+          vendorStatus: 'processing',
+          scores: { liveness: null, match: null },
+          reason: null,
+        },
   };
 }
 
@@ -132,13 +205,18 @@ async function generate(db: Database): Promise<void> {
       hashes.push(hash);
       prevHash = hash;
     }
-    await db.knex.raw('insert into ledger_events (seq, body, prev_hash, hash) select * from unnest(?::bigint[], ?::text[], ?::text[], ?::text[])', [seqs, bodies, prevs, hashes]);
+    await db.knex.raw(
+      'insert into ledger_events (seq, body, prev_hash, hash) select * from unnest(?::bigint[], ?::text[], ?::text[], ?::text[])',
+      [seqs, bodies, prevs, hashes],
+    );
     if ((from - 1) % 100_000 === 0) process.stdout.write(`  ${(from - 1).toLocaleString('en')}…\r`);
   }
 }
 
 function accountQueries(db: Database) {
-  return timeAccountQueries(async (account, from, to) => (await queryEvents(db.queries, { account, from, to }, { limit: 100 })).events.length);
+  return timeAccountQueries(
+    async (account, from, to) => (await queryEvents(db.queries, { account, from, to }, { limit: 100 })).events.length,
+  );
 }
 
 // The bundled IdP on the scratch database, an auditor client of its own, and the same questions over HTTP
@@ -150,7 +228,10 @@ async function auditApiQueries(db: Database) {
     const { clientId, clientSecret } = await addAuditClient(db, 'bench-auditor');
     const grant = await fetch(`${idp.issuer}/token`, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'audit:read' }),
     });
     const { access_token: token } = (await grant.json()) as { access_token: string };
@@ -209,7 +290,12 @@ async function appenders(instances: Database[], total: number, append: (db: Data
 }
 
 function benchEvent(i: number) {
-  return offCatalogue({ type: 'bench.append', accountId: `account-${i % ACCOUNTS}`, clientId: 'bench', data: { i, scores: { liveness: 0.9, match: 0.9 } } });
+  return offCatalogue({
+    type: 'bench.append',
+    accountId: `account-${i % ACCOUNTS}`,
+    clientId: 'bench',
+    data: { i, scores: { liveness: 0.9, match: 0.9 } },
+  });
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number }> {

@@ -47,7 +47,10 @@ async function main() {
   const knex = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 4 } });
   const dir = mkdtempSync(path.join(tmpdir(), 'stepup-soak-'));
   const policy = path.join(dir, 'policy.yaml');
-  writeFileSync(policy, readFileSync(path.join(ROOT, 'policies/default.yaml'), 'utf8').replace(/captureTimeout: \w+/, `captureTimeout: ${CAPTURE_TIMEOUT_S}s`));
+  writeFileSync(
+    policy,
+    readFileSync(path.join(ROOT, 'policies/default.yaml'), 'utf8').replace(/captureTimeout: \w+/, `captureTimeout: ${CAPTURE_TIMEOUT_S}s`),
+  );
   const env = { DATABASE_URL: url, STEPUP_POLICY: policy, STEPUP_KEK: newKekText(), HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
   const instances: Instance[] = PORTS.map((port) => ({ port, issuer: `http://127.0.0.1:${port}`, up: false }));
   const rss: Array<{ t: number; mb: Array<number | undefined> }> = [];
@@ -58,11 +61,15 @@ async function main() {
     // Both start together on the empty database: the shared start is part of what is soaked.
     await Promise.all(instances.map((i) => start(i, env)));
     const clientSecret = (await knex('settings').where({ key: 'demo_rp_secret' }).first('value')).value as string;
-    for (const i of instances) i.config = await oidc.discovery(new URL(i.issuer), 'demo-rp', clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+    for (const i of instances)
+      i.config = await oidc.discovery(new URL(i.issuer), 'demo-rp', clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
     const people = await enrolPeople(knex, CONCURRENCY);
     t0 = performance.now();
 
-    const sampler = setInterval(() => rss.push({ t: elapsed(), mb: instances.map((i) => (i.up ? rssMb(i.child!) : undefined)) }), SAMPLE_MS);
+    const sampler = setInterval(
+      () => rss.push({ t: elapsed(), mb: instances.map((i) => (i.up ? rssMb(i.child!) : undefined)) }),
+      SAMPLE_MS,
+    );
     const deadline = performance.now() + SECONDS * 1000;
     let completed = 0;
     const errors: Array<{ t: number; instance: number; message: string }> = [];
@@ -96,7 +103,11 @@ async function main() {
     const settleBy = performance.now() + (CAPTURE_TIMEOUT_S + 60) * 1000;
     let states: Record<string, number> = {};
     for (;;) {
-      states = Object.fromEntries(((await knex('verifications').select('state').count({ n: '*' }).groupBy('state')) as Array<{ state: string; n: string }>).map((r) => [r.state, Number(r.n)]));
+      states = Object.fromEntries(
+        ((await knex('verifications').select('state').count({ n: '*' }).groupBy('state')) as Array<{ state: string; n: string }>).map(
+          (r) => [r.state, Number(r.n)],
+        ),
+      );
       if (!states.pending && !states.in_progress) break;
       if (performance.now() > settleBy) break;
       await new Promise((r) => setTimeout(r, 2000));
@@ -106,22 +117,45 @@ async function main() {
     const open = (states.pending ?? 0) + (states.in_progress ?? 0);
     const chain = await verifyChain(knex);
 
-    console.log(`\nsoak on PostgreSQL: ${CONCURRENCY} concurrent step-ups for ${SECONDS} s on 2 instances (one SIGKILLed and restarted at ${SECONDS / 2} s)\n`);
-    console.log(table(['measure', 'value'], [
-      ['flows completed (login + Gu1 step-up + code exchange)', `${completed} (${(completed / SECONDS).toFixed(1)}/s)`],
-      ['flows failed', `${errors.length}${summarise(errors)}`],
-      ['verifications started', String(started)],
-      ['verifications in a terminal state', `${started - open} (${Object.entries(states).map(([s, n]) => `${s} ${n}`).join(', ')})`],
-      ['verifications lost (still open)', `${open}, ${(elapsed() - loadEnded).toFixed(0)} s after the load ended`],
-      ['ledger', chain.ok ? `valid (${chain.checked} events)` : `BROKEN at seq ${chain.seq}: ${chain.message}`],
-    ]));
+    console.log(
+      `\nsoak on PostgreSQL: ${CONCURRENCY} concurrent step-ups for ${SECONDS} s on 2 instances (one SIGKILLed and restarted at ${SECONDS / 2} s)\n`,
+    );
+    console.log(
+      table(
+        ['measure', 'value'],
+        [
+          ['flows completed (login + Gu1 step-up + code exchange)', `${completed} (${(completed / SECONDS).toFixed(1)}/s)`],
+          ['flows failed', `${errors.length}${summarise(errors)}`],
+          ['verifications started', String(started)],
+          [
+            'verifications in a terminal state',
+            `${started - open} (${Object.entries(states)
+              .map(([s, n]) => `${s} ${n}`)
+              .join(', ')})`,
+          ],
+          ['verifications lost (still open)', `${open}, ${(elapsed() - loadEnded).toFixed(0)} s after the load ended`],
+          ['ledger', chain.ok ? `valid (${chain.checked} events)` : `BROKEN at seq ${chain.seq}: ${chain.message}`],
+        ],
+      ),
+    );
     const step = Math.max(1, Math.floor(rss.length / 12));
     console.log(`\nRSS (MB), sampled every ${(step * SAMPLE_MS) / 1000} s\n`);
-    console.log(table(['t (s)', ...instances.map((i) => `instance ${i.port}`)], rss.filter((_, k) => k % step === 0 || k === rss.length - 1).map((s) => [s.t.toFixed(0), ...s.mb.map((m) => (m === undefined ? '(down)' : m.toFixed(0)))])));
+    console.log(
+      table(
+        ['t (s)', ...instances.map((i) => `instance ${i.port}`)],
+        rss
+          .filter((_, k) => k % step === 0 || k === rss.length - 1)
+          .map((s) => [s.t.toFixed(0), ...s.mb.map((m) => (m === undefined ? '(down)' : m.toFixed(0)))]),
+      ),
+    );
     if (open > 0 || !chain.ok) process.exitCode = 1;
   } finally {
     for (const i of instances) i.child?.kill('SIGTERM');
-    await Promise.all(instances.map((i) => (i.child && i.child.exitCode === null && i.child.signalCode === null ? new Promise((r) => i.child!.once('exit', r)) : undefined)));
+    await Promise.all(
+      instances.map((i) =>
+        i.child && i.child.exitCode === null && i.child.signalCode === null ? new Promise((r) => i.child!.once('exit', r)) : undefined,
+      ),
+    );
     await knex.destroy();
     await admin.raw(`drop database if exists ${dbName}`);
     await admin.destroy();
@@ -183,7 +217,11 @@ async function stepUpFlow(instance: Instance, username: string): Promise<void> {
   const stepUp = await browser.post(action, { username, password: 'soak' });
   const sessionId = /\/sandbox\/gu1\/session\/([^"/]+)"/.exec(stepUp.body)?.[1];
   if (!sessionId) throw new Error(`no Gu1 capture on the step-up page (${stepUp.status})`);
-  const control = await fetch(`${instance.issuer}/sandbox/gu1/control/${sessionId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"outcome":"approve"}' });
+  const control = await fetch(`${instance.issuer}/sandbox/gu1/control/${sessionId}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"outcome":"approve"}',
+  });
   if (control.status !== 200) throw new Error(`sandbox control answered ${control.status}`);
   const uid = /\/interaction\/([^/]+)\/stepup/.exec(stepUp.url)![1]!;
   const done = await browser.get(`/interaction/${uid}/stepup/return`);

@@ -68,8 +68,12 @@ export async function up(knex: Knex): Promise<void> {
     end $$;
   `);
   for (const table of ['ledger_events', 'ledger_keys', 'ledger_checkpoints']) {
-    await knex.raw(`create trigger ${table}_no_update before update or delete on ${table} for each row execute function ledger_refuse_change()`);
-    await knex.raw(`create trigger ${table}_no_truncate before truncate on ${table} for each statement execute function ledger_refuse_change()`);
+    await knex.raw(
+      `create trigger ${table}_no_update before update or delete on ${table} for each row execute function ledger_refuse_change()`,
+    );
+    await knex.raw(
+      `create trigger ${table}_no_truncate before truncate on ${table} for each statement execute function ledger_refuse_change()`,
+    );
   }
 }
 

@@ -31,7 +31,9 @@ export async function up(knex: Knex): Promise<void> {
       return new;
     end $$
   `);
-  await knex.raw('create trigger ledger_events_from_body before insert or update on ledger_events for each row execute function ledger_events_from_body()');
+  await knex.raw(
+    'create trigger ledger_events_from_body before insert or update on ledger_events for each row execute function ledger_events_from_body()',
+  );
 }
 
 export async function down(): Promise<void> {

@@ -26,7 +26,9 @@ export async function up(knex: Knex): Promise<void> {
     t.text('sealed');
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
   });
-  await knex.raw('insert into ledger_key_secrets (kid, private_jwk) select kid, private_jwk from ledger_keys where private_jwk is not null');
+  await knex.raw(
+    'insert into ledger_key_secrets (kid, private_jwk) select kid, private_jwk from ledger_keys where private_jwk is not null',
+  );
   await knex.raw('alter table ledger_keys disable trigger ledger_keys_no_update');
   await knex.raw('update ledger_keys set private_jwk = null where private_jwk is not null');
   await knex.raw('alter table ledger_keys enable trigger ledger_keys_no_update');

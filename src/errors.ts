@@ -15,12 +15,32 @@ export interface ErrorCodeInfo {
 export const ERROR_INFO = {
   policy_invalid: { status: 500, oauthError: 'server_error', expose: false, publicDescription: 'the server is misconfigured' },
   config_invalid: { status: 500, oauthError: 'server_error', expose: false, publicDescription: 'the server is misconfigured' },
-  vendor_unavailable: { status: 503, oauthError: 'temporarily_unavailable', expose: false, publicDescription: 'the verification service is unavailable; try again later' },
-  vendor_refused: { status: 403, oauthError: 'unmet_authentication_requirements', expose: false, publicDescription: 'the requested authentication could not be performed' },
+  vendor_unavailable: {
+    status: 503,
+    oauthError: 'temporarily_unavailable',
+    expose: false,
+    publicDescription: 'the verification service is unavailable; try again later',
+  },
+  vendor_refused: {
+    status: 403,
+    oauthError: 'unmet_authentication_requirements',
+    expose: false,
+    publicDescription: 'the requested authentication could not be performed',
+  },
   webhook_rejected: { status: 400, oauthError: 'invalid_request', expose: false, publicDescription: 'the request was refused' },
   verification_not_found: { status: 404, oauthError: 'invalid_request', expose: false, publicDescription: 'not found' },
-  verification_mismatch: { status: 409, oauthError: 'unmet_authentication_requirements', expose: false, publicDescription: 'the requested authentication could not be performed' },
-  attempts_exceeded: { status: 429, oauthError: 'unmet_authentication_requirements', expose: false, publicDescription: 'the requested authentication could not be performed' },
+  verification_mismatch: {
+    status: 409,
+    oauthError: 'unmet_authentication_requirements',
+    expose: false,
+    publicDescription: 'the requested authentication could not be performed',
+  },
+  attempts_exceeded: {
+    status: 429,
+    oauthError: 'unmet_authentication_requirements',
+    expose: false,
+    publicDescription: 'the requested authentication could not be performed',
+  },
   bad_request: { status: 400, oauthError: 'invalid_request', expose: true, publicDescription: 'the request is malformed' },
   ledger_invalid: { status: 500, oauthError: 'server_error', expose: false, publicDescription: 'the ledger is damaged' },
 } as const satisfies Record<string, ErrorCodeInfo>;
@@ -98,7 +118,11 @@ export interface HttpError {
 export function toHttp(error: unknown): HttpError {
   if (error instanceof StepUpError) {
     const info: ErrorCodeInfo = ERROR_INFO[error.code];
-    return { status: info.status, body: { error: info.oauthError, error_description: info.expose ? error.message : info.publicDescription }, unexpected: false };
+    return {
+      status: info.status,
+      body: { error: info.oauthError, error_description: info.expose ? error.message : info.publicDescription },
+      unexpected: false,
+    };
   }
   // koa's ctx.throw(4xx) (a body too large, a request that cannot be read) says what the client did wrong.
   const { status, expose, message } = (error ?? {}) as { status?: unknown; expose?: unknown; message?: unknown };

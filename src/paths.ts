@@ -52,7 +52,10 @@ export function createPaths(issuer: string, prefix = ''): Paths {
   const origin = new URL(issuer).origin;
   const interactionBase = `${prefix}/interaction/:uid`;
   const patterns = {
-    ...(Object.fromEntries(Object.entries(SUFFIXES).map(([name, suffix]) => [name, `${interactionBase}${suffix}`])) as Record<keyof typeof SUFFIXES, string>),
+    ...(Object.fromEntries(Object.entries(SUFFIXES).map(([name, suffix]) => [name, `${interactionBase}${suffix}`])) as Record<
+      keyof typeof SUFFIXES,
+      string
+    >),
     webhook: `${prefix}/stepup/webhooks/:vendor`,
   };
   const under = (uid: string, suffix: string) => `${prefix}/interaction/${encodeURIComponent(uid)}${suffix}`;

@@ -50,7 +50,9 @@ export interface StepUpOptions {
   /** Webhook requests allowed per source address, shared by every instance (DEFAULT_WEBHOOK_RATE_LIMIT); `false` turns it off. */
   webhookRateLimit?: WebhookRateLimit | false;
   /** Status polling of open verifications (on by default; `enabled: false` leaves it to the host). */
-  polling?: Pick<PollWorkerOptions, 'tickMs' | 'defaultIntervalSeconds' | 'firstPollAfterSeconds' | 'backoffSeconds' | 'batch'> & { enabled?: boolean };
+  polling?: Pick<PollWorkerOptions, 'tickMs' | 'defaultIntervalSeconds' | 'firstPollAfterSeconds' | 'backoffSeconds' | 'batch'> & {
+    enabled?: boolean;
+  };
   /**
    * Set only by a demonstration deployment: the login page then names the demo accounts. A real host leaves it
    * unset, so its sign-in page never advertises credentials.
@@ -60,15 +62,25 @@ export interface StepUpOptions {
 
 const fn = (what: string) => z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', `must be ${what}`);
 const object = (what: string, ...methods: string[]) =>
-  z.custom<object>((v) => typeof v === 'object' && v !== null && methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function'), `must be ${what}`);
+  z.custom<object>(
+    (v) => typeof v === 'object' && v !== null && methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
+    `must be ${what}`,
+  );
 const seconds = z.number().int().positive();
 
 const isPolicy = (v: unknown): v is Policy =>
-  typeof v === 'object' && v !== null && typeof (v as Policy).hash === 'string' && Array.isArray((v as Policy).levels) && (v as Policy).byAcr instanceof Map;
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as Policy).hash === 'string' &&
+  Array.isArray((v as Policy).levels) &&
+  (v as Policy).byAcr instanceof Map;
 
 const schema = z
   .object({
-    db: z.custom<Database>((v) => typeof v === 'object' && v !== null && typeof (v as Database).knex === 'function', 'must be a Database from openDatabase()'),
+    db: z.custom<Database>(
+      (v) => typeof v === 'object' && v !== null && typeof (v as Database).knex === 'function',
+      'must be a Database from openDatabase()',
+    ),
     issuer: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).refine((v) => !v.endsWith('/'), 'must not end with a slash'),
     policy: z.union(
       [
@@ -116,8 +128,11 @@ export function validateOptions(options: unknown): StepUpOptions {
   if (result.success) return options as StepUpOptions;
   const issue = result.error.issues[0]!;
   const name = issue.path.join('.');
-  if (issue.code === 'unrecognized_keys') throw new TypeError(`stepUp(): unknown option ${issue.keys.map((k) => `"${name ? `${name}.` : ''}${k}"`).join(', ')}`);
+  if (issue.code === 'unrecognized_keys')
+    throw new TypeError(`stepUp(): unknown option ${issue.keys.map((k) => `"${name ? `${name}.` : ''}${k}"`).join(', ')}`);
   if (!name) throw new TypeError('stepUp(): options must be an object');
   // zod's own wording ("Invalid input: expected string, received undefined") is kept where no message of ours applies.
-  throw new TypeError(`stepUp(): option "${name}" ${issue.message.startsWith('Invalid input') ? `is invalid (${issue.message.slice('Invalid input: '.length) || 'wrong type'})` : issue.message}`);
+  throw new TypeError(
+    `stepUp(): option "${name}" ${issue.message.startsWith('Invalid input') ? `is invalid (${issue.message.slice('Invalid input: '.length) || 'wrong type'})` : issue.message}`,
+  );
 }

@@ -110,7 +110,16 @@ export async function stepUp(input: StepUpOptions): Promise<StepUp> {
   };
   const acrValuesOf = (policy: Policy) => policy.levels.flatMap((l) => [l.acr, ...l.aliases]);
   const paths = createPaths(options.issuer, options.mountPath);
-  const orchestrator = new Orchestrator({ knex, accounts, policy: options.policy, vendors, paths, logger, observer: options.observer, now });
+  const orchestrator = new Orchestrator({
+    knex,
+    accounts,
+    policy: options.policy,
+    vendors,
+    paths,
+    logger,
+    observer: options.observer,
+    now,
+  });
   // The provider arrives with routes(); until then no sign-in can have started here, so none has ended.
   let host: Provider | undefined;
   const interactionAlive = async (uid: string) => !host || (await host.Interaction.find(uid)) !== undefined;
@@ -142,8 +151,27 @@ export async function stepUp(input: StepUpOptions): Promise<StepUp> {
     },
     routes(provider) {
       host = provider;
-      const interaction = interactionHandlers({ provider, policy: options.policy, orchestrator, accounts, steps, pins, throttle, paths, observer: options.observer, logger, now, demo: options.demo === true });
-      const router = routerFor(routeTable(paths, { interaction, webhook: webhookHandler({ orchestrator, vendors, logger, db: options.db, rateLimit: options.webhookRateLimit, now }) }), { interaction: interaction.guard, prefix: paths.prefix });
+      const interaction = interactionHandlers({
+        provider,
+        policy: options.policy,
+        orchestrator,
+        accounts,
+        steps,
+        pins,
+        throttle,
+        paths,
+        observer: options.observer,
+        logger,
+        now,
+        demo: options.demo === true,
+      });
+      const router = routerFor(
+        routeTable(paths, {
+          interaction,
+          webhook: webhookHandler({ orchestrator, vendors, logger, db: options.db, rateLimit: options.webhookRateLimit, now }),
+        }),
+        { interaction: interaction.guard, prefix: paths.prefix },
+      );
       // Discovery follows policy reloads: the Provider's own copy of acrValues is from its construction.
       // It also names the languages of the interaction pages (ui_locales).
       const advertise: Middleware = async (ctx, next) => {
@@ -153,7 +181,12 @@ export async function stepUp(input: StepUpOptions): Promise<StepUp> {
           Object.assign(body, { acr_values_supported: acrValuesOf(options.policy()), ui_locales_supported: [...LOCALES] });
         }
       };
-      const headers = securityHeaders({ issuer: options.issuer, vendorOrigins: browserOrigins, paths: [`${paths.prefix}/interaction/`, `${paths.prefix}/stepup/`], interactionPrefix: `${paths.prefix}/interaction/` });
+      const headers = securityHeaders({
+        issuer: options.issuer,
+        vendorOrigins: browserOrigins,
+        paths: [`${paths.prefix}/interaction/`, `${paths.prefix}/stepup/`],
+        interactionPrefix: `${paths.prefix}/interaction/`,
+      });
       return compose([headers, advertise, router.routes(), router.allowedMethods()]) as Middleware;
     },
     paths,

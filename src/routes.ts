@@ -36,7 +36,9 @@ export function routerFor(routes: Route[], guards: { interaction: Middleware; pr
   const router = new Router();
   const interactionPrefix = `${guards.prefix}/interaction/`;
   for (const route of routes) {
-    const chain: RouterMiddleware[] = route.path.startsWith(interactionPrefix) ? [guards.interaction as RouterMiddleware, route.handler] : [route.handler];
+    const chain: RouterMiddleware[] = route.path.startsWith(interactionPrefix)
+      ? [guards.interaction as RouterMiddleware, route.handler]
+      : [route.handler];
     router.register(route.path, [route.method], chain);
   }
   return router;

@@ -33,7 +33,9 @@ export class LoginThrottle {
       [user, this.#byUsername.points],
       [addr, this.#byAddress.points],
     ] as const;
-    const waits = blocked.filter(([res, points]) => res && res.consumedPoints >= points).map(([res]) => Math.ceil(res!.msBeforeNext / 1000));
+    const waits = blocked
+      .filter(([res, points]) => res && res.consumedPoints >= points)
+      .map(([res]) => Math.ceil(res!.msBeforeNext / 1000));
     return waits.length > 0 ? Math.max(1, ...waits) : 0;
   }
 

@@ -84,7 +84,11 @@ export class AccountStore implements Accounts {
    * created. Race-free: instances seeding together on one database create it once.
    */
   async addIfAbsent(input: NewAccount & { id: string }): Promise<boolean> {
-    const inserted = await this.#knex('accounts').insert(await accountRow(input)).onConflict().ignore().returning('id');
+    const inserted = await this.#knex('accounts')
+      .insert(await accountRow(input))
+      .onConflict()
+      .ignore()
+      .returning('id');
     return inserted.length > 0;
   }
 

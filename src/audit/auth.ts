@@ -23,7 +23,8 @@ export function requireAuditToken(provider: Provider): Middleware {
     const header = ctx.get('authorization');
     if (!header) return bearerRequired(ctx, REALM);
     const value = BEARER.exec(header)?.[1];
-    if (!value) return bearerChallenge(ctx, 400, { error: 'invalid_request', error_description: 'expected Authorization: Bearer <token>' }, REALM);
+    if (!value)
+      return bearerChallenge(ctx, 400, { error: 'invalid_request', error_description: 'expected Authorization: Bearer <token>' }, REALM);
     const token = value.length <= MAX_TOKEN_LENGTH ? await provider.ClientCredentials.find(value).catch(() => undefined) : undefined;
     if (!token) return invalid(ctx, 'the access token is unknown, expired or revoked');
     // A resource-bound token was issued for another audience; a sender-constrained one would need a
@@ -36,7 +37,12 @@ export function requireAuditToken(provider: Provider): Middleware {
     // audit:read as well as the token.
     const registered = new Set(String(client.scope ?? '').split(' '));
     if (!token.scopes.has(AUDIT_SCOPE) || !registered.has(AUDIT_SCOPE)) {
-      return bearerChallenge(ctx, 403, { error: 'insufficient_scope', error_description: `the scope ${AUDIT_SCOPE} is required`, scope: AUDIT_SCOPE }, REALM);
+      return bearerChallenge(
+        ctx,
+        403,
+        { error: 'insufficient_scope', error_description: `the scope ${AUDIT_SCOPE} is required`, scope: AUDIT_SCOPE },
+        REALM,
+      );
     }
     ctx.state.auditClient = client.clientId;
     await next();

@@ -31,7 +31,9 @@ const filterShape = {
   acr: single(512).optional(),
   vendor: single(128).optional(),
   decision: z.enum(['granted', 'denied'], { error: 'expected granted or denied' }).optional(),
-  type: single(64).regex(/^[a-z_]+(\.[a-z_]+)*$/, 'expected an event type such as stepup.denied').optional(),
+  type: single(64)
+    .regex(/^[a-z_]+(\.[a-z_]+)*$/, 'expected an event type such as stepup.denied')
+    .optional(),
   txn: single(128).optional(),
   verification: single(128).optional(),
   from: instant.optional(),

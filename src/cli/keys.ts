@@ -15,15 +15,22 @@ const DEFAULT_DELAY = '10m';
 
 /** Adds `stepup keys rotate | new-kek`. */
 export function registerKeyCommands(program: Command): void {
-  const keys = program.command('keys').description('signing keys and the key-encryption key that seals them (STEPUP_KEK_FILE or STEPUP_KEK)');
+  const keys = program
+    .command('keys')
+    .description('signing keys and the key-encryption key that seals them (STEPUP_KEK_FILE or STEPUP_KEK)');
 
   keys
     .command('rotate')
     .description('add new signing keys: published at once, signing after --delay; the old ones verify until their tokens expire')
-    .option('--delay <duration>', 'how long the new keys are published before they sign (e.g. 10m, 1h; 0s only for a compromised key)', DEFAULT_DELAY)
+    .option(
+      '--delay <duration>',
+      'how long the new keys are published before they sign (e.g. 10m, 1h; 0s only for a compromised key)',
+      DEFAULT_DELAY,
+    )
     .action(async (opts: { delay: string }) => {
       const delay = parseDuration(opts.delay);
-      if (delay === null || delay < 0) throw new StepUpError('bad_request', `--delay must be a duration such as 90s, 10m or 1h, not ${opts.delay}`);
+      if (delay === null || delay < 0)
+        throw new StepUpError('bad_request', `--delay must be a duration such as 90s, 10m or 1h, not ${opts.delay}`);
       const config = configFromEnv();
       const kek = loadKek(config.kek);
       const rotation = await withDatabase((db) => rotateSigningKeys(db.knex, kek, delay), { migrate: true });

@@ -34,7 +34,9 @@ interface FilterOptions {
 
 /** Adds `stepup ledger query | export | verify | checkpoint`. */
 export function registerLedgerCommands(program: Command): void {
-  const ledger = program.command('ledger').description('query, export and verify the verification ledger (DATABASE_URL or STEPUP_DATA_DIR)');
+  const ledger = program
+    .command('ledger')
+    .description('query, export and verify the verification ledger (DATABASE_URL or STEPUP_DATA_DIR)');
 
   withFilters(ledger.command('query'))
     .description('list events in seq order, a page at a time')
@@ -78,12 +80,18 @@ export function registerLedgerCommands(program: Command): void {
 
   ledger
     .command('verify')
-    .description(`recompute the hash chain, check every checkpoint signature and that query columns match the hashed bodies (exit ${LEDGER_BROKEN_EXIT} naming the first bad seq)`)
+    .description(
+      `recompute the hash chain, check every checkpoint signature and that query columns match the hashed bodies (exit ${LEDGER_BROKEN_EXIT} naming the first bad seq)`,
+    )
     .option('--from <seq>', 'start at this seq, trusting the row before it')
-    .option('--jwks <file-or-url>', 'check checkpoints against these public keys (e.g. a saved /audit/jwks.json) instead of those in the database')
+    .option(
+      '--jwks <file-or-url>',
+      'check checkpoints against these public keys (e.g. a saved /audit/jwks.json) instead of those in the database',
+    )
     .action(async (opts: { from?: string; jwks?: string }) => {
       const from = opts.from === undefined ? undefined : Number(opts.from);
-      if (from !== undefined && (!Number.isSafeInteger(from) || from < 1)) throw new StepUpError('bad_request', `--from must be a seq number (1 or more), not ${opts.from}`);
+      if (from !== undefined && (!Number.isSafeInteger(from) || from < 1))
+        throw new StepUpError('bad_request', `--from must be a seq number (1 or more), not ${opts.from}`);
       const keys = opts.jwks ? await readJwks(opts.jwks) : undefined;
       await withLedger(async (knex) => {
         const head = process.stderr.isTTY ? await ledgerHeadSeq(knex) : 0;
@@ -98,8 +106,12 @@ export function registerLedgerCommands(program: Command): void {
           return;
         }
         const range = report.checked > 0 ? `seq ${report.headSeq - report.checked + 1}–${report.headSeq}` : 'empty';
-        console.log(`ledger intact: ${report.checked} event(s) (${range}), ${report.checkpoints} checkpoint signature(s) verified, head ${report.headHash}`);
-        console.log(`verified in ${seconds.toFixed(2)} s (${Math.round(report.checked / Math.max(seconds, 1e-3))} events/s)${keys ? '' : '; keys read from the database: pin them with --jwks'}`);
+        console.log(
+          `ledger intact: ${report.checked} event(s) (${range}), ${report.checkpoints} checkpoint signature(s) verified, head ${report.headHash}`,
+        );
+        console.log(
+          `verified in ${seconds.toFixed(2)} s (${Math.round(report.checked / Math.max(seconds, 1e-3))} events/s)${keys ? '' : '; keys read from the database: pin them with --jwks'}`,
+        );
       });
     });
 
@@ -108,8 +120,15 @@ export function registerLedgerCommands(program: Command): void {
     .description('verify the events since the last checkpoint and sign the current head now')
     .action(async () => {
       const { ledgerKeyFile, kek } = configFromEnv();
-      const checkpoint = await withDatabase(async (db) => createCheckpoint(db.knex, await loadLedgerKey(db.knex, { file: ledgerKeyFile, kek: loadKek(kek) })), { migrate: true });
-      console.log(checkpoint ? `checkpoint signed: seq ${checkpoint.seq}, hash ${checkpoint.hash}, key ${checkpoint.kid}` : 'nothing to sign: no event since the last checkpoint');
+      const checkpoint = await withDatabase(
+        async (db) => createCheckpoint(db.knex, await loadLedgerKey(db.knex, { file: ledgerKeyFile, kek: loadKek(kek) })),
+        { migrate: true },
+      );
+      console.log(
+        checkpoint
+          ? `checkpoint signed: seq ${checkpoint.seq}, hash ${checkpoint.hash}, key ${checkpoint.kid}`
+          : 'nothing to sign: no event since the last checkpoint',
+      );
     });
 }
 
@@ -149,14 +168,35 @@ async function readJwks(source: string): Promise<JWK[]> {
 
 function renderTable(events: LedgerEvent[]): string {
   const header = ['seq', 'at', 'type', 'account', 'client', 'acr', 'vendor', 'details'];
-  const rows = events.map((e) => [String(e.seq), e.at.toISOString(), e.type, e.accountId ?? '', e.clientId ?? '', e.acr ?? '', e.vendor ?? '', details(e.data)]);
+  const rows = events.map((e) => [
+    String(e.seq),
+    e.at.toISOString(),
+    e.type,
+    e.accountId ?? '',
+    e.clientId ?? '',
+    e.acr ?? '',
+    e.vendor ?? '',
+    details(e.data),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return [header, ...rows]
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 // The facts an auditor scans for first; the full data is in --json.
 function details(data: Record<string, unknown>): string {
-  const { reason, scores, thresholds, policyHash } = data as { reason?: unknown; scores?: unknown; thresholds?: unknown; policyHash?: unknown };
+  const { reason, scores, thresholds, policyHash } = data as {
+    reason?: unknown;
+    scores?: unknown;
+    thresholds?: unknown;
+    policyHash?: unknown;
+  };
   const parts = [
     reason !== undefined && reason !== null ? `reason=${String(reason)}` : '',
     scores ? `scores=${JSON.stringify(scores)}` : '',

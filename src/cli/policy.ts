@@ -44,7 +44,11 @@ export function registerPolicyCommands(program: Command): void {
     .option('--json', 'print the explanation as JSON')
     .action(async (file: string, opts: { acr: string; essential?: boolean; client: string; account?: string; json?: boolean }) => {
       const loaded = loadPolicyFile(file, loadOptions());
-      const explanation = explain(loaded, { acrValues: opts.acr.split(/\s+/).filter(Boolean), essential: !!opts.essential, clientId: opts.client });
+      const explanation = explain(loaded, {
+        acrValues: opts.acr.split(/\s+/).filter(Boolean),
+        essential: !!opts.essential,
+        clientId: opts.client,
+      });
       const attempts = opts.account && explanation.level?.attempts ? await accountAttempts(explanation.level, opts.account) : undefined;
       if (opts.json) console.log(JSON.stringify({ ...explanation, attempts }, null, 2));
       else console.log(renderExplanation(loaded, explanation, attempts));

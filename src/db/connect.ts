@@ -10,8 +10,7 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 
 /** Where the data lives: a PostgreSQL URL, an embedded PGlite folder, or an in-memory PGlite. */
 export type DatabaseTarget =
-  | { engine: 'postgres'; url: string; schema?: string; poolMax?: number }
-  | { engine: 'pglite'; dataDir?: string; schema?: string };
+  { engine: 'postgres'; url: string; schema?: string; poolMax?: number } | { engine: 'pglite'; dataDir?: string; schema?: string };
 
 /** How long an auditor's query (filters of their choosing) may run before PostgreSQL cancels it. */
 export const QUERY_TIMEOUT_MS = 5000;

@@ -48,7 +48,13 @@ function stepUpCheck(deps: CheckDeps): interactionPolicy.Check {
       const login = ctx.oidc.result?.login as { acr?: string } | undefined;
       if (login && session.accountId && session.acr && session.loginTs) {
         const stepup = ctx.oidc.result?.stepup as { verificationId?: string } | undefined;
-        await deps.sessionLevels.record({ sessionUid: session.uid, accountId: session.accountId, acr: session.acr, authTime: session.loginTs, verificationId: stepup?.verificationId });
+        await deps.sessionLevels.record({
+          sessionUid: session.uid,
+          accountId: session.accountId,
+          acr: session.acr,
+          authTime: session.loginTs,
+          verificationId: stepup?.verificationId,
+        });
       }
       const request = grantRequestOf(ctx.oidc.params as Record<string, unknown>, ctx.oidc.promptPending('login'));
       // The authentication just performed is the re-authentication max_age asked for, however long it took.

@@ -24,7 +24,9 @@ export function pageErrors(logger: Logger, isExpiredInteraction: (error: unknown
       const answer = toHttp(error);
       if (answer.unexpected) logger.error({ err: error, path: ctx.path }, 'interaction route failed');
       ctx.status = answer.status;
-      ctx.body = answer.unexpected ? errorPage(t.brokenTitle, t.brokenText, locale) : errorPage(t.refusedTitle, answer.body.error_description, locale);
+      ctx.body = answer.unexpected
+        ? errorPage(t.brokenTitle, t.brokenText, locale)
+        : errorPage(t.refusedTitle, answer.body.error_description, locale);
     }
   };
 }

@@ -32,7 +32,11 @@ export interface InteractionFacts {
  * Gathers everything the decision needs about an interaction: the request, the session's
  * authentication, a password given here, the newest verification, enrolment and attempts left.
  */
-export async function gatherFacts(sources: FactsSources, d: Details, intent: { retrying?: boolean; gaveUp?: boolean } = {}): Promise<InteractionFacts> {
+export async function gatherFacts(
+  sources: FactsSources,
+  d: Details,
+  intent: { retrying?: boolean; gaveUp?: boolean } = {},
+): Promise<InteractionFacts> {
   const verification = await sources.orchestrator.latestFor(d.uid);
   // The requirement is decided once per interaction, under the policy in force when it began; once a
   // verification started, the interaction finishes under the policy that planned it.

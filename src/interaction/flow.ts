@@ -61,7 +61,11 @@ export function interactionFlow(deps: InteractionDeps) {
     if (!verification || !isTerminal(verification.state)) return;
     const granted = decision.kind === 'grant' && decision.txn === verification.id;
     if (!granted && decision.kind === 'grant') return; // a grant that did not come from it says nothing about it
-    const reason = granted ? 'approved' : verification.state === 'approved' ? 'verification_not_bound' : (verification.reason ?? verification.state);
+    const reason = granted
+      ? 'approved'
+      : verification.state === 'approved'
+        ? 'verification_not_bound'
+        : (verification.reason ?? verification.state);
     await deps.orchestrator.recordDecision(verification, {
       granted,
       acr: verification.acr,
@@ -84,14 +88,33 @@ export function interactionFlow(deps: InteractionDeps) {
           ...(decision.txn ? { stepup: { verificationId: decision.txn } } : {}),
         });
       case 'password':
-        ctx.body = loginPage(paths, { uid: d.uid, locale: localeOf(ctx, d), clientName: await clientName(d), lockedUsername: await usernameOf(decision.pinnedAccountId), demo: deps.demo });
+        ctx.body = loginPage(paths, {
+          uid: d.uid,
+          locale: localeOf(ctx, d),
+          clientName: await clientName(d),
+          lockedUsername: await usernameOf(decision.pinnedAccountId),
+          demo: deps.demo,
+        });
         return;
       case 'biometric':
         return ctx.redirect(paths.stepup(d.uid));
       case 'retry': {
         const plan = await deps.orchestrator.plan(decision.accountId, decision.levels, facts.input.policy.hash);
-        const alternatives = plan.kind === 'biometric' ? shown(facts.input.policy, plan.vendors.map((v) => v.id).filter((id) => id !== facts.verification?.vendor)) : [];
-        ctx.body = retryPage(paths, { uid: d.uid, locale: localeOf(ctx, d), levelName: levelName(decision.levels[0]!), failed: decision.failed, attemptsLeft: decision.attemptsLeft, alternatives });
+        const alternatives =
+          plan.kind === 'biometric'
+            ? shown(
+                facts.input.policy,
+                plan.vendors.map((v) => v.id).filter((id) => id !== facts.verification?.vendor),
+              )
+            : [];
+        ctx.body = retryPage(paths, {
+          uid: d.uid,
+          locale: localeOf(ctx, d),
+          levelName: levelName(decision.levels[0]!),
+          failed: decision.failed,
+          attemptsLeft: decision.attemptsLeft,
+          alternatives,
+        });
         return;
       }
       case 'denial':

@@ -46,12 +46,22 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
   const { details, clientName, finish, levelName, requested, localeOf, shown, usernameOf, proceed, factsOf } = interactionFlow(deps);
 
   return {
-    guard: compose<Context>([noStore, pageErrors(deps.logger, (error) => error instanceof errors.SessionNotFound || error instanceof errors.InvalidRequest)]),
+    guard: compose<Context>([
+      noStore,
+      pageErrors(deps.logger, (error) => error instanceof errors.SessionNotFound || error instanceof errors.InvalidRequest),
+    ]),
 
     async page(ctx) {
       const d = await details(ctx);
       if (d.prompt.name === 'consent') {
-        ctx.body = consentPage(paths, { uid: d.uid, locale: localeOf(ctx, d), clientName: await clientName(d), scopes: String(d.params.scope ?? '').split(' ').filter(Boolean) });
+        ctx.body = consentPage(paths, {
+          uid: d.uid,
+          locale: localeOf(ctx, d),
+          clientName: await clientName(d),
+          scopes: String(d.params.scope ?? '')
+            .split(' ')
+            .filter(Boolean),
+        });
         return;
       }
       return proceed(ctx, d, await factsOf(d));
@@ -66,11 +76,22 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
       // Who may sign in here: anyone on a re-authentication; otherwise the person already signed in
       // (a step-up never switches accounts) or the one an id_token_hint names.
       const t = messages(localeOf(ctx, d));
-      const pinned = decision.kind === 'password' ? decision.pinnedAccountId : (facts.input.progress?.password?.accountId ?? facts.input.session?.accountId);
+      const pinned =
+        decision.kind === 'password'
+          ? decision.pinnedAccountId
+          : (facts.input.progress?.password?.accountId ?? facts.input.session?.accountId);
       const lockedUsername = await usernameOf(pinned);
       const retry = async (error: string, status = 401) => {
         ctx.status = status;
-        ctx.body = loginPage(paths, { uid: d.uid, locale: localeOf(ctx, d), clientName: await clientName(d), error, username, lockedUsername, demo: deps.demo });
+        ctx.body = loginPage(paths, {
+          uid: d.uid,
+          locale: localeOf(ctx, d),
+          clientName: await clientName(d),
+          error,
+          username,
+          lockedUsername,
+          demo: deps.demo,
+        });
       };
       const wait = await deps.throttle.retryAfter(username, ctx.ip);
       if (wait > 0) {
@@ -128,8 +149,18 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
       const presentation = verification.presentation!;
       if (presentation.kind === 'redirect') return ctx.redirect(presentation.url);
       const { policy } = facts.input;
-      const alternatives = shown(policy, plan.vendors.filter((v) => v.id !== verification.vendor).map((v) => v.id));
-      ctx.body = stepUpPage(paths, { uid: d.uid, locale: localeOf(ctx, d), presentation, vendor: vendorDisplay(policy, verification.vendor), levelName: levelName(plan.level), alternatives });
+      const alternatives = shown(
+        policy,
+        plan.vendors.filter((v) => v.id !== verification.vendor).map((v) => v.id),
+      );
+      ctx.body = stepUpPage(paths, {
+        uid: d.uid,
+        locale: localeOf(ctx, d),
+        presentation,
+        vendor: vendorDisplay(policy, verification.vendor),
+        levelName: levelName(plan.level),
+        alternatives,
+      });
     },
 
     async stepupStatus(ctx) {

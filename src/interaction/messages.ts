@@ -108,8 +108,10 @@ const es: Messages = {
   cancel: 'Cancelar',
   demoAccounts: 'Cuentas de prueba: alice / alice (con biometría registrada), bob / bob (sin registrar).',
   invalidCredentials: 'El usuario o la contraseña no son correctos.',
-  tooManySignIns: (minutes) => `Demasiados intentos fallidos. Vuelve a intentarlo dentro de ${minutes} ${minutes === 1 ? 'minuto' : 'minutos'}.`,
-  signInAs: (username) => (username ? `Para continuar, inicia sesión como ${username}.` : 'Para continuar, inicia sesión con la cuenta que ya estaba abierta.'),
+  tooManySignIns: (minutes) =>
+    `Demasiados intentos fallidos. Vuelve a intentarlo dentro de ${minutes} ${minutes === 1 ? 'minuto' : 'minutos'}.`,
+  signInAs: (username) =>
+    username ? `Para continuar, inicia sesión como ${username}.` : 'Para continuar, inicia sesión con la cuenta que ya estaba abierta.',
   allowTitle: 'Permitir acceso',
   allowQuestion: '¿Permitir el acceso?',
   asksFor: (client) => `${client} solicita:`,
@@ -158,7 +160,8 @@ const pt: Messages = {
   demoAccounts: 'Contas de demonstração: alice / alice (com biometria cadastrada), bob / bob (sem cadastro).',
   invalidCredentials: 'Usuário ou senha incorretos.',
   tooManySignIns: (minutes) => `Muitas tentativas sem sucesso. Tente de novo daqui a ${minutes} ${minutes === 1 ? 'minuto' : 'minutos'}.`,
-  signInAs: (username) => (username ? `Para continuar, entre como ${username}.` : 'Para continuar, entre com a conta que já estava conectada.'),
+  signInAs: (username) =>
+    username ? `Para continuar, entre como ${username}.` : 'Para continuar, entre com a conta que já estava conectada.',
   allowTitle: 'Permitir acesso',
   allowQuestion: 'Permitir o acesso?',
   asksFor: (client) => `${client} está pedindo:`,
@@ -195,7 +198,8 @@ const pt: Messages = {
   refusedTitle: 'Pedido recusado',
   passbaseInProgress: 'Verificação da Passbase em andamento…',
   passbaseChecking: 'Conferindo o resultado com a Passbase…',
-  passbaseFatal: 'A Passbase não conseguiu fazer a verificação neste navegador, então esta tentativa terminou. Tente de outro jeito ou cancele.',
+  passbaseFatal:
+    'A Passbase não conseguiu fazer a verificação neste navegador, então esta tentativa terminou. Tente de outro jeito ou cancele.',
 };
 
 const CATALOGUE: Record<Locale, Messages> = { en, es, pt };

@@ -9,7 +9,16 @@ import { WIDGET_GLUE, type WidgetTexts } from './widgets.ts';
 /** The password form; `lockedUsername` when a session already names the person; `demo` names the demo accounts. */
 export function loginPage(
   paths: Paths,
-  input: { uid: string; locale: Locale; clientName: string; error?: string; username?: string; lockedUsername?: string; purpose?: string; demo?: boolean },
+  input: {
+    uid: string;
+    locale: Locale;
+    clientName: string;
+    error?: string;
+    username?: string;
+    lockedUsername?: string;
+    purpose?: string;
+    demo?: boolean;
+  },
 ): string {
   const t = messages(input.locale);
   const username = input.lockedUsername ?? input.username ?? '';
@@ -50,7 +59,15 @@ export function consentPage(paths: Paths, input: { uid: string; locale: Locale; 
  */
 export function stepUpPage(
   paths: Paths,
-  input: { uid: string; locale: Locale; presentation: Presentation; vendor: VendorDisplay; levelName: string; waiting?: boolean; alternatives?: Alternative[] },
+  input: {
+    uid: string;
+    locale: Locale;
+    presentation: Presentation;
+    vendor: VendorDisplay;
+    levelName: string;
+    waiting?: boolean;
+    alternatives?: Alternative[];
+  },
 ): string {
   const { uid, presentation } = input;
   const t = messages(input.locale);
@@ -146,7 +163,11 @@ function capture(presentation: Presentation, vendor: VendorDisplay, t: Messages)
 // page by postMessage (authID), a listener that only makes the page check the server sooner.
 function captureScript(presentation: Presentation, t: Messages): string {
   if (presentation.kind === 'widget') {
-    const say: WidgetTexts = { passbaseInProgress: t.passbaseInProgress, passbaseChecking: t.passbaseChecking, passbaseFatal: t.passbaseFatal };
+    const say: WidgetTexts = {
+      passbaseInProgress: t.passbaseInProgress,
+      passbaseChecking: t.passbaseChecking,
+      passbaseFatal: t.passbaseFatal,
+    };
     return `<script src="${e(presentation.scriptUrl)}"${nonceAttr()}></script>
 <script${nonceAttr()}>
 (function () {

@@ -11,10 +11,7 @@ export interface Kek {
 
 /** Where the KEK comes from: a file or a value given by the operator, or, in sandbox mode only, generated. */
 export type KekSource =
-  | { from: 'file'; file: string }
-  | { from: 'env'; value: string }
-  | { from: 'generated'; file?: string }
-  | { from: 'missing' };
+  { from: 'file'; file: string } | { from: 'env'; value: string } | { from: 'generated'; file?: string } | { from: 'missing' };
 
 const KEK_BYTES = 32; // AES-256-GCM
 
@@ -34,7 +31,10 @@ export function loadKek(source: KekSource): Kek {
     case 'env':
       return fromText(source.value, 'STEPUP_KEK');
     case 'generated':
-      return fromText(source.file ? generatedFile(source.file) : newKekText(), `the generated key-encryption key${source.file ? ` (${source.file})` : ''}`);
+      return fromText(
+        source.file ? generatedFile(source.file) : newKekText(),
+        `the generated key-encryption key${source.file ? ` (${source.file})` : ''}`,
+      );
     case 'missing':
       throw new StepUpError(
         'config_invalid',
@@ -47,7 +47,10 @@ function readKekFile(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new StepUpError('config_invalid', `STEPUP_KEK_FILE ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new StepUpError(
+      'config_invalid',
+      `STEPUP_KEK_FILE ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
 }
 
@@ -55,7 +58,10 @@ function fromText(text: string, origin: string): Kek {
   const trimmed = text.trim();
   const key = Buffer.from(trimmed, 'base64url');
   if (!/^[A-Za-z0-9_-]+$/.test(trimmed) || key.length !== KEK_BYTES) {
-    throw new StepUpError('config_invalid', `${origin} must be ${KEK_BYTES} random bytes in base64url (43 characters), found ${trimmed.length} characters`);
+    throw new StepUpError(
+      'config_invalid',
+      `${origin} must be ${KEK_BYTES} random bytes in base64url (43 characters), found ${trimmed.length} characters`,
+    );
   }
   return { id: createHash('sha256').update('stepup-kek-id\n').update(key).digest('base64url').slice(0, 16), key };
 }

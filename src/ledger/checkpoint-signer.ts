@@ -13,7 +13,8 @@ import { verifyChain } from './verify.ts';
 export async function createCheckpoint(knex: Knex | Knex.Transaction, key: LedgerKey): Promise<Checkpoint | undefined> {
   const last = await findCheckpoint(knex, { last: true });
   const report = await verifyChain(knex, { from: last?.seq ?? 1 });
-  if (!report.ok) throw new StepUpError('ledger_invalid', `not signing a checkpoint: ${report.message}`, { seq: report.seq, problem: report.problem });
+  if (!report.ok)
+    throw new StepUpError('ledger_invalid', `not signing a checkpoint: ${report.message}`, { seq: report.seq, problem: report.problem });
   if (report.headSeq === 0 || report.headSeq === last?.seq) return undefined;
   const claims: CheckpointClaims = { seq: report.headSeq, hash: report.headHash, iat: Math.floor(Date.now() / 1000) };
   const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))

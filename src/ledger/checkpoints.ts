@@ -78,7 +78,8 @@ export async function checkCheckpoint(checkpoint: Checkpoint, keys: Map<string, 
   let claims: CheckpointClaims;
   try {
     const { payload, protectedHeader } = await compactVerify(checkpoint.jws, key, { algorithms: ['ES256'] });
-    if (protectedHeader.typ !== CHECKPOINT_TYP || protectedHeader.kid !== checkpoint.kid) return `checkpoint ${checkpoint.seq} has an unexpected JWS header`;
+    if (protectedHeader.typ !== CHECKPOINT_TYP || protectedHeader.kid !== checkpoint.kid)
+      return `checkpoint ${checkpoint.seq} has an unexpected JWS header`;
     claims = JSON.parse(new TextDecoder().decode(payload)) as CheckpointClaims;
   } catch {
     return `checkpoint ${checkpoint.seq}: the signature does not verify`;

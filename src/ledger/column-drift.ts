@@ -30,9 +30,14 @@ const DRIFTED = COLUMNS.map(([column, key]) => `e.${column} is distinct from b."
  * parallel workers), then the columns of that one row.
  */
 export async function firstColumnDrift(knex: Knex | Knex.Transaction, from: number, to: number): Promise<ColumnDrift | undefined> {
-  const first = (await knex.raw(`select min(e.seq) as seq from ${FROM_BODY} where e.seq between ? and ? and (${DRIFTED.join(' or ')})`, [from, to])) as { rows: Array<{ seq: number | null }> };
+  const first = (await knex.raw(`select min(e.seq) as seq from ${FROM_BODY} where e.seq between ? and ? and (${DRIFTED.join(' or ')})`, [
+    from,
+    to,
+  ])) as { rows: Array<{ seq: number | null }> };
   const seq = first.rows[0]?.seq;
   if (seq === null || seq === undefined) return undefined;
-  const which = (await knex.raw(`select ${DRIFTED.map((d, i) => `${d} as "${i}"`).join(', ')} from ${FROM_BODY} where e.seq = ?`, [seq])) as { rows: Array<Record<string, boolean>> };
+  const which = (await knex.raw(`select ${DRIFTED.map((d, i) => `${d} as "${i}"`).join(', ')} from ${FROM_BODY} where e.seq = ?`, [
+    seq,
+  ])) as { rows: Array<Record<string, boolean>> };
   return { seq: Number(seq), columns: COLUMNS.filter((_, i) => which.rows[0]![i]).map(([column]) => column) };
 }

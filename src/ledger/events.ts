@@ -79,7 +79,7 @@ export const EVENT_CATALOGUE = {
   'verification.started': 'a capture was started at a vendor: vendor type, enrolled reference, thresholds, policy hash, deadline',
   'verification.in_progress': 'the vendor reports the person is doing the capture',
   'verification.approved': "the vendor's record was read and meets the policy (scores, subject, deadline)",
-  'verification.rejected': "the vendor rejected the capture, or its approval misses a threshold or the enrolled subject",
+  'verification.rejected': 'the vendor rejected the capture, or its approval misses a threshold or the enrolled subject',
   'verification.expired': 'the capture timeout passed, or the vendor says the session expired',
   'verification.cancelled': 'ended by the IdP (a newer step-up, another vendor chosen, the sign-in expired) or by the vendor',
   'verification.abandoned': 'the person gave up',

@@ -36,7 +36,19 @@ function jsonLine(e: LedgerEvent): string {
 // RFC 4180 rows. Cells a spreadsheet would run as a formula get a leading apostrophe (OWASP CSV injection):
 // client ids, vendor statuses and reasons come from outside.
 function csvRow(e: LedgerEvent): string {
-  const cells = [e.seq, e.at.toISOString(), e.type, e.verificationId, e.accountId, e.clientId, e.acr, e.vendor, JSON.stringify(e.data), e.prevHash, e.hash];
+  const cells = [
+    e.seq,
+    e.at.toISOString(),
+    e.type,
+    e.verificationId,
+    e.accountId,
+    e.clientId,
+    e.acr,
+    e.vendor,
+    JSON.stringify(e.data),
+    e.prevHash,
+    e.hash,
+  ];
   return `${cells.map(csvCell).join(',')}\r\n`;
 }
 

@@ -26,7 +26,8 @@ export interface LedgerKey {
  */
 export async function loadLedgerKey(knex: Knex | Knex.Transaction, options: { file?: string; kek?: Kek } = {}): Promise<LedgerKey> {
   if (options.file) return keyFromFile(knex, options.file);
-  if (!options.kek) throw new StepUpError('config_invalid', 'the ledger key is kept sealed in the database: a key-encryption key is needed to use it');
+  if (!options.kek)
+    throw new StepUpError('config_invalid', 'the ledger key is kept sealed in the database: a key-encryption key is needed to use it');
   return keyFromDatabase(knex, options.kek);
 }
 
@@ -40,11 +41,14 @@ async function keyFromDatabase(knex: Knex | Knex.Transaction, kek: Kek): Promise
   const work = async (trx: Knex.Transaction) => {
     // The lock makes concurrent first starts generate one key, not one each.
     await lockLedgerTable(trx, TABLE);
-    const row = (await trx(SECRETS).orderBy('created_at', 'desc').first('kid', 'private_jwk', 'sealed')) as { kid: string; private_jwk: JWK | null; sealed: string | null } | undefined;
+    const row = (await trx(SECRETS).orderBy('created_at', 'desc').first('kid', 'private_jwk', 'sealed')) as
+      { kid: string; private_jwk: JWK | null; sealed: string | null } | undefined;
     if (row?.sealed) return JSON.parse(await unseal(kek, purpose(row.kid), row.sealed)) as JWK;
     if (row?.private_jwk) {
       // Kept in the clear before keys were sealed: sealed now, on the first start with a KEK.
-      await trx(SECRETS).where({ kid: row.kid }).update({ sealed: await seal(kek, purpose(row.kid), JSON.stringify(row.private_jwk)), private_jwk: null });
+      await trx(SECRETS)
+        .where({ kid: row.kid })
+        .update({ sealed: await seal(kek, purpose(row.kid), JSON.stringify(row.private_jwk)), private_jwk: null });
       return row.private_jwk;
     }
     const { privateKey } = await generateKeyPair(ALG, { extractable: true });
@@ -68,10 +72,14 @@ async function keyFromFile(knex: Knex | Knex.Transaction, file: string): Promise
   } catch (error) {
     throw new StepUpError('config_invalid', `ledger key ${file}: ${(error as Error).message}`);
   }
-  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.d) throw new StepUpError('config_invalid', `ledger key ${file}: expected a private EC P-256 JWK (ES256)`);
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.d)
+    throw new StepUpError('config_invalid', `ledger key ${file}: expected a private EC P-256 JWK (ES256)`);
   const kid = await calculateJwkThumbprint(jwk);
   const key = await toLedgerKey({ ...jwk, kid, alg: ALG, use: 'sig' });
-  await knex(TABLE).insert({ kid, alg: ALG, public_jwk: JSON.stringify(key.publicJwk), private_jwk: null }).onConflict('kid').ignore();
+  await knex(TABLE)
+    .insert({ kid, alg: ALG, public_jwk: JSON.stringify(key.publicJwk), private_jwk: null })
+    .onConflict('kid')
+    .ignore();
   return key;
 }
 

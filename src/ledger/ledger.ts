@@ -1,7 +1,17 @@
 import type { Knex } from 'knex';
 import { lockedHead } from './lock.ts';
 import { appendInOwnTransaction } from './own-transaction.ts';
-import { GENESIS_HASH, chainHash, encodeBody, eventFromStored, type ChainedBatch, type Head, type ChainInput, type LedgerEvent, type StoredEvent } from './chain.ts';
+import {
+  GENESIS_HASH,
+  chainHash,
+  encodeBody,
+  eventFromStored,
+  type ChainedBatch,
+  type Head,
+  type ChainInput,
+  type LedgerEvent,
+  type StoredEvent,
+} from './chain.ts';
 import type { LedgerEventInput } from './events.ts';
 
 /*

@@ -10,14 +10,24 @@ import { headStatement, lockStatement } from './lock.ts';
  * took five). The insert carries its values as literals, escaped by pg, because a statement with bind
  * parameters cannot share a round trip with `commit`.
  */
-export async function appendInOwnTransaction(knex: Knex, table: string, chain: (head: Head) => ChainedBatch): Promise<ChainedBatch['results']> {
+export async function appendInOwnTransaction(
+  knex: Knex,
+  table: string,
+  chain: (head: Head) => ChainedBatch,
+): Promise<ChainedBatch['results']> {
   const client = (await knex.client.acquireConnection()) as pg.Client;
   let open = true;
   try {
-    const opened = (await client.query(`begin; ${lockStatement(table)}; ${headStatement(table, 'seq, hash')}`)) as unknown as pg.QueryResult[];
+    const opened = (await client.query(
+      `begin; ${lockStatement(table)}; ${headStatement(table, 'seq, hash')}`,
+    )) as unknown as pg.QueryResult[];
     const { rows, results } = chain(opened[2]!.rows[0] as Head);
-    const values = rows.map((r) => `(${Number(r.seq)}, ${client.escapeLiteral(r.body)}, ${client.escapeLiteral(r.prev_hash)}, ${client.escapeLiteral(r.hash)})`);
-    await client.query(rows.length > 0 ? `insert into ${table} (seq, body, prev_hash, hash) values ${values.join(', ')}; commit` : 'commit');
+    const values = rows.map(
+      (r) => `(${Number(r.seq)}, ${client.escapeLiteral(r.body)}, ${client.escapeLiteral(r.prev_hash)}, ${client.escapeLiteral(r.hash)})`,
+    );
+    await client.query(
+      rows.length > 0 ? `insert into ${table} (seq, body, prev_hash, hash) values ${values.join(', ')}; commit` : 'commit',
+    );
     open = false;
     return results;
   } finally {

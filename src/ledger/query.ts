@@ -64,7 +64,11 @@ export async function ledgerHeadSeq(knex: Knex): Promise<number> {
 
 /** The stored rows of one verification, oldest first, with the text each hash covers. */
 export async function verificationTrail(knex: Knex, verificationId: string): Promise<StoredEvent[]> {
-  const rows = (await knex('ledger_events').where('verification_id', verificationId).orderBy('seq').limit(1000).select('seq', 'body', 'prev_hash', 'hash')) as StoredEvent[];
+  const rows = (await knex('ledger_events')
+    .where('verification_id', verificationId)
+    .orderBy('seq')
+    .limit(1000)
+    .select('seq', 'body', 'prev_hash', 'hash')) as StoredEvent[];
   return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
 }
 

@@ -60,7 +60,11 @@ export async function verifyChain(knex: Knex | Knex.Transaction, options: Verify
   const columnsAlongside = knex.isTransaction ? undefined : settle(firstColumnDrift(knex, from, to));
   const chain = await verifyHashes(knex, from, to, options);
   const lastChecked = chain.ok ? to : chain.seq - 1;
-  const drift = columnsAlongside ? await columnsAlongside : lastChecked >= from ? await settle(firstColumnDrift(knex, from, lastChecked)) : undefined;
+  const drift = columnsAlongside
+    ? await columnsAlongside
+    : lastChecked >= from
+      ? await settle(firstColumnDrift(knex, from, lastChecked))
+      : undefined;
   if (drift?.ok === false && chain.ok) throw drift.error;
   const found = drift?.ok ? drift.value : undefined;
   if (!found || (!chain.ok && chain.seq <= found.seq)) return chain;
@@ -74,7 +78,10 @@ export async function verifyChain(knex: Knex | Knex.Transaction, options: Verify
 }
 
 function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
-  return promise.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+  return promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
 }
 
 async function verifyHashes(knex: Knex | Knex.Transaction, from: number, to: number, options: VerifyOptions): Promise<ChainReport> {
@@ -86,13 +93,16 @@ async function verifyHashes(knex: Knex | Knex.Transaction, from: number, to: num
   const fail = (seq: number, problem: ChainProblem, message: string): ChainReport => ({ ok: false, checked, seq, problem, message });
 
   if (from > 1) {
-    const anchor = (await knex('ledger_events').select('hash').where('seq', from - 1).first()) as { hash: string } | undefined;
+    const anchor = (await knex('ledger_events')
+      .select('hash')
+      .where('seq', from - 1)
+      .first()) as { hash: string } | undefined;
     if (!anchor) return fail(from - 1, 'missing', `seq ${from - 1}, the row before ${from}, does not exist`);
     prevHash = anchor.hash;
   }
   const keys = await importKeys(options.keys ?? (await ledgerPublicKeys(knex)));
 
-  for (let start = from; start <= to; ) {
+  for (let start = from; start <= to;) {
     // Loaded before the COPY starts: inside a transaction both share one connection, which the COPY holds
     // until it is drained.
     const checkpoints = await checkpointsBetween(knex, start, Math.min(start + RANGE - 1, to));
@@ -103,7 +113,11 @@ async function verifyHashes(knex: Knex | Knex.Transaction, from: number, to: num
       for (let i = 0; i < seqs.length; i++) {
         const seq = seqs[i]!;
         if (seq !== expectedSeq) {
-          return fail(expectedSeq, 'missing', `${seq - 1 === expectedSeq ? `seq ${expectedSeq} is` : `seq ${expectedSeq}–${seq - 1} are`} missing (the next row is seq ${seq})`);
+          return fail(
+            expectedSeq,
+            'missing',
+            `${seq - 1 === expectedSeq ? `seq ${expectedSeq} is` : `seq ${expectedSeq}–${seq - 1} are`} missing (the next row is seq ${seq})`,
+          );
         }
         const rowHash = storedHash(rows, i);
         // The hash covers the stored prev_hash; comparing that with the predecessor's hash checks the link.
@@ -119,7 +133,11 @@ async function verifyHashes(knex: Knex | Knex.Transaction, from: number, to: num
         if (typeof claims === 'string') return fail(seq, 'bad_signature', claims);
         if (claims.hash !== rowHash) {
           const since = lastSigned === undefined ? 'the start' : `checkpoint ${lastSigned}`;
-          return fail(seq, 'checkpoint_mismatch', `seq ${seq}: the chain's hash is not the one checkpoint ${seq} signed: rows between ${since} and seq ${seq} were rewritten and re-hashed`);
+          return fail(
+            seq,
+            'checkpoint_mismatch',
+            `seq ${seq}: the chain's hash is not the one checkpoint ${seq} signed: rows between ${since} and seq ${seq} were rewritten and re-hashed`,
+          );
         }
         signed++;
         lastSigned = seq;
@@ -133,17 +151,28 @@ async function verifyHashes(knex: Knex | Knex.Transaction, from: number, to: num
   // checkpoint was signed) after the last COPY read it.
   const beyond = await findCheckpoint(knex, { atOrAfter: expectedSeq });
   if (beyond && beyond.seq <= to && !(await knex('ledger_events').where('seq', expectedSeq).first('seq'))) {
-    return fail(expectedSeq, 'missing', `seq ${expectedSeq}–${beyond.seq} are missing: checkpoint ${beyond.seq} signed a longer ledger than the one found (head seq ${expectedSeq - 1})`);
+    return fail(
+      expectedSeq,
+      'missing',
+      `seq ${expectedSeq}–${beyond.seq} are missing: checkpoint ${beyond.seq} signed a longer ledger than the one found (head seq ${expectedSeq - 1})`,
+    );
   }
   return { ok: true, checked, headSeq: expectedSeq - 1, headHash: prevHash, checkpoints: signed };
 }
 
-function classify(seq: number, expectedPrev: string, rowPrev: string, rowHash: string, body: string): { problem: ChainProblem; message: string } {
+function classify(
+  seq: number,
+  expectedPrev: string,
+  rowPrev: string,
+  rowHash: string,
+  body: string,
+): { problem: ChainProblem; message: string } {
   const linked = rowPrev === expectedPrev;
   const contentIntact = chainHash(rowPrev, body) === rowHash && bodySeq(body) === seq;
   const predecessor = seq === 1 ? 'the genesis hash' : `the hash of seq ${seq - 1}`;
   if (linked) return { problem: 'altered', message: `seq ${seq}: the stored hash does not match the row's content` };
-  if (contentIntact) return { problem: 'broken_link', message: `seq ${seq}: prev_hash is not ${predecessor} although the row's own hash matches` };
+  if (contentIntact)
+    return { problem: 'broken_link', message: `seq ${seq}: prev_hash is not ${predecessor} although the row's own hash matches` };
   return {
     problem: 'reordered',
     message: `seq ${seq}: the hash does not match the row's content and prev_hash is not ${predecessor}: the row was moved here or relinked`,

@@ -17,7 +17,10 @@ export interface AttemptStatus {
  */
 export function attemptStatus(limits: AttemptLimits, rejections: readonly Date[], now: Date): AttemptStatus {
   const windowMs = limits.window * 1000;
-  const times = rejections.map((t) => t.getTime()).filter((t) => t <= now.getTime()).sort((a, b) => a - b);
+  const times = rejections
+    .map((t) => t.getTime())
+    .filter((t) => t <= now.getTime())
+    .sort((a, b) => a - b);
   const inWindow = (end: number, from: number) => times.filter((t) => t >= from && t > end - windowMs && t <= end);
   let countFrom = -Infinity;
   if (limits.lockout !== undefined) {

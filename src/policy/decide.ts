@@ -79,7 +79,12 @@ export function decideRequirement(policy: Policy, request: AcrRequest, clientId:
   if (!minimum) return requirement;
   const strongEnough = requirement.kind === 'levels' ? requirement.candidates.filter((l) => l.rank >= minimum.rank) : [];
   if (requirement.kind === 'levels' && strongEnough.length > 0) return { ...requirement, candidates: strongEnough };
-  return { kind: 'levels', candidates: [minimum], essential: requirement.kind === 'levels' && requirement.essential, because: 'client_minimum' };
+  return {
+    kind: 'levels',
+    candidates: [minimum],
+    essential: requirement.kind === 'levels' && requirement.essential,
+    because: 'client_minimum',
+  };
 }
 
 /** The authentication the session currently holds, as oidc-provider keeps it. */
@@ -100,9 +105,21 @@ export function satisfies(policy: Policy, level: Level, held: HeldAuthentication
 }
 
 const FACTOR_KIND: Record<string, string> = {
-  pwd: 'knowledge', pin: 'knowledge', kba: 'knowledge',
-  face: 'biometric', fpt: 'biometric', iris: 'biometric', retina: 'biometric', vbm: 'biometric',
-  hwk: 'possession', swk: 'possession', otp: 'possession', sms: 'possession', tel: 'possession', sc: 'possession', pop: 'possession',
+  pwd: 'knowledge',
+  pin: 'knowledge',
+  kba: 'knowledge',
+  face: 'biometric',
+  fpt: 'biometric',
+  iris: 'biometric',
+  retina: 'biometric',
+  vbm: 'biometric',
+  hwk: 'possession',
+  swk: 'possession',
+  otp: 'possession',
+  sms: 'possession',
+  tel: 'possession',
+  sc: 'possession',
+  pop: 'possession',
 };
 
 /**

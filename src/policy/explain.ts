@@ -40,7 +40,9 @@ export function explain(policy: Policy, request: ExplainRequest): Explanation {
   }
   const level = requirement.kind === 'levels' ? requirement.candidates[0] : undefined;
   if (requirement.kind === 'levels' && requirement.candidates.length > 1) {
-    reasons.push(`acceptable, in preference order: ${requirement.candidates.map((l) => l.acr).join(', ')}; the first is the one a step-up aims for`);
+    reasons.push(
+      `acceptable, in preference order: ${requirement.candidates.map((l) => l.acr).join(', ')}; the first is the one a step-up aims for`,
+    );
   }
   if (level) reasons.push(`a session at ${level.acr} or any later (stronger) level satisfies it while fresh`);
   const vendors = (level?.vendors ?? []).map((id) => {
@@ -58,7 +60,8 @@ function whatItNames(policy: Policy, acr: string, clientId: string): string {
   const level = policy.byAcr.get(acr);
   if (!level) return `"${acr}" is not offered by this policy: ignored`;
   const named = level.acr === acr ? `is the acr of levels[${level.rank}]` : `is an alias of levels[${level.rank}] (${level.acr})`;
-  if (!levelFor(policy, acr, clientId)) return `"${acr}" ${named}, but client "${clientId}" may only ask for ${policy.clients[clientId]!.allowedAcrs!.join(', ')}: ignored`;
+  if (!levelFor(policy, acr, clientId))
+    return `"${acr}" ${named}, but client "${clientId}" may only ask for ${policy.clients[clientId]!.allowedAcrs!.join(', ')}: ignored`;
   return `"${acr}" ${named}`;
 }
 
@@ -66,8 +69,18 @@ function whatItNames(policy: Policy, acr: string, clientId: string): string {
 export function renderExplanation(policy: Policy, e: Explanation, attempts?: { account: string; status: AttemptStatus }): string {
   const lines: Array<[string, string]> = [
     ['policy', `${policy.file} (sha256 ${policy.hash.slice(0, 12)})`],
-    ['request', `${e.request.essential ? 'essential acr' : 'acr_values'} ${e.request.acrValues.length ? `"${e.request.acrValues.join(' ')}"` : '(none)'}, ${e.request.clientId ? `client "${e.request.clientId}"` : 'no client given'}`],
-    ['outcome', e.level ? `${e.level.acr} (levels[${e.level.rank}]${e.level.description ? `: ${e.level.description}` : ''})` : e.requirement.kind === 'unmet' ? 'refused: unmet_authentication_requirements' : 'no step-up: the login is enough'],
+    [
+      'request',
+      `${e.request.essential ? 'essential acr' : 'acr_values'} ${e.request.acrValues.length ? `"${e.request.acrValues.join(' ')}"` : '(none)'}, ${e.request.clientId ? `client "${e.request.clientId}"` : 'no client given'}`,
+    ],
+    [
+      'outcome',
+      e.level
+        ? `${e.level.acr} (levels[${e.level.rank}]${e.level.description ? `: ${e.level.description}` : ''})`
+        : e.requirement.kind === 'unmet'
+          ? 'refused: unmet_authentication_requirements'
+          : 'no step-up: the login is enough',
+    ],
     ...e.reasons.map((r, i): [string, string] => [i === 0 ? 'why' : '', r]),
   ];
   const level = e.level;
@@ -83,7 +96,12 @@ export function renderExplanation(policy: Policy, e: Explanation, attempts?: { a
     lines.push(['capture', `${formatDuration(level.captureTimeout)} to finish at the vendor`]);
   }
   if (level) {
-    lines.push(['freshness', level.maxAge === undefined ? 'no maxAge: a success counts for the whole session' : `a success counts for ${formatDuration(level.maxAge)} (maxAge)`]);
+    lines.push([
+      'freshness',
+      level.maxAge === undefined
+        ? 'no maxAge: a success counts for the whole session'
+        : `a success counts for ${formatDuration(level.maxAge)} (maxAge)`,
+    ]);
     lines.push(['amr', `${level.amr.join(' ')} (with earlier factors; mfa when two kinds are present)`]);
   }
   if (level?.attempts) {

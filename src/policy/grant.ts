@@ -91,7 +91,12 @@ export type Grant =
   | { kind: 'password'; /** The signed-in person, who must stay the same (step-up keeps the subject). */ pinnedAccountId?: string }
   | { kind: 'biometric'; accountId: string; /** Reachable levels, most preferred first. */ levels: Level[] }
   | { kind: 'retry'; accountId: string; levels: Level[]; failed: VerificationFacts['state']; attemptsLeft?: number }
-  | { kind: 'denial'; error: GrantError; /** Safe to show the RP. */ description: string; /** For the ledger and logs only. */ reason: string };
+  | {
+      kind: 'denial';
+      error: GrantError;
+      /** Safe to show the RP. */ description: string;
+      /** For the ledger and logs only. */ reason: string;
+    };
 
 /** The description every RP gets for a refused step-up: which check failed stays in the ledger. */
 export const UNMET_DESCRIPTION = 'the requested authentication could not be performed';
@@ -113,7 +118,9 @@ export function grant(input: GrantInput): Grant {
   const base = baseAuthentication(input, forced);
   if (progress?.gaveUp) {
     const failed = progress.verification && RETRYABLE.has(progress.verification.state);
-    return failed ? deny('unmet_authentication_requirements', `gave up after ${progress.verification!.state}`) : deny('access_denied', 'cancelled by the person');
+    return failed
+      ? deny('unmet_authentication_requirements', `gave up after ${progress.verification!.state}`)
+      : deny('access_denied', 'cancelled by the person');
   }
   if (!base) return { kind: 'password', pinnedAccountId: request.subjectHint };
 
@@ -122,7 +129,15 @@ export function grant(input: GrantInput): Grant {
   const level = policy.byAcr.get(current.acr);
   const hinted = request.subjectHint === undefined || request.subjectHint === current.accountId;
   if (level && hinted && (candidates.length === 0 || candidates.some((l) => satisfies(policy, l, current, now)))) {
-    return { kind: 'grant', accountId: current.accountId, acr: returnedAcr(policy, request, current, now), level, amr: [...current.amr], authTime: current.authTime, txn: verified?.txn };
+    return {
+      kind: 'grant',
+      accountId: current.accountId,
+      acr: returnedAcr(policy, request, current, now),
+      level,
+      amr: [...current.amr],
+      authTime: current.authTime,
+      txn: verified?.txn,
+    };
   }
 
   // Not satisfied: the weakest factor missing comes first. A biometric step builds on a fresh password.
@@ -160,13 +175,20 @@ function baseAuthentication(input: GrantInput, forced: boolean): Authentication 
  * to this interaction and this person, its level is known, it was decided before its deadline, and the
  * recorded scores and subject meet what the level asked of the vendor.
  */
-function verifiedAuthentication(policy: Policy, base: Authentication, progress?: InteractionProgress): { authentication: Authentication; txn: string } | undefined {
+function verifiedAuthentication(
+  policy: Policy,
+  base: Authentication,
+  progress?: InteractionProgress,
+): { authentication: Authentication; txn: string } | undefined {
   const v = progress?.verification;
   if (!v || v.state !== 'approved' || v.decidedAt === undefined) return undefined;
   const level = policy.byAcr.get(v.acr);
   if (!level || level.acr !== v.acr || v.interactionUid !== progress!.uid || v.accountId !== base.accountId) return undefined;
   if (v.decidedAt > v.expiresAt || unmetThreshold(v.thresholds, v) || v.reportedSubject !== v.expectedSubject) return undefined;
-  return { authentication: { accountId: base.accountId, acr: level.acr, amr: composeAmr(base.amr, level.amr), authTime: v.decidedAt }, txn: v.id };
+  return {
+    authentication: { accountId: base.accountId, acr: level.acr, amr: composeAmr(base.amr, level.amr), authTime: v.decidedAt },
+    txn: v.id,
+  };
 }
 
 /**

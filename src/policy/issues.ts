@@ -67,7 +67,13 @@ export function zodIssues(error: z.ZodError, prefix: Path, source: PolicySource,
       case 'too_small': {
         const big = issue.code === 'too_big';
         const limit = big ? (issue as { maximum: number }).maximum : (issue as { minimum: number }).minimum;
-        if (issue.origin === 'array') return [issueAt(path, `expected ${big ? 'at most' : 'at least'} ${limit} item${limit === 1 ? '' : 's'}, found ${(found as unknown[] | undefined)?.length ?? 0}`)];
+        if (issue.origin === 'array')
+          return [
+            issueAt(
+              path,
+              `expected ${big ? 'at most' : 'at least'} ${limit} item${limit === 1 ? '' : 's'}, found ${(found as unknown[] | undefined)?.length ?? 0}`,
+            ),
+          ];
         if (issue.origin === 'string') {
           const what = !big && limit === 1 ? 'a non-empty string' : `a string of ${big ? 'at most' : 'at least'} ${limit} characters`;
           return [issueAt(path, `expected ${what}, found ${describeValue(found)}`)];
@@ -78,7 +84,12 @@ export function zodIssues(error: z.ZodError, prefix: Path, source: PolicySource,
       case 'invalid_value': {
         const values = issue.values.map((v) => JSON.stringify(v));
         const guess = typeof found === 'string' ? didYouMean(found, issue.values.map(String)) : '';
-        return [issueAt(path, `expected ${values.length === 1 ? values[0] : `one of ${values.join(', ')}`}, found ${describeValue(found)}${guess}`)];
+        return [
+          issueAt(
+            path,
+            `expected ${values.length === 1 ? values[0] : `one of ${values.join(', ')}`}, found ${describeValue(found)}${guess}`,
+          ),
+        ];
       }
       case 'invalid_format': {
         const expected = ownMessage(issue.message) ? issue.message : `expected ${FORMAT_NAMES[issue.format] ?? issue.format}`;

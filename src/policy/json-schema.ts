@@ -19,7 +19,10 @@ const OPTIONS = {
       for (const key of Object.keys(jsonSchema)) delete jsonSchema[key];
       Object.assign(jsonSchema, {
         description: 'A duration: 90s, 15m, 12h, 1d, or a number of seconds',
-        anyOf: [{ type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*[smhd]\\s*$' }, { type: 'number', exclusiveMinimum: 0 }],
+        anyOf: [
+          { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*[smhd]\\s*$' },
+          { type: 'number', exclusiveMinimum: 0 },
+        ],
       });
     }
   },
@@ -42,8 +45,13 @@ export function policyJsonSchema(): JsonSchema {
       required: ['type'],
       properties: { type: { description: 'The adapter', enum: types }, ...display },
       allOf: types.map((type) => {
-        const { $schema: _, ...config } = z.toJSONSchema(vendorFactory(type)!.configSchema, OPTIONS) as JsonSchema & { properties: Record<string, JsonSchema> };
-        return { if: { properties: { type: { const: type } }, required: ['type'] }, then: { ...config, properties: { ...config.properties, ...display } } };
+        const { $schema: _, ...config } = z.toJSONSchema(vendorFactory(type)!.configSchema, OPTIONS) as JsonSchema & {
+          properties: Record<string, JsonSchema>;
+        };
+        return {
+          if: { properties: { type: { const: type } }, required: ['type'] },
+          then: { ...config, properties: { ...config.properties, ...display } },
+        };
       }),
     },
   };

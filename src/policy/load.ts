@@ -38,13 +38,18 @@ export function parsePolicy(text: string, file: string, options: LoadOptions = {
   const source = new PolicySource(text);
   if (source.syntaxIssues.length > 0) throw new PolicyError(file, source.syntaxIssues);
   if (source.value === undefined || source.value === null) {
-    throw new PolicyError(file, [{ path: '', message: 'expected a policy (a map with version, levels, vendors and clients), found an empty file', line: 1, column: 1 }]);
+    throw new PolicyError(file, [
+      { path: '', message: 'expected a policy (a map with version, levels, vendors and clients), found an empty file', line: 1, column: 1 },
+    ]);
   }
 
   const errors: PolicyIssue[] = [];
   const warnings: PolicyIssue[] = [];
   const located = (path: Path, message: string): PolicyIssue => ({ path: formatPath(path), message, ...source.at(path) });
-  const report = { error: (path: Path, message: string) => errors.push(located(path, message)), warn: (path: Path, message: string) => warnings.push(located(path, message)) };
+  const report = {
+    error: (path: Path, message: string) => errors.push(located(path, message)),
+    warn: (path: Path, message: string) => warnings.push(located(path, message)),
+  };
 
   const parsed = policyDocumentSchema.safeParse(source.value);
   if (!parsed.success) errors.push(...zodIssues(parsed.error, [], source, policyDocumentSchema));
@@ -65,7 +70,10 @@ export function parsePolicy(text: string, file: string, options: LoadOptions = {
       clients: clients.entries.map(([id, rule]) => [String(id), rule]),
       written: (path) => source.has(path),
     },
-    { error: (path, message) => unrefused(path) && report.error(path, message), warn: (path, message) => unrefused(path) && report.warn(path, message) },
+    {
+      error: (path, message) => unrefused(path) && report.error(path, message),
+      warn: (path, message) => unrefused(path) && report.warn(path, message),
+    },
   );
   if (errors.length > 0 || !parsed.success) throw new PolicyError(file, byPosition(errors), byPosition(warnings));
 
@@ -111,9 +119,14 @@ function compileVendors(
     }
     const config = Object.fromEntries(Object.entries(entry).filter(([key]) => !DISPLAY_FIELDS.has(key)));
     const shown = vendorDisplaySchema.safeParse(Object.fromEntries(Object.entries(entry).filter(([key]) => DISPLAY_FIELDS.has(key))));
-    if (shown.success) display[id] = { name: shown.data.displayName ?? factory.displayName, ...(shown.data.logo ? { logo: shown.data.logo } : {}) };
+    if (shown.success)
+      display[id] = { name: shown.data.displayName ?? factory.displayName, ...(shown.data.logo ? { logo: shown.data.logo } : {}) };
     const problems: Array<{ path: Path; message: string }> = literalSecrets(factory.configSchema, config).map((path) => {
-      const name = [id, ...path].join('_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[^A-Za-z0-9]+/g, '_').toUpperCase();
+      const name = [id, ...path]
+        .join('_')
+        .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+        .replace(/[^A-Za-z0-9]+/g, '_')
+        .toUpperCase();
       return {
         path: ['vendors', id, ...path],
         message: `a secret must not be written in the policy: use a reference such as \${env:${name}} or \${file:/run/secrets/${name.toLowerCase()}}`,
@@ -127,7 +140,8 @@ function compileVendors(
       // A field already reported (literal secret, unresolvable reference) would only be repeated by the adapter.
       const reported = new Set(problems.map((p) => formatPath(p.path)));
       // Hints for a misspelt key name the display fields too, which the entry may also hold.
-      const known = factory.configSchema instanceof z.ZodObject ? factory.configSchema.extend(vendorDisplaySchema.shape) : factory.configSchema;
+      const known =
+        factory.configSchema instanceof z.ZodObject ? factory.configSchema.extend(vendorDisplaySchema.shape) : factory.configSchema;
       errors.push(...zodIssues(result.error, ['vendors', id], source, known).filter((i) => !reported.has(i.path)));
     }
   }
@@ -140,7 +154,8 @@ function compileLevel(input: LevelInput, rank: number, vendors: Policy['vendors'
       const floors = { ...input.thresholds, ...input.vendorThresholds[vendor] };
       const reports = vendorFactory(vendors[vendor]!.type)!.reports;
       // Trusting the verdict means not asking for a score the vendor never gives.
-      if (input.onMissingScore === 'trust-verdict') for (const score of ['liveness', 'match'] as const) if (!reports[score]) delete floors[score];
+      if (input.onMissingScore === 'trust-verdict')
+        for (const score of ['liveness', 'match'] as const) if (!reports[score]) delete floors[score];
       return [vendor, floors];
     }),
   );
@@ -190,7 +205,10 @@ const startsWith = (path: Path, prefix: Path): boolean => prefix.length <= path.
 const arrayLength = (raw: unknown): number => (Array.isArray(raw) ? raw.length : 0);
 
 /** The entries of a list or map that pass `parse`, and whether all did. */
-function usableEntries<T>(raw: unknown, parse: (value: unknown) => { success: true; data: T } | { success: false }): { entries: Array<[string | number, T]>; complete: boolean } {
+function usableEntries<T>(
+  raw: unknown,
+  parse: (value: unknown) => { success: true; data: T } | { success: false },
+): { entries: Array<[string | number, T]>; complete: boolean } {
   const all: Array<[string | number, unknown]> = Array.isArray(raw) ? [...raw.entries()] : isMap(raw) ? Object.entries(raw) : [];
   const entries: Array<[string | number, T]> = [];
   for (const [key, value] of all) {
@@ -205,16 +223,20 @@ function declaredAcrs(raw: unknown): Map<string, number> {
   if (!Array.isArray(raw)) return acrs;
   for (const [index, level] of raw.entries()) {
     if (!isMap(level)) continue;
-    for (const acr of [level.acr, ...(Array.isArray(level.aliases) ? level.aliases : [])]) if (typeof acr === 'string' && !acrs.has(acr)) acrs.set(acr, index);
+    for (const acr of [level.acr, ...(Array.isArray(level.aliases) ? level.aliases : [])])
+      if (typeof acr === 'string' && !acrs.has(acr)) acrs.set(acr, index);
   }
   return acrs;
 }
 
 function vendorTypesOf(raw: unknown): Record<string, string | undefined> {
   if (!isMap(raw)) return {};
-  return Object.fromEntries(Object.entries(raw).map(([id, config]) => [id, isMap(config) && typeof config.type === 'string' ? config.type : undefined]));
+  return Object.fromEntries(
+    Object.entries(raw).map(([id, config]) => [id, isMap(config) && typeof config.type === 'string' ? config.type : undefined]),
+  );
 }
 
 const isMap = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
 
-const byPosition = (issues: PolicyIssue[]) => [...issues].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+const byPosition = (issues: PolicyIssue[]) =>
+  [...issues].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));

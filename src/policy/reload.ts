@@ -12,9 +12,7 @@ export type PolicyTrigger = 'boot' | 'file' | 'signal';
 
 /** What a reload did. */
 export type ReloadOutcome =
-  | { status: 'loaded'; hash: string }
-  | { status: 'unchanged'; hash: string }
-  | { status: 'refused'; errors: PolicyIssue[] };
+  { status: 'loaded'; hash: string } | { status: 'unchanged'; hash: string } | { status: 'refused'; errors: PolicyIssue[] };
 
 /** What the reloader needs. */
 export interface PolicyReloadOptions {
@@ -95,7 +93,10 @@ export class PolicyReloader {
       next = this.#options.load();
     } catch (error) {
       const errors = error instanceof PolicyError ? error.issues : [{ path: '', message: (error as Error).message }];
-      logger.error({ file: this.#options.file, trigger, errors: errors.map(formatIssue) }, 'policy refused: the running policy stays in force');
+      logger.error(
+        { file: this.#options.file, trigger, errors: errors.map(formatIssue) },
+        'policy refused: the running policy stays in force',
+      );
       return { status: 'refused', errors };
     }
     const current = this.#current;

@@ -23,11 +23,20 @@ export const levelSchema = z
     acr: acrValue.describe('The acr this level grants and answers to'),
     aliases: z.array(acrValue).default([]).describe('Other acr values that request this level (phr, REFEDS MFA, eIDAS, NIST AAL URIs)'),
     description: z.string().optional().describe('What the level means, for admins and `policy explain`'),
-    factor: z.enum(['password', 'biometric']).default('biometric').describe('`password` marks the host login level, satisfied by the login form'),
+    factor: z
+      .enum(['password', 'biometric'])
+      .default('biometric')
+      .describe('`password` marks the host login level, satisfied by the login form'),
     amr: z.array(z.string().min(1)).optional().describe('RFC 8176 methods this level adds (default: pwd or face)'),
-    vendors: z.array(z.string().min(1)).default([]).describe('Configured vendor ids, most preferred first; the next is tried only when one is down'),
+    vendors: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Configured vendor ids, most preferred first; the next is tried only when one is down'),
     thresholds: thresholdsSchema.default({}),
-    vendorThresholds: z.record(z.string(), thresholdsSchema).default({}).describe('Per-vendor overrides of `thresholds` (vendor scales differ)'),
+    vendorThresholds: z
+      .record(z.string(), thresholdsSchema)
+      .default({})
+      .describe('Per-vendor overrides of `thresholds` (vendor scales differ)'),
     onMissingScore: z
       .enum(MISSING_SCORE_RULES)
       .default('reject')
@@ -38,7 +47,9 @@ export const levelSchema = z
       .strictObject({
         max: z.number().int().positive().describe('Rejected verifications allowed within `window`'),
         window: durationSchema.describe('The period over which rejections are counted'),
-        lockout: durationSchema.optional().describe('How long step-ups at this level are refused once `max` is reached (default: until the window frees an attempt)'),
+        lockout: durationSchema
+          .optional()
+          .describe('How long step-ups at this level are refused once `max` is reached (default: until the window frees an attempt)'),
       })
       .optional()
       .describe('Attempt limits; NIST SP 800-63B-4 allows at most 5 consecutive failures, 10 with liveness detection'),
@@ -49,7 +60,11 @@ export const levelSchema = z
 export const clientRuleSchema = z
   .strictObject({
     minimumAcr: acrValue.optional().describe('Applied when the client asks for a weaker level or for none'),
-    allowedAcrs: z.array(acrValue).min(1).optional().describe('The only levels (by acr or alias) this client may ask for; others are treated as unknown'),
+    allowedAcrs: z
+      .array(acrValue)
+      .min(1)
+      .optional()
+      .describe('The only levels (by acr or alias) this client may ask for; others are treated as unknown'),
   })
   .describe('Rules for one client_id');
 
@@ -61,11 +76,17 @@ export const VENDOR_ID = /^[a-z][a-z0-9_-]*$/;
  * person. The loader takes them out before the adapter's own (strict) schema checks the rest.
  */
 export const vendorDisplaySchema = z.strictObject({
-  displayName: z.string().trim().min(1).max(40).optional().describe('The vendor\'s name as people see it on the step-up pages (default: the vendor\'s own spelling, e.g. GlobalPass)'),
+  displayName: z
+    .string()
+    .trim()
+    .min(1)
+    .max(40)
+    .optional()
+    .describe("The vendor's name as people see it on the step-up pages (default: the vendor's own spelling, e.g. GlobalPass)"),
   logo: z
     .url({ protocol: /^https?$/ })
     .optional()
-    .describe('URL of a small logo shown next to the name on the step-up page (an image the page\'s CSP then allows)'),
+    .describe("URL of a small logo shown next to the name on the step-up page (an image the page's CSP then allows)"),
 });
 
 /** The policy document as written by an admin (before vendor configs are checked by their adapters). */
@@ -75,7 +96,10 @@ export const policyDocumentSchema = z
     version: z.literal(1),
     levels: z.array(levelSchema).min(1).describe('Levels from weakest to strongest; a session at a level satisfies every weaker one'),
     vendors: z
-      .record(z.string().regex(VENDOR_ID, 'vendor ids are lowercase letters, digits, - and _, starting with a letter'), z.looseObject({ type: z.string().min(1), ...vendorDisplaySchema.shape }))
+      .record(
+        z.string().regex(VENDOR_ID, 'vendor ids are lowercase letters, digits, - and _, starting with a letter'),
+        z.looseObject({ type: z.string().min(1), ...vendorDisplaySchema.shape }),
+      )
       .default({})
       .describe('One entry per configured vendor; `type` names the adapter, the rest is its configuration'),
     clients: z.record(z.string(), clientRuleSchema).default({}).describe('Per-client rules, by client_id'),

@@ -62,9 +62,7 @@ export function resolveReferences(
   }
   if (Array.isArray(value)) return value.map((v, i) => resolveReferences(v, [...path, i], env, fallback, problems));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, resolveReferences(v, [...path, k], env, fallback, problems)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveReferences(v, [...path, k], env, fallback, problems)]));
   }
   return value;
 }

@@ -52,7 +52,11 @@ function checkAcrs({ levels }: SemanticInput, report: SemanticReport): void {
       const path = j === 0 ? ['levels', index, 'acr'] : ['levels', index, 'aliases', j - 1];
       const first = seen.get(acr);
       if (!first) seen.set(acr, { index, alias: j > 0 });
-      else report.error(path, `"${acr}" is already ${first.alias ? 'an alias' : 'the acr'} of levels[${first.index}]; every acr and alias names one level`);
+      else
+        report.error(
+          path,
+          `"${acr}" is already ${first.alias ? 'an alias' : 'the acr'} of levels[${first.index}]; every acr and alias names one level`,
+        );
     }
   }
 }
@@ -64,7 +68,10 @@ function checkPasswordLevel({ levels, allLevels }: SemanticInput, report: Semant
   }
   // Known only when the first level itself passed the schema.
   if (password[0] && levels[0]?.index === 0 && levels[0].level.factor !== 'password') {
-    report.error(['levels', password[0].index, 'factor'], `the password level must be the first (weakest) level, found at levels[${password[0].index}]`);
+    report.error(
+      ['levels', password[0].index, 'factor'],
+      `the password level must be the first (weakest) level, found at levels[${password[0].index}]`,
+    );
   }
   if (allLevels && password.length === 0) {
     report.error(['levels'], 'no level has factor: password; the first level must be the host login (factor: password)');
@@ -92,7 +99,10 @@ function checkLevel(input: SemanticInput, index: number, level: LevelInput, repo
   for (const vendor of Object.keys(level.vendorThresholds)) {
     if (level.vendors.includes(vendor)) continue;
     const listed = level.vendors.filter((v) => v in input.vendorTypes);
-    report.error(at('vendorThresholds', vendor), `"${vendor}" is not one of this level's vendors (${level.vendors.join(', ')})${didYouMean(vendor, listed)}`);
+    report.error(
+      at('vendorThresholds', vendor),
+      `"${vendor}" is not one of this level's vendors (${level.vendors.join(', ')})${didYouMean(vendor, listed)}`,
+    );
   }
   checkReportedScores(input, index, level, report);
   checkAttempts(index, level, report);
@@ -109,7 +119,11 @@ function checkReportedScores(input: SemanticInput, index: number, level: LevelIn
     for (const score of SCORES) {
       if (factory.reports[score]) continue;
       const path: Path | undefined =
-        override[score] !== undefined ? ['levels', index, 'vendorThresholds', vendor, score] : level.thresholds[score] !== undefined ? ['levels', index, 'thresholds', score] : undefined;
+        override[score] !== undefined
+          ? ['levels', index, 'vendorThresholds', vendor, score]
+          : level.thresholds[score] !== undefined
+            ? ['levels', index, 'thresholds', score]
+            : undefined;
       if (!path) continue;
       const named = vendor === type ? `vendor "${vendor}"` : `vendor "${vendor}" (${type})`;
       report.error(
@@ -122,7 +136,10 @@ function checkReportedScores(input: SemanticInput, index: number, level: LevelIn
 
 function checkAttempts(index: number, level: LevelInput, report: SemanticReport): void {
   if (!level.attempts) {
-    report.warn(['levels', index], `no attempts limit: NIST SP 800-63B-4 limits consecutive failed biometric attempts to ${NIST_MAX_ATTEMPTS} (${NIST_MAX_ATTEMPTS_WITH_PAD} with liveness detection)`);
+    report.warn(
+      ['levels', index],
+      `no attempts limit: NIST SP 800-63B-4 limits consecutive failed biometric attempts to ${NIST_MAX_ATTEMPTS} (${NIST_MAX_ATTEMPTS_WITH_PAD} with liveness detection)`,
+    );
     return;
   }
   // Liveness counts only when every vendor of the level is held to a liveness floor.
@@ -149,8 +166,16 @@ function checkOrder({ levels }: SemanticInput, report: SemanticReport): void {
       const before = strongest[score];
       if (before && (value === undefined || value < before.value)) {
         const why = `levels go from weakest to strongest, and a session at this level also satisfies levels[${before.index}]`;
-        if (value === undefined) report.error(['levels', index, 'thresholds'], `no ${score} threshold, but levels[${before.index}] requires ${before.value}: ${why}`);
-        else report.error(['levels', index, 'thresholds', score], `${score} threshold ${value} is below levels[${before.index}]'s ${before.value}: ${why}`);
+        if (value === undefined)
+          report.error(
+            ['levels', index, 'thresholds'],
+            `no ${score} threshold, but levels[${before.index}] requires ${before.value}: ${why}`,
+          );
+        else
+          report.error(
+            ['levels', index, 'thresholds', score],
+            `${score} threshold ${value} is below levels[${before.index}]'s ${before.value}: ${why}`,
+          );
       }
       if (value !== undefined && (!before || value >= before.value)) strongest[score] = { value, index };
     }
@@ -169,7 +194,10 @@ function checkClients({ declaredAcrs: rankOf, clients }: SemanticInput, report: 
     if (minimumKnown && allowed && rule.allowedAcrs!.length === allowed.length) {
       const minimum = rankOf.get(rule.minimumAcr!)!;
       if (!allowed.some((acr) => rankOf.get(acr) === minimum)) {
-        report.error(['clients', clientId, 'minimumAcr'], `the minimum level "${rule.minimumAcr}" is not among allowedAcrs, so the client could never be given it`);
+        report.error(
+          ['clients', clientId, 'minimumAcr'],
+          `the minimum level "${rule.minimumAcr}" is not among allowedAcrs, so the client could never be given it`,
+        );
       }
     }
   }
@@ -179,6 +207,7 @@ function checkVendorUse({ levels, vendorTypes, allLevels }: SemanticInput, repor
   for (const [id, type] of Object.entries(vendorTypes)) {
     const factory = type === undefined ? undefined : vendorFactory(type);
     if (factory?.legacy) report.warn(['vendors', id, 'type'], `${type} is a legacy vendor: ${factory.legacy}`);
-    if (allLevels && !levels.some(({ level }) => level.vendors.includes(id))) report.warn(['vendors', id], `vendor "${id}" is configured but no level uses it`);
+    if (allLevels && !levels.some(({ level }) => level.vendors.includes(id)))
+      report.warn(['vendors', id], `vendor "${id}" is configured but no level uses it`);
   }
 }

@@ -15,7 +15,9 @@ export function vendorBrowserOrigins(policy: Policy, sandboxBaseUrl?: BaseUrlRes
     const factory = vendorFactory(config.type);
     if (!factory) continue;
     const sandbox = config.baseUrl ? undefined : sandboxBaseUrl?.(config.type);
-    const configured = Object.entries(config).filter(([key, value]) => key.endsWith('Url') && typeof value === 'string').map(([, value]) => value as string);
+    const configured = Object.entries(config)
+      .filter(([key, value]) => key.endsWith('Url') && typeof value === 'string')
+      .map(([, value]) => value as string);
     const urls = sandbox ? [sandbox.browser, ...configured] : [factory.defaultBaseUrl, ...configured, ...(factory.browserOrigins ?? [])];
     const logo = policy.display[id]?.logo;
     for (const url of logo ? [...urls, logo] : urls) {

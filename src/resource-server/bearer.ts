@@ -25,7 +25,10 @@ export function challengeResponse(
 
 /** Answers 401 to a request without credentials: the challenge names the realm only (RFC 6750 §3.1). */
 export function bearerRequired(ctx: Context, realm?: string): void {
-  challengeResponse(ctx, 401, [{ scheme: 'Bearer', parameters: { realm } }], { error: 'invalid_token', error_description: 'an access token is required' });
+  challengeResponse(ctx, 401, [{ scheme: 'Bearer', parameters: { realm } }], {
+    error: 'invalid_token',
+    error_description: 'an access token is required',
+  });
 }
 
 /** Answers with an RFC 6750 challenge (`WWW-Authenticate: Bearer realm=…, error=…, …`) and the same error as JSON. */

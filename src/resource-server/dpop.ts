@@ -32,7 +32,8 @@ export class DpopNonces {
 
   constructor(secret: Uint8Array, periodSeconds = 120) {
     if (secret.byteLength < 32) throw new TypeError('the DPoP nonce secret must be at least 32 bytes');
-    if (!Number.isInteger(periodSeconds) || periodSeconds < 10) throw new TypeError('the DPoP nonce period must be an integer of at least 10 seconds');
+    if (!Number.isInteger(periodSeconds) || periodSeconds < 10)
+      throw new TypeError('the DPoP nonce period must be an integer of at least 10 seconds');
     this.#secret = secret;
     this.#period = periodSeconds;
   }
@@ -60,7 +61,9 @@ const equal = (a: string, b: string) => a.length === b.length && timingSafeEqual
 export class DpopReplayGuard {
   readonly #limiter: RateLimiterAbstract;
 
-  constructor(limiter: RateLimiterAbstract = new RateLimiterMemory({ keyPrefix: 'dpop_jti', points: 1, duration: PROOF_LIFETIME_SECONDS })) {
+  constructor(
+    limiter: RateLimiterAbstract = new RateLimiterMemory({ keyPrefix: 'dpop_jti', points: 1, duration: PROOF_LIFETIME_SECONDS }),
+  ) {
     if (limiter.points !== 1 || limiter.duration < PROOF_LIFETIME_SECONDS) {
       throw new TypeError(`the DPoP replay limiter needs points: 1 and a duration of at least ${PROOF_LIFETIME_SECONDS} seconds`);
     }

@@ -64,7 +64,11 @@ export function requireAcr(options: RequireAcrOptions): Middleware {
     const header = ctx.get('authorization');
     if (!header) return refuse(ctx, 401, undefined, { error: 'invalid_token', error_description: 'an access token is required' });
     const match = CREDENTIALS.exec(header);
-    if (!match) return refuse(ctx, 400, /^dpop\b/i.test(header) ? 'DPoP' : 'Bearer', { error: 'invalid_request', error_description: 'malformed Authorization header' });
+    if (!match)
+      return refuse(ctx, 400, /^dpop\b/i.test(header) ? 'DPoP' : 'Bearer', {
+        error: 'invalid_request',
+        error_description: 'malformed Authorization header',
+      });
     const token = match[2]!;
     const sentAs: Scheme = match[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
     // A token bound to a key is refused as Bearer; the challenge then says DPoP, the scheme it needs.
@@ -93,14 +97,27 @@ export function requireAcr(options: RequireAcrOptions): Middleware {
       if (nonces) ctx.set('DPoP-Nonce', nonces.current());
     }
 
-    if (options.scope && !String(claims.scope ?? '').split(' ').includes(options.scope)) {
-      return refuse(ctx, 403, sentAs, { error: 'insufficient_scope', error_description: `the scope ${options.scope} is required`, scope: options.scope });
+    if (
+      options.scope &&
+      !String(claims.scope ?? '')
+        .split(' ')
+        .includes(options.scope)
+    ) {
+      return refuse(ctx, 403, sentAs, {
+        error: 'insufficient_scope',
+        error_description: `the scope ${options.scope} is required`,
+        scope: options.scope,
+      });
     }
-    const tooOld = options.maxAge !== undefined && (claims.auth_time === undefined || Date.now() / 1000 - claims.auth_time > options.maxAge);
+    const tooOld =
+      options.maxAge !== undefined && (claims.auth_time === undefined || Date.now() / 1000 - claims.auth_time > options.maxAge);
     if (!claims.acr || !acceptable.has(claims.acr) || tooOld) {
       return refuse(ctx, 401, sentAs, {
         error: 'insufficient_user_authentication',
-        error_description: tooOld && claims.acr && acceptable.has(claims.acr) ? 'a more recent authentication is required' : 'a stronger authentication is required',
+        error_description:
+          tooOld && claims.acr && acceptable.has(claims.acr)
+            ? 'a more recent authentication is required'
+            : 'a stronger authentication is required',
         acr_values: options.challengeAcr,
         ...(options.maxAge !== undefined ? { max_age: options.maxAge } : {}),
       });
@@ -131,6 +148,7 @@ function boundToKey(token: string): boolean {
 
 // The issuer's keys could not be fetched: a server fault, not the client's token.
 function unreachableKeys(error: unknown): boolean {
-  if (error instanceof oauth.OperationProcessingError) return error.code === oauth.RESPONSE_IS_NOT_CONFORM || error.code === oauth.RESPONSE_IS_NOT_JSON;
+  if (error instanceof oauth.OperationProcessingError)
+    return error.code === oauth.RESPONSE_IS_NOT_CONFORM || error.code === oauth.RESPONSE_IS_NOT_JSON;
   return error instanceof TypeError && error.message === 'fetch failed';
 }

@@ -46,11 +46,15 @@ export function stepUpChallenge(challenges: readonly Challenge[]): StepUpChallen
 const quote = (v: string) => `"${v.replace(/["\\]/g, '')}"`;
 
 /** Formats challenges for a `WWW-Authenticate` header; numbers stay bare (RFC 9470 `max_age`). */
-export function formatChallenges(challenges: readonly { scheme: string; parameters: Record<string, string | number | undefined> }[]): string {
+export function formatChallenges(
+  challenges: readonly { scheme: string; parameters: Record<string, string | number | undefined> }[],
+): string {
   return challenges
     .map(({ scheme, parameters }) => {
       const params = Object.entries(parameters).filter((e): e is [string, string | number] => e[1] !== undefined);
-      return params.length === 0 ? scheme : `${scheme} ${params.map(([k, v]) => `${k}=${typeof v === 'number' ? v : quote(v)}`).join(', ')}`;
+      return params.length === 0
+        ? scheme
+        : `${scheme} ${params.map(([k, v]) => `${k}=${typeof v === 'number' ? v : quote(v)}`).join(', ')}`;
     })
     .join(', ');
 }

@@ -17,7 +17,10 @@ export function sandboxSettings<T extends object>(knex: Knex, key: string, defau
         // Serialises concurrent updates, so none is lost.
         await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [key]);
         const next = change({ ...(await stored(trx)) }, defaults);
-        await trx('settings').insert({ key, value: JSON.stringify(next) }).onConflict('key').merge(['value']);
+        await trx('settings')
+          .insert({ key, value: JSON.stringify(next) })
+          .onConflict('key')
+          .merge(['value']);
         return { ...defaults, ...next };
       });
     },

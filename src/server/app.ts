@@ -90,7 +90,9 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
       policy: { file: config.policyFile, secretFallback },
       fetch: options.fetch,
       now: options.now,
-      sandboxBaseUrl: config.sandbox ? (type) => ({ api: `${internalBase}/sandbox/${type}`, browser: `${issuer}/sandbox/${type}` }) : undefined,
+      sandboxBaseUrl: config.sandbox
+        ? (type) => ({ api: `${internalBase}/sandbox/${type}`, browser: `${issuer}/sandbox/${type}` })
+        : undefined,
       observer: metrics.observer,
       logger,
       webhookRateLimit: config.webhookRateLimit,
@@ -118,9 +120,13 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     });
 
     // oidc-provider answers its own failures and only emits them; koa would print the others with console.error.
-    provider.on('server_error', (ctx: { method: string; path: string }, err: unknown) => logger.error({ err, method: ctx.method, path: ctx.path }, 'provider error'));
+    provider.on('server_error', (ctx: { method: string; path: string }, err: unknown) =>
+      logger.error({ err, method: ctx.method, path: ctx.path }, 'provider error'),
+    );
     const app = new Koa();
-    app.on('error', (err: unknown, ctx?: { method: string; path: string }) => logger.error({ err, method: ctx?.method, path: ctx?.path }, 'request failed'));
+    app.on('error', (err: unknown, ctx?: { method: string; path: string }) =>
+      logger.error({ err, method: ctx?.method, path: ctx?.path }, 'request failed'),
+    );
     app.keys = cookieKeys; // the provider sets its cookies through this app's context (mounted middleware)
     app.proxy = config.trustProxy;
     // First, so every answer carries them: pages, errors, JSON, the sandboxes and the provider's own.

@@ -4,15 +4,44 @@ import type { Knex } from 'knex';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { StepUpObserver } from '../verification/orchestrator-deps.ts';
 
-const ROUTE_FAMILIES = new Set(['auth', 'token', 'interaction', 'stepup', 'sandbox', 'demo', 'jwks', 'me', 'reg', 'session', 'healthz', 'readyz', 'metrics']);
+const ROUTE_FAMILIES = new Set([
+  'auth',
+  'token',
+  'interaction',
+  'stepup',
+  'sandbox',
+  'demo',
+  'jwks',
+  'me',
+  'reg',
+  'session',
+  'healthz',
+  'readyz',
+  'metrics',
+]);
 
 /** Prometheus metrics of one IdP instance. */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const httpRequests = new Counter({ name: 'stepup_http_requests_total', help: 'HTTP requests by route family and status', labelNames: ['family', 'status'] as const, registers: [registry] });
-  const transitions = new Counter({ name: 'stepup_verification_transitions_total', help: 'Verification state changes by vendor and new state', labelNames: ['vendor', 'state'] as const, registers: [registry] });
-  const decisions = new Counter({ name: 'stepup_decisions_total', help: 'Step-up decisions by acr and outcome', labelNames: ['acr', 'outcome'] as const, registers: [registry] });
+  const httpRequests = new Counter({
+    name: 'stepup_http_requests_total',
+    help: 'HTTP requests by route family and status',
+    labelNames: ['family', 'status'] as const,
+    registers: [registry],
+  });
+  const transitions = new Counter({
+    name: 'stepup_verification_transitions_total',
+    help: 'Verification state changes by vendor and new state',
+    labelNames: ['vendor', 'state'] as const,
+    registers: [registry],
+  });
+  const decisions = new Counter({
+    name: 'stepup_decisions_total',
+    help: 'Step-up decisions by acr and outcome',
+    labelNames: ['acr', 'outcome'] as const,
+    registers: [registry],
+  });
   const observer: StepUpObserver = {
     verificationChanged: (v) => transitions.inc({ vendor: v.vendor, state: v.state }),
     decided: (v, granted) => decisions.inc({ acr: v.acr, outcome: granted ? 'granted' : 'denied' }),

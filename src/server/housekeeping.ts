@@ -7,7 +7,9 @@ import { purgeWebhookReceipts } from '../verification/webhook-receipts.ts';
 const EVERY_MS = 10 * 60 * 1000;
 
 /** Deletes expired provider payloads, session levels, half-done interaction steps, interaction policy pins and webhook receipts; counts them. */
-export async function sweepExpired(db: Database): Promise<{ payloads: number; levels: number; steps: number; pins: number; receipts: number }> {
+export async function sweepExpired(
+  db: Database,
+): Promise<{ payloads: number; levels: number; steps: number; pins: number; receipts: number }> {
   const payloads = await purgeExpired(db);
   const now = new Date();
   // Counted from RETURNING: knex-pglite does not give a row count for delete().

@@ -42,7 +42,9 @@ export async function loadSigningKeys(knex: Knex, kek: Kek): Promise<SigningKey[
         keys.push({ jwk: JSON.parse(await unseal(kek, purpose(row.kid), row.sealed)) as SigningKey['jwk'], activeAt: row.active_at });
         continue;
       }
-      await trx('signing_keys').where({ kid: row.kid }).update({ sealed: await seal(kek, purpose(row.kid), JSON.stringify(row.private_jwk)), private_jwk: null });
+      await trx('signing_keys')
+        .where({ kid: row.kid })
+        .update({ sealed: await seal(kek, purpose(row.kid), JSON.stringify(row.private_jwk)), private_jwk: null });
       keys.push({ jwk: row.private_jwk as SigningKey['jwk'], activeAt: row.active_at });
     }
     // A rotation run before any instance ever started leaves only keys not active yet.
@@ -67,7 +69,12 @@ export async function addSigningKeys(trx: Knex.Transaction, kek: Kek, activeAt: 
 async function addSigningKey(trx: Knex.Transaction, kek: Kek, alg: Algorithm, activeAt: Date): Promise<SigningKey> {
   const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
   const jwk = { ...(await exportJWK(privateKey)), alg, use: 'sig', kid: randomUUID() };
-  await trx('signing_keys').insert({ kid: jwk.kid, alg, sealed: await seal(kek, purpose(jwk.kid), JSON.stringify(jwk)), active_at: activeAt });
+  await trx('signing_keys').insert({
+    kid: jwk.kid,
+    alg,
+    sealed: await seal(kek, purpose(jwk.kid), JSON.stringify(jwk)),
+    active_at: activeAt,
+  });
   return { jwk, activeAt };
 }
 
@@ -94,10 +101,14 @@ export function providerKeys(keys: SigningKey[], now: Date): JWK[] {
 
 /** Cookie-signing keys shared by every instance on the same database, sealed with the KEK. */
 export async function loadCookieKeys(knex: Knex, kek: Kek): Promise<string[]> {
-  const stored = await sharedSetting<string | string[]>(knex, 'cookie_keys', async () => seal(kek, COOKIE_PURPOSE, JSON.stringify([randomBytes(32).toString('base64url')])));
+  const stored = await sharedSetting<string | string[]>(knex, 'cookie_keys', async () =>
+    seal(kek, COOKIE_PURPOSE, JSON.stringify([randomBytes(32).toString('base64url')])),
+  );
   if (isSealed(stored)) return JSON.parse(await unseal(kek, COOKIE_PURPOSE, stored)) as string[];
   // Kept in the clear by an earlier version: sealed now. Instances doing it together seal the same keys.
-  await knex('settings').where({ key: 'cookie_keys' }).update({ value: JSON.stringify(await seal(kek, COOKIE_PURPOSE, JSON.stringify(stored))) });
+  await knex('settings')
+    .where({ key: 'cookie_keys' })
+    .update({ value: JSON.stringify(await seal(kek, COOKIE_PURPOSE, JSON.stringify(stored))) });
   return stored;
 }
 

@@ -19,7 +19,13 @@ export interface KeyFollower {
  * (on any instance) is published at the next tick, signs from the first tick after its activation time,
  * and a replaced key is dropped once the tokens it signed have expired.
  */
-export function followSigningKeys(provider: Provider, initial: SigningKey[], load: () => Promise<SigningKey[]>, logger: Logger, everyMs: number): KeyFollower {
+export function followSigningKeys(
+  provider: Provider,
+  initial: SigningKey[],
+  load: () => Promise<SigningKey[]>,
+  logger: Logger,
+  everyMs: number,
+): KeyFollower {
   let current = fingerprint(providerKeys(initial, new Date()));
   const refresh = async () => {
     const keys = providerKeys(await load(), new Date());
@@ -27,7 +33,10 @@ export function followSigningKeys(provider: Provider, initial: SigningKey[], loa
     if (next === current) return;
     (initializeKeystore as (this: Provider, jwks: { keys: JWK[] }) => void).call(provider, { keys });
     current = next;
-    logger.info({ signing: keys.filter((k) => !k.key_ops).map((k) => k.kid), verifying: keys.filter((k) => k.key_ops).map((k) => k.kid) }, 'signing keys updated');
+    logger.info(
+      { signing: keys.filter((k) => !k.key_ops).map((k) => k.kid), verifying: keys.filter((k) => k.key_ops).map((k) => k.kid) },
+      'signing keys updated',
+    );
   };
   const stop = runEvery(everyMs, () => refresh().catch((err: unknown) => logger.error({ err }, 'could not refresh the signing keys')));
   return { refresh, stop };

@@ -133,7 +133,11 @@ export function createProvider(settings: ProviderSettings): Provider {
 }
 
 // Introspection answers resource servers and the token's own client; anyone else learns nothing.
-async function introspectionAllowed(_ctx: KoaContextWithOIDC, client: { clientId: string; clientAuthMethod?: string }, token: { clientId?: string }) {
+async function introspectionAllowed(
+  _ctx: KoaContextWithOIDC,
+  client: { clientId: string; clientAuthMethod?: string },
+  token: { clientId?: string },
+) {
   return client.clientAuthMethod !== 'none' || token.clientId === client.clientId;
 }
 

@@ -7,7 +7,10 @@ import type { Knex } from 'knex';
 export async function sharedSetting<T>(knex: Knex, key: string, create: () => T | Promise<T>): Promise<T> {
   const existing = await knex('settings').where({ key }).first('value');
   if (existing) return existing.value as T;
-  await knex('settings').insert({ key, value: JSON.stringify(await create()) }).onConflict('key').ignore();
+  await knex('settings')
+    .insert({ key, value: JSON.stringify(await create()) })
+    .onConflict('key')
+    .ignore();
   const row = await knex('settings').where({ key }).first('value');
   return row.value as T;
 }

@@ -28,11 +28,7 @@ export interface VendorReply {
  * approval ever reaches the adapter. 4xx come back to the adapter, which maps the vendor's error codes;
  * 408 and 429 are transient and count as unavailable so the orchestrator fails over.
  */
-export async function vendorJson(
-  vendor: string,
-  fetchFn: typeof globalThis.fetch,
-  call: VendorCall,
-): Promise<VendorReply> {
+export async function vendorJson(vendor: string, fetchFn: typeof globalThis.fetch, call: VendorCall): Promise<VendorReply> {
   // Errors name the method and path only: query strings may carry tokens, and headers carry keys.
   const what = `${call.method} ${new URL(call.url).pathname}`;
   const headers: Record<string, string> = { accept: 'application/json', ...call.headers };

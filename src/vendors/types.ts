@@ -84,8 +84,7 @@ export interface WebhookRequest {
  * sessions, Passbase) which person. A webhook is a hint; the verdict still comes from `fetch`.
  */
 export type WebhookHint =
-  | { vendorSessionId: string; event?: string; occurredAt?: Date }
-  | { subject: string; event?: string; occurredAt?: Date };
+  { vendorSessionId: string; event?: string; occurredAt?: Date } | { subject: string; event?: string; occurredAt?: Date };
 
 /** Everything `fetch` may use besides the session id. */
 export interface FetchOptions {

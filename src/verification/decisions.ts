@@ -21,7 +21,12 @@ export interface Decision {
  * Records `stepup.granted` or `stepup.denied` for a verification, once: a second conclusion of the same
  * verification (a reload, two tabs) returns the decision already recorded.
  */
-export function recordDecision(knex: Knex | Knex.Transaction, verification: Verification, decision: Decision, at: Date): Promise<LedgerEvent> {
+export function recordDecision(
+  knex: Knex | Knex.Transaction,
+  verification: Verification,
+  decision: Decision,
+  at: Date,
+): Promise<LedgerEvent> {
   return inTransaction(knex, async (trx) => {
     await lockVerification(trx, verification.id);
     const earlier = await findDecision(trx, verification.id);

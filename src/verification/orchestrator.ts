@@ -96,27 +96,33 @@ export class Orchestrator {
       }
       await this.#replaceOpen(input.accountId, vendorId);
       const now = this.#now();
-      const verification = await createVerification(knex, {
-        interactionUid: input.interactionUid,
-        accountId: input.accountId,
-        clientId: input.clientId,
-        acr: level.acr,
-        vendor: vendorId,
-        vendorType: adapter.type,
-        expectedSubject: subject,
-        policyHash: policy.hash,
-        thresholds: thresholdsFor(level, vendorId),
-        expiresAt: new Date(now.getTime() + level.captureTimeout * 1000),
-      }, now);
+      const verification = await createVerification(
+        knex,
+        {
+          interactionUid: input.interactionUid,
+          accountId: input.accountId,
+          clientId: input.clientId,
+          acr: level.acr,
+          vendor: vendorId,
+          vendorType: adapter.type,
+          expectedSubject: subject,
+          policyHash: policy.hash,
+          thresholds: thresholdsFor(level, vendorId),
+          expiresAt: new Date(now.getTime() + level.captureTimeout * 1000),
+        },
+        now,
+      );
       try {
-        const started = await this.#breakers.run(vendorId, () => adapter.start({
-          verificationId: verification.id,
-          subject,
-          returnUrl: this.#deps.paths.absolute(this.#deps.paths.stepupReturn(input.interactionUid)),
-          webhookUrl: this.#deps.paths.absolute(this.#deps.paths.webhook(vendorId)),
-          language: input.language ?? '',
-          timeoutSeconds: level.captureTimeout,
-        }));
+        const started = await this.#breakers.run(vendorId, () =>
+          adapter.start({
+            verificationId: verification.id,
+            subject,
+            returnUrl: this.#deps.paths.absolute(this.#deps.paths.stepupReturn(input.interactionUid)),
+            webhookUrl: this.#deps.paths.absolute(this.#deps.paths.webhook(vendorId)),
+            language: input.language ?? '',
+            timeoutSeconds: level.captureTimeout,
+          }),
+        );
         const attached = await attachVendorSession(knex, verification.id, started, this.#now());
         if (attached.vendorSessionId !== started.vendorSessionId) {
           // Ended while the vendor was starting (a newer step-up replaced it): the capture must not run.
@@ -127,7 +133,12 @@ export class Orchestrator {
       } catch (error) {
         if (!(error instanceof StepUpError)) throw error;
         lastError = error;
-        await this.#transition(verification.id, 'failed', { reason: error.code === 'vendor_refused' ? String(error.details.vendorCode) : 'vendor_unavailable' }, { message: error.message });
+        await this.#transition(
+          verification.id,
+          'failed',
+          { reason: error.code === 'vendor_refused' ? String(error.details.vendorCode) : 'vendor_unavailable' },
+          { message: error.message },
+        );
         if (!(error instanceof VendorUnavailableError)) throw error; // a refusal is not a failover reason
         await recordFailover(this.#deps, { ...failed, verificationId: verification.id, reason: error.message }, next, this.#now());
       }
@@ -187,7 +198,11 @@ export class Orchestrator {
    * vendor may announce its cancel by webhook (Gu1's organization webhooks) before it answers, and that
    * event must find the verification already ended, not end it as the vendor's `cancelled`.
    */
-  async #endHere(verification: Verification, state: 'cancelled' | 'abandoned' | 'expired' | 'failed', reason: string): Promise<Verification> {
+  async #endHere(
+    verification: Verification,
+    state: 'cancelled' | 'abandoned' | 'expired' | 'failed',
+    reason: string,
+  ): Promise<Verification> {
     const ended = (await this.#transition(verification.id, state, { reason })).verification;
     await this.#cancelAtVendor(verification);
     return ended;
@@ -266,5 +281,4 @@ export class Orchestrator {
       await this.#endHere(verification, 'cancelled', 'replaced_by_newer_step_up');
     }
   }
-
 }

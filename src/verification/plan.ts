@@ -4,7 +4,12 @@ import type { VendorAdapter } from '../vendors/types.ts';
 
 /** Where a step-up for one account can go: the first level it can reach and the vendors enrolled for it. */
 export type StepUpPlan =
-  | { kind: 'biometric'; level: Level; vendors: Array<{ id: string; subject: string }>; /** The policy that planned it. */ policyHash: string }
+  | {
+      kind: 'biometric';
+      level: Level;
+      vendors: Array<{ id: string; subject: string }>;
+      /** The policy that planned it. */ policyHash: string;
+    }
   | { kind: 'unreachable'; reason: string };
 
 /**

@@ -73,7 +73,13 @@ export class PollWorker {
     const now = this.#options.now();
     let claimed: Verification[];
     try {
-      claimed = await claimDuePolls(knex, now, this.#options.batch, (v) => this.#nextPoll(v, now), this.#options.firstPollAfterSeconds * 1000);
+      claimed = await claimDuePolls(
+        knex,
+        now,
+        this.#options.batch,
+        (v) => this.#nextPoll(v, now),
+        this.#options.firstPollAfterSeconds * 1000,
+      );
     } catch (error) {
       logger.warn({ err: (error as Error).message }, 'poll worker could not claim verifications');
       return 0;

@@ -91,17 +91,12 @@ export async function findByVendorSession(
   vendor: string,
   vendorSessionId: string,
 ): Promise<Verification | undefined> {
-  const row = (await knex(TABLE).where({ vendor, vendor_session_id: vendorSessionId }).first()) as
-    | VerificationRow
-    | undefined;
+  const row = (await knex(TABLE).where({ vendor, vendor_session_id: vendorSessionId }).first()) as VerificationRow | undefined;
   return row && toVerification(row);
 }
 
 /** The newest still-open verification of an interaction, if any. */
-export function findOpenForInteraction(
-  knex: Knex | Knex.Transaction,
-  interactionUid: string,
-): Promise<Verification | undefined> {
+export function findOpenForInteraction(knex: Knex | Knex.Transaction, interactionUid: string): Promise<Verification | undefined> {
   return newestForInteraction(knex, interactionUid, OPEN_STATES);
 }
 
@@ -118,7 +113,11 @@ export async function findOpenForAccount(knex: Knex | Knex.Transaction, accountI
  * The newest open verification at a vendor for the person it names. Vendors without server-side
  * sessions (Passbase) identify the person, not a session, in their webhooks.
  */
-export async function findOpenForSubject(knex: Knex | Knex.Transaction, vendor: string, subject: string): Promise<Verification | undefined> {
+export async function findOpenForSubject(
+  knex: Knex | Knex.Transaction,
+  vendor: string,
+  subject: string,
+): Promise<Verification | undefined> {
   const row = (await knex(TABLE)
     .where({ vendor, expected_subject: subject })
     .whereIn('state', OPEN_STATES)
@@ -129,7 +128,10 @@ export async function findOpenForSubject(knex: Knex | Knex.Transaction, vendor: 
 
 /** Keeps the last authenticated webhook of a still-open verification; a closed one is left as it ended. */
 export async function rememberWebhook(knex: Knex | Knex.Transaction, id: string, hint: WebhookHint): Promise<void> {
-  await knex(TABLE).where({ id }).whereIn('state', OPEN_STATES).update({ last_webhook: JSON.stringify(hint) });
+  await knex(TABLE)
+    .where({ id })
+    .whereIn('state', OPEN_STATES)
+    .update({ last_webhook: JSON.stringify(hint) });
 }
 
 /**
@@ -173,10 +175,7 @@ export async function claimDuePolls(
 }
 
 /** The newest verification of an interaction whatever its state (what the user last attempted), if any. */
-export function latestForInteraction(
-  knex: Knex | Knex.Transaction,
-  interactionUid: string,
-): Promise<Verification | undefined> {
+export function latestForInteraction(knex: Knex | Knex.Transaction, interactionUid: string): Promise<Verification | undefined> {
   return newestForInteraction(knex, interactionUid);
 }
 
@@ -281,7 +280,6 @@ export async function rejectionTimes(knex: Knex, accountId: string, acr: string,
   return rows.map((r) => new Date(r.created_at));
 }
 
-
 async function mustFind(knex: Knex | Knex.Transaction, id: string): Promise<Verification> {
   const verification = await findVerification(knex, id);
   if (!verification) throw notFound(id);
@@ -295,4 +293,3 @@ function notFound(id: string): StepUpError {
 function definedColumns(columns: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
 }
-

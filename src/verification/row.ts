@@ -70,7 +70,16 @@ export interface VerificationRow {
 /** What the orchestrator knows when it starts a step-up at a vendor; `expiresAt` is its deadline. */
 export type NewVerification = Pick<
   Verification,
-  'interactionUid' | 'accountId' | 'clientId' | 'acr' | 'vendor' | 'vendorType' | 'expectedSubject' | 'policyHash' | 'thresholds' | 'expiresAt'
+  | 'interactionUid'
+  | 'accountId'
+  | 'clientId'
+  | 'acr'
+  | 'vendor'
+  | 'vendorType'
+  | 'expectedSubject'
+  | 'policyHash'
+  | 'thresholds'
+  | 'expiresAt'
 >;
 
 /** The ledger fields that name what a verification's events are about. */
@@ -105,10 +114,11 @@ export function toVerification(row: VerificationRow): Verification {
     decidedAt: row.decided_at,
     nextPollAt: row.next_poll_at,
     pollAttempts: row.poll_attempts,
-    lastWebhook: row.last_webhook && {
-      ...row.last_webhook,
-      ...(row.last_webhook.occurredAt ? { occurredAt: new Date(row.last_webhook.occurredAt) } : {}),
-    } as WebhookHint,
+    lastWebhook:
+      row.last_webhook &&
+      ({
+        ...row.last_webhook,
+        ...(row.last_webhook.occurredAt ? { occurredAt: new Date(row.last_webhook.occurredAt) } : {}),
+      } as WebhookHint),
   };
 }
-

@@ -9,7 +9,16 @@ import type { ReportedState } from '../vendors/types.ts';
  */
 
 /** Every state a verification can be in; the first two are open, the rest terminal. */
-export const VERIFICATION_STATES = ['pending', 'in_progress', 'approved', 'rejected', 'expired', 'cancelled', 'abandoned', 'failed'] as const;
+export const VERIFICATION_STATES = [
+  'pending',
+  'in_progress',
+  'approved',
+  'rejected',
+  'expired',
+  'cancelled',
+  'abandoned',
+  'failed',
+] as const;
 export type VerificationState = (typeof VERIFICATION_STATES)[number];
 
 /** The state every verification is created in. */

@@ -24,7 +24,8 @@ export async function acceptWebhook(
       ? await findByVendorSession(knex, vendorId, hint.vendorSessionId)
       : await findOpenForSubject(knex, vendorId, hint.subject);
   if (!verification) throw new WebhookRejectedError(vendorId, 'no verification matches the reference');
-  if (!occurredInWindow(hint, verification, request.now)) throw new WebhookRejectedError(vendorId, "event dated outside the verification's window");
+  if (!occurredInWindow(hint, verification, request.now))
+    throw new WebhookRejectedError(vendorId, "event dated outside the verification's window");
   if (!(await takeWebhookEvent(knex, verification, hint))) throw new WebhookRejectedError(vendorId, 'event already taken (replay)');
   return { verification, hint };
 }

@@ -25,7 +25,11 @@ export function occurredInWindow(hint: WebhookHint, verification: Pick<Verificat
  * re-padded copy is still the same event; another verification refuses the event by its window (to the
  * vendor's one-second precision). Undated hints have no identity to remember and always pass.
  */
-export async function takeWebhookEvent(knex: Knex, verification: Pick<Verification, 'id' | 'vendor' | 'expiresAt'>, hint: WebhookHint): Promise<boolean> {
+export async function takeWebhookEvent(
+  knex: Knex,
+  verification: Pick<Verification, 'id' | 'vendor' | 'expiresAt'>,
+  hint: WebhookHint,
+): Promise<boolean> {
   if (!hint.occurredAt) return true;
   const reference = 'vendorSessionId' in hint ? `session:${hint.vendorSessionId}` : `subject:${hint.subject}`;
   const eventId = createHash('sha256')

@@ -77,7 +77,10 @@ export function webhookHandler(options: WebhookRouteOptions): RouterMiddleware {
     // The budget is per configured vendor; anything else shares one, so made-up names cannot grow it.
     const known = options.vendors().has(vendor) ? vendor : '(unknown)';
     const details = { vendor: vendor.slice(0, 64), reason, source: ctx.ip };
-    const warn = await warnings.consume(known).then(() => true, () => false);
+    const warn = await warnings.consume(known).then(
+      () => true,
+      () => false,
+    );
     if (warn) logger.warn(details, 'webhook refused');
     else logger.debug(details, 'webhook refused');
   }

@@ -61,7 +61,10 @@ describe('audit API authorization', () => {
     const token = await auditToken(await registerAuditClient(idp().issuer));
     expect((await auditGet(idp().issuer, EVENTS, token)).status, 'valid while fresh').toBe(200);
     // Its expiry moved into the past, as if its ten minutes had gone by.
-    await idp().db.knex('oidc_payloads').where({ model: 'ClientCredentials', id: token }).update({ expires_at: new Date(Date.now() - 1000) });
+    await idp()
+      .db.knex('oidc_payloads')
+      .where({ model: 'ClientCredentials', id: token })
+      .update({ expires_at: new Date(Date.now() - 1000) });
     const res = await auditGet(idp().issuer, EVENTS, token);
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="audit", error="invalid_token"/);

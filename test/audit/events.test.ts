@@ -26,16 +26,19 @@ beforeAll(async () => {
   const types = ['verification.started', 'verification.approved', 'stepup.granted', 'verification.rejected', 'stepup.denied'];
   for (let i = 0; i < 30; i++) {
     seeded.push(
-      await appendEvent(idp().db.knex, offCatalogue({
-        type: types[i % types.length]!,
-        verificationId: `v-${run}-${Math.floor(i / 5)}`,
-        accountId: accounts[i % 2]!,
-        clientId: clients[Math.floor(i / 3) % 2]!,
-        acr: i % 4 === 0 ? 'urn:stepup:acr:password' : FACE,
-        vendor: i % 3 === 0 ? 'verifik' : 'gu1',
-        data: { i, reason: i % 5 === 4 ? 'FACE_MATCH_SCORE_LOW' : null, scores: { liveness: 0.9, match: 0.5 + i / 100 } },
-        at: new Date(Date.UTC(2026, 0, 1 + i)),
-      })),
+      await appendEvent(
+        idp().db.knex,
+        offCatalogue({
+          type: types[i % types.length]!,
+          verificationId: `v-${run}-${Math.floor(i / 5)}`,
+          accountId: accounts[i % 2]!,
+          clientId: clients[Math.floor(i / 3) % 2]!,
+          acr: i % 4 === 0 ? 'urn:stepup:acr:password' : FACE,
+          vendor: i % 3 === 0 ? 'verifik' : 'gu1',
+          data: { i, reason: i % 5 === 4 ? 'FACE_MATCH_SCORE_LOW' : null, scores: { liveness: 0.9, match: 0.5 + i / 100 } },
+          at: new Date(Date.UTC(2026, 0, 1 + i)),
+        }),
+      ),
     );
   }
 });
@@ -51,12 +54,33 @@ const seqs = (list: Array<{ seq: number }>) => list.map((e) => e.seq);
 describe('GET /audit/events', () => {
   it.each([
     ['account', `account=${accounts[0]}`, (e: LedgerEvent) => e.accountId === accounts[0]],
-    ['account over a time window', `account=${accounts[1]}&from=2026-01-05T00:00:00Z&to=2026-01-20T00:00:00Z`, (e: LedgerEvent) => e.accountId === accounts[1] && e.at >= new Date('2026-01-05T00:00:00Z') && e.at < new Date('2026-01-20T00:00:00Z')],
-    ['client and decision', `client=${encodeURIComponent(clients[1]!)}&decision=denied`, (e: LedgerEvent) => e.clientId === clients[1] && e.type === 'stepup.denied'],
-    ['vendor and acr', `vendor=verifik&acr=${encodeURIComponent(FACE)}&account=${accounts[0]}`, (e: LedgerEvent) => e.vendor === 'verifik' && e.acr === FACE && e.accountId === accounts[0]],
-    ['type', `type=verification.rejected&client=${clients[0]}`, (e: LedgerEvent) => e.type === 'verification.rejected' && e.clientId === clients[0]],
+    [
+      'account over a time window',
+      `account=${accounts[1]}&from=2026-01-05T00:00:00Z&to=2026-01-20T00:00:00Z`,
+      (e: LedgerEvent) =>
+        e.accountId === accounts[1] && e.at >= new Date('2026-01-05T00:00:00Z') && e.at < new Date('2026-01-20T00:00:00Z'),
+    ],
+    [
+      'client and decision',
+      `client=${encodeURIComponent(clients[1]!)}&decision=denied`,
+      (e: LedgerEvent) => e.clientId === clients[1] && e.type === 'stepup.denied',
+    ],
+    [
+      'vendor and acr',
+      `vendor=verifik&acr=${encodeURIComponent(FACE)}&account=${accounts[0]}`,
+      (e: LedgerEvent) => e.vendor === 'verifik' && e.acr === FACE && e.accountId === accounts[0],
+    ],
+    [
+      'type',
+      `type=verification.rejected&client=${clients[0]}`,
+      (e: LedgerEvent) => e.type === 'verification.rejected' && e.clientId === clients[0],
+    ],
     ['txn', `txn=v-${run}-3`, (e: LedgerEvent) => e.verificationId === `v-${run}-3`],
-    ['verification (the same as txn)', `verification=v-${run}-3&decision=granted`, (e: LedgerEvent) => e.verificationId === `v-${run}-3` && e.type === 'stepup.granted'],
+    [
+      'verification (the same as txn)',
+      `verification=v-${run}-3&decision=granted`,
+      (e: LedgerEvent) => e.verificationId === `v-${run}-3` && e.type === 'stepup.granted',
+    ],
   ])('filters by %s, returning exactly the matching events', async (_, query, matches) => {
     const expected = seeded.filter(matches);
     expect(expected.length).toBeGreaterThan(0);
@@ -125,12 +149,19 @@ describe('GET /audit/events/export', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/jsonl; charset=utf-8');
     expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="ledger-.*\.jsonl"$/);
-    const lines = (await res.text()).trimEnd().split('\n').map((l) => JSON.parse(l) as LedgerEvent);
+    const lines = (await res.text())
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as LedgerEvent);
     expect(lines).toEqual(JSON.parse(JSON.stringify(seeded.filter((e) => e.accountId === accounts[0]))));
   });
 
   it('streams CSV with a header, quoting, and formula-looking cells defused', async () => {
-    const res = await auditGet(idp().issuer, `/audit/events/export?format=csv&client=${encodeURIComponent(clients[1]!)}&decision=denied`, token);
+    const res = await auditGet(
+      idp().issuer,
+      `/audit/events/export?format=csv&client=${encodeURIComponent(clients[1]!)}&decision=denied`,
+      token,
+    );
     expect(res.status).toBe(200);
     const [header, ...rows] = (await res.text()).trimEnd().split('\r\n');
     expect(header).toBe('seq,at,type,verification_id,account_id,client_id,acr,vendor,data,prev_hash,hash');
@@ -138,7 +169,19 @@ describe('GET /audit/events/export', () => {
     expect(rows).toHaveLength(expected.length);
     const e = expected[0]!;
     expect(rows[0]).toBe(
-      [e.seq, e.at.toISOString(), e.type, e.verificationId, e.accountId, `'${e.clientId}`, e.acr, e.vendor, `"${JSON.stringify(e.data).replace(/"/g, '""')}"`, e.prevHash, e.hash].join(','),
+      [
+        e.seq,
+        e.at.toISOString(),
+        e.type,
+        e.verificationId,
+        e.accountId,
+        `'${e.clientId}`,
+        e.acr,
+        e.vendor,
+        `"${JSON.stringify(e.data).replace(/"/g, '""')}"`,
+        e.prevHash,
+        e.hash,
+      ].join(','),
     );
   });
 
@@ -153,7 +196,11 @@ describe('token ↔ evidence', () => {
   interface Trail {
     txn: string;
     events: Array<LedgerEvent & { body: string }>;
-    proof: { anchor: { seq: number; hash: string }; checkpoint: { seq: number; hash: string; jws: string } | null; segment: { verified: boolean; from: number; to: number } };
+    proof: {
+      anchor: { seq: number; hash: string };
+      checkpoint: { seq: number; hash: string; jws: string } | null;
+      segment: { verified: boolean; from: number; to: number };
+    };
   }
   const trail = async (txn: string): Promise<Trail> => {
     const res = await auditGet(idp().issuer, `/audit/verifications/${encodeURIComponent(txn)}`, token);
@@ -166,15 +213,31 @@ describe('token ↔ evidence', () => {
     const browser = new Browser(idp().issuer);
     await passwordLogin(rp, browser);
     let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
-    page = await passConsent(browser, await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.97, match: 0.93 }));
+    page = await passConsent(
+      browser,
+      await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.97, match: 0.93 }),
+    );
     const tokens = await rp.callback(page.leftTo!);
     const txn = tokens.claims()!.txn as string;
 
     const before = await trail(txn);
-    expect(before.events.map((e) => e.type)).toEqual(expect.arrayContaining(['verification.started', 'verification.approved', 'stepup.granted']));
+    expect(before.events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['verification.started', 'verification.approved', 'stepup.granted']),
+    );
     const granted = before.events.find((e) => e.type === 'stepup.granted')!;
-    expect(granted).toMatchObject({ accountId: 'alice', clientId: rp.clientId, acr: FACE, vendor: expect.any(String), verificationId: txn });
-    expect(granted.data).toMatchObject({ scores: { liveness: 0.97, match: 0.93 }, thresholds: expect.any(Object), policyHash: expect.stringMatching(/^[0-9a-f]{64}$/), reason: 'approved' });
+    expect(granted).toMatchObject({
+      accountId: 'alice',
+      clientId: rp.clientId,
+      acr: FACE,
+      vendor: expect.any(String),
+      verificationId: txn,
+    });
+    expect(granted.data).toMatchObject({
+      scores: { liveness: 0.97, match: 0.93 },
+      thresholds: expect.any(Object),
+      policyHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      reason: 'approved',
+    });
     expect(before.proof.segment.verified).toBe(true);
     // Each event's hash is recomputable from what the API returned.
     for (const e of before.events) expect(createHash('sha256').update(`${e.prevHash}\n${e.body}`).digest('hex')).toBe(e.hash);
@@ -198,7 +261,12 @@ describe('token ↔ evidence', () => {
     expect((await giveUpAfterFailure(browser, page))?.error).toBe('unmet_authentication_requirements');
     const denied = (await events(`client=${rp.clientId}&decision=denied`)).events;
     expect(denied).toHaveLength(1);
-    expect(denied[0]!.data).toMatchObject({ scores: { liveness: 0.97, match: 0.2 }, thresholds: expect.any(Object), policyHash: expect.any(String), reason: expect.any(String) });
+    expect(denied[0]!.data).toMatchObject({
+      scores: { liveness: 0.97, match: 0.2 },
+      thresholds: expect.any(Object),
+      policyHash: expect.any(String),
+      reason: expect.any(String),
+    });
     expect((await trail(denied[0]!.verificationId!)).events.at(-1)!.type).toBe('stepup.denied');
   });
 

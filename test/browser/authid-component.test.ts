@@ -27,7 +27,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)("authID's real web component on the step-up
   it('frames the hosted UI with the permissions the component sets, and loads the handlers it asks for', async () => {
     const { page, hosted, requested, errors } = await toAuthId();
     expect(await (await hosted.frameElement()).getAttribute('allow')).toBe('fullscreen *;camera *;encrypted-media *;');
-    expect(requested).toEqual(expect.arrayContaining(['/sandbox/authid/authid-web-component.js', '/sandbox/authid/webauthhandler.js', '/sandbox/authid/controlhandler.js']));
+    expect(requested).toEqual(
+      expect.arrayContaining([
+        '/sandbox/authid/authid-web-component.js',
+        '/sandbox/authid/webauthhandler.js',
+        '/sandbox/authid/controlhandler.js',
+      ]),
+    );
     expect(await page.evaluate(() => typeof (window as { authidControlFace?: { on?: unknown } }).authidControlFace?.on)).toBe('function');
     expect(errors).toEqual([]);
     await page.close();
@@ -46,7 +52,9 @@ describe.skipIf(!CHROMIUM_AVAILABLE)("authID's real web component on the step-up
     const cancel = page.locator('#stepup-exits button', { hasText: 'Cancel' });
     // The button, not the overlay, is what a pointer at its centre hits.
     const box = (await cancel.boundingBox())!;
-    expect(await page.evaluate(([x, y]) => document.elementFromPoint(x!, y!)?.textContent, [box.x + box.width / 2, box.y + box.height / 2])).toContain('Cancel');
+    expect(
+      await page.evaluate(([x, y]) => document.elementFromPoint(x!, y!)?.textContent, [box.x + box.width / 2, box.y + box.height / 2]),
+    ).toContain('Cancel');
     await cancel.click();
     await page.waitForURL((url) => !url.pathname.includes('/interaction/'));
     expect(await page.textContent('body')).toContain('access_denied');

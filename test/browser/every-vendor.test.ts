@@ -11,7 +11,10 @@ const APPROVE: Record<string, (page: Page) => Promise<void>> = {
   // authID's web component frames the hosted UI (in a closed shadow root); its final page posts authid:page.
   authid: async (page) => {
     await expect.poll(() => page.frames().some((f) => f.url().includes('/sandbox/authid/?t='))).toBe(true);
-    await page.frames().find((f) => f.url().includes('/sandbox/authid/?t='))!.click('button[name=outcome][value=approve]');
+    await page
+      .frames()
+      .find((f) => f.url().includes('/sandbox/authid/?t='))!
+      .click('button[name=outcome][value=approve]');
   },
   // Passbase's own button framing the sandbox controller: onFinish after the encrypted webhook was delivered.
   passbase: async (page) => {

@@ -53,7 +53,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('accessibility of the interaction pages (ax
       await page.getByRole('heading', { level: 1, name: 'Verify it is you' }).waitFor();
     });
     // The vendor's frame takes the focus in between (its own controls), then the ways out follow in order.
-    expect(seen.stepup!.filter((name) => name !== 'iframe:')).toEqual(['a:GlobalPass', 'a:Verifik', 'a:authID', 'a:Passbase', 'button:Cancel and go back']);
+    expect(seen.stepup!.filter((name) => name !== 'iframe:')).toEqual([
+      'a:GlobalPass',
+      'a:Verifik',
+      'a:authID',
+      'a:Passbase',
+      'button:Cancel and go back',
+    ]);
     expect(seen.stepup).toContain('iframe:');
     expect(seen.retry).toEqual(['a:Try again', 'a:GlobalPass']);
     await context.close();
@@ -68,7 +74,9 @@ async function tabUntil(page: Page, target: string): Promise<string[]> {
     await page.keyboard.press('Tab');
     const focused = await page.evaluate(() => {
       const el = document.activeElement;
-      return el && el !== document.body ? `${el.tagName.toLowerCase()}:${el.tagName === 'IFRAME' ? '' : (el.textContent ?? '').trim()}` : '';
+      return el && el !== document.body
+        ? `${el.tagName.toLowerCase()}:${el.tagName === 'IFRAME' ? '' : (el.textContent ?? '').trim()}`
+        : '';
     });
     if (focused && focused !== order.at(-1)) order.push(focused);
   }

@@ -30,7 +30,10 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('the real Passbase button on the step-up pa
     const served = await (await fetch(`${idp().issuer}/sandbox/passbase/button.js`)).text();
     const original = readFileSync(createRequire(import.meta.url).resolve('@passbase/button/button.js'), 'utf8');
     expect(served).toBe(
-      original.replace('"https://button.passbase.com/browser/v4/controller.html"', JSON.stringify(`${idp().issuer}/sandbox/passbase/browser/v4/controller.html`)),
+      original.replace(
+        '"https://button.passbase.com/browser/v4/controller.html"',
+        JSON.stringify(`${idp().issuer}/sandbox/passbase/browser/v4/controller.html`),
+      ),
     );
   });
 

@@ -12,12 +12,21 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('the interaction pages on a phone screen', 
 
   it('fit 390 px without horizontal scrolling, and are saved as screenshots', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'stepup-phone-'));
-    const context = await browser().newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'pt-BR' });
+    const context = await browser().newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      locale: 'pt-BR',
+    });
     const page = await context.newPage();
     const widths: Record<string, { scrollWidth: number; clientWidth: number }> = {};
     const shots: string[] = [];
     await tourInteractionPages(page, idp().issuer, 'pt', async (kind) => {
-      widths[kind] = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));
+      widths[kind] = await page.evaluate(() => ({
+        scrollWidth: document.documentElement.scrollWidth,
+        clientWidth: document.documentElement.clientWidth,
+      }));
       const file = path.join(dir, `${kind}.png`);
       await page.screenshot({ path: file, fullPage: true });
       shots.push(file);

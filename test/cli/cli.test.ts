@@ -44,12 +44,17 @@ describe('the stepup command', () => {
   it('rotates the signing keys with the KEK given, recording the rotation in the ledger', async () => {
     const kek = (await stepup(['keys', 'new-kek'])).stdout.trim();
     expect(kek).toMatch(/^[\w-]{43}$/);
-    expect(await stepup(['keys', 'rotate', '--delay', 'soon'], { STEPUP_KEK: kek })).toMatchObject({ code: 1, stderr: 'stepup: --delay must be a duration such as 90s, 10m or 1h, not soon\n' });
+    expect(await stepup(['keys', 'rotate', '--delay', 'soon'], { STEPUP_KEK: kek })).toMatchObject({
+      code: 1,
+      stderr: 'stepup: --delay must be a duration such as 90s, 10m or 1h, not soon\n',
+    });
     const rotated = await stepup(['keys', 'rotate', '--delay', '15m'], { STEPUP_KEK: kek });
     expect(rotated.code, rotated.stderr).toBe(0);
     const kids = [...rotated.stdout.matchAll(/([0-9a-f-]{36}) \((RS256|ES256)\)/g)].map((m) => m[1]);
     expect(kids).toHaveLength(2);
-    const events = JSON.parse((await stepup(['ledger', 'query', '--type', 'keys.rotated', '--json'])).stdout) as { events: Array<{ data: { keys: Array<{ kid: string }> } }> };
+    const events = JSON.parse((await stepup(['ledger', 'query', '--type', 'keys.rotated', '--json'])).stdout) as {
+      events: Array<{ data: { keys: Array<{ kid: string }> } }>;
+    };
     expect(events.events.at(-1)!.data.keys.map((k) => k.kid)).toEqual(kids);
     const wrong = await stepup(['keys', 'rotate'], { STEPUP_SANDBOX: '0' });
     expect(wrong).toMatchObject({ code: 1, stderr: expect.stringContaining('stepup: no key-encryption key: set STEPUP_KEK_FILE') });
@@ -61,9 +66,15 @@ describe('the stepup command', () => {
     const result = await stepup(['serve'], { STEPUP_POLICY: file, PORT: '0' });
     expect(result.code).not.toBe(0);
     // A server says everything, its refusal to start included, as pino records.
-    const records = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { level: number; msg: string; err?: { issues?: unknown[] } });
+    const records = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { level: number; msg: string; err?: { issues?: unknown[] } });
     const fatal = records.find((r) => r.level === 60);
-    expect(fatal).toMatchObject({ msg: 'the identity provider could not start', err: { issues: [{ line: 5, column: 5, path: 'levels[0].colour', message: expect.stringContaining('unknown key "colour"') }] } });
+    expect(fatal).toMatchObject({
+      msg: 'the identity provider could not start',
+      err: { issues: [{ line: 5, column: 5, path: 'levels[0].colour', message: expect.stringContaining('unknown key "colour"') }] },
+    });
     expect(result.stderr).toBe('');
   });
 });

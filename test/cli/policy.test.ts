@@ -27,7 +27,10 @@ async function stepup(args: string[], env: Record<string, string> = {}) {
 
 const broken = () => {
   const file = path.join(dir, 'broken.yaml');
-  writeFileSync(file, readFileSync(BANK, 'utf8').replace('maxAge: 15m', 'maxage: 15m').replace('vendors: [gu1, verifik]', 'vendors: [gu1, verifk]'));
+  writeFileSync(
+    file,
+    readFileSync(BANK, 'utf8').replace('maxAge: 15m', 'maxage: 15m').replace('vendors: [gu1, verifik]', 'vendors: [gu1, verifk]'),
+  );
   return file;
 };
 
@@ -86,7 +89,13 @@ describe('stepup policy check', () => {
   });
 
   it('requires every ${env:} reference to be set outside sandbox mode, naming the variable', async () => {
-    const result = await stepup(['policy', 'check', BANK], { STEPUP_SANDBOX: '0', GU1_API_KEY: 'k', GU1_WEBHOOK_SECRET: 's', VERIFIK_ACCESS_TOKEN: 't', GLOBALPASS_CLIENT_SECRET: 'c' });
+    const result = await stepup(['policy', 'check', BANK], {
+      STEPUP_SANDBOX: '0',
+      GU1_API_KEY: 'k',
+      GU1_WEBHOOK_SECRET: 's',
+      VERIFIK_ACCESS_TOKEN: 't',
+      GLOBALPASS_CLIENT_SECRET: 'c',
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('error: vendors.globalpass.webhookSecret: environment variable GLOBALPASS_WEBHOOK_SECRET is not set');
   });
@@ -100,9 +109,20 @@ describe('stepup policy explain', () => {
       const account = await db.knex('accounts').where({ username: 'dora' }).first('id');
       const now = new Date();
       const rejected = (minutesAgo: number, acr = 'urn:stepup:acr:face') => ({
-        id: randomUUID(), interaction_uid: 'i', account_id: account.id, client_id: 'c', acr, vendor: 'gu1', vendor_type: 'gu1',
-        expected_subject: 's', state: 'rejected', policy_hash: 'h', thresholds: '{}',
-        created_at: new Date(now.getTime() - minutesAgo * 60_000), updated_at: now, expires_at: now,
+        id: randomUUID(),
+        interaction_uid: 'i',
+        account_id: account.id,
+        client_id: 'c',
+        acr,
+        vendor: 'gu1',
+        vendor_type: 'gu1',
+        expected_subject: 's',
+        state: 'rejected',
+        policy_hash: 'h',
+        thresholds: '{}',
+        created_at: new Date(now.getTime() - minutesAgo * 60_000),
+        updated_at: now,
+        expires_at: now,
       });
       // Two rejections count; one is too old, one was at another level.
       await db.knex('verifications').insert([rejected(1), rejected(10), rejected(40), rejected(2, 'urn:stepup:acr:face-strict')]);

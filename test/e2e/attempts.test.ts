@@ -18,7 +18,10 @@ describe('attempt limits', () => {
     page = await completeCapture(idp().issuer, browser, page, { outcome: 'reject' });
     const again = expectRetryPage(page, 1);
     page = await completeCapture(idp().issuer, browser, await browser.get(again), { outcome: 'reject' });
-    expect(callbackError(page.leftTo), 'the second rejection uses the last attempt').toEqual({ error: 'unmet_authentication_requirements', description: 'the requested authentication could not be performed' });
+    expect(callbackError(page.leftTo), 'the second rejection uses the last attempt').toEqual({
+      error: 'unmet_authentication_requirements',
+      description: 'the requested authentication could not be performed',
+    });
 
     const refused = await browser.get(await rp.authorizationUrl({ acr_values: 'urn:stepup:acr:face' }));
     const error = callbackError(refused.leftTo);

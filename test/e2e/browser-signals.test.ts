@@ -13,7 +13,8 @@ async function openStepUp() {
   const page = await browser.get(await rp.authorizationUrl({ acr_values: 'urn:stepup:acr:face' }));
   const uid = /\/interaction\/([^/]+)\/stepup/.exec(page.url)![1]!;
   const signalUrl = `/interaction/${uid}/stepup/signal`;
-  const state = async () => (await idp().db.knex('verifications').where({ interaction_uid: uid }).orderBy('created_at', 'desc').first()).state;
+  const state = async () =>
+    (await idp().db.knex('verifications').where({ interaction_uid: uid }).orderBy('created_at', 'desc').first()).state;
   return { browser, page, signalUrl, state };
 }
 

@@ -32,7 +32,10 @@ describe('one injected clock', () => {
     expect(claims.acr).toBe(FACE);
 
     const wall = Date.now();
-    expect([...readings].some((t) => Math.floor(t / 1000) === password.auth_time), 'the password step too').toBe(true);
+    expect(
+      [...readings].some((t) => Math.floor(t / 1000) === password.auth_time),
+      'the password step too',
+    ).toBe(true);
     const row = await idp().db.knex('verifications').where({ id: claims.txn }).first('created_at', 'updated_at', 'decided_at');
     for (const at of [row.created_at, row.updated_at, row.decided_at]) expect(readings.has(new Date(at).getTime())).toBe(true);
     const decidedAt = new Date(row.decided_at).getTime();

@@ -38,7 +38,10 @@ describe('vendor failover', () => {
     await passwordLogin(rp, browser, 'carol');
     const page = await browser.get(await rp.authorizationUrl({ acr_values: 'urn:stepup:acr:face' }));
     expect(callbackError(page.leftTo)?.error).toBe('temporarily_unavailable');
-    const failovers = await idp().db.knex('ledger_events').where({ type: 'vendor.failover', account_id: 'carol' }).count<{ n: number }[]>({ n: '*' });
+    const failovers = await idp()
+      .db.knex('ledger_events')
+      .where({ type: 'vendor.failover', account_id: 'carol' })
+      .count<{ n: number }[]>({ n: '*' });
     expect(Number(failovers[0]!.n), 'no failover is recorded when there is no next vendor').toBe(0);
   });
 });

@@ -52,7 +52,9 @@ async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 1
   }
 }
 
-const advertised = async () => ((await (await fetch(`${idp().issuer}/.well-known/openid-configuration`)).json()) as { acr_values_supported: string[] }).acr_values_supported;
+const advertised = async () =>
+  ((await (await fetch(`${idp().issuer}/.well-known/openid-configuration`)).json()) as { acr_values_supported: string[] })
+    .acr_values_supported;
 const policyEvents = () => idp().db.knex('ledger_events').where({ type: 'policy.loaded' }).orderBy('seq').select('data');
 
 describe('policy hot reload', () => {
@@ -60,14 +62,20 @@ describe('policy hot reload', () => {
     const before = idp().policy();
     expect(await advertised()).toEqual([before.levels[0]!.acr, FACE, 'http://idmanagement.gov/ns/assurance/aal/2']);
 
-    const changed = ORIGINAL.replace('aliases: [http://idmanagement.gov/ns/assurance/aal/2]', `aliases: [http://idmanagement.gov/ns/assurance/aal/2, ${REFEDS}]`);
+    const changed = ORIGINAL.replace(
+      'aliases: [http://idmanagement.gov/ns/assurance/aal/2]',
+      `aliases: [http://idmanagement.gov/ns/assurance/aal/2, ${REFEDS}]`,
+    );
     save(changed);
     const after = await until('the file change is loaded', () => idp().policy().hash !== before.hash && idp().policy());
 
     expect(after.byAcr.get(REFEDS)?.acr).toBe(FACE);
     expect(await advertised()).toContain(REFEDS);
     const events = await policyEvents();
-    expect(events.map((e) => [e.data.hash, e.data.trigger])).toEqual([[before.hash, 'boot'], [after.hash, 'file']]);
+    expect(events.map((e) => [e.data.hash, e.data.trigger])).toEqual([
+      [before.hash, 'boot'],
+      [after.hash, 'file'],
+    ]);
     expect(events[1]!.data.source).toBe(changed);
 
     // A request for the new alias now steps up to the face level.
@@ -108,7 +116,10 @@ describe('policy hot reload', () => {
     await until('the stricter policy is in force', () => idp().policy().hash !== started.hash);
     expect(await idp().reloadPolicy()).toEqual({ status: 'unchanged', hash: idp().policy().hash });
 
-    const done = await passConsent(browser, await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.97, match: 0.93 }));
+    const done = await passConsent(
+      browser,
+      await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.97, match: 0.93 }),
+    );
     expect(callbackError(done.leftTo), done.body.slice(0, 300)).toBeUndefined();
     const claims = (await rp.callback(done.leftTo!)).claims()!;
     expect(claims.acr).toBe(FACE);
@@ -126,7 +137,10 @@ describe('policy hot reload', () => {
 
   it('decides a sign-in under the policy in force when it began, even before its capture starts', async () => {
     save(ORIGINAL);
-    const started = await until('the original policy is back', () => idp().policy().byAcr.get(FACE)?.thresholds.match === 0.85 && idp().policy().byAcr.get(FACE)!.amr.length === 1 && idp().policy());
+    const started = await until(
+      'the original policy is back',
+      () => idp().policy().byAcr.get(FACE)?.thresholds.match === 0.85 && idp().policy().byAcr.get(FACE)!.amr.length === 1 && idp().policy(),
+    );
     const rp = await TestRp.register(idp().issuer);
     const browser = new Browser(idp().issuer);
     const login = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
@@ -137,7 +151,10 @@ describe('policy hot reload', () => {
     await until('the stricter policy is in force', () => idp().policy().hash !== started.hash);
 
     const capture = await submitLogin(browser, login, 'alice', 'alice');
-    const done = await passConsent(browser, await completeCapture(idp().issuer, browser, capture, { outcome: 'approve', liveness: 0.97, match: 0.93 }));
+    const done = await passConsent(
+      browser,
+      await completeCapture(idp().issuer, browser, capture, { outcome: 'approve', liveness: 0.97, match: 0.93 }),
+    );
     expect(callbackError(done.leftTo), done.url).toBeUndefined();
     expect((await rp.callback(done.leftTo!)).claims()!.acr).toBe(FACE);
     const granted = await idp().db.knex('ledger_events').where({ type: 'stepup.granted' }).orderBy('seq', 'desc').first();
@@ -147,7 +164,10 @@ describe('policy hot reload', () => {
   it('brings up the sandbox emulator of a vendor a reload adds, with the credentials the adapter uses', async () => {
     expect((await fetch(`${idp().issuer}/sandbox/verifik/v2/biometric-validations/66df5bf5c4d855fb0bdf5da2`)).status).toBe(404);
     save(
-      ORIGINAL.replace('vendors: [gu1]\n    thresholds: { liveness: 0.90, match: 0.85 }', 'vendors: [verifik]\n    thresholds: { liveness: 0.70 }\n    onMissingScore: trust-verdict') +
+      ORIGINAL.replace(
+        'vendors: [gu1]\n    thresholds: { liveness: 0.90, match: 0.85 }',
+        'vendors: [verifik]\n    thresholds: { liveness: 0.70 }\n    onMissingScore: trust-verdict',
+      ) +
         `  verifik:
     type: verifik
     accessToken: \${env:VERIFIK_ACCESS_TOKEN}

@@ -20,7 +20,9 @@ describe('the language of the interaction pages', () => {
   }
 
   it('are advertised in discovery as ui_locales_supported', async () => {
-    const metadata = (await (await fetch(`${idp().issuer}/.well-known/openid-configuration`)).json()) as { ui_locales_supported?: string[] };
+    const metadata = (await (await fetch(`${idp().issuer}/.well-known/openid-configuration`)).json()) as {
+      ui_locales_supported?: string[];
+    };
     expect(metadata.ui_locales_supported).toEqual(['en', 'es', 'pt']);
   });
 

@@ -18,7 +18,10 @@ afterAll(async () => {
 describe('state lives in the database', () => {
   it('lets a restarted IdP (same keys, same port) continue the sessions of the previous one', async () => {
     db = await freshDatabase(preferredEngine());
-    const config = configFromEnv({}, { port: 0, host: '127.0.0.1', policyFile: path.join(PROJECT_ROOT, 'policies/default.yaml'), sandbox: true });
+    const config = configFromEnv(
+      {},
+      { port: 0, host: '127.0.0.1', policyFile: path.join(PROJECT_ROOT, 'policies/default.yaml'), sandbox: true },
+    );
     const logger = pino({ level: 'silent' });
     const first = await startIdp(config, { db, logger });
     const rp = await TestRp.register(first.issuer);

@@ -41,7 +41,10 @@ describe('RFC 9470 round trip with the demo API', () => {
     expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer/);
     const forged = await callApi('eyJhbGciOiJub25lIn0.eyJhY3IiOiJ1cm46c3RlcHVwOmFjcjpmYWNlIn0.');
     expect(forged.status).toBe(401);
-    expect(parseChallenges(forged.headers.get('www-authenticate'))[0]).toMatchObject({ scheme: 'bearer', parameters: { error: 'invalid_token' } });
+    expect(parseChallenges(forged.headers.get('www-authenticate'))[0]).toMatchObject({
+      scheme: 'bearer',
+      parameters: { error: 'invalid_token' },
+    });
     const malformed = await fetch(`${idp().issuer}/demo/api/payments`, { headers: { authorization: 'Basic abc' } });
     expect(malformed.status).toBe(400);
   });
@@ -51,7 +54,11 @@ describe('RFC 9470 round trip with the demo API', () => {
     expect(demo.status).toBe(200);
     expect(await demo.text()).toContain('Demo relying party');
     const discovery = (await (await fetch(`${idp().issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
-    expect(discovery.acr_values_supported).toEqual(['urn:stepup:acr:password', 'urn:stepup:acr:face', 'http://idmanagement.gov/ns/assurance/aal/2']);
+    expect(discovery.acr_values_supported).toEqual([
+      'urn:stepup:acr:password',
+      'urn:stepup:acr:face',
+      'http://idmanagement.gov/ns/assurance/aal/2',
+    ]);
     expect(discovery.claims_parameter_supported).toBe(true);
     for (const path of ['/healthz', '/readyz', '/metrics']) expect((await fetch(`${idp().issuer}${path}`)).status).toBe(200);
   });

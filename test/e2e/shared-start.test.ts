@@ -24,18 +24,26 @@ describe.skipIf(!url)('instances starting together on an empty database', () => 
     // Each instance opens its own pool on the same, still empty, schema: as two processes would.
     const config = configFromEnv(
       { STEPUP_KEK: randomBytes(32).toString('base64url') },
-      { port: 0, host: '127.0.0.1', policyFile: path.join(PROJECT_ROOT, 'policies/default.yaml'), sandbox: true, database: { engine: 'postgres', url: url!, schema } },
+      {
+        port: 0,
+        host: '127.0.0.1',
+        policyFile: path.join(PROJECT_ROOT, 'policies/default.yaml'),
+        sandbox: true,
+        database: { engine: 'postgres', url: url!, schema },
+      },
     );
     const logger = pino({ level: 'silent' });
     const results = await Promise.allSettled([startIdp(config, { logger }), startIdp(config, { logger }), startIdp(config, { logger })]);
     for (const r of results) if (r.status === 'fulfilled') started.push(r.value);
     expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'started'))).toEqual(['started', 'started', 'started']);
 
-    const jwks = await Promise.all(started.map(async (idp) => {
-      const response = await fetch(`${idp.issuer}/jwks`);
-      expect(response.status).toBe(200);
-      return ((await response.json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid).sort();
-    }));
+    const jwks = await Promise.all(
+      started.map(async (idp) => {
+        const response = await fetch(`${idp.issuer}/jwks`);
+        expect(response.status).toBe(200);
+        return ((await response.json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid).sort();
+      }),
+    );
     expect(jwks[0]).toHaveLength(2);
     expect(jwks[1]).toEqual(jwks[0]);
     expect(jwks[2]).toEqual(jwks[0]);

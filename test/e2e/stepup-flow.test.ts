@@ -21,10 +21,14 @@ describe('biometric step-up through the bundled IdP', () => {
     expect(firstClaims.amr).toEqual(['pwd']);
 
     await new Promise((r) => setTimeout(r, 1100)); // auth_time has one-second resolution
-    let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE, scope: 'openid payments:read', resource: `${idp().issuer}/demo/api` }));
+    let page = await browser.get(
+      await rp.authorizationUrl({ acr_values: FACE, scope: 'openid payments:read', resource: `${idp().issuer}/demo/api` }),
+    );
     expect(page.url).toMatch(/\/interaction\/[^/]+\/stepup$/);
     const headers = (await fetch(page.url)).headers;
-    expect(headers.get('content-security-policy'), 'other sites cannot frame the sign-in pages').toMatch(/(^|; )frame-ancestors 'self'($|;)/);
+    expect(headers.get('content-security-policy'), 'other sites cannot frame the sign-in pages').toMatch(
+      /(^|; )frame-ancestors 'self'($|;)/,
+    );
     page = await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.97, match: 0.93 });
     page = await passConsent(browser, page);
     expect(callbackError(page.leftTo), page.url + page.body.slice(0, 500)).toBeUndefined();
@@ -56,7 +60,10 @@ describe('biometric step-up through the bundled IdP', () => {
     const browser = new Browser(idp().issuer);
     await passwordLogin(rp, browser);
     let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE, scope: 'openid offline_access', prompt: 'consent' }));
-    page = await passConsent(browser, await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99 }));
+    page = await passConsent(
+      browser,
+      await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99 }),
+    );
     const tokens = await rp.callback(page.leftTo!);
     const original = tokens.claims()!;
     expect(tokens.refresh_token).toBeDefined();
@@ -76,7 +83,10 @@ describe('biometric step-up through the bundled IdP', () => {
     expectRetryPage(page, 4);
     expect(page.body, 'which check failed stays in the ledger').not.toContain('FACE_MATCH');
     page = await giveUp(browser, page);
-    expect(callbackError(page.leftTo)).toEqual({ error: 'unmet_authentication_requirements', description: 'the requested authentication could not be performed' });
+    expect(callbackError(page.leftTo)).toEqual({
+      error: 'unmet_authentication_requirements',
+      description: 'the requested authentication could not be performed',
+    });
     const denied = await idp().db.knex('ledger_events').where({ type: 'stepup.denied' }).orderBy('seq', 'desc').first();
     expect(denied.data).toMatchObject({ state: 'rejected', reason: 'FACE_MATCH_SCORE_LOW' });
     expect(denied.data.amr).toBeUndefined();
@@ -144,7 +154,10 @@ describe('biometric step-up through the bundled IdP', () => {
     const browser = new Browser(idp().issuer);
     let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
     page = await submitLogin(browser, page, 'alice', 'alice');
-    page = await passConsent(browser, await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99 }));
+    page = await passConsent(
+      browser,
+      await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99 }),
+    );
     expect((await rp.callback(page.leftTo!)).claims()!.acr).toBe(FACE);
     page = await browser.get(await rp.authorizationUrl({ prompt: 'login' }));
     expect(page.body, 'the form is open to anyone').not.toContain('readonly');
@@ -153,7 +166,7 @@ describe('biometric step-up through the bundled IdP', () => {
     const bob = (await rp.callback(page.leftTo!)).claims()!;
     expect(bob).toMatchObject({ sub: 'bob', acr: PASSWORD, amr: ['pwd'] });
     page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
-    expect(callbackError(page.leftTo)?.error, 'alice\'s face level does not carry over to bob').toBe('unmet_authentication_requirements');
+    expect(callbackError(page.leftTo)?.error, "alice's face level does not carry over to bob").toBe('unmet_authentication_requirements');
   });
 
   it('runs password and biometric in one interaction when nobody is signed in', async () => {
@@ -174,7 +187,10 @@ describe('biometric step-up through the bundled IdP', () => {
     const browser = new Browser(idp().issuer);
     let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
     page = await submitLogin(browser, page, 'alice', 'alice');
-    page = await passConsent(browser, await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99 }));
+    page = await passConsent(
+      browser,
+      await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99 }),
+    );
     const face = (await rp.callback(page.leftTo!)).claims()!;
     page = await browser.get(await rp.authorizationUrl({ acr_values: PASSWORD }));
     expect(page.leftTo).toContain(REDIRECT_URI);
@@ -202,7 +218,12 @@ describe('biometric step-up through the bundled IdP', () => {
     const browser = new Browser(idp().issuer);
     await passwordLogin(rp, browser);
     let page = await browser.get(await rp.authorizationUrl({ acr_values: FACE }));
-    page = await completeCapture(idp().issuer, browser, page, { outcome: 'approve', liveness: 0.99, match: 0.99, entityId: '9f1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d' });
+    page = await completeCapture(idp().issuer, browser, page, {
+      outcome: 'approve',
+      liveness: 0.99,
+      match: 0.99,
+      entityId: '9f1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d',
+    });
     expectRetryPage(page);
     const denied = await idp().db.knex('ledger_events').where({ type: 'stepup.denied' }).orderBy('seq', 'desc').first();
     expect(denied.data).toMatchObject({ state: 'rejected', reason: 'subject_mismatch' });
@@ -284,7 +305,6 @@ describe('password sign-in', () => {
     const page = await browser.post(abort, {});
     expect(callbackError(page.leftTo)).toEqual({ error: 'access_denied', description: 'the person cancelled the sign-in' });
   });
-
 
   it('refuses a wrong password, then locks the username after ten failures even for the right one', async () => {
     // Property: online guessing of one account's password is cut off after 10 failures per 15 minutes.

@@ -29,10 +29,18 @@ afterAll(async () => {
 const control = (target: string, body: unknown) => sandboxControl(idp().issuer, 'authid', target, body);
 
 const unescape = (s: string) => s.replaceAll('&#38;', '&').replaceAll('&amp;', '&');
-const verificationOf = (transactionId: string) => idp().db.knex('verifications').where({ vendor: 'authid', vendor_session_id: transactionId }).first();
+const verificationOf = (transactionId: string) =>
+  idp().db.knex('verifications').where({ vendor: 'authid', vendor_session_id: transactionId }).first();
 
 /** Signs alice in with her password, then asks for the face level: the step-up page runs authID's web component. */
-async function toStepUpPage(): Promise<{ rp: TestRp; browser: Browser; page: Page; uid: string; hostedUrl: string; transactionId: string }> {
+async function toStepUpPage(): Promise<{
+  rp: TestRp;
+  browser: Browser;
+  page: Page;
+  uid: string;
+  hostedUrl: string;
+  transactionId: string;
+}> {
   const { rp, browser, page } = await stepUpAfterPassword(idp().issuer, FACE);
   const uid = /\/interaction\/([^/]+)\/stepup$/.exec(page.url)?.[1];
   expect(uid, page.body.slice(0, 300)).toBeDefined();
@@ -91,7 +99,12 @@ describe('step-up with authID Verified transactions (web component, no return UR
     expect(finalPage).toContain('{"type":"authid:page","pageName":"verifiedPage","success":true}');
     // The emulator delivered its webhook before answering; with the poller paused only the webhook could
     // have made the server re-read the transaction.
-    expect(await verificationOf(transactionId)).toMatchObject({ state: 'approved', vendor_status: 'Accepted', expected_subject: ALICE, reported_subject: ALICE });
+    expect(await verificationOf(transactionId)).toMatchObject({
+      state: 'approved',
+      vendor_status: 'Accepted',
+      expected_subject: ALICE,
+      reported_subject: ALICE,
+    });
 
     const back = await continueFromStepUpPage(browser, uid);
     expect(callbackError(back.leftTo), back.url + back.body.slice(0, 300)).toBeUndefined();
@@ -122,7 +135,11 @@ describe('step-up with authID Verified transactions (web component, no return UR
     await control(transactionId, { outcome: 'approve', AccountNumber: 'mallory-0002' });
     const back = await continueFromStepUpPage(browser, uid);
     expect((await giveUpAfterFailure(browser, back))?.error).toBe('unmet_authentication_requirements');
-    expect(await verificationOf(transactionId)).toMatchObject({ state: 'rejected', reason: 'subject_mismatch', reported_subject: 'mallory-0002' });
+    expect(await verificationOf(transactionId)).toMatchObject({
+      state: 'rejected',
+      reason: 'subject_mismatch',
+      reported_subject: 'mallory-0002',
+    });
   });
 
   it('with every webhook dropped, the waiting page’s status check confirms the approval with authID', async () => {
@@ -144,7 +161,11 @@ describe('step-up with authID Verified transactions (web component, no return UR
 
     // Nobody calls the status route: only the background worker (authID's 5 s cadence) can read the verdict.
     idp().stepup.poller.start();
-    const polled = await waitFor(() => verificationOf(transactionId), (v) => v.state !== 'pending', 15_000);
+    const polled = await waitFor(
+      () => verificationOf(transactionId),
+      (v) => v.state !== 'pending',
+      15_000,
+    );
     expect(polled).toMatchObject({ state: 'approved', vendor_status: 'Accepted', reported_subject: ALICE });
     expect(polled.poll_attempts).toBeGreaterThanOrEqual(1);
 

@@ -21,7 +21,11 @@ beforeAll(async () => {
 async function widgetOptions(page: Page): Promise<{ instantBiometricsId: string }> {
   const json = /<script type="application\/json" id="stepup-widget-options">([^<]*)<\/script>/.exec(page.body)?.[1];
   if (json) return JSON.parse(json) as { instantBiometricsId: string };
-  const row = await idp().db.knex('verifications').where({ interaction_uid: interactionUid(page) }).orderBy('created_at', 'desc').first('vendor_session_id');
+  const row = await idp()
+    .db.knex('verifications')
+    .where({ interaction_uid: interactionUid(page) })
+    .orderBy('created_at', 'desc')
+    .first('vendor_session_id');
   return { instantBiometricsId: row.vendor_session_id as string };
 }
 
@@ -86,7 +90,13 @@ describe('GlobalPass instant biometrics through the bundled IdP', () => {
     await settle(instantBiometricsId, { outcome: 'approve' });
     // The sandbox's signed webhook already made the IdP read GlobalPass's record, before any browser signal.
     const row = await idp().db.knex('verifications').where({ vendor_session_id: instantBiometricsId }).first();
-    expect(row).toMatchObject({ vendor: 'globalpass', state: 'approved', vendor_status: 'Accepted', expected_subject: SCREENING, reported_subject: SCREENING });
+    expect(row).toMatchObject({
+      vendor: 'globalpass',
+      state: 'approved',
+      vendor_status: 'Accepted',
+      expected_subject: SCREENING,
+      reported_subject: SCREENING,
+    });
 
     const back = await finish(browser, page);
     expect(callbackError(back.leftTo), back.url + back.body.slice(0, 500)).toBeUndefined();

@@ -35,7 +35,14 @@ async function stepUpPage(): Promise<StepUp> {
   const json = /<script type="application\/json" id="stepup-widget-options">([^<]*)<\/script>/.exec(page.body)?.[1];
   const scriptUrl = /<script src="([^"]+)"[^>]*><\/script>/.exec(page.body)?.[1];
   expect(json, page.body.slice(0, 800)).toBeDefined();
-  return { rp, browser, page, uid: interactionUid(page), scriptUrl: scriptUrl!.replaceAll('&amp;', '&'), options: JSON.parse(json!) as StepUp['options'] };
+  return {
+    rp,
+    browser,
+    page,
+    uid: interactionUid(page),
+    scriptUrl: scriptUrl!.replaceAll('&amp;', '&'),
+    options: JSON.parse(json!) as StepUp['options'],
+  };
 }
 
 const verificationOf = async (uid: string) =>
@@ -92,7 +99,14 @@ describe('Passbase biometric re-authentication through the bundled IdP', () => {
     // Property: an authentication approves only the step-up whose window it falls in, not a later one.
     const step = await stepUpPage();
     const before = Math.floor(Date.now() / 1000) - 120;
-    const earlier = JSON.stringify({ event: 'IDENTITY_AUTHENTICATED', key: ALICE_KEY, status: 'approved', created: before, updated: before, processed: before });
+    const earlier = JSON.stringify({
+      event: 'IDENTITY_AUTHENTICATED',
+      key: ALICE_KEY,
+      status: 'approved',
+      created: before,
+      updated: before,
+      processed: before,
+    });
     await postWebhook(encryptWebhook(config().webhookSecret, earlier), 'text/plain');
     expect((await verificationOf(step.uid)).state).toBe('pending');
     const status = await step.browser.json(`/interaction/${step.uid}/stepup/status`);
@@ -109,7 +123,10 @@ describe('Passbase biometric re-authentication through the bundled IdP', () => {
     });
     expect(await res.json()).toEqual({ identityAccessKey: ALICE_KEY });
     // What the glue does on onFinish(identityAccessKey).
-    expect(await step.browser.postJson(`/interaction/${step.uid}/stepup/signal`, { event: 'complete' })).toEqual({ status: 200, body: { state: 'approved', final: true } });
+    expect(await step.browser.postJson(`/interaction/${step.uid}/stepup/signal`, { event: 'complete' })).toEqual({
+      status: 200,
+      body: { state: 'approved', final: true },
+    });
     expect((await tokensAfterReturn(step)).claims()!.acr).toBe(FACE);
   });
 
@@ -118,7 +135,10 @@ describe('Passbase biometric re-authentication through the bundled IdP', () => {
     // decrypts with our secret, processed inside the step-up's window, can approve.
     const step = await stepUpPage();
     await control({ outcome: 'approve', delivery: 'drop' }); // authenticated at Passbase, webhook lost
-    expect(await step.browser.postJson(`/interaction/${step.uid}/stepup/signal`, { event: 'complete' })).toEqual({ status: 200, body: { state: 'pending', final: false } });
+    expect(await step.browser.postJson(`/interaction/${step.uid}/stepup/signal`, { event: 'complete' })).toEqual({
+      status: 200,
+      body: { state: 'pending', final: false },
+    });
     const waiting = await step.browser.get(`/interaction/${step.uid}/stepup/return`);
     expect(waiting.leftTo).toBeUndefined();
     expect(waiting.body).toContain('Waiting for the verification result');
@@ -151,14 +171,20 @@ describe('Passbase biometric re-authentication through the bundled IdP', () => {
   it("ignores a genuine webhook about another identity: it is not the enrolled person's", async () => {
     const step = await stepUpPage();
     await control({ outcome: 'approve', delivery: 'drop' });
-    const other = await postWebhook(encryptWebhook(config().webhookSecret, authenticatedEvent('b0b0b0b0-1111-4222-8333-444455556666')), 'text/plain');
+    const other = await postWebhook(
+      encryptWebhook(config().webhookSecret, authenticatedEvent('b0b0b0b0-1111-4222-8333-444455556666')),
+      'text/plain',
+    );
     expect(other.status).toBe(400);
     expect((await verificationOf(step.uid)).state).toBe('pending');
   });
 
   it('denies the step-up when the button reports BIOMETRIC_AUTHENTICATION_FAILED: the person may retry; giving up, the RP gets unmet_authentication_requirements', async () => {
     const step = await stepUpPage();
-    const reply = await step.browser.postJson(`/interaction/${step.uid}/stepup/signal`, { event: 'error', code: 'BIOMETRIC_AUTHENTICATION_FAILED' });
+    const reply = await step.browser.postJson(`/interaction/${step.uid}/stepup/signal`, {
+      event: 'error',
+      code: 'BIOMETRIC_AUTHENTICATION_FAILED',
+    });
     expect(reply).toEqual({ status: 200, body: { state: 'rejected', final: true } });
     const page = await step.browser.get(`/interaction/${step.uid}/stepup/return`);
     expect((await giveUpAfterFailure(step.browser, page))?.error).toBe('unmet_authentication_requirements');

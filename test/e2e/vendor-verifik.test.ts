@@ -21,7 +21,9 @@ async function toHostedPage(): Promise<{ rp: TestRp; browser: Browser; hosted: P
   const { rp, browser, page } = await stepUpAfterPassword(idp().issuer, FACE);
   let hosted = page;
   // The step-up page either redirects to the hosted page or shows a link to it ("Continue…").
-  const link = new URL(hosted.url).pathname.endsWith('/stepup') ? /<a class="button" href="([^"]+)">Continue/.exec(hosted.body)?.[1] : undefined;
+  const link = new URL(hosted.url).pathname.endsWith('/stepup')
+    ? /<a class="button" href="([^"]+)">Continue/.exec(hosted.body)?.[1]
+    : undefined;
   if (link) hosted = await browser.get(link.replaceAll('&amp;', '&'));
   const url = new URL(hosted.url);
   expect(url.pathname, hosted.body.slice(0, 300)).toBe(`/sandbox/verifik/sign-in/${PROJECT}`);
@@ -49,7 +51,14 @@ describe('step-up with Verifik biometric validations (redirect presentation)', (
     expect(claims.acr).toBe(FACE);
     expect(claims.amr).toEqual(expect.arrayContaining(['pwd', 'face', 'mfa']));
     const verification = await verificationOf(validationId);
-    expect(verification).toMatchObject({ id: claims.txn, vendor: 'verifik', state: 'approved', expected_subject: ALICE, reported_subject: ALICE, vendor_status: 'validated' });
+    expect(verification).toMatchObject({
+      id: claims.txn,
+      vendor: 'verifik',
+      state: 'approved',
+      expected_subject: ALICE,
+      reported_subject: ALICE,
+      vendor_status: 'validated',
+    });
     expect(verification.liveness).toBeCloseTo(0.93);
     const events = await idp().db.knex('ledger_events').where({ verification_id: claims.txn }).orderBy('seq').pluck('type');
     expect(events[0]).toBe('verification.started');
@@ -93,7 +102,10 @@ describe('step-up with Verifik biometric validations (redirect presentation)', (
     await sandboxControl(idp().issuer, 'verifik', validationId, { outcome: 'approve', liveness: 0.95 });
     const verification = await verificationOf(validationId);
     expect(verification).toMatchObject({ state: 'approved', reported_subject: ALICE });
-    const back = await passConsent(browser, await browser.get(`/interaction/${verification.interaction_uid}/stepup/return?token=forged.by.anyone`));
+    const back = await passConsent(
+      browser,
+      await browser.get(`/interaction/${verification.interaction_uid}/stepup/return?token=forged.by.anyone`),
+    );
     expect((await rp.callback(back.leftTo!)).claims()!.acr).toBe(FACE);
   });
 

@@ -22,11 +22,20 @@ async function openVerification() {
 
 const secret = () => (idp().policy().vendors.gu1 as unknown as { webhookSecret: string }).webhookSecret;
 const envelope = (id: string, status: string) =>
-  JSON.stringify({ event: `biometric.session_${status}`, timestamp: new Date().toISOString(), organizationId: 'org', payload: { id, status } });
+  JSON.stringify({
+    event: `biometric.session_${status}`,
+    timestamp: new Date().toISOString(),
+    organizationId: 'org',
+    payload: { id, status },
+  });
 const sign = (body: string, key = secret()) => createHmac('sha256', key).update(body).digest('hex');
 
 async function post(body: string, headers: Record<string, string>) {
-  return fetch(`${idp().issuer}/stepup/webhooks/gu1`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  return fetch(`${idp().issuer}/stepup/webhooks/gu1`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
 }
 
 async function snapshot(verificationId: string) {
@@ -78,7 +87,10 @@ describe('Gu1 webhooks at /stepup/webhooks/gu1', () => {
       expect(res.status).toBe(200);
     }
     expect(await snapshot(verificationId)).toEqual(after);
-    const transitions = await idp().db.knex('ledger_events').where({ verification_id: verificationId, type: 'verification.rejected' }).count<{ n: number }[]>({ n: '*' });
+    const transitions = await idp()
+      .db.knex('ledger_events')
+      .where({ verification_id: verificationId, type: 'verification.rejected' })
+      .count<{ n: number }[]>({ n: '*' });
     expect(Number(transitions[0]!.n)).toBe(1);
   });
 
@@ -93,13 +105,19 @@ describe('Gu1 webhooks at /stepup/webhooks/gu1', () => {
 
   it('refuses an authentic webhook for an unknown session or another product, and unknown vendors, with the one refusal', async () => {
     const body = envelope('00000000-0000-4000-8000-000000000000', 'approved');
-    const other = JSON.stringify({ event: 'kyc.validation_approved', timestamp: new Date().toISOString(), organizationId: 'org', payload: { id: 'kyc-1' } });
+    const other = JSON.stringify({
+      event: 'kyc.validation_approved',
+      timestamp: new Date().toISOString(),
+      organizationId: 'org',
+      payload: { id: 'kyc-1' },
+    });
     const answers = [
       await post(body, { 'x-webhook-signature': sign(body) }),
       await post(other, { 'x-webhook-signature': sign(other) }),
       await fetch(`${idp().issuer}/stepup/webhooks/nope`, { method: 'POST', body: '{}' }),
     ];
-    for (const res of answers) expect([res.status, await res.json()]).toEqual([400, { error: 'invalid_request', error_description: 'the request was refused' }]);
+    for (const res of answers)
+      expect([res.status, await res.json()]).toEqual([400, { error: 'invalid_request', error_description: 'the request was refused' }]);
   });
 
   it('refuses oversized webhook bodies', async () => {

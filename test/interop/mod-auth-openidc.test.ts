@@ -51,7 +51,9 @@ describe.skipIf(!!missing || !CHROMIUM_AVAILABLE)('Apache mod_auth_openidc as a 
     const issuer = new URL(idp().issuer).origin;
     const authorizations: string[] = [];
     let looping!: () => void;
-    const loop = new Promise<'loop'>((resolve) => { looping = () => resolve('loop'); });
+    const loop = new Promise<'loop'>((resolve) => {
+      looping = () => resolve('loop');
+    });
     const onRequest = (request: { url(): string }) => {
       const url = new URL(request.url());
       if (url.origin !== issuer || url.pathname !== '/auth') return;

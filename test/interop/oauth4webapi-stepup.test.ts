@@ -11,10 +11,13 @@ const idp = useTestIdp();
 
 /** A login hook that counts the password forms shown. */
 function countingLogin(): InteractionHook & { shown: number } {
-  const hook = Object.assign(async (...args: Parameters<InteractionHook>) => {
-    hook.shown++;
-    return loginAs('alice')(...args);
-  }, { shown: 0 });
+  const hook = Object.assign(
+    async (...args: Parameters<InteractionHook>) => {
+      hook.shown++;
+      return loginAs('alice')(...args);
+    },
+    { shown: 0 },
+  );
   return hook;
 }
 
@@ -86,7 +89,10 @@ describe('step-up semantics as oauth4webapi sees them', () => {
     };
     const { claims } = await rp.authorize({ acr_values: FACE, stepUp });
     expect(claims).toMatchObject({ acr: FACE, amr: ['pwd', 'face', 'mfa'] });
-    const states = await idp().db.knex('verifications').where({ id: claims.txn as string }).pluck('state');
+    const states = await idp()
+      .db.knex('verifications')
+      .where({ id: claims.txn as string })
+      .pluck('state');
     expect(states).toEqual(['approved']);
   });
 });

@@ -25,7 +25,10 @@ describe('oauth4webapi as a second relying party', () => {
 
       const asBearer = await rp.callApi(apiUrl(), tokens.access_token, 'Bearer');
       expect(asBearer.status).toBe(401);
-      expect(parseChallenges(asBearer.headers.get('www-authenticate'))[0]).toMatchObject({ scheme: 'dpop', parameters: { error: 'invalid_token' } });
+      expect(parseChallenges(asBearer.headers.get('www-authenticate'))[0]).toMatchObject({
+        scheme: 'dpop',
+        parameters: { error: 'invalid_token' },
+      });
     });
 
     it('answers a password-level DPoP token with the RFC 9470 challenge in the DPoP scheme', async () => {
@@ -60,7 +63,10 @@ describe('oauth4webapi as a second relying party', () => {
 
       const replayed = await fetch(apiUrl(), { headers: { authorization: sent!.get('authorization')!, dpop: sent!.get('dpop')! } });
       expect(replayed.status).toBe(401);
-      expect(parseChallenges(replayed.headers.get('www-authenticate'))[0]).toMatchObject({ scheme: 'dpop', parameters: { error: 'invalid_token' } });
+      expect(parseChallenges(replayed.headers.get('www-authenticate'))[0]).toMatchObject({
+        scheme: 'dpop',
+        parameters: { error: 'invalid_token' },
+      });
     });
   });
 

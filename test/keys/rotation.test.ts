@@ -44,25 +44,39 @@ describe('stepup keys rotate', () => {
 
   it('refuses to add keys under a KEK other than the one the current keys are sealed with', async () => {
     const before = await idp().db.knex('signing_keys').count({ n: '*' });
-    await expect(rotateSigningKeys(idp().db.knex, loadKek({ from: 'generated' }), 600)).rejects.toThrow('was sealed with another key-encryption key');
+    await expect(rotateSigningKeys(idp().db.knex, loadKek({ from: 'generated' }), 600)).rejects.toThrow(
+      'was sealed with another key-encryption key',
+    );
     expect(await idp().db.knex('signing_keys').count({ n: '*' })).toEqual(before);
   });
 
   it('records every rotation in the ledger: kids and activation time, no key material', async () => {
     const rotation = await rotateSigningKeys(idp().db.knex, idp().kek, 600);
-    const rows = (await idp().db.knex('ledger_events').where({ type: 'keys.rotated' }).orderBy('seq', 'desc').select('body', 'data')) as Array<{ body: string; data: unknown }>;
+    const rows = (await idp()
+      .db.knex('ledger_events')
+      .where({ type: 'keys.rotated' })
+      .orderBy('seq', 'desc')
+      .select('body', 'data')) as Array<{ body: string; data: unknown }>;
     expect(rows[0]!.data).toEqual({ keys: rotation.keys, activeAt: rotation.activeAt.toISOString() });
     expect(rows[0]!.body).not.toMatch(/"(d|p|q|dp|dq|qi)":/);
   });
 });
 
 describe('the keys a provider holds', () => {
-  const key = (kid: string, alg: 'RS256' | 'ES256', activeAt: number): SigningKey => ({ jwk: { kty: 'EC', kid, alg }, activeAt: new Date(activeAt) });
+  const key = (kid: string, alg: 'RS256' | 'ES256', activeAt: number): SigningKey => ({
+    jwk: { kty: 'EC', kid, alg },
+    activeAt: new Date(activeAt),
+  });
   const now = Date.parse('2026-12-03T12:00:00Z');
   const lifetime = SIGNED_TOKEN_LIFETIME_S * 1000;
 
   it('sign with the newest active key, verify with pending and recently replaced ones, and drop expired ones', () => {
-    const keys = [key('old', 'ES256', now - 3 * lifetime), key('previous', 'ES256', now - 2 * lifetime), key('current', 'ES256', now - lifetime / 2), key('next', 'ES256', now + 60_000)];
+    const keys = [
+      key('old', 'ES256', now - 3 * lifetime),
+      key('previous', 'ES256', now - 2 * lifetime),
+      key('current', 'ES256', now - lifetime / 2),
+      key('next', 'ES256', now + 60_000),
+    ];
     expect(providerKeys(keys, new Date(now)).map((k) => [k.kid, k.key_ops])).toEqual([
       ['current', undefined],
       ['next', ['verify']],

@@ -26,7 +26,13 @@ afterAll(async () => {
 
 const logger = pino({ level: 'silent' });
 const configWith = (env: NodeJS.ProcessEnv, overrides: Partial<ServerConfig> = {}) =>
-  configFromEnv(env, { port: 0, host: '127.0.0.1', policyFile: path.join(PROJECT_ROOT, 'policies/default.yaml'), sandbox: true, ...overrides });
+  configFromEnv(env, {
+    port: 0,
+    host: '127.0.0.1',
+    policyFile: path.join(PROJECT_ROOT, 'policies/default.yaml'),
+    sandbox: true,
+    ...overrides,
+  });
 const fresh = async () => {
   const db = await freshDatabase(preferredEngine());
   databases.push(db);
@@ -46,7 +52,11 @@ describe('keys at rest', () => {
 
     expect(await keyTables(db)).not.toMatch(/\\?"(d|p|q|dp|dq|qi)\\?":/);
     const kek = loadKek({ from: 'env', value: kekText });
-    const rows = (await db.knex('signing_keys').select('kid', 'sealed', 'private_jwk')) as Array<{ kid: string; sealed: string; private_jwk: unknown }>;
+    const rows = (await db.knex('signing_keys').select('kid', 'sealed', 'private_jwk')) as Array<{
+      kid: string;
+      sealed: string;
+      private_jwk: unknown;
+    }>;
     expect(rows.map((r) => r.private_jwk)).toEqual([null, null]);
     for (const row of rows) {
       const { d, x, n } = JSON.parse(await unseal(kek, `signing_key:${row.kid}`, row.sealed)) as Record<string, string>;
@@ -59,7 +69,12 @@ describe('keys at rest', () => {
     const db = await fresh();
     const { privateKey } = await generateKeyPair('ES256', { extractable: true });
     const kid = randomUUID();
-    await db.knex('signing_keys').insert({ kid, alg: 'ES256', private_jwk: JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'ES256', use: 'sig' }), active_at: new Date() });
+    await db.knex('signing_keys').insert({
+      kid,
+      alg: 'ES256',
+      private_jwk: JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg: 'ES256', use: 'sig' }),
+      active_at: new Date(),
+    });
     await db.knex('settings').insert({ key: 'cookie_keys', value: JSON.stringify(['an-old-cookie-key']) });
     expect(await keyTables(db)).toMatch(/\\?"d\\?":/);
 
@@ -80,16 +95,24 @@ describe('keys at rest', () => {
     await first.close();
     const other = newKekText();
     await expect(startIdp(configWith({ STEPUP_KEK: other }), { db, logger })).rejects.toThrow(
-      new RegExp(`was sealed with another key-encryption key \\(id [\\w-]+; the one given has id ${loadKek({ from: 'env', value: other }).id}\\)`),
+      new RegExp(
+        `was sealed with another key-encryption key \\(id [\\w-]+; the one given has id ${loadKek({ from: 'env', value: other }).id}\\)`,
+      ),
     );
   });
 });
 
 describe('the key-encryption key', () => {
   it('is required in production, and must be 32 bytes', async () => {
-    await expect(startIdp(configWith({ STEPUP_SANDBOX: '0' }, { sandbox: false }), { logger })).rejects.toThrow(/no key-encryption key: set STEPUP_KEK_FILE .* or STEPUP_KEK/);
-    await expect(startIdp(configWith({ STEPUP_KEK: 'too-short' }), { logger })).rejects.toThrow('STEPUP_KEK must be 32 random bytes in base64url');
-    await expect(startIdp(configWith({ STEPUP_KEK_FILE: path.join(dir, 'absent') }), { logger })).rejects.toThrow(/STEPUP_KEK_FILE .*absent: ENOENT/);
+    await expect(startIdp(configWith({ STEPUP_SANDBOX: '0' }, { sandbox: false }), { logger })).rejects.toThrow(
+      /no key-encryption key: set STEPUP_KEK_FILE .* or STEPUP_KEK/,
+    );
+    await expect(startIdp(configWith({ STEPUP_KEK: 'too-short' }), { logger })).rejects.toThrow(
+      'STEPUP_KEK must be 32 random bytes in base64url',
+    );
+    await expect(startIdp(configWith({ STEPUP_KEK_FILE: path.join(dir, 'absent') }), { logger })).rejects.toThrow(
+      /STEPUP_KEK_FILE .*absent: ENOENT/,
+    );
   });
 
   it('is generated once beside the data directory in sandbox mode, readable by its owner only', () => {

@@ -29,7 +29,6 @@ for (const engine of testEngines()) {
     });
     afterAll(() => db?.close());
 
-
     async function append(trx: Knex.Transaction, count: number): Promise<void> {
       for (let i = 0; i < count; i++) await appendEvent(trx, offCatalogue({ type: 'test.event', accountId: 'alice', data: { n: i } }));
     }
@@ -90,7 +89,12 @@ for (const engine of testEngines()) {
       await rolledBack(db, async (trx) => {
         await append(trx, 4);
         await forgedCheckpoint(trx, 3, key.kid);
-        expect(await verifyChain(trx)).toMatchObject({ ok: false, seq: 3, problem: 'bad_signature', message: 'checkpoint 3: the signature does not verify' });
+        expect(await verifyChain(trx)).toMatchObject({
+          ok: false,
+          seq: 3,
+          problem: 'bad_signature',
+          message: 'checkpoint 3: the signature does not verify',
+        });
       });
     });
 
@@ -102,8 +106,17 @@ for (const engine of testEngines()) {
         expect(await verifyChain(trx)).toMatchObject({ ok: false, seq: 4, problem: 'bad_signature' });
         const [header, , signature] = checkpoint.jws.split('.');
         const payload = Buffer.from(JSON.stringify({ seq: 4, hash: 'a'.repeat(64), iat: 0 })).toString('base64url');
-        await behindTheTriggers(trx, 'ledger_checkpoints', `update ledger_checkpoints set jws = '${header}.${payload}.${signature}' where seq = 4`);
-        expect(await verifyChain(trx)).toMatchObject({ ok: false, seq: 4, problem: 'bad_signature', message: 'checkpoint 4: the signature does not verify' });
+        await behindTheTriggers(
+          trx,
+          'ledger_checkpoints',
+          `update ledger_checkpoints set jws = '${header}.${payload}.${signature}' where seq = 4`,
+        );
+        expect(await verifyChain(trx)).toMatchObject({
+          ok: false,
+          seq: 4,
+          problem: 'bad_signature',
+          message: 'checkpoint 4: the signature does not verify',
+        });
       });
     });
 
@@ -139,7 +152,11 @@ for (const engine of testEngines()) {
     it('refuses to sign a chain that does not verify', async () => {
       await rolledBack(db, async (trx) => {
         await append(trx, 3);
-        await behindTheTriggers(trx, 'ledger_events', `update ledger_events set body = replace(body, '"alice"', '"mallory"') where seq = 2`);
+        await behindTheTriggers(
+          trx,
+          'ledger_events',
+          `update ledger_events set body = replace(body, '"alice"', '"mallory"') where seq = 2`,
+        );
         await expect(createCheckpoint(trx, key)).rejects.toMatchObject({ code: 'ledger_invalid', details: { seq: 2, problem: 'altered' } });
         expect(await trx('ledger_checkpoints').count({ n: '*' }).first()).toEqual({ n: 0 });
       });

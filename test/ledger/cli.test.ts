@@ -21,7 +21,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const adminUrl = process.env.TEST_DATABASE_URL;
 const scratch = `stepup_cli_${process.pid}_${Date.now()}`;
 const databaseUrl = adminUrl ? Object.assign(new URL(adminUrl), { pathname: `/${scratch}` }).href : undefined;
-const target: DatabaseTarget = databaseUrl ? { engine: 'postgres', url: databaseUrl } : { engine: 'pglite', dataDir: path.join(dir, 'data') };
+const target: DatabaseTarget = databaseUrl
+  ? { engine: 'postgres', url: databaseUrl }
+  : { engine: 'pglite', dataDir: path.join(dir, 'data') };
 const cliEnv = databaseUrl ? { DATABASE_URL: databaseUrl } : { DATABASE_URL: '', STEPUP_DATA_DIR: path.join(dir, 'data') };
 
 async function onAdmin(sql: string): Promise<void> {
@@ -62,16 +64,19 @@ beforeAll(async () => {
   await withDatabase(async (db) => {
     await migrate(db);
     for (let i = 1; i <= 12; i++) {
-      await appendEvent(db.knex, offCatalogue({
-        type: i % 4 === 0 ? 'stepup.denied' : 'verification.started',
-        verificationId: `v${i}`,
-        accountId: i % 2 ? 'alice' : 'bob',
-        clientId: 'payments-app',
-        acr: 'urn:stepup:acr:face',
-        vendor: 'gu1',
-        data: { reason: i % 4 === 0 ? 'FACE_MATCH_SCORE_LOW' : null, scores: { liveness: 0.97, match: 0.4 } },
-        at: new Date(Date.UTC(2026, 10, i)),
-      }));
+      await appendEvent(
+        db.knex,
+        offCatalogue({
+          type: i % 4 === 0 ? 'stepup.denied' : 'verification.started',
+          verificationId: `v${i}`,
+          accountId: i % 2 ? 'alice' : 'bob',
+          clientId: 'payments-app',
+          acr: 'urn:stepup:acr:face',
+          vendor: 'gu1',
+          data: { reason: i % 4 === 0 ? 'FACE_MATCH_SCORE_LOW' : null, scores: { liveness: 0.97, match: 0.4 } },
+          at: new Date(Date.UTC(2026, 10, i)),
+        }),
+      );
     }
   });
 });
@@ -109,14 +114,18 @@ describe('stepup ledger', () => {
     const json = await stepup('ledger', 'query', '--account', 'alice', '--limit', '2', '--json');
     const page = JSON.parse(json.stdout) as { events: Array<{ seq: number }>; next_cursor: string };
     expect(page.events.map((e) => e.seq)).toEqual([1, 3]);
-    const next = JSON.parse((await stepup('ledger', 'query', '--account', 'alice', '--limit', '2', '--cursor', page.next_cursor, '--json')).stdout);
+    const next = JSON.parse(
+      (await stepup('ledger', 'query', '--account', 'alice', '--limit', '2', '--cursor', page.next_cursor, '--json')).stdout,
+    );
     expect(next.events.map((e: { seq: number }) => e.seq)).toEqual([5, 7]);
   });
 
   it('refuses bad filters in one line', async () => {
     const bad = await stepup('ledger', 'query', '--limit', '0', '--from', 'yesterday');
     expect(bad.code).toBe(1);
-    expect(bad.stderr.trim()).toBe('stepup: from: expected an ISO 8601 date-time with a time zone, e.g. 2026-11-01T00:00:00Z; limit: at least 1');
+    expect(bad.stderr.trim()).toBe(
+      'stepup: from: expected an ISO 8601 date-time with a time zone, e.g. 2026-11-01T00:00:00Z; limit: at least 1',
+    );
   });
 
   it('exports CSV and JSON Lines files', async () => {
@@ -130,7 +139,10 @@ describe('stepup ledger', () => {
 
     const jsonlFile = path.join(dir, 'out.jsonl');
     expect((await stepup('ledger', 'export', '--format', 'jsonl', '--out', jsonlFile)).code).toBe(0);
-    const events = readFileSync(jsonlFile, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    const events = readFileSync(jsonlFile, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
   });
 
@@ -157,6 +169,8 @@ describe('stepup ledger', () => {
     });
     const drifted = await stepup('ledger', 'verify', '--from', '7');
     expect(drifted.code).toBe(2);
-    expect(drifted.stderr.trim()).toBe("stepup: ledger broken at seq 9 (column_drift): seq 9: client_id does not say what the hashed body says (changed with the ledger's triggers disabled)");
+    expect(drifted.stderr.trim()).toBe(
+      "stepup: ledger broken at seq 9 (column_drift): seq 9: client_id does not say what the hashed body says (changed with the ledger's triggers disabled)",
+    );
   });
 });

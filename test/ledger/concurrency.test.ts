@@ -34,7 +34,9 @@ describe.skipIf(!postgres)('two IdP instances appending to one PostgreSQL ledger
       // Group commit: appends of one instance batched together.
       ...Array.from({ length: 150 }, (_, i) => appendEvent(db.knex, offCatalogue({ type: 'test.grouped', accountId: name, data: { i } }))),
       // Serialised: each append inside its caller's own transaction.
-      ...Array.from({ length: 40 }, (_, i) => db.knex.transaction((trx) => appendEvent(trx, offCatalogue({ type: 'test.serialised', accountId: name, data: { i } })))),
+      ...Array.from({ length: 40 }, (_, i) =>
+        db.knex.transaction((trx) => appendEvent(trx, offCatalogue({ type: 'test.serialised', accountId: name, data: { i } }))),
+      ),
       createCheckpoint(db.knex, keyA),
     ];
     await Promise.all([...work(first, 'a'), ...work(second, 'b')]);

@@ -49,15 +49,17 @@ for (const engine of testEngines()) {
     });
     afterAll(() => db?.close());
 
-
     async function appendSix(trx: Knex.Transaction): Promise<void> {
       for (let i = 1; i <= 6; i++) {
-        await appendEvent(trx, offCatalogue({
-          type: 'test.event',
-          verificationId: `v${i}`,
-          accountId: 'alice',
-          data: { n: i, scores: { liveness: 0.97, match: 0.9 } },
-        }));
+        await appendEvent(
+          trx,
+          offCatalogue({
+            type: 'test.event',
+            verificationId: `v${i}`,
+            accountId: 'alice',
+            data: { n: i, scores: { liveness: 0.97, match: 0.9 } },
+          }),
+        );
       }
     }
 
@@ -77,16 +79,19 @@ for (const engine of testEngines()) {
     it('chains events from the genesis hash and verifies them', async () => {
       await rolledBack(db, async (trx) => {
         const at = new Date('2026-11-21T10:00:00.123Z');
-        const first = await appendEvent(trx, offCatalogue({
-          type: 'verification.started',
-          verificationId: 'v1',
-          accountId: 'alice',
-          clientId: 'rp',
-          acr: 'urn:stepup:acr:face',
-          vendor: 'gu1',
-          data: { thresholds: { liveness: 0.9, match: 0.85 }, policyHash: 'abc' },
-          at,
-        }));
+        const first = await appendEvent(
+          trx,
+          offCatalogue({
+            type: 'verification.started',
+            verificationId: 'v1',
+            accountId: 'alice',
+            clientId: 'rp',
+            acr: 'urn:stepup:acr:face',
+            vendor: 'gu1',
+            data: { thresholds: { liveness: 0.9, match: 0.85 }, policyHash: 'abc' },
+            at,
+          }),
+        );
         expect(first).toMatchObject({ seq: 1, prevHash: GENESIS_HASH, at });
         // The documented formula, recomputed independently of the module.
         const body = canonicalJson({
@@ -125,7 +130,7 @@ for (const engine of testEngines()) {
 
     it('verifies the exact bytes of bodies with escapes and non-ASCII text', async () => {
       await rolledBack(db, async (trx) => {
-        await appendEvent(trx, offCatalogue({ type: 't', accountId: 'zoë', data: { reason: 'Zoë 🙂 said "no"\\\n\t', 'ключ': 'значение' } }));
+        await appendEvent(trx, offCatalogue({ type: 't', accountId: 'zoë', data: { reason: 'Zoë 🙂 said "no"\\\n\t', ключ: 'значение' } }));
         await appendEvent(trx, offCatalogue({ type: 't', data: {} }));
         expect(await verifyChain(trx)).toMatchObject({ ok: true, checked: 2 });
       });
@@ -165,14 +170,34 @@ for (const engine of testEngines()) {
         const accountAt = async (seq: number) => ((await trx('ledger_events').where({ seq }).first()) as { account_id: string }).account_id;
         // Columns supplied by an INSERT are replaced by the body's values.
         const head = (await trx('ledger_events').where({ seq: 6 }).first()) as { hash: string };
-        const body = encodeBody({ seq: 7, at: new Date(), type: 'test.event', verificationId: 'v7', accountId: 'alice', clientId: null, acr: null, vendor: null, data: {} });
-        await trx('ledger_events').insert({ seq: 7, body, prev_hash: head.hash, hash: chainHash(head.hash, body), account_id: 'mallory', type: 'forged' });
+        const body = encodeBody({
+          seq: 7,
+          at: new Date(),
+          type: 'test.event',
+          verificationId: 'v7',
+          accountId: 'alice',
+          clientId: null,
+          acr: null,
+          vendor: null,
+          data: {},
+        });
+        await trx('ledger_events').insert({
+          seq: 7,
+          body,
+          prev_hash: head.hash,
+          hash: chainHash(head.hash, body),
+          account_id: 'mallory',
+          type: 'forged',
+        });
         expect(await trx('ledger_events').where({ seq: 7 }).first()).toMatchObject({ account_id: 'alice', type: 'test.event' });
         // Even with the append-only trigger off, a column follows the body: changing it alone changes nothing,
         // and changing the body shows in the chain.
         await behindTheTriggers(trx, `update ledger_events set account_id = 'mallory' where seq = 2`);
         expect(await accountAt(2)).toBe('alice');
-        await behindTheTriggers(trx, `update ledger_events set body = replace(body, '"accountId":"alice"', '"accountId":"mallory"') where seq = 2`);
+        await behindTheTriggers(
+          trx,
+          `update ledger_events set body = replace(body, '"accountId":"alice"', '"accountId":"mallory"') where seq = 2`,
+        );
         expect(await accountAt(2)).toBe('mallory');
         expect(await verifyChain(trx)).toMatchObject({ ok: false, seq: 2, problem: 'altered' });
       });
@@ -193,7 +218,12 @@ for (const engine of testEngines()) {
           problem: 'column_drift',
           message: "seq 4: account_id does not say what the hashed body says (changed with the ledger's triggers disabled)",
         });
-        expect(await verifyChain(trx, { from: 5 })).toMatchObject({ ok: false, seq: 5, problem: 'column_drift', message: expect.stringContaining('seq 5: at, type do not say') });
+        expect(await verifyChain(trx, { from: 5 })).toMatchObject({
+          ok: false,
+          seq: 5,
+          problem: 'column_drift',
+          message: expect.stringContaining('seq 5: at, type do not say'),
+        });
       });
     });
 
@@ -250,7 +280,17 @@ for (const engine of testEngines()) {
       const rows = [];
       let prevHash = GENESIS_HASH;
       for (let seq = 1; seq <= count; seq++) {
-        const body = encodeBody({ seq, at: new Date(), type: 'bulk', verificationId: null, accountId: null, clientId: null, acr: null, vendor: null, data: { seq } });
+        const body = encodeBody({
+          seq,
+          at: new Date(),
+          type: 'bulk',
+          verificationId: null,
+          accountId: null,
+          clientId: null,
+          acr: null,
+          vendor: null,
+          data: { seq },
+        });
         const hash = chainHash(prevHash, body);
         rows.push({ seq, body, prev_hash: prevHash, hash });
         prevHash = hash;
@@ -265,7 +305,12 @@ for (const engine of testEngines()) {
       await rolledBack(db, async (trx) => {
         const prevHash = await bulkChain(trx, 100_002);
         let progressed = 0;
-        expect(await verifyChain(trx, { onProgress: (n) => (progressed += n) })).toMatchObject({ ok: true, checked: 100_002, headSeq: 100_002, headHash: prevHash });
+        expect(await verifyChain(trx, { onProgress: (n) => (progressed += n) })).toMatchObject({
+          ok: true,
+          checked: 100_002,
+          headSeq: 100_002,
+          headHash: prevHash,
+        });
         expect(progressed).toBe(100_002);
         const tampered = async (sql: string) => {
           const savepoint = await trx.transaction();
@@ -276,9 +321,19 @@ for (const engine of testEngines()) {
             await savepoint.rollback();
           }
         };
-        expect(await tampered(`update ledger_events set body = replace(body, '"bulk"', '"x"') where seq = 100001`)).toMatchObject({ ok: false, checked: 100_000, seq: 100_001, problem: 'altered' });
+        expect(await tampered(`update ledger_events set body = replace(body, '"bulk"', '"x"') where seq = 100001`)).toMatchObject({
+          ok: false,
+          checked: 100_000,
+          seq: 100_001,
+          problem: 'altered',
+        });
         for (const deleted of [100_000, 100_001]) {
-          expect(await tampered(`delete from ledger_events where seq = ${deleted}`)).toMatchObject({ ok: false, checked: deleted - 1, seq: deleted, problem: 'missing' });
+          expect(await tampered(`delete from ledger_events where seq = ${deleted}`)).toMatchObject({
+            ok: false,
+            checked: deleted - 1,
+            seq: deleted,
+            problem: 'missing',
+          });
         }
         expect(await verifyChain(trx, { from: 99_999, to: 100_001 })).toMatchObject({ ok: true, checked: 3, headSeq: 100_001 });
       });

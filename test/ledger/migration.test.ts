@@ -23,8 +23,28 @@ for (const engine of testEngines()) {
         // Rows as the first ledger wrote them: columns only, hashed over the canonical JSON of those columns.
         let prev = GENESIS_HASH;
         for (let seq = 1; seq <= 3; seq++) {
-          const row = { seq, at: new Date(Date.UTC(2026, 10, 21, 10, 0, seq, 123)), type: 'verification.started', verification_id: `v${seq}`, account_id: 'alice', client_id: 'rp', acr: 'urn:stepup:acr:face', vendor: 'gu1', data: { thresholds: { match: 0.85 }, n: seq } };
-          const body = canonicalJson({ seq, at: row.at.toISOString(), type: row.type, verificationId: row.verification_id, accountId: row.account_id, clientId: row.client_id, acr: row.acr, vendor: row.vendor, data: row.data });
+          const row = {
+            seq,
+            at: new Date(Date.UTC(2026, 10, 21, 10, 0, seq, 123)),
+            type: 'verification.started',
+            verification_id: `v${seq}`,
+            account_id: 'alice',
+            client_id: 'rp',
+            acr: 'urn:stepup:acr:face',
+            vendor: 'gu1',
+            data: { thresholds: { match: 0.85 }, n: seq },
+          };
+          const body = canonicalJson({
+            seq,
+            at: row.at.toISOString(),
+            type: row.type,
+            verificationId: row.verification_id,
+            accountId: row.account_id,
+            clientId: row.client_id,
+            acr: row.acr,
+            vendor: row.vendor,
+            data: row.data,
+          });
           const hash = createHash('sha256').update(`${prev}\n${body}`).digest('hex');
           await trx('ledger_events').insert({ ...row, data: JSON.stringify(row.data), prev_hash: prev, hash });
           prev = hash;
@@ -32,7 +52,12 @@ for (const engine of testEngines()) {
         await ledgerForAuditors(trx);
         expect(await verifyChain(trx)).toEqual({ ok: true, checked: 3, headSeq: 3, headHash: prev, checkpoints: 0 });
         const migrated = await trx('ledger_events').where({ seq: 2 }).first();
-        expect(migrated).toMatchObject({ type: 'verification.started', verification_id: 'v2', account_id: 'alice', data: { thresholds: { match: 0.85 }, n: 2 } });
+        expect(migrated).toMatchObject({
+          type: 'verification.started',
+          verification_id: 'v2',
+          account_id: 'alice',
+          data: { thresholds: { match: 0.85 }, n: 2 },
+        });
         expect(migrated.at.toISOString()).toBe('2026-11-21T10:00:02.123Z');
       } finally {
         await trx.rollback();
@@ -50,7 +75,12 @@ for (const engine of testEngines()) {
         const jwk = await exportJWK(privateKey);
         const kid = await calculateJwkThumbprint(jwk);
         const { d: _, ...publicJwk } = jwk;
-        await trx('ledger_keys').insert({ kid, alg: 'ES256', public_jwk: JSON.stringify({ ...publicJwk, kid }), private_jwk: JSON.stringify({ ...jwk, kid, alg: 'ES256', use: 'sig' }) });
+        await trx('ledger_keys').insert({
+          kid,
+          alg: 'ES256',
+          public_jwk: JSON.stringify({ ...publicJwk, kid }),
+          private_jwk: JSON.stringify({ ...jwk, kid, alg: 'ES256', use: 'sig' }),
+        });
         await sealedKeys(trx);
         expect(await trx('ledger_keys').where({ kid }).first('private_jwk')).toEqual({ private_jwk: null });
         expect((await loadLedgerKey(trx, { kek: testKek })).kid).toBe(kid);

@@ -88,7 +88,9 @@ describe('the plugin in a host oidc-provider', () => {
   it("records the host's policy in the ledger, so every decision's policy hash has its source there", async () => {
     const loaded = await db.knex('ledger_events').where({ type: 'policy.loaded' }).select('body');
     const bodies = loaded.map((r: { body: string }) => JSON.parse(r.body) as { data: { hash: string; source: string; trigger: string } });
-    expect(bodies.map((b) => b.data)).toContainEqual(expect.objectContaining({ hash: policy.hash, trigger: 'boot', source: policy.source }));
+    expect(bodies.map((b) => b.data)).toContainEqual(
+      expect.objectContaining({ hash: policy.hash, trigger: 'boot', source: policy.source }),
+    );
     const decisions = await db.knex('ledger_events').whereIn('type', ['stepup.granted', 'stepup.denied']).select('body');
     expect(decisions.length).toBeGreaterThan(0);
     for (const { body } of decisions) expect((JSON.parse(body) as { data: { policyHash: string } }).data.policyHash).toBe(policy.hash);

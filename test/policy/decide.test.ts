@@ -30,7 +30,11 @@ describe('which levels a request asks for', () => {
     ['an alias names its level', { acr_values: 'aal2' }, ['face']],
     ['unknown voluntary values are ignored', { acr_values: 'urn:x face' }, ['face']],
     ['only unknown voluntary values: no requirement', { acr_values: 'urn:x' }, 'none'],
-    ['essential claim wins over acr_values', { acr_values: 'pwd', claims: '{"id_token":{"acr":{"essential":true,"values":["face-strict"]}}}' }, ['face-strict']],
+    [
+      'essential claim wins over acr_values',
+      { acr_values: 'pwd', claims: '{"id_token":{"acr":{"essential":true,"values":["face-strict"]}}}' },
+      ['face-strict'],
+    ],
     ['essential single value', { claims: '{"id_token":{"acr":{"essential":true,"value":"face"}}}' }, ['face']],
     ['unknown essential: unmet', { claims: '{"id_token":{"acr":{"essential":true,"values":["urn:x"]}}}' }, 'unmet'],
     ['voluntary claims acr counts like acr_values', { claims: '{"id_token":{"acr":{"values":["face"]}}}' }, ['face']],
@@ -44,7 +48,12 @@ describe('which levels a request asks for', () => {
     ['an allowed alias names its level', 'kiosk', { acr_values: 'aal2' }, ['face']],
     ['a level outside allowedAcrs is ignored like an unknown value', 'kiosk', { acr_values: 'face-strict pwd' }, ['pwd']],
     ['only levels outside allowedAcrs: no requirement', 'kiosk', { acr_values: 'face-strict' }, 'none'],
-    ['an essential level outside allowedAcrs: unmet', 'kiosk', { claims: '{"id_token":{"acr":{"essential":true,"value":"face-strict"}}}' }, 'unmet'],
+    [
+      'an essential level outside allowedAcrs: unmet',
+      'kiosk',
+      { claims: '{"id_token":{"acr":{"essential":true,"value":"face-strict"}}}' },
+      'unmet',
+    ],
     ['minimum and allowed together: nothing asked is raised to the minimum', 'branch', {}, ['face']],
     ['minimum and allowed together: a stronger allowed level stays', 'branch', { acr_values: 'face-strict' }, ['face-strict']],
   ])('client rules: %s', (_name, client, params, expected) => {

@@ -89,7 +89,8 @@ describe('policy explain', () => {
   });
 
   it('ignores levels outside the client allowedAcrs, and refuses an essential one', () => {
-    const ignored = '"phr" is an alias of levels[2] (urn:stepup:acr:face-strict), but client "kiosk" may only ask for urn:stepup:acr:password, urn:stepup:acr:face: ignored';
+    const ignored =
+      '"phr" is an alias of levels[2] (urn:stepup:acr:face-strict), but client "kiosk" may only ask for urn:stepup:acr:password, urn:stepup:acr:face: ignored';
     expect(render(['phr'], 'kiosk').split('\n').slice(1)).toEqual([
       'request   acr_values "phr", client "kiosk"',
       'outcome   no step-up: the login is enough',
@@ -106,7 +107,12 @@ describe('policy explain', () => {
 
   it('gives the attempts an account has left when they were looked up', () => {
     const e = explain(POLICY, { acrValues: ['phr'], clientId: '', essential: false });
-    const text = renderExplanation(POLICY, e, { account: 'alice', status: { used: 3, remaining: 0, retryAt: new Date('2026-01-01T12:10:00Z') } });
-    expect(text.split('\n').at(-1)).toBe('attempts  at most 3 rejections in 15m; account alice: none left until 2026-01-01T12:10:00.000Z (3 used)');
+    const text = renderExplanation(POLICY, e, {
+      account: 'alice',
+      status: { used: 3, remaining: 0, retryAt: new Date('2026-01-01T12:10:00Z') },
+    });
+    expect(text.split('\n').at(-1)).toBe(
+      'attempts  at most 3 rejections in 15m; account alice: none left until 2026-01-01T12:10:00.000Z (3 used)',
+    );
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { grant, UNMET_DESCRIPTION, type Authentication, type Grant, type GrantInput, type VerificationFacts } from '../../src/policy/grant.ts';
+import {
+  grant,
+  UNMET_DESCRIPTION,
+  type Authentication,
+  type Grant,
+  type GrantInput,
+  type VerificationFacts,
+} from '../../src/policy/grant.ts';
 import { parsePolicy } from '../../src/policy/load.ts';
 import { grantRequestOf } from '../../src/interaction/grant-request.ts';
 
@@ -84,58 +91,253 @@ describe('the step-up decision (DESIGN §4)', () => {
     // Which acr comes back: one of the values asked for, spelled as asked.
     ['nothing requested: the level held', { session: faceSession() }, 'grant face amr=pwd,face,mfa at=60s'],
     ['an alias is returned as the alias', { params: { acr_values: 'aal2' }, session: faceSession() }, 'grant aal2 amr=pwd,face,mfa at=60s'],
-    ['a higher level satisfies a lower request, which is what comes back', { params: { acr_values: 'pwd' }, session: faceSession() }, 'grant pwd amr=pwd,face,mfa at=60s'],
-    ['the first requested value satisfied, in the RP’s order', { params: { acr_values: 'pwd face' }, session: faceSession() }, 'grant pwd amr=pwd,face,mfa at=60s'],
-    ['essential values are honoured over the level held', { params: { claims: essential('pwd') }, session: faceSession() }, 'grant pwd amr=pwd,face,mfa at=60s'],
-    ['unknown values are skipped when choosing the acr', { params: { acr_values: 'urn:x aal2' }, session: faceSession() }, 'grant aal2 amr=pwd,face,mfa at=60s'],
-    ['a client minimum above the value asked: the level held', { params: { client_id: 'bank', acr_values: 'pwd' }, session: faceSession() }, 'grant face amr=pwd,face,mfa at=60s'],
-    ['a client minimum raises a password session to a step-up', { params: { client_id: 'bank', acr_values: 'pwd' }, session: pwdSession() }, 'biometric face'],
+    [
+      'a higher level satisfies a lower request, which is what comes back',
+      { params: { acr_values: 'pwd' }, session: faceSession() },
+      'grant pwd amr=pwd,face,mfa at=60s',
+    ],
+    [
+      'the first requested value satisfied, in the RP’s order',
+      { params: { acr_values: 'pwd face' }, session: faceSession() },
+      'grant pwd amr=pwd,face,mfa at=60s',
+    ],
+    [
+      'essential values are honoured over the level held',
+      { params: { claims: essential('pwd') }, session: faceSession() },
+      'grant pwd amr=pwd,face,mfa at=60s',
+    ],
+    [
+      'unknown values are skipped when choosing the acr',
+      { params: { acr_values: 'urn:x aal2' }, session: faceSession() },
+      'grant aal2 amr=pwd,face,mfa at=60s',
+    ],
+    [
+      'a client minimum above the value asked: the level held',
+      { params: { client_id: 'bank', acr_values: 'pwd' }, session: faceSession() },
+      'grant face amr=pwd,face,mfa at=60s',
+    ],
+    [
+      'a client minimum raises a password session to a step-up',
+      { params: { client_id: 'bank', acr_values: 'pwd' }, session: pwdSession() },
+      'biometric face',
+    ],
 
     // What is asked for.
-    ['an unknown essential value is refused', { params: { claims: essential('urn:x') }, session: faceSession() }, 'deny unmet_authentication_requirements'],
-    ['a voluntary claims acr never widens acr_values', { params: { acr_values: 'face', claims: voluntaryClaim('pwd') }, session: pwdSession() }, 'biometric face'],
-    ['strict acr_values: any listed level is acceptable, none other', { params: { acr_values: 'face-strict' }, session: faceSession() }, 'biometric face-strict'],
+    [
+      'an unknown essential value is refused',
+      { params: { claims: essential('urn:x') }, session: faceSession() },
+      'deny unmet_authentication_requirements',
+    ],
+    [
+      'a voluntary claims acr never widens acr_values',
+      { params: { acr_values: 'face', claims: voluntaryClaim('pwd') }, session: pwdSession() },
+      'biometric face',
+    ],
+    [
+      'strict acr_values: any listed level is acceptable, none other',
+      { params: { acr_values: 'face-strict' }, session: faceSession() },
+      'biometric face-strict',
+    ],
 
     // Freshness, per level.
-    ['a face level past its maxAge needs a new capture', { params: { acr_values: 'face' }, session: faceSession(16 * 60) }, 'biometric face'],
-    ['…while it still satisfies the password level', { params: { acr_values: 'pwd' }, session: faceSession(16 * 60) }, 'grant pwd amr=pwd,face,mfa at=960s'],
-    ['a step-up on a stale password asks for the password again, same person', { params: { acr_values: 'face' }, session: pwdSession(13 * 3600) }, 'password as alice'],
+    [
+      'a face level past its maxAge needs a new capture',
+      { params: { acr_values: 'face' }, session: faceSession(16 * 60) },
+      'biometric face',
+    ],
+    [
+      '…while it still satisfies the password level',
+      { params: { acr_values: 'pwd' }, session: faceSession(16 * 60) },
+      'grant pwd amr=pwd,face,mfa at=960s',
+    ],
+    [
+      'a step-up on a stale password asks for the password again, same person',
+      { params: { acr_values: 'face' }, session: pwdSession(13 * 3600) },
+      'password as alice',
+    ],
 
     // Sessions and re-authentication.
     ['nobody signed in: password first', { params: { acr_values: 'face' } }, 'password'],
-    ['max_age within the session age: no interaction', { params: { max_age: '300' }, session: faceSession() }, 'grant face amr=pwd,face,mfa at=60s'],
-    ['max_age exceeded: password first, anyone may sign in', { params: { max_age: '30', acr_values: 'face' }, session: faceSession() }, 'password'],
+    [
+      'max_age within the session age: no interaction',
+      { params: { max_age: '300' }, session: faceSession() },
+      'grant face amr=pwd,face,mfa at=60s',
+    ],
+    [
+      'max_age exceeded: password first, anyone may sign in',
+      { params: { max_age: '30', acr_values: 'face' }, session: faceSession() },
+      'password',
+    ],
     ['prompt=login: password first, anyone may sign in', { loginPrompt: true, session: faceSession() }, 'password'],
-    ['prompt=login then password: the face level needs a new capture', { loginPrompt: true, params: { acr_values: 'face' }, session: faceSession(), progress: { password: { accountId: 'alice', at: ago(2) } } }, 'biometric face'],
-    ['prompt=login for the password level: amr says only what was done', { loginPrompt: true, params: { acr_values: 'pwd' }, session: faceSession(), progress: { password: { accountId: 'alice', at: ago(2) } } }, 'grant pwd amr=pwd at=2s'],
-    ['re-authentication with a capture: exactly pwd and face', { loginPrompt: true, params: { acr_values: 'face' }, session: faceSession(), progress: { password: { accountId: 'alice', at: ago(20) }, verification: verification() } }, 'grant face amr=pwd,face,mfa at=5s txn=v1'],
-    ['another person may sign in on re-authentication', { loginPrompt: true, session: faceSession(), progress: { password: { accountId: 'bob', at: ago(2) } } }, 'grant pwd amr=pwd at=2s'],
-    ['an id_token_hint pins the form to its subject', { loginPrompt: true, params: { id_token_hint: hint('alice') }, session: faceSession() }, 'password as alice'],
-    ['…and refuses someone else signed in', { params: { id_token_hint: hint('alice') }, session: pwdSession(60, 'bob') }, 'password as alice'],
+    [
+      'prompt=login then password: the face level needs a new capture',
+      {
+        loginPrompt: true,
+        params: { acr_values: 'face' },
+        session: faceSession(),
+        progress: { password: { accountId: 'alice', at: ago(2) } },
+      },
+      'biometric face',
+    ],
+    [
+      'prompt=login for the password level: amr says only what was done',
+      {
+        loginPrompt: true,
+        params: { acr_values: 'pwd' },
+        session: faceSession(),
+        progress: { password: { accountId: 'alice', at: ago(2) } },
+      },
+      'grant pwd amr=pwd at=2s',
+    ],
+    [
+      're-authentication with a capture: exactly pwd and face',
+      {
+        loginPrompt: true,
+        params: { acr_values: 'face' },
+        session: faceSession(),
+        progress: { password: { accountId: 'alice', at: ago(20) }, verification: verification() },
+      },
+      'grant face amr=pwd,face,mfa at=5s txn=v1',
+    ],
+    [
+      'another person may sign in on re-authentication',
+      { loginPrompt: true, session: faceSession(), progress: { password: { accountId: 'bob', at: ago(2) } } },
+      'grant pwd amr=pwd at=2s',
+    ],
+    [
+      'an id_token_hint pins the form to its subject',
+      { loginPrompt: true, params: { id_token_hint: hint('alice') }, session: faceSession() },
+      'password as alice',
+    ],
+    [
+      '…and refuses someone else signed in',
+      { params: { id_token_hint: hint('alice') }, session: pwdSession(60, 'bob') },
+      'password as alice',
+    ],
 
     // The capture's outcome.
-    ['an approved, bound verification grants the level at its decision time', { params: { acr_values: 'face' }, session: pwdSession(), progress: { verification: verification() } }, 'grant face amr=pwd,face,mfa at=5s txn=v1'],
-    ['an approval for another interaction counts for nothing', { params: { acr_values: 'face' }, session: pwdSession(), progress: { verification: verification({ interactionUid: 'i2' }) } }, 'biometric face'],
-    ['an approval for another account counts for nothing', { params: { acr_values: 'face' }, session: pwdSession(), progress: { verification: verification({ accountId: 'bob' }) } }, 'biometric face'],
-    ['an approval decided after its deadline counts for nothing', { params: { acr_values: 'face' }, session: pwdSession(), progress: { verification: verification({ expiresAt: ago(10) }) } }, 'biometric face'],
-    ['recorded scores under the floors count for nothing', { params: { acr_values: 'face' }, session: pwdSession(), progress: { verification: verification({ liveness: 0.5 }) } }, 'biometric face'],
-    ['a missing score counts as unmet', { params: { acr_values: 'face' }, session: pwdSession(), progress: { verification: verification({ match: null }) } }, 'biometric face'],
-    ['another subject at the vendor counts for nothing', { params: { acr_values: 'face' }, session: pwdSession(), progress: { verification: verification({ reportedSubject: 'subject-2' }) } }, 'biometric face'],
-    ['a face approval does not satisfy a stricter level', { params: { acr_values: 'face-strict' }, session: pwdSession(), progress: { verification: verification() } }, 'biometric face-strict'],
+    [
+      'an approved, bound verification grants the level at its decision time',
+      { params: { acr_values: 'face' }, session: pwdSession(), progress: { verification: verification() } },
+      'grant face amr=pwd,face,mfa at=5s txn=v1',
+    ],
+    [
+      'an approval for another interaction counts for nothing',
+      { params: { acr_values: 'face' }, session: pwdSession(), progress: { verification: verification({ interactionUid: 'i2' }) } },
+      'biometric face',
+    ],
+    [
+      'an approval for another account counts for nothing',
+      { params: { acr_values: 'face' }, session: pwdSession(), progress: { verification: verification({ accountId: 'bob' }) } },
+      'biometric face',
+    ],
+    [
+      'an approval decided after its deadline counts for nothing',
+      { params: { acr_values: 'face' }, session: pwdSession(), progress: { verification: verification({ expiresAt: ago(10) }) } },
+      'biometric face',
+    ],
+    [
+      'recorded scores under the floors count for nothing',
+      { params: { acr_values: 'face' }, session: pwdSession(), progress: { verification: verification({ liveness: 0.5 }) } },
+      'biometric face',
+    ],
+    [
+      'a missing score counts as unmet',
+      { params: { acr_values: 'face' }, session: pwdSession(), progress: { verification: verification({ match: null }) } },
+      'biometric face',
+    ],
+    [
+      'another subject at the vendor counts for nothing',
+      { params: { acr_values: 'face' }, session: pwdSession(), progress: { verification: verification({ reportedSubject: 'subject-2' }) } },
+      'biometric face',
+    ],
+    [
+      'a face approval does not satisfy a stricter level',
+      { params: { acr_values: 'face-strict' }, session: pwdSession(), progress: { verification: verification() } },
+      'biometric face-strict',
+    ],
 
     // Retries, attempts and giving up.
-    ['a rejection with attempts left offers the capture again', { params: { acr_values: 'face' }, session: pwdSession(), progress: { verification: verification({ state: 'rejected' }) }, attemptsLeft: { face: 3 } }, 'retry after rejected, 3 left'],
-    ['an expired capture is offered again', { params: { acr_values: 'face' }, session: pwdSession(), progress: { verification: verification({ state: 'expired' }) }, attemptsLeft: { face: 5 } }, 'retry after expired, 5 left'],
-    ['the person chose to try again', { params: { acr_values: 'face' }, session: pwdSession(), progress: { verification: verification({ state: 'rejected' }), retrying: true }, attemptsLeft: { face: 3 } }, 'biometric face'],
-    ['the last attempt used: refused', { params: { acr_values: 'face' }, session: pwdSession(), progress: { verification: verification({ state: 'rejected' }) }, attemptsLeft: { face: 0 } }, 'deny unmet_authentication_requirements'],
-    ['no attempts left before any capture: refused', { params: { acr_values: 'face' }, session: pwdSession(), attemptsLeft: { face: 0 } }, 'deny unmet_authentication_requirements'],
-    ['cancel before any failure: access_denied', { params: { acr_values: 'face' }, session: pwdSession(), progress: { gaveUp: true, verification: verification({ state: 'in_progress' }) } }, 'deny access_denied'],
-    ['cancel after a failure: unmet_authentication_requirements', { params: { acr_values: 'face' }, session: pwdSession(), progress: { gaveUp: true, verification: verification({ state: 'rejected' }) } }, 'deny unmet_authentication_requirements'],
+    [
+      'a rejection with attempts left offers the capture again',
+      {
+        params: { acr_values: 'face' },
+        session: pwdSession(),
+        progress: { verification: verification({ state: 'rejected' }) },
+        attemptsLeft: { face: 3 },
+      },
+      'retry after rejected, 3 left',
+    ],
+    [
+      'an expired capture is offered again',
+      {
+        params: { acr_values: 'face' },
+        session: pwdSession(),
+        progress: { verification: verification({ state: 'expired' }) },
+        attemptsLeft: { face: 5 },
+      },
+      'retry after expired, 5 left',
+    ],
+    [
+      'the person chose to try again',
+      {
+        params: { acr_values: 'face' },
+        session: pwdSession(),
+        progress: { verification: verification({ state: 'rejected' }), retrying: true },
+        attemptsLeft: { face: 3 },
+      },
+      'biometric face',
+    ],
+    [
+      'the last attempt used: refused',
+      {
+        params: { acr_values: 'face' },
+        session: pwdSession(),
+        progress: { verification: verification({ state: 'rejected' }) },
+        attemptsLeft: { face: 0 },
+      },
+      'deny unmet_authentication_requirements',
+    ],
+    [
+      'no attempts left before any capture: refused',
+      { params: { acr_values: 'face' }, session: pwdSession(), attemptsLeft: { face: 0 } },
+      'deny unmet_authentication_requirements',
+    ],
+    [
+      'cancel before any failure: access_denied',
+      {
+        params: { acr_values: 'face' },
+        session: pwdSession(),
+        progress: { gaveUp: true, verification: verification({ state: 'in_progress' }) },
+      },
+      'deny access_denied',
+    ],
+    [
+      'cancel after a failure: unmet_authentication_requirements',
+      {
+        params: { acr_values: 'face' },
+        session: pwdSession(),
+        progress: { gaveUp: true, verification: verification({ state: 'rejected' }) },
+      },
+      'deny unmet_authentication_requirements',
+    ],
 
     // Enrolment.
-    ['not enrolled for the level: refused', { params: { acr_values: 'face' }, session: pwdSession(), enrolled: [] }, 'deny unmet_authentication_requirements'],
-    ['not enrolled, but the password level is acceptable too', { params: { acr_values: 'face pwd' }, session: pwdSession(), enrolled: [] }, 'grant pwd amr=pwd at=60s'],
-    ['the first reachable level is aimed for', { params: { acr_values: 'face-strict face' }, session: pwdSession(), enrolled: ['face'] }, 'biometric face'],
+    [
+      'not enrolled for the level: refused',
+      { params: { acr_values: 'face' }, session: pwdSession(), enrolled: [] },
+      'deny unmet_authentication_requirements',
+    ],
+    [
+      'not enrolled, but the password level is acceptable too',
+      { params: { acr_values: 'face pwd' }, session: pwdSession(), enrolled: [] },
+      'grant pwd amr=pwd at=60s',
+    ],
+    [
+      'the first reachable level is aimed for',
+      { params: { acr_values: 'face-strict face' }, session: pwdSession(), enrolled: ['face'] },
+      'biometric face',
+    ],
   ])('%s', (_name, c, expected) => {
     expect(summary(decide(c))).toBe(expected);
   });
@@ -143,7 +345,12 @@ describe('the step-up decision (DESIGN §4)', () => {
   it('tells the RP nothing about which check failed', () => {
     // Property: denials carry a fixed description; the reason goes to the ledger and logs only.
     const denials = [
-      decide({ params: { acr_values: 'face' }, session: pwdSession(), progress: { verification: verification({ state: 'rejected' }) }, attemptsLeft: { face: 0 } }),
+      decide({
+        params: { acr_values: 'face' },
+        session: pwdSession(),
+        progress: { verification: verification({ state: 'rejected' }) },
+        attemptsLeft: { face: 0 },
+      }),
       decide({ params: { acr_values: 'face' }, session: pwdSession(), enrolled: [] }),
       decide({ params: { claims: essential('urn:x') } }),
     ];

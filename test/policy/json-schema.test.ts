@@ -12,12 +12,16 @@ const generated = () => `${JSON.stringify(policyJsonSchema(), null, 2)}\n`;
 
 describe('the policy JSON Schema', () => {
   it('is current in policies/schema.json (regenerate with `npm run policy:schema`)', () => {
-    expect(readFileSync(path.join(POLICIES, 'schema.json'), 'utf8'), 'policies/schema.json is stale: run `npm run policy:schema`').toBe(generated());
+    expect(readFileSync(path.join(POLICIES, 'schema.json'), 'utf8'), 'policies/schema.json is stale: run `npm run policy:schema`').toBe(
+      generated(),
+    );
   });
 
   it("offers every adapter type, selects each one's config by type, and allows secrets only by reference", () => {
     type Branch = { if: { properties: { type: { const: string } } }; then: { properties: Record<string, { pattern?: string }> } };
-    const schema = policyJsonSchema() as { properties: { vendors: { additionalProperties: { properties: { type: { enum: string[] } }; allOf: Branch[] } } } };
+    const schema = policyJsonSchema() as {
+      properties: { vendors: { additionalProperties: { properties: { type: { enum: string[] } }; allOf: Branch[] } } };
+    };
     const vendor = schema.properties.vendors.additionalProperties;
     expect(vendor.properties.type.enum).toEqual(vendorTypes());
     expect(vendor.allOf.map((b) => b.if.properties.type.const)).toEqual(vendorTypes());
@@ -27,7 +31,10 @@ describe('the policy JSON Schema', () => {
   });
 
   it('lets every adapter type take the display fields, so an editor accepts displayName and logo anywhere', () => {
-    type Branch = { if: { properties: { type: { const: string } } }; then: { additionalProperties?: boolean; properties: Record<string, unknown> } };
+    type Branch = {
+      if: { properties: { type: { const: string } } };
+      then: { additionalProperties?: boolean; properties: Record<string, unknown> };
+    };
     const schema = policyJsonSchema() as { properties: { vendors: { additionalProperties: { allOf: Branch[] } } } };
     for (const branch of schema.properties.vendors.additionalProperties.allOf) {
       expect(Object.keys(branch.then.properties), branch.if.properties.type.const).toEqual(expect.arrayContaining(['displayName', 'logo']));

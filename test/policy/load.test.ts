@@ -47,7 +47,10 @@ describe('policy loading', () => {
 
   it('loads the shipped default policy with sandbox secrets', () => {
     // 32 characters, like sandbox mode's generated secrets (Passbase needs a raw AES-256 key).
-    const policy = loadPolicyFile(path.join(PROJECT_ROOT, 'policies/default.yaml'), { env: {}, secretFallback: (n) => `sandbox-${n}`.padEnd(32, '0').slice(0, 32) });
+    const policy = loadPolicyFile(path.join(PROJECT_ROOT, 'policies/default.yaml'), {
+      env: {},
+      secretFallback: (n) => `sandbox-${n}`.padEnd(32, '0').slice(0, 32),
+    });
     expect(policy.levels.map((l) => l.acr)).toEqual(['urn:stepup:acr:password', 'urn:stepup:acr:face']);
   });
 
@@ -74,7 +77,11 @@ vendors:
   });
 
   it('applies per-vendor threshold overrides over the level floors', () => {
-    const policy = parsePolicy(GOOD.replace('    maxAge: 15m', '    vendorThresholds: { gu1: { match: 0.3 } }\n    maxAge: 15m'), 'p.yaml', { env: ENV });
+    const policy = parsePolicy(
+      GOOD.replace('    maxAge: 15m', '    vendorThresholds: { gu1: { match: 0.3 } }\n    maxAge: 15m'),
+      'p.yaml',
+      { env: ENV },
+    );
     expect(thresholdsFor(policy.byAcr.get('face')!, 'gu1')).toEqual({ liveness: 0.9, match: 0.3 });
   });
 
@@ -84,7 +91,12 @@ vendors:
 });
 
 describe('secret fields', () => {
-  const schema = z.strictObject({ key: secret(), optional: secret().optional(), nested: z.object({ token: secret().describe('doc') }), plain: z.string() });
+  const schema = z.strictObject({
+    key: secret(),
+    optional: secret().optional(),
+    nested: z.object({ token: secret().describe('doc') }),
+    plain: z.string(),
+  });
 
   it('are recognised through wrappers and descriptions', () => {
     expect(isSecret(schema.shape.key)).toBe(true);

@@ -30,16 +30,17 @@ beforeAll(async () => {
     if (!jwksAnswers) return void (ctx.status = 503);
     ctx.body = { keys: [publicJwk] };
   });
-  const guard = (extra: Partial<RequireAcrOptions>) => requireAcr({
-    authorizationServer: { issuer: base, jwks_uri: `${base}/jwks` },
-    audience: AUDIENCE,
-    acceptableAcrs: ['face'],
-    challengeAcr: 'face',
-    maxAge: 300,
-    realm: 'test',
-    allowInsecureRequests: true,
-    ...extra,
-  });
+  const guard = (extra: Partial<RequireAcrOptions>) =>
+    requireAcr({
+      authorizationServer: { issuer: base, jwks_uri: `${base}/jwks` },
+      audience: AUDIENCE,
+      acceptableAcrs: ['face'],
+      challengeAcr: 'face',
+      maxAge: 300,
+      realm: 'test',
+      allowInsecureRequests: true,
+      ...extra,
+    });
   const ok = (ctx: Koa.Context) => void (ctx.body = { sub: ctx.state.accessToken.sub });
   // Each route gets its own middleware: the base URL is only known once the server listens.
   let routes: { nonces?: Koa.Middleware; required?: Koa.Middleware } = {};
@@ -56,9 +57,21 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 /** An RFC 9068 access token from the test issuer, bound to `jkt` when given. */
 async function accessToken(claims: Record<string, unknown> = {}, jkt?: string): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ client_id: 'rp', scope: 'payments:read', acr: 'face', auth_time: now - 10, ...(jkt ? { cnf: { jkt } } : {}), ...claims })
+  return new SignJWT({
+    client_id: 'rp',
+    scope: 'payments:read',
+    acr: 'face',
+    auth_time: now - 10,
+    ...(jkt ? { cnf: { jkt } } : {}),
+    ...claims,
+  })
     .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' })
-    .setIssuer(base).setAudience(AUDIENCE).setSubject('alice').setJti(randomUUID()).setIssuedAt(now).setExpirationTime(now + 300)
+    .setIssuer(base)
+    .setAudience(AUDIENCE)
+    .setSubject('alice')
+    .setJti(randomUUID())
+    .setIssuedAt(now)
+    .setExpirationTime(now + 300)
     .sign(issuerKeys.privateKey);
 }
 
@@ -72,7 +85,14 @@ async function clientKey() {
 /** A DPoP proof written by hand, so a test can get one claim wrong. */
 async function proof(key: Awaited<ReturnType<typeof clientKey>>, token: string, claims: Record<string, unknown>): Promise<string> {
   const ath = createHash('sha256').update(token).digest('base64url');
-  return new SignJWT({ htm: 'GET', htu: `${base}/api/payments`, ath, jti: randomUUID(), nonce: new DpopNonces(nonceSecret).current(), ...claims })
+  return new SignJWT({
+    htm: 'GET',
+    htu: `${base}/api/payments`,
+    ath,
+    jti: randomUUID(),
+    nonce: new DpopNonces(nonceSecret).current(),
+    ...claims,
+  })
     .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.jwk })
     .setIssuedAt(typeof claims.iat === 'number' ? claims.iat : Math.floor(Date.now() / 1000))
     .sign(key.pair.privateKey);
@@ -102,7 +122,11 @@ describe('requireAcr verifies DPoP-bound access tokens with oauth4webapi', () =>
   const wrong: [string, (key: Awaited<ReturnType<typeof clientKey>>) => Promise<Record<string, unknown>>, string][] = [
     ['names another URL (htu)', async () => ({ htu: `${base}/api/other` }), 'invalid_token'],
     ['names another method (htm)', async () => ({ htm: 'POST' }), 'invalid_token'],
-    ['is for another token (ath)', async () => ({ ath: createHash('sha256').update('another token').digest('base64url') }), 'invalid_token'],
+    [
+      'is for another token (ath)',
+      async () => ({ ath: createHash('sha256').update('another token').digest('base64url') }),
+      'invalid_token',
+    ],
     ['is ten minutes old (iat)', async () => ({ iat: Math.floor(Date.now() / 1000) - 600 }), 'invalid_token'],
     ['carries a nonce this server did not hand out', async () => ({ nonce: new DpopNonces(randomBytes(32)).current() }), 'use_dpop_nonce'],
     ['carries no nonce', async () => ({ nonce: undefined }), 'use_dpop_nonce'],
@@ -130,34 +154,58 @@ describe('requireAcr verifies DPoP-bound access tokens with oauth4webapi', () =>
     const res = await get('/api/payments', { authorization: `Bearer ${await accessToken({ acr: 'password' })}` });
     expect(res.status).toBe(401);
     expect(parseChallenges(res.headers.get('www-authenticate'))).toEqual([
-      { scheme: 'bearer', parameters: { realm: 'test', error: 'insufficient_user_authentication', error_description: 'a stronger authentication is required', acr_values: 'face', max_age: '300' } },
+      {
+        scheme: 'bearer',
+        parameters: {
+          realm: 'test',
+          error: 'insufficient_user_authentication',
+          error_description: 'a stronger authentication is required',
+          acr_values: 'face',
+          max_age: '300',
+        },
+      },
       { scheme: 'dpop', parameters: { realm: 'test' } },
     ]);
   });
 
   it('asks for a fresh authentication when auth_time is older than max_age', async () => {
-    const res = await get('/api/payments', { authorization: `Bearer ${await accessToken({ auth_time: Math.floor(Date.now() / 1000) - 301 })}` });
+    const res = await get('/api/payments', {
+      authorization: `Bearer ${await accessToken({ auth_time: Math.floor(Date.now() / 1000) - 301 })}`,
+    });
     expect(res.status).toBe(401);
-    expect(firstChallenge(res)).toMatchObject({ scheme: 'bearer', parameters: { error: 'insufficient_user_authentication', max_age: '300' } });
+    expect(firstChallenge(res)).toMatchObject({
+      scheme: 'bearer',
+      parameters: { error: 'insufficient_user_authentication', max_age: '300' },
+    });
   });
 
   it('refuses every bearer token where DPoP is required, with a DPoP challenge only', async () => {
     // Where DPoP is required, a token without a key is worth nothing, whoever holds it.
     const res = await get('/api/strict', { authorization: `Bearer ${await accessToken()}` });
     expect(res.status).toBe(401);
-    expect(parseChallenges(res.headers.get('www-authenticate'))).toEqual([{ scheme: 'dpop', parameters: { realm: 'test', error: 'invalid_token', error_description: 'the access token is not valid' } }]);
+    expect(parseChallenges(res.headers.get('www-authenticate'))).toEqual([
+      { scheme: 'dpop', parameters: { realm: 'test', error: 'invalid_token', error_description: 'the access token is not valid' } },
+    ]);
   });
 
   it('fails closed when the issuer keys cannot be fetched', async () => {
     // No key, no access: an outage at the issuer must never let a token through.
     jwksAnswers = false;
     try {
-      const fresh = requireAcr({ authorizationServer: { issuer: base, jwks_uri: `${base}/jwks` }, audience: AUDIENCE, acceptableAcrs: ['face'], challengeAcr: 'face', allowInsecureRequests: true });
+      const fresh = requireAcr({
+        authorizationServer: { issuer: base, jwks_uri: `${base}/jwks` },
+        audience: AUDIENCE,
+        acceptableAcrs: ['face'],
+        challengeAcr: 'face',
+        allowInsecureRequests: true,
+      });
       const app = new Koa().use(fresh).use((ctx) => void (ctx.body = 'reached'));
       app.silent = true;
       const other = app.listen(0, '127.0.0.1');
       await new Promise((resolve) => other.once('listening', resolve));
-      const res = await fetch(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`, { headers: { authorization: `Bearer ${await accessToken()}` } });
+      const res = await fetch(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`, {
+        headers: { authorization: `Bearer ${await accessToken()}` },
+      });
       other.close();
       expect(res.status).toBe(500);
       expect(await res.text()).not.toContain('reached');

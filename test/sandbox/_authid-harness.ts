@@ -25,9 +25,14 @@ export interface RunningAuthId extends RunningSandbox {
 }
 
 /** A StartRequest for `subject` whose webhooks go nowhere in particular (the sandbox has a tenant URL). */
-export const startRequest = (subject: string, timeoutSeconds = 600): StartRequest => sandboxStartRequest('authid', subject, { timeoutSeconds });
+export const startRequest = (subject: string, timeoutSeconds = 600): StartRequest =>
+  sandboxStartRequest('authid', subject, { timeoutSeconds });
 
-export async function startAuthId(db: Database, overrides: Partial<AuthIdSandboxOptions> = {}, adapterSecret: string | undefined = WEBHOOK_SECRET): Promise<RunningAuthId> {
+export async function startAuthId(
+  db: Database,
+  overrides: Partial<AuthIdSandboxOptions> = {},
+  adapterSecret: string | undefined = WEBHOOK_SECRET,
+): Promise<RunningAuthId> {
   const sandbox = await serveSandbox('authid', (publicUrl) =>
     createAuthIdSandbox({
       db,

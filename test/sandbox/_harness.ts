@@ -57,7 +57,11 @@ export async function serveSandbox(vendor: string, route: (publicUrl: string) =>
     origin,
     publicUrl,
     control: (target, body) =>
-      fetch(`${publicUrl}/control/${target}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      fetch(`${publicUrl}/control/${target}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
     close: () => stop(server),
   };
 }
@@ -113,7 +117,9 @@ export interface RunningGu1 extends RunningSandbox {
 }
 
 export async function startGu1(db: Database, overrides: Partial<Gu1SandboxOptions> = {}): Promise<RunningGu1> {
-  const sandbox = await serveSandbox('gu1', (publicUrl) => createGu1Sandbox({ db, publicUrl, apiKey: API_KEY, webhookSecret: WEBHOOK_SECRET, ...overrides }));
+  const sandbox = await serveSandbox('gu1', (publicUrl) =>
+    createGu1Sandbox({ db, publicUrl, apiKey: API_KEY, webhookSecret: WEBHOOK_SECRET, ...overrides }),
+  );
   const config = gu1Vendor.configSchema.parse({
     type: 'gu1',
     baseUrl: sandbox.publicUrl,

@@ -17,9 +17,21 @@ export interface RunningPassbase extends RunningSandbox {
  * Starts the emulator on an ephemeral port; webhooks go to `webhookUrl`. The adapter is configured exactly
  * as sandbox mode configures it for the same project (the button from the sandbox's public address).
  */
-export async function startPassbase(db: Database, webhookUrl: string, overrides: Partial<PassbaseSandboxOptions> = {}): Promise<RunningPassbase> {
+export async function startPassbase(
+  db: Database,
+  webhookUrl: string,
+  overrides: Partial<PassbaseSandboxOptions> = {},
+): Promise<RunningPassbase> {
   const sandbox = await serveSandbox('passbase', (publicUrl) =>
-    createPassbaseSandbox({ db, publicUrl, apiKey: API_KEY, publishableApiKey: PUBLISHABLE_KEY, webhookUrl, webhookSecret: WEBHOOK_SECRET, ...overrides }),
+    createPassbaseSandbox({
+      db,
+      publicUrl,
+      apiKey: API_KEY,
+      publishableApiKey: PUBLISHABLE_KEY,
+      webhookUrl,
+      webhookSecret: WEBHOOK_SECRET,
+      ...overrides,
+    }),
   );
   const config = passbaseVendor.configSchema.parse({
     type: 'passbase',

@@ -55,14 +55,19 @@ for (const engine of testEngines()) {
         expect(page).toContain('action="/sandbox/authid/complete"');
         expect(page).toContain(`name="t" value="${vendorSessionId}"`);
         expect(page).toContain(`name="s" value="${params.get('s')}"`);
-        for (const outcome of ['approve', 'reject', 'abandon', 'expire', 'error']) expect(page).toContain(`name="outcome" value="${outcome}"`);
+        for (const outcome of ['approve', 'reject', 'abandon', 'expire', 'error'])
+          expect(page).toContain(`name="outcome" value="${outcome}"`);
       });
 
       it.each([
         ['a wrong one-time secret', (p: URLSearchParams) => `?t=${p.get('t')}&s=wrong`, 403],
         ['no secret', (p: URLSearchParams) => `?t=${p.get('t')}`, 400],
         ['both t and i', (p: URLSearchParams) => `?t=${p.get('t')}&i=${p.get('t')}&s=${encodeURIComponent(p.get('s')!)}`, 400],
-        ['the documented mistake: i= with a transaction id', (p: URLSearchParams) => `?i=${p.get('t')}&s=${encodeURIComponent(p.get('s')!)}`, 404],
+        [
+          'the documented mistake: i= with a transaction id',
+          (p: URLSearchParams) => `?i=${p.get('t')}&s=${encodeURIComponent(p.get('s')!)}`,
+          404,
+        ],
         ['an unknown transaction', (p: URLSearchParams) => `?t=${randomUUID()}&s=${encodeURIComponent(p.get('s')!)}`, 404],
       ])('refuses %s', async (_name, query, status) => {
         const { params } = await hosted();
@@ -78,7 +83,9 @@ for (const engine of testEngines()) {
         const nonce = /script-src 'nonce-([^']+)'/.exec(res.headers.get('content-security-policy')!)?.[1];
         expect(nonce).toBeDefined();
         const page = await res.text();
-        expect(page).toContain(`<script nonce="${nonce}">window.parent.postMessage({"type":"authid:page","pageName":"verifiedPage","success":true}, '*');</script>`);
+        expect(page).toContain(
+          `<script nonce="${nonce}">window.parent.postMessage({"type":"authid:page","pageName":"verifiedPage","success":true}, '*');</script>`,
+        );
         expect(await authid.adapter.fetch(vendorSessionId)).toMatchObject({ state: 'approved', subject });
       });
 
@@ -121,9 +128,17 @@ for (const engine of testEngines()) {
         expect(delivery!.path).toBe('/stepup/webhooks/authid');
         expect(delivery!.headers['x-authid-signature']).toBe(hmacSha256Hex(WEBHOOK_SECRET, delivery!.rawBody));
         const event = events()[0]!;
-        expect(event).toEqual({ TransactionId: vendorSessionId, AccountNumber: subject, Name: 'Verify_Identity', Status: 1, Timestamp: expect.any(String) });
+        expect(event).toEqual({
+          TransactionId: vendorSessionId,
+          AccountNumber: subject,
+          Name: 'Verify_Identity',
+          Status: 1,
+          Timestamp: expect.any(String),
+        });
         expect(Date.now() - Date.parse(event.Timestamp as string)).toBeLessThan(60_000);
-        expect(authid.adapter.authenticateWebhook({ headers: delivery!.headers, rawBody: delivery!.rawBody, now: new Date() })).toEqual({ vendorSessionId });
+        expect(authid.adapter.authenticateWebhook({ headers: delivery!.headers, rawBody: delivery!.rawBody, now: new Date() })).toEqual({
+          vendorSessionId,
+        });
       });
 
       it('an operation’s event names OperationId, and the adapter maps it to o:<id>', async () => {
@@ -131,7 +146,9 @@ for (const engine of testEngines()) {
         await authid.control(vendorSessionId, { outcome: 'reject' });
         const [delivery] = receiver.received;
         expect(events()[0]).toMatchObject({ OperationId: vendorSessionId.slice(2), Name: 'GetForeignBiometry', Status: 2 });
-        expect(authid.selfie.authenticateWebhook({ headers: delivery!.headers, rawBody: delivery!.rawBody, now: new Date() })).toEqual({ vendorSessionId });
+        expect(authid.selfie.authenticateWebhook({ headers: delivery!.headers, rawBody: delivery!.rawBody, now: new Date() })).toEqual({
+          vendorSessionId,
+        });
       });
 
       it('a tampered delivery is rejected', async () => {
@@ -140,7 +157,9 @@ for (const engine of testEngines()) {
         const [delivery] = receiver.received;
         const tampered = Buffer.from(delivery!.rawBody.toString('utf8').replace('"Status":2', '"Status":1'));
         expect(tampered.equals(delivery!.rawBody)).toBe(false);
-        expect(() => authid.adapter.authenticateWebhook({ headers: delivery!.headers, rawBody: tampered, now: new Date() })).toThrow(WebhookRejectedError);
+        expect(() => authid.adapter.authenticateWebhook({ headers: delivery!.headers, rawBody: tampered, now: new Date() })).toThrow(
+          WebhookRejectedError,
+        );
       });
 
       it('sends one event per status change (cancel included), at most once, and none while still Pending', async () => {
@@ -162,7 +181,9 @@ for (const engine of testEngines()) {
 
       it('of concurrent completions exactly one wins and exactly one event is sent', async () => {
         const { vendorSessionId } = await hosted();
-        const answers = await Promise.all(['approve', 'reject', 'approve', 'error', 'expire'].map((outcome) => authid.control(vendorSessionId, { outcome })));
+        const answers = await Promise.all(
+          ['approve', 'reject', 'approve', 'error', 'expire'].map((outcome) => authid.control(vendorSessionId, { outcome })),
+        );
         expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409, 409]);
         expect(receiver.received).toHaveLength(1);
         const winner = (await answers.find((a) => a.status === 200)!.json()) as { Status: number };
@@ -196,7 +217,9 @@ for (const engine of testEngines()) {
           await unsigned.control(vendorSessionId, { outcome: 'approve' });
           const [delivery] = receiver.received;
           expect(delivery!.headers['x-authid-signature']).toBeUndefined();
-          expect(() => unsigned.adapter.authenticateWebhook({ headers: delivery!.headers, rawBody: delivery!.rawBody, now: new Date() })).toThrow(WebhookRejectedError);
+          expect(() =>
+            unsigned.adapter.authenticateWebhook({ headers: delivery!.headers, rawBody: delivery!.rawBody, now: new Date() }),
+          ).toThrow(WebhookRejectedError);
         } finally {
           await unsigned.close();
         }

@@ -29,17 +29,28 @@ for (const engine of testEngines()) {
       });
 
       it('issues an access token, a refresh token and an expiry about 15 minutes away', async () => {
-        const res = await api(TOKEN_PATH, { method: 'POST', headers: { authorization: BASIC, 'content-type': 'application/json' }, body: '{}' });
+        const res = await api(TOKEN_PATH, {
+          method: 'POST',
+          headers: { authorization: BASIC, 'content-type': 'application/json' },
+          body: '{}',
+        });
         expect(res.status).toBe(200);
         const body = (await res.json()) as Record<string, string>;
-        expect(body).toEqual({ AccessToken: expect.any(String), RefreshToken: expect.any(String), AccessTokenExpirationDate: expect.any(String) });
+        expect(body).toEqual({
+          AccessToken: expect.any(String),
+          RefreshToken: expect.any(String),
+          AccessTokenExpirationDate: expect.any(String),
+        });
         const lifetime = Date.parse(body.AccessTokenExpirationDate!) - Date.now();
         expect(lifetime).toBeGreaterThan(14 * 60_000);
         expect(lifetime).toBeLessThanOrEqual(15 * 60_000);
       });
 
       it('the API refuses requests without a valid access token, and refresh tokens are not access tokens', async () => {
-        const pair = (await (await api(TOKEN_PATH, { method: 'POST', headers: { authorization: BASIC } })).json()) as Record<string, string>;
+        const pair = (await (await api(TOKEN_PATH, { method: 'POST', headers: { authorization: BASIC } })).json()) as Record<
+          string,
+          string
+        >;
         const forged = pair.AccessToken!.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
         for (const authorization of [undefined, 'Bearer nope', `Bearer ${forged}`, `Bearer ${pair.RefreshToken}`, BASIC]) {
           const res = await api(`${API}/transactions/${randomUUID()}/status`, { headers: authorization ? { authorization } : {} });
@@ -49,12 +60,21 @@ for (const engine of testEngines()) {
       });
 
       it('the refresh endpoint takes the JSON-encoded refresh token and answers a new pair', async () => {
-        const pair = (await (await api(TOKEN_PATH, { method: 'POST', headers: { authorization: BASIC } })).json()) as Record<string, string>;
-        const refreshed = await api(REFRESH_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(pair.RefreshToken) });
+        const pair = (await (await api(TOKEN_PATH, { method: 'POST', headers: { authorization: BASIC } })).json()) as Record<
+          string,
+          string
+        >;
+        const refreshed = await api(REFRESH_PATH, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(pair.RefreshToken),
+        });
         expect(refreshed.status).toBe(200);
         const next = (await refreshed.json()) as Record<string, string>;
         expect(next.AccessToken).not.toBe(pair.AccessToken);
-        expect((await api(`${API}/transactions/${randomUUID()}/status`, { headers: { authorization: `Bearer ${next.AccessToken}` } })).status).toBe(404);
+        expect(
+          (await api(`${API}/transactions/${randomUUID()}/status`, { headers: { authorization: `Bearer ${next.AccessToken}` } })).status,
+        ).toBe(404);
         expect((await api(REFRESH_PATH, { method: 'POST', body: JSON.stringify(pair.AccessToken) })).status).toBe(401);
         expect((await api(REFRESH_PATH, { method: 'POST', body: JSON.stringify({ RefreshToken: pair.RefreshToken }) })).status).toBe(400);
       });
@@ -96,7 +116,9 @@ for (const engine of testEngines()) {
       it('the status body echoes the id, AccountNumber and Name', async () => {
         const subject = account();
         const { vendorSessionId } = await authid.adapter.start(startRequest(subject));
-        const res = await api(`${API}/transactions/${vendorSessionId}/status`, { headers: { authorization: `Bearer ${await authid.token()}` } });
+        const res = await api(`${API}/transactions/${vendorSessionId}/status`, {
+          headers: { authorization: `Bearer ${await authid.token()}` },
+        });
         expect(await res.json()).toEqual({ TransactionId: vendorSessionId, AccountNumber: subject, Name: 'Verify_Identity', Status: 0 });
       });
 
@@ -132,7 +154,12 @@ for (const engine of testEngines()) {
 
       it('refuses bodies that are not the documented shape with 400 E_INVALID_REQUEST', async () => {
         const authorization = `Bearer ${await authid.token()}`;
-        const valid = { AccountNumber: account(), Name: 'Verify_Identity', Timeout: 600, ConfirmationPolicy: { TransportType: 0, CredentialType: 1, BioPolicy: { CheckLiveness: true } } };
+        const valid = {
+          AccountNumber: account(),
+          Name: 'Verify_Identity',
+          Timeout: 600,
+          ConfirmationPolicy: { TransportType: 0, CredentialType: 1, BioPolicy: { CheckLiveness: true } },
+        };
         for (const body of [
           'not json',
           JSON.stringify({ ...valid, AccountNumber: '' }),
@@ -140,35 +167,56 @@ for (const engine of testEngines()) {
           JSON.stringify({ ...valid, Timeout: '600' }),
           JSON.stringify({ ...valid, ConfirmationPolicy: { ...valid.ConfirmationPolicy, TransportType: 3 } }),
         ]) {
-          const res = await api(`${API}/transactions`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body });
+          const res = await api(`${API}/transactions`, {
+            method: 'POST',
+            headers: { authorization, 'content-type': 'application/json' },
+            body,
+          });
           expect(res.status).toBe(400);
           expect(await res.json()).toMatchObject({ ID: 'E_INVALID_REQUEST', Message: expect.any(String) });
         }
         const ok = await api(`${API}/transactions`, { method: 'POST', headers: { authorization }, body: JSON.stringify(valid) });
-        expect(await ok.json()).toEqual({ TransactionId: expect.any(String), OneTimeSecret: expect.stringMatching(/^[A-Za-z0-9+/]{22}==$/) });
+        expect(await ok.json()).toEqual({
+          TransactionId: expect.any(String),
+          OneTimeSecret: expect.stringMatching(/^[A-Za-z0-9+/]{22}==$/),
+        });
       });
 
       it.each([
         [1, 'sms'],
         [2, 'email'],
-      ])('accepts TransportType %i out of band: no OneTimeSecret, and it records where the %s link would have gone', async (transport, channel) => {
-        const authorization = `Bearer ${await authid.token()}`;
-        const accountNumber = account();
-        const policy = { TransportType: transport, CredentialType: 1, BioPolicy: { CheckLiveness: true } };
-        const body = JSON.stringify({ AccountNumber: accountNumber, Name: 'Verify_Identity', Timeout: 600, ConfirmationPolicy: policy });
-        const res = await api(`${API}/transactions`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body });
-        const created = (await res.json()) as Record<string, string>;
-        expect(created).toEqual({ TransactionId: expect.any(String) });
-        const view = (await (await fetch(`${authid.publicUrl}/control/${created.TransactionId}`)).json()) as { Status: number; outOfBand: { link: string } };
-        expect(view).toMatchObject({ Status: 0, outOfBand: { channel, accountNumber } });
-        // The link is the hosted UI's, and it opens the capture.
-        expect(view.outOfBand.link).toMatch(new RegExp(`^${authid.publicUrl}/\\?t=${created.TransactionId}&s=`));
-        expect((await fetch(view.outOfBand.link)).status).toBe(200);
-        // An operation takes it at the top level.
-        const op = JSON.stringify({ AccountNumber: accountNumber, Name: 'GetForeignBiometry', Timeout: 600, TransportType: transport });
-        const opRes = await api(`${API}/operations`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: op });
-        expect(await opRes.json()).toEqual({ OperationId: expect.any(String) });
-      });
+      ])(
+        'accepts TransportType %i out of band: no OneTimeSecret, and it records where the %s link would have gone',
+        async (transport, channel) => {
+          const authorization = `Bearer ${await authid.token()}`;
+          const accountNumber = account();
+          const policy = { TransportType: transport, CredentialType: 1, BioPolicy: { CheckLiveness: true } };
+          const body = JSON.stringify({ AccountNumber: accountNumber, Name: 'Verify_Identity', Timeout: 600, ConfirmationPolicy: policy });
+          const res = await api(`${API}/transactions`, {
+            method: 'POST',
+            headers: { authorization, 'content-type': 'application/json' },
+            body,
+          });
+          const created = (await res.json()) as Record<string, string>;
+          expect(created).toEqual({ TransactionId: expect.any(String) });
+          const view = (await (await fetch(`${authid.publicUrl}/control/${created.TransactionId}`)).json()) as {
+            Status: number;
+            outOfBand: { link: string };
+          };
+          expect(view).toMatchObject({ Status: 0, outOfBand: { channel, accountNumber } });
+          // The link is the hosted UI's, and it opens the capture.
+          expect(view.outOfBand.link).toMatch(new RegExp(`^${authid.publicUrl}/\\?t=${created.TransactionId}&s=`));
+          expect((await fetch(view.outOfBand.link)).status).toBe(200);
+          // An operation takes it at the top level.
+          const op = JSON.stringify({ AccountNumber: accountNumber, Name: 'GetForeignBiometry', Timeout: 600, TransportType: transport });
+          const opRes = await api(`${API}/operations`, {
+            method: 'POST',
+            headers: { authorization, 'content-type': 'application/json' },
+            body: op,
+          });
+          expect(await opRes.json()).toEqual({ OperationId: expect.any(String) });
+        },
+      );
 
       it('cancel answers Status 5; a second cancel or a late outcome is refused', async () => {
         const { vendorSessionId } = await authid.adapter.start(startRequest(account()));
@@ -203,7 +251,9 @@ for (const engine of testEngines()) {
         const started = await authid.selfie.start(startRequest(account()));
         const id = started.vendorSessionId.replace(/^o:/, '');
         expect(started.vendorSessionId).toBe(`o:${id}`);
-        expect(started.presentation).toMatchObject({ options: { url: expect.stringMatching(new RegExp(`/sandbox/authid/\\?i=${id}&s=`)) } });
+        expect(started.presentation).toMatchObject({
+          options: { url: expect.stringMatching(new RegExp(`/sandbox/authid/\\?i=${id}&s=`)) },
+        });
         expect((await authid.selfie.fetch(started.vendorSessionId)).state).toBe('pending');
       });
 
@@ -215,7 +265,10 @@ for (const engine of testEngines()) {
 
         const unverified = await authid.selfie.start(startRequest(subject));
         await authid.control(unverified.vendorSessionId, { outcome: 'approve', verified: false });
-        expect(await authid.selfie.fetch(unverified.vendorSessionId)).toMatchObject({ state: 'rejected', reason: 'biometric_not_verified' });
+        expect(await authid.selfie.fetch(unverified.vendorSessionId)).toMatchObject({
+          state: 'rejected',
+          reason: 'biometric_not_verified',
+        });
       });
 
       it('the result carries the documented Payload.Metadata.BiometricVerificationResult.Verified', async () => {
@@ -247,7 +300,9 @@ for (const engine of testEngines()) {
       it('statusNotFoundSeconds emulates UAT’s 404 window: a refusal the orchestrator waits out', async () => {
         const { vendorSessionId } = await authid.adapter.start(startRequest(account()));
         try {
-          expect(await (await authid.control('settings', { statusNotFoundSeconds: 60 })).json()).toMatchObject({ statusNotFoundSeconds: 60 });
+          expect(await (await authid.control('settings', { statusNotFoundSeconds: 60 })).json()).toMatchObject({
+            statusNotFoundSeconds: 60,
+          });
           const err = await authid.adapter.fetch(vendorSessionId).catch((e: unknown) => e);
           expect((err as VendorRefusedError).details).toMatchObject({ vendorCode: 'NOT_FOUND', status: 404 });
         } finally {
@@ -261,7 +316,9 @@ for (const engine of testEngines()) {
         const other = await startAuthId(database());
         try {
           const token = await authid.token();
-          const res = await fetch(`${other.publicUrl}${API}/transactions/${vendorSessionId}/status`, { headers: { authorization: `Bearer ${token}` } });
+          const res = await fetch(`${other.publicUrl}${API}/transactions/${vendorSessionId}/status`, {
+            headers: { authorization: `Bearer ${token}` },
+          });
           expect(res.status).toBe(200);
           await other.control(vendorSessionId, { outcome: 'approve' });
           expect((await authid.adapter.fetch(vendorSessionId)).state).toBe('approved');

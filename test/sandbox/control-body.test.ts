@@ -50,8 +50,15 @@ for (const engine of testEngines()) {
             target: ALICE_IDENTITY_KEY,
             async confirm() {
               const delivered = receiver.received.filter((r) => r.path === '/stepup/webhooks/passbase').at(-1)!;
-              const webhook = passbase.adapter.authenticateWebhook({ headers: delivered.headers, rawBody: delivered.rawBody, now: new Date() })!;
-              const outcome = await passbase.adapter.fetch(started.vendorSessionId, { verification: { subject: ALICE_IDENTITY_KEY, startedAt }, webhook });
+              const webhook = passbase.adapter.authenticateWebhook({
+                headers: delivered.headers,
+                rawBody: delivered.rawBody,
+                now: new Date(),
+              })!;
+              const outcome = await passbase.adapter.fetch(started.vendorSessionId, {
+                verification: { subject: ALICE_IDENTITY_KEY, startedAt },
+                webhook,
+              });
               return outcome.state;
             },
           };

@@ -19,9 +19,17 @@ for (const engine of testEngines()) {
 
     const request = (subject: string = randomUUID()): StartRequest => sandboxStartRequest('globalpass', subject);
     const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-      fetch(`${gp.publicUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+      fetch(`${gp.publicUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
     const tokenRequest = (headers: Record<string, string>, body = 'grant_type=client_credentials') =>
-      fetch(`${gp.publicUrl}/connect/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+      fetch(`${gp.publicUrl}/connect/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body,
+      });
 
     describe('identity server and API authentication', () => {
       it('issues a client-credentials access token shaped like GlobalPass’s', async () => {
@@ -62,7 +70,10 @@ for (const engine of testEngines()) {
       });
 
       it('an adapter with the wrong client secret gets the refusal UNAUTHORIZED', async () => {
-        const err = await gp.adapterWith({ clientSecret: 'wrong' }).start(request()).catch((e: unknown) => e);
+        const err = await gp
+          .adapterWith({ clientSecret: 'wrong' })
+          .start(request())
+          .catch((e: unknown) => e);
         expect(err).toBeInstanceOf(VendorRefusedError);
         expect((err as VendorRefusedError).details.vendorCode).toBe('UNAUTHORIZED');
       });
@@ -104,7 +115,9 @@ for (const engine of testEngines()) {
 
       it('stores the requested timeout in minutes', async () => {
         const { vendorSessionId } = await gp.adapter.start({ ...request(), timeoutSeconds: 125 });
-        const res = await fetch(`${gp.publicUrl}/api/v2/instant-biometrics/${vendorSessionId}`, { headers: { authorization: `Bearer ${await gp.token()}` } });
+        const res = await fetch(`${gp.publicUrl}/api/v2/instant-biometrics/${vendorSessionId}`, {
+          headers: { authorization: `Bearer ${await gp.token()}` },
+        });
         const record = (await res.json()) as { timeoutInMinutes: number; createdAt: string; expiresAt: string };
         expect(record.timeoutInMinutes).toBe(3);
         expect(Date.parse(record.expiresAt) - Date.parse(record.createdAt)).toBe(3 * 60_000);
@@ -178,11 +191,17 @@ for (const engine of testEngines()) {
 
     describe('KYC screening prerequisite', () => {
       const screeningStatus = async (token: string) => {
-        const res = await fetch(`${gp.publicUrl}/api/v2/screenings/${token}/status`, { headers: { authorization: `Bearer ${await gp.token()}` } });
+        const res = await fetch(`${gp.publicUrl}/api/v2/screenings/${token}/status`, {
+          headers: { authorization: `Bearer ${await gp.token()}` },
+        });
         return res.json();
       };
       const setScreening = (token: string, body: unknown) => post(`/control/screenings/${token}`, body);
-      const startError = (subject: string) => gp.adapter.start(request(subject)).then(() => undefined, (e: unknown) => e as VendorRefusedError);
+      const startError = (subject: string) =>
+        gp.adapter.start(request(subject)).then(
+          () => undefined,
+          (e: unknown) => e as VendorRefusedError,
+        );
 
       it('a screening the sandbox never saw is Accepted, so instant biometrics can start', async () => {
         const token = randomUUID();

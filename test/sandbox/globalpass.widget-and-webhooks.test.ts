@@ -93,7 +93,8 @@ for (const engine of testEngines()) {
 
     const request = (): StartRequest =>
       sandboxStartRequest('globalpass', randomUUID(), { returnUrl: 'https://idp.example/interaction/uid-2/stepup/return' });
-    const deliveries = () => receiver.received.map((r) => JSON.parse(r.rawBody.toString('utf8')) as { type: string; data: { status: string } });
+    const deliveries = () =>
+      receiver.received.map((r) => JSON.parse(r.rawBody.toString('utf8')) as { type: string; data: { status: string } });
 
     describe('widget', () => {
       it('serves the script at the CDN-shaped path, loadable cross-origin', async () => {
@@ -104,7 +105,9 @@ for (const engine of testEngines()) {
         expect(res.headers.get('access-control-allow-origin')).toBe('*');
         expect(res.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
         // Nothing a strict CSP would block: no string evaluation, no HTML or inline style injection.
-        expect(script).not.toMatch(/\beval\(|new Function|innerHTML|outerHTML|insertAdjacentHTML|\.style\b|setAttribute\('style'|document\.write/);
+        expect(script).not.toMatch(
+          /\beval\(|new Function|innerHTML|outerHTML|insertAdjacentHTML|\.style\b|setAttribute\('style'|document\.write/,
+        );
       });
 
       it('renders into the element, posts the person’s choice to the sandbox and calls onComplete() without arguments', async () => {
@@ -112,7 +115,12 @@ for (const engine of testEngines()) {
         const scriptUrl = (presentation as { scriptUrl: string }).scriptUrl;
         const { widget, root, requests } = loadWidget(script, scriptUrl);
         const completions: unknown[][] = [];
-        widget.init({ elementId: 'stepup-widget', instantBiometricsId: vendorSessionId, mode: 'InstantBiometrics', onComplete: (...args: unknown[]) => completions.push(args) });
+        widget.init({
+          elementId: 'stepup-widget',
+          instantBiometricsId: vendorSessionId,
+          mode: 'InstantBiometrics',
+          onComplete: (...args: unknown[]) => completions.push(args),
+        });
         expect(root.children).toHaveLength(1);
         const buttons = root.find((e) => e.tagName === 'button');
         expect(buttons.map((b) => b.attributes['data-outcome'])).toEqual(['approve', 'reject']);
@@ -158,7 +166,10 @@ for (const engine of testEngines()) {
 
       it('answers the CORS preflight of its result endpoint, and refuses a bad result', async () => {
         const url = `${gp.publicUrl}/widget/instant-biometrics/${randomUUID()}/result`;
-        const preflight = await fetch(url, { method: 'OPTIONS', headers: { origin: 'https://rp.example', 'access-control-request-method': 'POST' } });
+        const preflight = await fetch(url, {
+          method: 'OPTIONS',
+          headers: { origin: 'https://rp.example', 'access-control-request-method': 'POST' },
+        });
         expect(preflight.status).toBe(204);
         expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
         expect(preflight.headers.get('access-control-allow-methods')).toBe('POST');
@@ -166,7 +177,10 @@ for (const engine of testEngines()) {
         const unknown = await fetch(url, { method: 'POST', body: JSON.stringify({ outcome: 'approve' }) });
         expect(unknown.status).toBe(404);
         const { vendorSessionId } = await gp.adapter.start(request());
-        const bad = await fetch(`${gp.publicUrl}/widget/instant-biometrics/${vendorSessionId}/result`, { method: 'POST', body: JSON.stringify({ outcome: 'error' }) });
+        const bad = await fetch(`${gp.publicUrl}/widget/instant-biometrics/${vendorSessionId}/result`, {
+          method: 'POST',
+          body: JSON.stringify({ outcome: 'error' }),
+        });
         expect(bad.status).toBe(400);
         expect((await gp.adapter.fetch(vendorSessionId)).state).toBe('pending');
       });
@@ -188,7 +202,9 @@ for (const engine of testEngines()) {
           type: 'biometrics.instant.change',
           data: { screeningToken: subject, instantBiometricsId: vendorSessionId, status: 'Accepted' },
         });
-        expect(gp.adapter.authenticateWebhook({ headers: delivery!.headers, rawBody: delivery!.rawBody, now: new Date() })).toEqual({ vendorSessionId });
+        expect(gp.adapter.authenticateWebhook({ headers: delivery!.headers, rawBody: delivery!.rawBody, now: new Date() })).toEqual({
+          vendorSessionId,
+        });
       });
 
       it('a tampered or late-replayed delivery is rejected', async () => {
@@ -197,9 +213,13 @@ for (const engine of testEngines()) {
         const [delivery] = receiver.received;
         const tampered = Buffer.from(delivery!.rawBody.toString('utf8').replace('"Rejected"', '"Accepted"'));
         expect(tampered.equals(delivery!.rawBody)).toBe(false);
-        expect(() => gp.adapter.authenticateWebhook({ headers: delivery!.headers, rawBody: tampered, now: new Date() })).toThrow(WebhookRejectedError);
+        expect(() => gp.adapter.authenticateWebhook({ headers: delivery!.headers, rawBody: tampered, now: new Date() })).toThrow(
+          WebhookRejectedError,
+        );
         const later = new Date(Date.now() + 16 * 60_000);
-        expect(() => gp.adapter.authenticateWebhook({ headers: delivery!.headers, rawBody: delivery!.rawBody, now: later })).toThrow(WebhookRejectedError);
+        expect(() => gp.adapter.authenticateWebhook({ headers: delivery!.headers, rawBody: delivery!.rawBody, now: later })).toThrow(
+          WebhookRejectedError,
+        );
       });
 
       it('every status change sends one event; a fault that changes no status sends none', async () => {
@@ -222,7 +242,10 @@ for (const engine of testEngines()) {
           await v1.control(vendorSessionId, { outcome: 'approve' });
           const [delivery] = receiver.received;
           expect(delivery!.headers['x-gp-signature']).toBeUndefined();
-          expect(JSON.parse(delivery!.rawBody.toString('utf8'))).toMatchObject({ type: 'biometrics.instant.change', secret: WEBHOOK_SECRET });
+          expect(JSON.parse(delivery!.rawBody.toString('utf8'))).toMatchObject({
+            type: 'biometrics.instant.change',
+            secret: WEBHOOK_SECRET,
+          });
           const received = { headers: delivery!.headers, rawBody: delivery!.rawBody, now: new Date() };
           expect(v1.adapter.authenticateWebhook(received)).toEqual({ vendorSessionId });
           expect(() => gp.adapter.authenticateWebhook(received)).toThrow(/V1 delivery/);
@@ -235,13 +258,19 @@ for (const engine of testEngines()) {
         const warnings: Array<{ details: object; message: string }> = [];
         const down = await startReceiver();
         await down.close();
-        const logged = await startGlobalPass(database(), { webhookUrl: `${down.origin}/hook`, log: { warn: (details, message) => warnings.push({ details, message }) } });
+        const logged = await startGlobalPass(database(), {
+          webhookUrl: `${down.origin}/hook`,
+          log: { warn: (details, message) => warnings.push({ details, message }) },
+        });
         try {
           const { vendorSessionId } = await logged.adapter.start(request());
           expect((await logged.control(vendorSessionId, { outcome: 'approve' })).status).toBe(200);
           expect((await logged.adapter.fetch(vendorSessionId)).state).toBe('approved');
           expect(warnings).toEqual([
-            { message: 'sandbox webhook not delivered', details: expect.objectContaining({ event: 'biometrics.instant.change', url: `${down.origin}/hook` }) },
+            {
+              message: 'sandbox webhook not delivered',
+              details: expect.objectContaining({ event: 'biometrics.instant.change', url: `${down.origin}/hook` }),
+            },
           ]);
         } finally {
           await logged.close();

@@ -31,9 +31,7 @@ for (const engine of testEngines()) {
 
     it('racing creates for one entity open exactly one session and name it to the others', async () => {
       const entityId = randomUUID();
-      const results = await Promise.all(
-        Array.from({ length: RACERS }, (_, i) => on(i).create({ entityId, language: 'en' })),
-      );
+      const results = await Promise.all(Array.from({ length: RACERS }, (_, i) => on(i).create({ entityId, language: 'en' })));
       const opened = results.flatMap((r) => ('session' in r ? [r.session.id] : []));
       expect(opened).toHaveLength(1);
       const named = results.flatMap((r) => ('activeSessionId' in r ? [r.activeSessionId] : []));
@@ -45,9 +43,7 @@ for (const engine of testEngines()) {
       if (!('session' in created)) throw new Error('expected a new session');
       const id = created.session.id;
       const results = await Promise.all(
-        Array.from({ length: RACERS }, (_, i) =>
-          on(i).settle(id, { outcome: i % 2 ? 'approve' : 'reject', liveness: 0.97, match: 0.93 }),
-        ),
+        Array.from({ length: RACERS }, (_, i) => on(i).settle(id, { outcome: i % 2 ? 'approve' : 'reject', liveness: 0.97, match: 0.93 })),
       );
       const winners = results.flatMap((r) => ('session' in r ? [r.session.status] : []));
       expect(winners).toHaveLength(1);

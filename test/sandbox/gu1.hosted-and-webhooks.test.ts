@@ -4,7 +4,15 @@ import { WebhookRejectedError } from '../../src/errors.ts';
 import { hmacSha256Hex } from '../../src/vendors/webhook.ts';
 import type { StartRequest } from '../../src/vendors/types.ts';
 import { testEngines } from '../support/db.ts';
-import { onFreshDatabase, sandboxStartRequest, startGu1, startReceiver, WEBHOOK_SECRET, type Receiver, type RunningGu1 } from './_harness.ts';
+import {
+  onFreshDatabase,
+  sandboxStartRequest,
+  startGu1,
+  startReceiver,
+  WEBHOOK_SECRET,
+  type Receiver,
+  type RunningGu1,
+} from './_harness.ts';
 
 const RETURN_URL = 'https://idp.example/interaction/uid-3/stepup/return';
 
@@ -110,9 +118,9 @@ for (const engine of testEngines()) {
       const [delivery] = receiver.received;
       const tampered = Buffer.from(delivery!.rawBody.toString('utf8').replace('"rejected"', '"approved"'));
       expect(tampered.equals(delivery!.rawBody)).toBe(false);
-      expect(() =>
-        gu1.adapter.authenticateWebhook({ headers: delivery!.headers, rawBody: tampered, now: new Date() }),
-      ).toThrow(WebhookRejectedError);
+      expect(() => gu1.adapter.authenticateWebhook({ headers: delivery!.headers, rawBody: tampered, now: new Date() })).toThrow(
+        WebhookRejectedError,
+      );
     });
 
     it('each terminal outcome sends its event; processing, error and cancel send none', async () => {
@@ -146,7 +154,9 @@ for (const engine of testEngines()) {
         const seen = receiver.received.map((r) => {
           const envelope = JSON.parse(r.rawBody.toString('utf8')) as { event: string; payload: { id: string } };
           // Both channels are signed alike, and each names the session to re-read.
-          expect(org.adapter.authenticateWebhook({ headers: r.headers, rawBody: r.rawBody, now: new Date() })).toEqual({ vendorSessionId: envelope.payload.id });
+          expect(org.adapter.authenticateWebhook({ headers: r.headers, rawBody: r.rawBody, now: new Date() })).toEqual({
+            vendorSessionId: envelope.payload.id,
+          });
           return `${r.path} ${envelope.event}${envelope.payload.id === cancelled.vendorSessionId ? ' (second)' : ''}`;
         });
         expect(seen.sort()).toEqual(
@@ -166,8 +176,14 @@ for (const engine of testEngines()) {
 
     it('the organization webhook URL can be changed at run time, and switched off', async () => {
       const set = (organizationWebhookUrl: string | null) =>
-        fetch(`${gu1.publicUrl}/control/settings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ organizationWebhookUrl }) });
-      expect(await (await set(`${receiver.origin}/org-hook`)).json()).toMatchObject({ organizationWebhookUrl: `${receiver.origin}/org-hook` });
+        fetch(`${gu1.publicUrl}/control/settings`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ organizationWebhookUrl }),
+        });
+      expect(await (await set(`${receiver.origin}/org-hook`)).json()).toMatchObject({
+        organizationWebhookUrl: `${receiver.origin}/org-hook`,
+      });
       try {
         await gu1.adapter.start(request());
         expect(receiver.received.map((r) => r.path)).toEqual(['/org-hook']);

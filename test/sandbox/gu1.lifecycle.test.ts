@@ -15,7 +15,8 @@ for (const engine of testEngines()) {
       gu1 = keep(await startGu1(db));
     });
 
-    const request = (subject = randomUUID()): StartRequest => sandboxStartRequest('gu1', subject, { webhookUrl: `${receiver.origin}/stepup/webhooks/gu1` });
+    const request = (subject = randomUUID()): StartRequest =>
+      sandboxStartRequest('gu1', subject, { webhookUrl: `${receiver.origin}/stepup/webhooks/gu1` });
 
     it('start returns an iframe presentation with the documented allow list', async () => {
       const subject = randomUUID();

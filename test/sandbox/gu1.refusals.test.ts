@@ -79,8 +79,7 @@ for (const engine of testEngines()) {
       const anonymous = await fetch(url, { method: 'POST', body: JSON.stringify({ entityId: randomUUID() }) });
       expect(anonymous.status).toBe(401);
       expect(await anonymous.json()).toMatchObject({ error: 'UNAUTHORIZED' });
-      const post = (body: string) =>
-        fetch(url, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}` }, body });
+      const post = (body: string) => fetch(url, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}` }, body });
       const notUuid = await post(JSON.stringify({ entityId: 'alice' }));
       expect(notUuid.status).toBe(400);
       expect(await notUuid.json()).toMatchObject({ error: 'VALIDATION_ERROR', message: expect.stringMatching(/^entityId: /) });
@@ -105,7 +104,11 @@ for (const engine of testEngines()) {
     ])('the control settings make one entity answer %s, then stop', async (code, status) => {
       const entity = randomUUID();
       const set = (entities: Record<string, string | null>) =>
-        fetch(`${told.publicUrl}/control/settings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ entities }) });
+        fetch(`${told.publicUrl}/control/settings`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ entities }),
+        });
       expect((await set({ [entity]: code })).status).toBe(200);
       expect((await refusal(told.adapter, request(entity))).details).toMatchObject({ vendorCode: code, status });
       // Another entity is not affected.
@@ -120,7 +123,11 @@ for (const engine of testEngines()) {
       ['NOT_ENABLED', 403],
     ])('the control settings make every create answer %s, until cleared', async (code, status) => {
       const set = (refusal: string | null) =>
-        fetch(`${told.publicUrl}/control/settings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refusal }) });
+        fetch(`${told.publicUrl}/control/settings`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ refusal }),
+        });
       expect(await (await set(code)).json()).toMatchObject({ refusal: code });
       try {
         expect((await refusal(told.adapter, request())).details).toMatchObject({ vendorCode: code, status });
@@ -131,10 +138,13 @@ for (const engine of testEngines()) {
     });
 
     it('refuses a settings body it does not understand, saying why', async () => {
-      const res = await fetch(`${told.publicUrl}/control/settings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refusal: 'NO_SUCH_CODE' }) });
+      const res = await fetch(`${told.publicUrl}/control/settings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refusal: 'NO_SUCH_CODE' }),
+      });
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ error: 'VALIDATION_ERROR', message: expect.stringMatching(/^refusal: /) });
     });
-
   });
 }

@@ -111,7 +111,9 @@ for (const engine of testEngines()) {
       await passbase.control(key, { outcome: 'error' });
       const res = await get(`/identities/${key}`);
       expect(res.status).toBe(500);
-      await expect(passbase.adapter.fetch('v', { verification: { subject: key, startedAt: new Date() } })).rejects.toBeInstanceOf(VendorUnavailableError);
+      await expect(passbase.adapter.fetch('v', { verification: { subject: key, startedAt: new Date() } })).rejects.toBeInstanceOf(
+        VendorUnavailableError,
+      );
       await passbase.control(key, { outcome: 'abandon' });
       expect((await get(`/identities/${key}`)).status).toBe(200);
     });

@@ -21,7 +21,11 @@ describe('the real @passbase/node SDK against the Passbase sandbox', () => {
 
   it("reads alice's identity with the documented fields, as the adapter does", async () => {
     const identity = await client().getIdentityById(ALICE_IDENTITY_KEY);
-    expect(identity).toMatchObject({ id: ALICE_IDENTITY_KEY, status: 'approved', owner: { email: 'alice@example.com', firstName: 'Alice', lastName: 'Example' } });
+    expect(identity).toMatchObject({
+      id: ALICE_IDENTITY_KEY,
+      status: 'approved',
+      owner: { email: 'alice@example.com', firstName: 'Alice', lastName: 'Example' },
+    });
     expect(typeof identity.score).toBe('number');
     // The SDK turns unix seconds into dates: the sandbox's times are seconds, not milliseconds.
     expect(identity.created.getUTCFullYear()).toBeGreaterThan(2020);
@@ -34,7 +38,9 @@ describe('the real @passbase/node SDK against the Passbase sandbox', () => {
       language: 'en',
       timeoutSeconds: 600,
     });
-    expect(started.presentation).toMatchObject({ options: { apiKey: PUBLISHABLE_KEY, prefillAttributes: { email: identity.owner!.email } } });
+    expect(started.presentation).toMatchObject({
+      options: { apiKey: PUBLISHABLE_KEY, prefillAttributes: { email: identity.owner!.email } },
+    });
   });
 
   it('lists every identity through the SDK’s cursor pagination', async () => {

@@ -23,7 +23,11 @@ async function startReceiver(): Promise<Receiver> {
   const app = new Koa();
   const receiver: Receiver = { origin: '', received: [], close: async () => undefined };
   app.use(async (ctx) => {
-    const request: WebhookRequest = { headers: ctx.headers as Record<string, string>, rawBody: await readBody(ctx, 64 * 1024), now: new Date() };
+    const request: WebhookRequest = {
+      headers: ctx.headers as Record<string, string>,
+      rawBody: await readBody(ctx, 64 * 1024),
+      now: new Date(),
+    };
     const outcome = await receiver.confirm?.(request);
     receiver.received.push({ ...request, ...(outcome ? { outcome } : {}) });
     ctx.body = { received: true };
@@ -75,7 +79,14 @@ describe('Passbase sandbox webhooks, controller and button script', () => {
       expect(delivery!.headers['content-type']).toBe('text/plain');
       expect(delivery!.rawBody.toString('utf8')).toMatch(/^[A-Za-z0-9+/]+={0,2}$/);
       const payload = decrypt(delivery!.rawBody);
-      expect(payload).toEqual({ event: 'IDENTITY_AUTHENTICATED', key, status: 'approved', created: expect.any(Number), updated: expect.any(Number), processed: expect.any(Number) });
+      expect(payload).toEqual({
+        event: 'IDENTITY_AUTHENTICATED',
+        key,
+        status: 'approved',
+        created: expect.any(Number),
+        updated: expect.any(Number),
+        processed: expect.any(Number),
+      });
 
       const hint = passbase.adapter.authenticateWebhook(delivery!);
       expect(hint).toMatchObject({ subject: key, event: 'IDENTITY_AUTHENTICATED' });
@@ -92,7 +103,11 @@ describe('Passbase sandbox webhooks, controller and button script', () => {
       const tampered = { ...delivery!, rawBody: Buffer.from(bytes.toString('base64')) };
       expect(() => passbase.adapter.authenticateWebhook(tampered)).toThrow(WebhookRejectedError);
       // The same body sent as plain JSON (encryption stripped by a forger) is refused too.
-      const forged = { headers: { 'content-type': 'application/json' }, rawBody: Buffer.from(JSON.stringify(decrypt(delivery!.rawBody))), now: new Date() };
+      const forged = {
+        headers: { 'content-type': 'application/json' },
+        rawBody: Buffer.from(JSON.stringify(decrypt(delivery!.rawBody))),
+        now: new Date(),
+      };
       expect(() => passbase.adapter.authenticateWebhook(forged)).toThrow(WebhookRejectedError);
     });
 
@@ -117,13 +132,19 @@ describe('Passbase sandbox webhooks, controller and button script', () => {
       await passbase.control(key, { outcome: 'approve' });
       expect(await read()).toEqual(before);
       const hint = passbase.adapter.authenticateWebhook(receiver.received.at(-1)!)!;
-      expect(await passbase.adapter.fetch('v-4', { verification: { subject: key, startedAt }, webhook: hint })).toMatchObject({ state: 'approved' });
+      expect(await passbase.adapter.fetch('v-4', { verification: { subject: key, startedAt }, webhook: hint })).toMatchObject({
+        state: 'approved',
+      });
     });
   });
 
   describe("the real button's script and the controller it frames", () => {
     const authenticate = (body: object) =>
-      fetch(`${passbase.publicUrl}/browser/v4/authentications`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${passbase.publicUrl}/browser/v4/authentications`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
 
     it('serves the npm package’s button.js, framing the sandbox controller instead of button.passbase.com', async () => {
       const res = await fetch(`${passbase.publicUrl}/button.js`);
@@ -153,7 +174,9 @@ describe('Passbase sandbox webhooks, controller and button script', () => {
       const res = await authenticate({ apiKey: PUBLISHABLE_KEY, email: 'Alice@Example.com ' });
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ identityAccessKey: ALICE_IDENTITY_KEY });
-      expect(receiver.received.map((r) => decrypt(r.rawBody))).toEqual([expect.objectContaining({ event: 'IDENTITY_AUTHENTICATED', key: ALICE_IDENTITY_KEY })]);
+      expect(receiver.received.map((r) => decrypt(r.rawBody))).toEqual([
+        expect.objectContaining({ event: 'IDENTITY_AUTHENTICATED', key: ALICE_IDENTITY_KEY }),
+      ]);
     });
 
     it('answers FATAL_ERROR to another key (including the secret one) and a body it cannot read, sending nothing', async () => {
@@ -169,7 +192,9 @@ describe('Passbase sandbox webhooks, controller and button script', () => {
       const res = await authenticate({ apiKey: PUBLISHABLE_KEY, email: 'stranger@example.com' });
       const { identityAccessKey } = (await res.json()) as { identityAccessKey: string };
       expect(identityAccessKey).not.toBe(ALICE_IDENTITY_KEY);
-      expect(receiver.received.map((r) => decrypt(r.rawBody))).toEqual([expect.objectContaining({ event: 'VERIFICATION_COMPLETED', key: identityAccessKey, status: 'pending' })]);
+      expect(receiver.received.map((r) => decrypt(r.rawBody))).toEqual([
+        expect.objectContaining({ event: 'VERIFICATION_COMPLETED', key: identityAccessKey, status: 'pending' }),
+      ]);
       expect(passbase.adapter.authenticateWebhook(receiver.received[0]!)).toBeNull();
     });
 

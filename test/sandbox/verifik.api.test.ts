@@ -30,7 +30,14 @@ for (const engine of testEngines()) {
     const adapterWith = (config: Record<string, unknown>) =>
       verifikVendor.create(
         'verifik',
-        verifikVendor.configSchema.parse({ type: 'verifik', baseUrl: verifik.publicUrl, accessToken: ACCESS_TOKEN, project: PROJECT, projectFlow: PROJECT_FLOW, ...config }),
+        verifikVendor.configSchema.parse({
+          type: 'verifik',
+          baseUrl: verifik.publicUrl,
+          accessToken: ACCESS_TOKEN,
+          project: PROJECT,
+          projectFlow: PROJECT_FLOW,
+          ...config,
+        }),
         { fetch: globalThis.fetch },
       );
 
@@ -50,7 +57,9 @@ for (const engine of testEngines()) {
       });
 
       it('the adapter reports a wrong token as a refusal the operator can act on', async () => {
-        const err = (await adapterWith({ accessToken: 'vk_expired' }).start(startRequest(person())).catch((e: unknown) => e)) as VendorRefusedError;
+        const err = (await adapterWith({ accessToken: 'vk_expired' })
+          .start(startRequest(person()))
+          .catch((e: unknown) => e)) as VendorRefusedError;
         expect(err).toBeInstanceOf(VendorRefusedError);
         expect(err.details).toMatchObject({ vendorCode: 'UNAUTHORIZED', status: 401 });
       });
@@ -71,15 +80,23 @@ for (const engine of testEngines()) {
           expect(res.status).toBe(404);
           expect(await res.json()).toMatchObject({ code: 'Project_not_found_or_featured_disabled' });
         }
-        const err = (await adapterWith({ project: '66df5bf5c4d855fb0bdf5da3' }).start(startRequest(person())).catch((e: unknown) => e)) as VendorRefusedError;
+        const err = (await adapterWith({ project: '66df5bf5c4d855fb0bdf5da3' })
+          .start(startRequest(person()))
+          .catch((e: unknown) => e)) as VendorRefusedError;
         expect(err.details).toMatchObject({ vendorCode: 'Project_not_found_or_featured_disabled', status: 404 });
       });
 
       it('answers the retrieve 404 for an unknown or malformed id', async () => {
         for (const id of ['66e3244369cd15b505d21065', 'not-an-id']) {
-          const res = await fetch(`${verifik.publicUrl}/v2/biometric-validations/${id}`, { headers: { authorization: `Bearer ${ACCESS_TOKEN}` } });
+          const res = await fetch(`${verifik.publicUrl}/v2/biometric-validations/${id}`, {
+            headers: { authorization: `Bearer ${ACCESS_TOKEN}` },
+          });
           expect(res.status).toBe(404);
-          expect(await res.json()).toEqual({ success: false, error: 'Biometric validation not found', code: 'BIOMETRIC_VALIDATION_NOT_FOUND' });
+          expect(await res.json()).toEqual({
+            success: false,
+            error: 'Biometric validation not found',
+            code: 'BIOMETRIC_VALIDATION_NOT_FOUND',
+          });
         }
         const err = (await verifik.adapter.fetch('66e3244369cd15b505d21065').catch((e: unknown) => e)) as VendorRefusedError;
         expect(err.details).toMatchObject({ vendorCode: 'NOT_FOUND' });
@@ -95,8 +112,24 @@ for (const engine of testEngines()) {
       // The seed's fields, the documented redirectUrl and webhook, and nothing else but the marked extras.
       expect(Object.keys(created).sort()).toEqual(
         [
-          'client', 'project', 'projectFlow', 'livenessSession', 'status', 'type', 'url', 'livenessScore', 'assignedCollection',
-          'collectionCode', 'requires2FA', '_id', 'updatedAt', 'createdAt', '__v', 'redirectUrl', 'webhook', 'sandbox',
+          'client',
+          'project',
+          'projectFlow',
+          'livenessSession',
+          'status',
+          'type',
+          'url',
+          'livenessScore',
+          'assignedCollection',
+          'collectionCode',
+          'requires2FA',
+          '_id',
+          'updatedAt',
+          'createdAt',
+          '__v',
+          'redirectUrl',
+          'webhook',
+          'sandbox',
         ].sort(),
       );
       expect(created).toMatchObject({
@@ -137,11 +170,19 @@ for (const engine of testEngines()) {
         const identifier = person();
         const { vendorSessionId } = await verifik.adapter.start(startRequest(identifier));
         expect(vendorSessionId).toMatch(OBJECT_ID);
-        expect(await verifik.adapter.fetch(vendorSessionId)).toEqual({ vendorSessionId, state: 'pending', vendorStatus: 'new', scores: {} });
+        expect(await verifik.adapter.fetch(vendorSessionId)).toEqual({
+          vendorSessionId,
+          state: 'pending',
+          vendorStatus: 'new',
+          scores: {},
+        });
         expect((await verifik.control(vendorSessionId, { outcome: 'processing' })).status).toBe(200);
         expect((await verifik.adapter.fetch(vendorSessionId)).state).toBe('in_progress');
         const res = await verifik.control(vendorSessionId, { outcome: 'approve', liveness: 0.88 });
-        expect(await res.json()).toMatchObject({ success: true, data: { _id: vendorSessionId, status: 'validated', person: { identifier } } });
+        expect(await res.json()).toMatchObject({
+          success: true,
+          data: { _id: vendorSessionId, status: 'validated', person: { identifier } },
+        });
         expect(await verifik.adapter.fetch(vendorSessionId)).toEqual({
           vendorSessionId,
           state: 'approved',
@@ -187,7 +228,9 @@ for (const engine of testEngines()) {
       it('an error makes the record read fail (500 InternalServerError) until the validation settles', async () => {
         const { vendorSessionId } = await verifik.adapter.start(startRequest(person()));
         await verifik.control(vendorSessionId, { outcome: 'error' });
-        const res = await fetch(`${verifik.publicUrl}/v2/biometric-validations/${vendorSessionId}`, { headers: { authorization: `Bearer ${ACCESS_TOKEN}` } });
+        const res = await fetch(`${verifik.publicUrl}/v2/biometric-validations/${vendorSessionId}`, {
+          headers: { authorization: `Bearer ${ACCESS_TOKEN}` },
+        });
         expect(res.status).toBe(500);
         expect(await res.json()).toMatchObject({ code: 'InternalServerError' });
         await expect(verifik.adapter.fetch(vendorSessionId)).rejects.toBeInstanceOf(VendorUnavailableError);

@@ -45,7 +45,9 @@ for (const engine of testEngines()) {
         const page = await res.text();
         expect(page).toContain(`action="${verifik.publicUrl}/sign-in/${PROJECT}/complete"`);
         // The project's URL names no validation: the newest open one is offered first.
-        expect(page).toMatch(new RegExp(`<select id="biometricValidation" name="biometricValidation"><option value="${vendorSessionId}" selected>`));
+        expect(page).toMatch(
+          new RegExp(`<select id="biometricValidation" name="biometricValidation"><option value="${vendorSessionId}" selected>`),
+        );
         expect(page).toContain('name="liveness" type="number" min="0" max="1" step="0.01" value="0.93"');
         expect(page).toContain('name="person"');
         for (const outcome of ['approve', 'reject', 'abandon', 'expire', 'error', 'processing']) {
@@ -143,13 +145,15 @@ for (const engine of testEngines()) {
           await unsigned.control(vendorSessionId, { outcome: 'approve' });
           const [delivery] = receiver.received;
           expect(delivery!.headers['x-verifik-signature']).toBeUndefined();
-          expect(unsigned.adapter.authenticateWebhook({ headers: delivery!.headers, rawBody: delivery!.rawBody, now: new Date() })).toEqual({
-            vendorSessionId,
-          });
-          // An adapter that has a secret refuses it.
-          expect(() => verifik.adapter.authenticateWebhook({ headers: delivery!.headers, rawBody: delivery!.rawBody, now: new Date() })).toThrow(
-            WebhookRejectedError,
+          expect(unsigned.adapter.authenticateWebhook({ headers: delivery!.headers, rawBody: delivery!.rawBody, now: new Date() })).toEqual(
+            {
+              vendorSessionId,
+            },
           );
+          // An adapter that has a secret refuses it.
+          expect(() =>
+            verifik.adapter.authenticateWebhook({ headers: delivery!.headers, rawBody: delivery!.rawBody, now: new Date() }),
+          ).toThrow(WebhookRejectedError);
         } finally {
           await unsigned.close();
         }

@@ -12,7 +12,9 @@ import { PROJECT_ROOT } from '../support/idp.ts';
 // Property: the pages' CSP lets in exactly the browser origins of the vendors the policy configures, and
 // HSTS is sent whenever the issuer is https.
 
-const policy = loadPolicyFile(path.join(PROJECT_ROOT, 'policies/default.yaml'), { secretFallback: (name) => `test_${name}`.padEnd(32, '_').slice(0, 32) });
+const policy = loadPolicyFile(path.join(PROJECT_ROOT, 'policies/default.yaml'), {
+  secretFallback: (name) => `test_${name}`.padEnd(32, '_').slice(0, 32),
+});
 
 /** Serves one page through securityHeaders on an ephemeral port and returns its headers. */
 async function headersOf(issuer: string, origins: string[]): Promise<Headers> {
@@ -53,7 +55,10 @@ describe('the CSP built from the policy', () => {
 
   it("adds the origin of a vendor's logo, which the step-up page shows, in either mode", () => {
     const file = path.join(PROJECT_ROOT, 'policies/default.yaml');
-    const text = readFileSync(file, 'utf8').replace('    displayName: Gu1\n', '    displayName: Gu1\n    logo: https://logos.example/gu1.svg\n');
+    const text = readFileSync(file, 'utf8').replace(
+      '    displayName: Gu1\n',
+      '    displayName: Gu1\n    logo: https://logos.example/gu1.svg\n',
+    );
     const withLogo = parsePolicy(text, file, { secretFallback: (name) => `test_${name}`.padEnd(32, '_').slice(0, 32) });
     const sandbox = (type: string) => ({ api: `http://127.0.0.1:4000/sandbox/${type}`, browser: `https://idp.example/sandbox/${type}` });
     expect(vendorBrowserOrigins(withLogo, sandbox)).toEqual(['https://idp.example', 'https://logos.example']);
@@ -65,7 +70,10 @@ describe('the CSP built from the policy', () => {
     const headers = await headersOf('https://idp.example', origins);
     const csp = headers.get('content-security-policy')!;
     for (const directive of ['script-src', 'frame-src', 'connect-src']) {
-      const sources = csp.split('; ').find((d) => d.startsWith(`${directive} `))!.split(' ');
+      const sources = csp
+        .split('; ')
+        .find((d) => d.startsWith(`${directive} `))!
+        .split(' ');
       expect(sources, directive).toEqual(expect.arrayContaining(["'self'", ...origins]));
     }
     expect(headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');

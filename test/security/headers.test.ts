@@ -42,7 +42,9 @@ function expectPageHeaders(page: Page, referrerPolicy: 'no-referrer' | 'strict-o
   expect(policy.get('object-src')).toEqual(["'none'"]);
   expect(policy.get('base-uri')).toEqual(["'none'"]);
   // Data blocks (type=application/json) never run; every other script element must carry the nonce.
-  const scripts = [...page.body.matchAll(/<script\b([^>]*)>/g)].map((m) => m[1]!).filter((attrs) => !attrs.includes('type="application/json"'));
+  const scripts = [...page.body.matchAll(/<script\b([^>]*)>/g)]
+    .map((m) => m[1]!)
+    .filter((attrs) => !attrs.includes('type="application/json"'));
   for (const attrs of scripts) expect(attrs, page.url).toContain(`nonce="${nonce}"`);
   return { policy, scripts };
 }
@@ -78,7 +80,9 @@ describe('security headers on every page type', () => {
     const unknown = await new Browser(idp().issuer).get('/interaction/no-such-interaction');
     expect(unknown.status).toBeGreaterThanOrEqual(400);
     expectPageHeaders(unknown, 'no-referrer');
-    const authError = await new Browser(idp().issuer).get('/auth?client_id=nobody&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fx.example%2Fcb');
+    const authError = await new Browser(idp().issuer).get(
+      '/auth?client_id=nobody&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fx.example%2Fcb',
+    );
     expect(authError.status).toBe(400);
     expect(authError.body).toContain('invalid_client');
     expectPageHeaders(authError, 'strict-origin-when-cross-origin');

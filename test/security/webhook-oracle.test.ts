@@ -51,26 +51,59 @@ async function snapshot() {
 // Signed deliveries of the four HMAC vendors, each with what can be wrong with it.
 const json = { 'content-type': 'application/json' };
 const HMAC_VENDORS: Record<string, (kind: 'signed' | 'badSignature', body: string, sentAt?: string) => Delivery> = {
-  gu1: (kind, body) => ({ body, headers: { ...json, 'x-webhook-signature': hmac(kind === 'signed' ? secretOf('gu1') : 'not-the-secret', body) } }),
+  gu1: (kind, body) => ({
+    body,
+    headers: { ...json, 'x-webhook-signature': hmac(kind === 'signed' ? secretOf('gu1') : 'not-the-secret', body) },
+  }),
   globalpass: (kind, body, sentAt = iso()) => ({
     body,
-    headers: { ...json, 'x-gp-created-at': sentAt, 'x-gp-signature': hmac(kind === 'signed' ? secretOf('globalpass') : 'not-the-secret', body) },
+    headers: {
+      ...json,
+      'x-gp-created-at': sentAt,
+      'x-gp-signature': hmac(kind === 'signed' ? secretOf('globalpass') : 'not-the-secret', body),
+    },
   }),
-  authid: (kind, body) => ({ body, headers: { ...json, 'x-authid-signature': hmac(kind === 'signed' ? secretOf('authid') : 'not-the-secret', body) } }),
-  verifik: (kind, body) => ({ body, headers: { ...json, 'x-verifik-signature': `sha256=${hmac(kind === 'signed' ? secretOf('verifik') : 'not-the-secret', body)}` } }),
+  authid: (kind, body) => ({
+    body,
+    headers: { ...json, 'x-authid-signature': hmac(kind === 'signed' ? secretOf('authid') : 'not-the-secret', body) },
+  }),
+  verifik: (kind, body) => ({
+    body,
+    headers: { ...json, 'x-verifik-signature': `sha256=${hmac(kind === 'signed' ? secretOf('verifik') : 'not-the-secret', body)}` },
+  }),
 };
 
 /** Per vendor: a well-formed event for a session we never started, another product's event, and a stale one (where the vendor dates its events). */
 const EVENTS: Record<string, { unknown: () => string; otherEvent: () => string; stale?: () => Delivery }> = {
   gu1: {
-    unknown: () => JSON.stringify({ event: 'biometric.session_approved', timestamp: iso(), organizationId: 'org', payload: { id: '00000000-0000-4000-8000-000000000000', status: 'approved' } }),
-    otherEvent: () => JSON.stringify({ event: 'kyc.validation_approved', timestamp: iso(), organizationId: 'org', payload: { id: 'kyc-1' } }),
-    stale: () => HMAC_VENDORS.gu1!('signed', JSON.stringify({ event: 'biometric.session_approved', timestamp: iso(-3 * HOURS), payload: { id: '00000000-0000-4000-8000-000000000000', status: 'approved' } })),
+    unknown: () =>
+      JSON.stringify({
+        event: 'biometric.session_approved',
+        timestamp: iso(),
+        organizationId: 'org',
+        payload: { id: '00000000-0000-4000-8000-000000000000', status: 'approved' },
+      }),
+    otherEvent: () =>
+      JSON.stringify({ event: 'kyc.validation_approved', timestamp: iso(), organizationId: 'org', payload: { id: 'kyc-1' } }),
+    stale: () =>
+      HMAC_VENDORS.gu1!(
+        'signed',
+        JSON.stringify({
+          event: 'biometric.session_approved',
+          timestamp: iso(-3 * HOURS),
+          payload: { id: '00000000-0000-4000-8000-000000000000', status: 'approved' },
+        }),
+      ),
   },
   globalpass: {
     unknown: () => JSON.stringify({ type: 'biometrics.instant.change', data: { instantBiometricsId: 'ib-never-started' } }),
     otherEvent: () => JSON.stringify({ type: 'screening.change', data: { screeningToken: 's-1' } }),
-    stale: () => HMAC_VENDORS.globalpass!('signed', JSON.stringify({ type: 'biometrics.instant.change', data: { instantBiometricsId: 'ib-never-started' } }), iso(-3 * HOURS)),
+    stale: () =>
+      HMAC_VENDORS.globalpass!(
+        'signed',
+        JSON.stringify({ type: 'biometrics.instant.change', data: { instantBiometricsId: 'ib-never-started' } }),
+        iso(-3 * HOURS),
+      ),
   },
   authid: {
     unknown: () => JSON.stringify({ TransactionId: 'never-started-1', Timestamp: iso() }),
@@ -131,10 +164,29 @@ describe('webhook refusals are indistinguishable', () => {
       ['passbase', 'bad padding', { body: encrypt(badPadding, true), headers: text }],
       ['passbase', 'bad UTF-8', { body: encrypt(Buffer.from([0xff, 0xfe, 0xfd, 0x7b, 0x22, 0xc3, 0x28])), headers: text }],
       ['passbase', 'bad JSON', { body: encrypt(Buffer.from('{"event":"IDENTITY_AUTHENTICATED",')), headers: text }],
-      ['passbase', 'another event', { body: encrypt(Buffer.from(JSON.stringify({ event: 'VERIFICATION_COMPLETED', key: ALICE_PASSBASE_IDENTITY, status: 'approved' }))), headers: text }],
-      ['passbase', 'another identity', { body: encrypt(Buffer.from(authenticated('b0b0b0b0-1111-4222-8333-444455556666', unixNow()))), headers: text }],
-      ['passbase', 'processed before the step-up began', { body: encrypt(Buffer.from(authenticated(ALICE_PASSBASE_IDENTITY, started - 60))), headers: text }],
-      ['passbase', 'processed after the step-up expires', { body: encrypt(Buffer.from(authenticated(ALICE_PASSBASE_IDENTITY, unixNow() + 3600))), headers: text }],
+      [
+        'passbase',
+        'another event',
+        {
+          body: encrypt(Buffer.from(JSON.stringify({ event: 'VERIFICATION_COMPLETED', key: ALICE_PASSBASE_IDENTITY, status: 'approved' }))),
+          headers: text,
+        },
+      ],
+      [
+        'passbase',
+        'another identity',
+        { body: encrypt(Buffer.from(authenticated('b0b0b0b0-1111-4222-8333-444455556666', unixNow()))), headers: text },
+      ],
+      [
+        'passbase',
+        'processed before the step-up began',
+        { body: encrypt(Buffer.from(authenticated(ALICE_PASSBASE_IDENTITY, started - 60))), headers: text },
+      ],
+      [
+        'passbase',
+        'processed after the step-up expires',
+        { body: encrypt(Buffer.from(authenticated(ALICE_PASSBASE_IDENTITY, unixNow() + 3600))), headers: text },
+      ],
       ['passbase', 'plain JSON while encryption is on', { body: authenticated(ALICE_PASSBASE_IDENTITY, unixNow()), headers: json }],
       ['no-such-vendor', 'unknown vendor', { body: '{}', headers: json }],
     ];
@@ -152,7 +204,8 @@ describe('webhook refusals are indistinguishable', () => {
     for (const [vendor, name, delivery] of cases) answers.push({ name: `${vendor}: ${name}`, ...(await observe(vendor, delivery)) });
     const [reference] = answers;
     expect(reference).toMatchObject({ status: 400, body: '{"error":"invalid_request","error_description":"the request was refused"}' });
-    for (const { name, ...answer } of answers) expect(answer, name).toEqual({ status: reference!.status, headers: reference!.headers, body: reference!.body });
+    for (const { name, ...answer } of answers)
+      expect(answer, name).toEqual({ status: reference!.status, headers: reference!.headers, body: reference!.body });
     expect(await snapshot()).toEqual(before);
     // The dated Passbase events above were refused while alice's verification was open, for their dates alone.
     expect((await idp().db.knex('verifications').where({ id: verificationId }).first()).state).toBe('pending');
@@ -165,7 +218,11 @@ describe('webhook refusals are indistinguishable', () => {
       ['replayed with an altered IV', { body: genuine.replace(/^..../, 'AAAA'), headers: text }],
     ];
     for (const [name, delivery] of replays) {
-      expect(await observe('passbase', delivery), name).toEqual({ status: reference!.status, headers: reference!.headers, body: reference!.body });
+      expect(await observe('passbase', delivery), name).toEqual({
+        status: reference!.status,
+        headers: reference!.headers,
+        body: reference!.body,
+      });
     }
 
     // The reasons differ, but only in the IdP's log.
@@ -194,8 +251,10 @@ describe('webhook refusals are indistinguishable', () => {
       await Promise.all(batch);
     }
     expect([...answers.values()]).toEqual([256]);
-    expect(JSON.parse([...answers.keys()][0]!)).toMatchObject({ status: 400, body: '{"error":"invalid_request","error_description":"the request was refused"}' });
+    expect(JSON.parse([...answers.keys()][0]!)).toMatchObject({
+      status: 400,
+      body: '{"error":"invalid_request","error_description":"the request was refused"}',
+    });
     expect(await snapshot()).toEqual(before);
   });
-
 });

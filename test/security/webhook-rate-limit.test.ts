@@ -20,7 +20,8 @@ function useTwoInstances() {
   beforeAll(async () => {
     db = await freshDatabase(preferredEngine());
     // A second pool onto the same schema, as another instance would have; PGlite is one process's.
-    second = db.engine === 'postgres' ? await openDatabase({ engine: 'postgres', url: process.env.TEST_DATABASE_URL!, schema: db.schema }) : db;
+    second =
+      db.engine === 'postgres' ? await openDatabase({ engine: 'postgres', url: process.env.TEST_DATABASE_URL!, schema: db.schema }) : db;
     const config = configFromEnv(
       { STEPUP_WEBHOOK_RATE_LIMIT: `${LIMIT}/60`, STEPUP_TRUST_PROXY: '1' },
       { port: 0, host: '127.0.0.1', policyFile: path.join(PROJECT_ROOT, 'policies/default.yaml'), sandbox: true },
@@ -36,7 +37,11 @@ function useTwoInstances() {
 }
 
 const post = (idp: RunningIdp, source: string) =>
-  fetch(`http://127.0.0.1:${idp.port}/stepup/webhooks/gu1`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': source }, body: '{}' });
+  fetch(`http://127.0.0.1:${idp.port}/stepup/webhooks/gu1`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': source },
+    body: '{}',
+  });
 
 describe('webhook rate limits per source address', () => {
   const { instances, engine } = useTwoInstances();

@@ -8,7 +8,15 @@ import { openDatabase, type Database } from '../../src/db/connect.ts';
 
 const url = process.env.TEST_DATABASE_URL;
 const records: Array<{ level: number; msg: string; component?: string; err?: { message: string } }> = [];
-const logger = pino({ level: 'debug' }, new Writable({ write: (line, _enc, done) => { records.push(JSON.parse(String(line))); done(); } }));
+const logger = pino(
+  { level: 'debug' },
+  new Writable({
+    write: (line, _enc, done) => {
+      records.push(JSON.parse(String(line)));
+      done();
+    },
+  }),
+);
 
 describe.skipIf(!url)('a dropped database connection', () => {
   let db: Database;
@@ -34,6 +42,8 @@ describe.skipIf(!url)('a dropped database connection', () => {
     }
     const lost = records.find((r) => r.msg.includes('connection lost'))!;
     expect(lost).toMatchObject({ level: 40, component: 'database', err: { message: expect.stringContaining('terminating connection') } });
-    expect(records).toContainEqual(expect.objectContaining({ level: 40, component: 'database', msg: expect.stringContaining('Connection Error') }));
+    expect(records).toContainEqual(
+      expect.objectContaining({ level: 40, component: 'database', msg: expect.stringContaining('Connection Error') }),
+    );
   });
 });

@@ -50,7 +50,9 @@ describe.skipIf(!postgres)('binary COPY read straight from the socket', () => {
   it('yields every row of a copy that spans many socket reads, byte for byte as a query returns them', async () => {
     // Rows of varied width, including multi-byte text and one wider than a socket read.
     const sql = `select i::int8, case when i = 777 then repeat('ø', 200000) else repeat('é', i % 97) || i end from generate_series(1, 30000) i`;
-    const expected = (await db.knex.raw(sql.replace('::int8', '::int8 as n')).options({ rowMode: 'array' })) as { rows: Array<[string, string]> };
+    const expected = (await db.knex.raw(sql.replace('::int8', '::int8 as n')).options({ rowMode: 'array' })) as {
+      rows: Array<[string, string]>;
+    };
     const rows = await withConnection(db.knex, (client) => collect(client, sql));
     expect(rows).toEqual(expected.rows.map(([n, text]) => [Number(n), text]));
   });
@@ -68,7 +70,9 @@ describe.skipIf(!postgres)('binary COPY read straight from the socket', () => {
     await rolledBack(db, async (trx) => {
       await trx.raw('create temporary table kept (n int) on commit drop');
       await trx.raw('insert into kept values (7)');
-      const rows = await withConnection(trx, (client) => collect(client, 'select n::int8, $$kept$$ from kept cross join generate_series(1, 50000)', 1));
+      const rows = await withConnection(trx, (client) =>
+        collect(client, 'select n::int8, $$kept$$ from kept cross join generate_series(1, 50000)', 1),
+      );
       expect(rows[0]).toEqual([7, 'kept']);
       expect((await trx.raw('select n from kept')).rows).toEqual([{ n: 7 }]);
     });
@@ -76,7 +80,9 @@ describe.skipIf(!postgres)('binary COPY read straight from the socket', () => {
 
   it("a query error mid-copy rejects with PostgreSQL's message and the connection stays usable", async () => {
     await withConnection(db.knex, async (client) => {
-      await expect(collect(client, 'select i::int8, (1 / (i - 20000))::text from generate_series(1, 30000) i')).rejects.toThrow(/division by zero/);
+      await expect(collect(client, 'select i::int8, (1 / (i - 20000))::text from generate_series(1, 30000) i')).rejects.toThrow(
+        /division by zero/,
+      );
       expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
     });
   });
@@ -84,7 +90,9 @@ describe.skipIf(!postgres)('binary COPY read straight from the socket', () => {
   it('notices the server sends in the middle of the copy are skipped, not taken for rows', async () => {
     await db.knex.raw(`create function noisy(i int) returns int language plpgsql as $$
       begin if i % 1000 = 0 then raise notice 'row %', i; end if; return i; end $$`);
-    const rows = await withConnection(db.knex, (client) => collect(client, 'select noisy(i)::int8, i::text from generate_series(1, 5000) i'));
+    const rows = await withConnection(db.knex, (client) =>
+      collect(client, 'select noisy(i)::int8, i::text from generate_series(1, 5000) i'),
+    );
     expect(rows).toHaveLength(5000);
     expect(rows[4999]).toEqual([5000, '5000']);
   });

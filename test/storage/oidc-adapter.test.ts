@@ -21,7 +21,10 @@ for (const engine of testEngines()) {
 
     // Moves a row's expiry into the past, as if its TTL had run out.
     const expireRow = (model: string, id: string) =>
-      db.knex('oidc_payloads').where({ model, id }).update({ expires_at: db.knex.raw(`now() - interval '1 second'`) });
+      db
+        .knex('oidc_payloads')
+        .where({ model, id })
+        .update({ expires_at: db.knex.raw(`now() - interval '1 second'`) });
 
     it('upserts, finds and replaces a payload', async () => {
       const grants = new Adapter('Grant');
@@ -87,7 +90,10 @@ for (const engine of testEngines()) {
       expect(consumed).toBeGreaterThanOrEqual(before - 1);
       expect(consumed).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
 
-      await db.knex('oidc_payloads').where({ model: 'AuthorizationCode', id }).update({ consumed_at: new Date(1_000_000_000_000) });
+      await db
+        .knex('oidc_payloads')
+        .where({ model: 'AuthorizationCode', id })
+        .update({ consumed_at: new Date(1_000_000_000_000) });
       await codes.consume(id);
       expect((await codes.find(id))?.consumed).toBe(1_000_000_000);
     });

@@ -20,7 +20,8 @@ describe.skipIf(!postgres)("auditors' queries on PostgreSQL", () => {
     await db?.close();
   });
 
-  const timeout = async (knex: Database['knex']) => ((await knex.raw('show statement_timeout')) as { rows: Array<{ statement_timeout: string }> }).rows[0]!.statement_timeout;
+  const timeout = async (knex: Database['knex']) =>
+    ((await knex.raw('show statement_timeout')) as { rows: Array<{ statement_timeout: string }> }).rows[0]!.statement_timeout;
 
   it('run on connections that cancel any statement after the timeout; the main pool has none', async () => {
     expect(await timeout(db.queries)).toBe(`${QUERY_TIMEOUT_MS / 1000}s`);

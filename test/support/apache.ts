@@ -65,7 +65,19 @@ export async function startApacheRp(options: { issuer: string; locations: Protec
     const redirectUri = `${origin}/oidc/callback`;
     const client = await registerClient(options.issuer, redirectUri);
     const conf = path.join(dir, 'httpd.conf');
-    await writeFile(conf, configuration({ dir, port, origin, redirectUri, client, issuer: options.issuer, backend: backend.origin, locations: options.locations }));
+    await writeFile(
+      conf,
+      configuration({
+        dir,
+        port,
+        origin,
+        redirectUri,
+        client,
+        issuer: options.issuer,
+        backend: backend.origin,
+        locations: options.locations,
+      }),
+    );
     child = spawn(APACHE, ['-DFOREGROUND', '-f', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     const errorLog = () => readFile(path.join(dir, 'error.log'), 'utf8').catch(() => '');
     await untilListening(origin, child, errorLog);
@@ -100,7 +112,8 @@ function configuration(c: {
 }): string {
   // httpd refuses to serve as root: its workers switch to an unprivileged account (the parent keeps root).
   const asRoot = process.getuid?.() === 0;
-  const locations = c.locations.map((l) => `
+  const locations = c.locations.map(
+    (l) => `
 <Location ${l.path}>
   AuthType openid-connect
   # 2.4.12 re-authorizes with these parameters when the Require below fails (OIDCUnAutzAction auth).
@@ -108,14 +121,17 @@ function configuration(c: {
   OIDCUnAutzAction auth
   Require claim acr:${l.acr}
   ProxyPass ${c.backend}${l.path}
-</Location>`);
+</Location>`,
+  );
   return `ServerRoot ${c.dir}
 PidFile ${c.dir}/httpd.pid
 ErrorLog ${c.dir}/error.log
 LogLevel warn auth_openidc:info
 Listen 127.0.0.1:${c.port}
 ServerName 127.0.0.1:${c.port}
-${Object.entries(MODULES).map(([name, file]) => `LoadModule ${name} ${APACHE_MODULES}/${file}`).join('\n')}
+${Object.entries(MODULES)
+  .map(([name, file]) => `LoadModule ${name} ${APACHE_MODULES}/${file}`)
+  .join('\n')}
 ${asRoot ? 'User nobody\nGroup nogroup' : ''}
 # One worker process is plenty for one browser.
 StartServers 1
@@ -173,16 +189,24 @@ async function registerClient(issuer: string, redirectUri: string): Promise<{ cl
 async function startEchoBackend(): Promise<{ origin: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const claims = Object.fromEntries(
-      Object.entries(req.headers).filter(([name]) => name.startsWith(CLAIM_PREFIX)).map(([name, value]) => [name.slice(CLAIM_PREFIX.length), value]),
+      Object.entries(req.headers)
+        .filter(([name]) => name.startsWith(CLAIM_PREFIX))
+        .map(([name, value]) => [name.slice(CLAIM_PREFIX.length), value]),
     );
     res.setHeader('content-type', 'text/html; charset=utf-8');
-    res.end(`<!doctype html><title>${escape(req.url ?? '')}</title><pre id="${CLAIMS_SELECTOR.slice(1)}">${escape(JSON.stringify(claims))}</pre>`);
+    res.end(
+      `<!doctype html><title>${escape(req.url ?? '')}</title><pre id="${CLAIMS_SELECTOR.slice(1)}">${escape(JSON.stringify(claims))}</pre>`,
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -201,11 +225,16 @@ async function freePort(): Promise<number> {
 
 async function untilListening(origin: string, child: ChildProcess, errorLog: () => Promise<string>): Promise<void> {
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`httpd exited with ${child.exitCode}: ${stderr}${await errorLog()}`);
-    const answered = await fetch(`${origin}/`, { redirect: 'manual' }).then(() => true, () => false);
+    const answered = await fetch(`${origin}/`, { redirect: 'manual' }).then(
+      () => true,
+      () => false,
+    );
     if (answered) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -44,7 +44,10 @@ export class Browser {
   }
 
   async json(url: string): Promise<{ status: number; body: unknown }> {
-    const res = await fetch(new URL(url, this.origin), { headers: { cookie: this.#cookieHeader(new URL(url, this.origin)), accept: 'application/json' }, redirect: 'manual' });
+    const res = await fetch(new URL(url, this.origin), {
+      headers: { cookie: this.#cookieHeader(new URL(url, this.origin)), accept: 'application/json' },
+      redirect: 'manual',
+    });
     return { status: res.status, body: await res.json().catch(() => null) };
   }
 
@@ -53,7 +56,13 @@ export class Browser {
     const target = new URL(url, this.origin);
     const res = await fetch(target, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', 'sec-fetch-site': 'same-origin', cookie: this.#cookieHeader(target), ...headers },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        'sec-fetch-site': 'same-origin',
+        cookie: this.#cookieHeader(target),
+        ...headers,
+      },
       body: typeof body === 'string' ? body : JSON.stringify(body),
       redirect: 'manual',
     });
@@ -64,7 +73,11 @@ export class Browser {
     if (hops > 20) throw new Error(`too many redirects at ${url}`);
     const target = new URL(url, this.origin);
     if (target.origin !== this.origin || this.#leaveAt?.(target)) return { url: target.href, status: 0, body: '', leftTo: target.href };
-    const res = await fetch(target, { ...init, headers: { ...this.headers, ...(init.headers as Record<string, string>), cookie: this.#cookieHeader(target) }, redirect: 'manual' });
+    const res = await fetch(target, {
+      ...init,
+      headers: { ...this.headers, ...(init.headers as Record<string, string>), cookie: this.#cookieHeader(target) },
+      redirect: 'manual',
+    });
     this.#store(res.headers.getSetCookie());
     const location = res.headers.get('location');
     if (res.status >= 300 && res.status < 400 && location) {

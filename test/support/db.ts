@@ -5,9 +5,7 @@ import { migrate } from '../../src/db/migrate.ts';
 
 /** The engines storage tests run on: PGlite always, PostgreSQL too when TEST_DATABASE_URL is set. */
 export function testEngines(): Array<{ name: string; target: () => DatabaseTarget }> {
-  const engines: Array<{ name: string; target: () => DatabaseTarget }> = [
-    { name: 'pglite', target: () => ({ engine: 'pglite' }) },
-  ];
+  const engines: Array<{ name: string; target: () => DatabaseTarget }> = [{ name: 'pglite', target: () => ({ engine: 'pglite' }) }];
   const url = process.env.TEST_DATABASE_URL;
   if (url) {
     engines.push({

@@ -11,17 +11,32 @@ import { TEST_KEK } from './kek.ts';
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Starts the bundled IdP on an ephemeral port over a fresh database (PostgreSQL when available). */
-export async function startTestIdp(options: { policyFile?: string; env?: NodeJS.ProcessEnv; sandbox?: boolean; logger?: Logger; now?: Clock } = {}): Promise<RunningIdp> {
+export async function startTestIdp(
+  options: { policyFile?: string; env?: NodeJS.ProcessEnv; sandbox?: boolean; logger?: Logger; now?: Clock } = {},
+): Promise<RunningIdp> {
   const db = await freshDatabase(preferredEngine());
-  const config = configFromEnv({ STEPUP_KEK: TEST_KEK, ...options.env }, {
-    port: 0,
-    host: '127.0.0.1',
-    policyFile: options.policyFile ?? path.join(PROJECT_ROOT, 'policies/default.yaml'),
-    sandbox: options.sandbox ?? true,
+  const config = configFromEnv(
+    { STEPUP_KEK: TEST_KEK, ...options.env },
+    {
+      port: 0,
+      host: '127.0.0.1',
+      policyFile: options.policyFile ?? path.join(PROJECT_ROOT, 'policies/default.yaml'),
+      sandbox: options.sandbox ?? true,
+    },
+  );
+  const idp = await startIdp(config, {
+    db,
+    logger: options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    now: options.now,
   });
-  const idp = await startIdp(config, { db, logger: options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), now: options.now });
   const close = idp.close;
-  return { ...idp, close: async () => { await close(); await db.close(); } };
+  return {
+    ...idp,
+    close: async () => {
+      await close();
+      await db.close();
+    },
+  };
 }
 
 /** Starts one IdP for the test file (beforeAll) and closes it (afterAll); call the result to reach it. */

@@ -38,11 +38,16 @@ export interface Authorized {
 }
 
 /** A login hook signing in `username` (password = username, as the demo accounts have it). */
-export const loginAs = (username: string, password = username): InteractionHook => (page, browser) => submitLogin(browser, page, username, password);
+export const loginAs =
+  (username: string, password = username): InteractionHook =>
+  (page, browser) =>
+    submitLogin(browser, page, username, password);
 
 /** A step-up hook ending the Gu1 sandbox capture with `outcome` (DESIGN §9 control endpoint). */
-export const captureOutcome = (issuer: string, outcome: Record<string, unknown> = { outcome: 'approve', liveness: 0.99, match: 0.99 }): InteractionHook =>
-  (page, browser) => completeCapture(issuer, browser, page, outcome);
+export const captureOutcome =
+  (issuer: string, outcome: Record<string, unknown> = { outcome: 'approve', liveness: 0.99, match: 0.99 }): InteractionHook =>
+  (page, browser) =>
+    completeCapture(issuer, browser, page, outcome);
 
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
 
@@ -51,15 +56,21 @@ const insecure = { [oauth.allowInsecureRequests]: true } as const;
  * for its nonce (`use_dpop_nonce`; the handle keeps the nonce). Answers the response, challenges included;
  * `onRequest` sees the headers of every request sent.
  */
-export async function callWithDpop(dpop: oauth.DPoPHandle, url: string, accessToken: string, onRequest?: (headers: Headers) => void): Promise<Response> {
-  const send = () => oauth.protectedResourceRequest(accessToken, 'GET', new URL(url), new Headers(), null, {
-    DPoP: dpop,
-    ...insecure,
-    [oauth.customFetch]: (target, init) => {
-      onRequest?.(new Headers(init.headers));
-      return fetch(target, init as RequestInit);
-    },
-  });
+export async function callWithDpop(
+  dpop: oauth.DPoPHandle,
+  url: string,
+  accessToken: string,
+  onRequest?: (headers: Headers) => void,
+): Promise<Response> {
+  const send = () =>
+    oauth.protectedResourceRequest(accessToken, 'GET', new URL(url), new Headers(), null, {
+      DPoP: dpop,
+      ...insecure,
+      [oauth.customFetch]: (target, init) => {
+        onRequest?.(new Headers(init.headers));
+        return fetch(target, init as RequestInit);
+      },
+    });
   const challenged = (error: unknown) => {
     if (error instanceof oauth.WWWAuthenticateChallengeError) return error.response;
     throw error;
@@ -81,7 +92,13 @@ export class Oauth4webapiRp {
   readonly #auth: oauth.ClientAuth;
   readonly #requestObjectKey: CryptoKeyPair;
 
-  private constructor(as: oauth.AuthorizationServer, client: oauth.Client, auth: oauth.ClientAuth, dpopKey: CryptoKeyPair, requestObjectKey: CryptoKeyPair) {
+  private constructor(
+    as: oauth.AuthorizationServer,
+    client: oauth.Client,
+    auth: oauth.ClientAuth,
+    dpopKey: CryptoKeyPair,
+    requestObjectKey: CryptoKeyPair,
+  ) {
     this.as = as;
     this.client = client;
     this.#auth = auth;
@@ -95,19 +112,29 @@ export class Oauth4webapiRp {
     const requestObjectKey = await oauth.generateKeyPair('ES256', { extractable: true });
     const publicJwk = await crypto.subtle.exportKey('jwk', requestObjectKey.publicKey);
     const registered = await oauth.processDynamicClientRegistrationResponse(
-      await oauth.dynamicClientRegistrationRequest(as, {
-        redirect_uris: [REDIRECT_URI],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        client_name: 'oauth4webapi RP',
-        token_endpoint_auth_method: 'client_secret_basic',
-        jwks: { keys: [{ kty: publicJwk.kty!, crv: publicJwk.crv!, x: publicJwk.x!, y: publicJwk.y!, alg: 'ES256', use: 'sig' }] },
-        request_object_signing_alg: 'ES256',
-        ...metadata,
-      } as Partial<oauth.Client>, insecure),
+      await oauth.dynamicClientRegistrationRequest(
+        as,
+        {
+          redirect_uris: [REDIRECT_URI],
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          client_name: 'oauth4webapi RP',
+          token_endpoint_auth_method: 'client_secret_basic',
+          jwks: { keys: [{ kty: publicJwk.kty!, crv: publicJwk.crv!, x: publicJwk.x!, y: publicJwk.y!, alg: 'ES256', use: 'sig' }] },
+          request_object_signing_alg: 'ES256',
+          ...metadata,
+        } as Partial<oauth.Client>,
+        insecure,
+      ),
     );
     const client = registered as oauth.Client;
-    return new Oauth4webapiRp(as, client, oauth.ClientSecretBasic(client.client_secret as string), await oauth.generateKeyPair('ES256'), requestObjectKey);
+    return new Oauth4webapiRp(
+      as,
+      client,
+      oauth.ClientSecretBasic(client.client_secret as string),
+      await oauth.generateKeyPair('ES256'),
+      requestObjectKey,
+    );
   }
 
   /** Runs a whole authorization in a scripted browser and returns the validated ID token claims and tokens; authorization errors throw oauth4webapi's `AuthorizationResponseError`. */
@@ -116,7 +143,10 @@ export class Oauth4webapiRp {
     const { url, state, nonce, verifier } = await this.authorizationUrl(options);
     const callback = await this.#interact(browser, (options.editUrl ?? ((u) => u))(url), options);
     const params = oauth.validateAuthResponse(this.as, this.client, new URL(callback), state);
-    const response = await oauth.authorizationCodeGrantRequest(this.as, this.client, this.#auth, params, REDIRECT_URI, verifier, { DPoP: this.dpop, ...insecure });
+    const response = await oauth.authorizationCodeGrantRequest(this.as, this.client, this.#auth, params, REDIRECT_URI, verifier, {
+      DPoP: this.dpop,
+      ...insecure,
+    });
     const tokens = await oauth.processAuthorizationCodeResponse(this.as, this.client, response, {
       expectedNonce: nonce,
       requireIdToken: true,
@@ -157,7 +187,12 @@ export class Oauth4webapiRp {
   }
 
   /** Calls a protected resource with the access token, with a DPoP proof unless `as` is `'Bearer'` (see {@link callWithDpop}). */
-  async callApi(url: string, accessToken: string, as: 'DPoP' | 'Bearer' = 'DPoP', onRequest?: (headers: Headers) => void): Promise<Response> {
+  async callApi(
+    url: string,
+    accessToken: string,
+    as: 'DPoP' | 'Bearer' = 'DPoP',
+    onRequest?: (headers: Headers) => void,
+  ): Promise<Response> {
     if (as === 'Bearer') return fetch(url, { headers: { authorization: `Bearer ${accessToken}` } });
     return callWithDpop(this.dpop, url, accessToken, onRequest);
   }
@@ -174,12 +209,21 @@ export class Oauth4webapiRp {
     let page = await browser.get(url.href);
     const attempts = { login: 0, stepUp: 0 };
     for (let i = 0; i < MAX_PAGES && !page.leftTo; i++) {
-      if (/action="\/interaction\/[^"]+\/login"/.test(page.body)) page = await (options.login ?? loginAs('alice'))(page, browser, ++attempts.login);
+      if (/action="\/interaction\/[^"]+\/login"/.test(page.body))
+        page = await (options.login ?? loginAs('alice'))(page, browser, ++attempts.login);
       else if (/action="\/interaction\/[^"]+\/consent"/.test(page.body)) page = await passConsent(browser, page);
-      else if (/\/interaction\/[^/]+\/stepup/.test(page.url) && options.stepUp) page = await options.stepUp(page, browser, ++attempts.stepUp);
-      else throw new Error(`the authorization stopped at ${page.url} (status ${page.status}): ${page.body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 300)}`);
+      else if (/\/interaction\/[^/]+\/stepup/.test(page.url) && options.stepUp)
+        page = await options.stepUp(page, browser, ++attempts.stepUp);
+      else
+        throw new Error(
+          `the authorization stopped at ${page.url} (status ${page.status}): ${page.body
+            .replace(/<[^>]+>/g, ' ')
+            .replace(/\s+/g, ' ')
+            .slice(0, 300)}`,
+        );
     }
-    if (!page.leftTo?.startsWith(REDIRECT_URI)) throw new Error(`the authorization did not return to the RP after ${MAX_PAGES} pages (at ${page.url})`);
+    if (!page.leftTo?.startsWith(REDIRECT_URI))
+      throw new Error(`the authorization did not return to the RP after ${MAX_PAGES} pages (at ${page.url})`);
     return page.leftTo;
   }
 }

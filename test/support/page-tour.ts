@@ -15,7 +15,12 @@ export type PageKind = (typeof PAGE_KINDS)[number];
  * the demo's sign-in, its step-up in the Gu1 frame, the waiting page, the retry page after a rejection,
  * a third-party client's consent, and an expired link's error page; `visit` runs on each once it shows.
  */
-export async function tourInteractionPages(page: Page, issuer: string, locale: Locale, visit: (kind: PageKind) => Promise<void>): Promise<void> {
+export async function tourInteractionPages(
+  page: Page,
+  issuer: string,
+  locale: Locale,
+  visit: (kind: PageKind) => Promise<void>,
+): Promise<void> {
   const t = messages(locale);
   const heading = (name: string) => page.getByRole('heading', { level: 1, name }).waitFor();
   const signIn = async () => {
@@ -76,9 +81,23 @@ export interface AxeFinding {
 export async function seriousAxeViolations(page: Page): Promise<AxeFinding[]> {
   await page.evaluate(AXE_SOURCE);
   const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: Array<{ id: string; impact?: string | null; help: string; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
+    const axe = (
+      globalThis as unknown as {
+        axe: {
+          run: (
+            context: unknown,
+            options: unknown,
+          ) => Promise<{ violations: Array<{ id: string; impact?: string | null; help: string; nodes: Array<{ target: unknown[] }> }> }>;
+        };
+      }
+    ).axe;
     const result = await axe.run(document, { iframes: false, resultTypes: ['violations'] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact ?? '', help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact ?? '',
+      help: v.help,
+      targets: v.nodes.map((n) => n.target.join(' ')),
+    }));
   });
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }

@@ -21,18 +21,30 @@ export class TestRp {
     const res = await fetch(`${issuer}/reg`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ redirect_uris: [REDIRECT_URI], grant_types: ['authorization_code', 'refresh_token'], client_name: 'Test RP', ...metadata }),
+      body: JSON.stringify({
+        redirect_uris: [REDIRECT_URI],
+        grant_types: ['authorization_code', 'refresh_token'],
+        client_name: 'Test RP',
+        ...metadata,
+      }),
     });
     if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${await res.text()}`);
     const client = (await res.json()) as { client_id: string; client_secret: string };
-    const config = await oidc.discovery(new URL(issuer), client.client_id, client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+    const config = await oidc.discovery(new URL(issuer), client.client_id, client.client_secret, undefined, {
+      execute: [oidc.allowInsecureRequests],
+    });
     return new TestRp(config, client.client_id, client.client_secret);
   }
 
   /** The authorization URL for `params` (PKCE, state and nonce added). */
   async authorizationUrl(params: Record<string, string> = {}): Promise<string> {
     const verifier = oidc.randomPKCECodeVerifier();
-    this.#pending = { state: oidc.randomState(), nonce: oidc.randomNonce(), verifier, maxAge: params.max_age ? Number(params.max_age) : undefined };
+    this.#pending = {
+      state: oidc.randomState(),
+      nonce: oidc.randomNonce(),
+      verifier,
+      maxAge: params.max_age ? Number(params.max_age) : undefined,
+    };
     return oidc.buildAuthorizationUrl(this.config, {
       redirect_uri: REDIRECT_URI,
       scope: 'openid',
@@ -92,6 +104,8 @@ export function sandboxSessionId(page: Page): string {
 export function submitAutoPost(browser: Browser, page: Page): Promise<Page> {
   const action = /<form method="post" action="([^"]+)"/.exec(page.body)?.[1];
   if (!action) throw new Error(`no self-posting form at ${page.url}: ${page.body.slice(0, 300)}`);
-  const inputs = Object.fromEntries([...page.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+  const inputs = Object.fromEntries(
+    [...page.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]),
+  );
   return browser.post(action.replace(/&amp;/g, '&'), inputs);
 }

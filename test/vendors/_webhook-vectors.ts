@@ -42,7 +42,8 @@ export function webhookVectorTests(
   };
   it(kinds.name, () => kinds.check(cases));
 
-  const accepted = options.accepted ?? ((hint: WebhookHint | null, c: WebhookVector) => expect(hint).toEqual({ vendorSessionId: c.vendorSessionId }));
+  const accepted =
+    options.accepted ?? ((hint: WebhookHint | null, c: WebhookVector) => expect(hint).toEqual({ vendorSessionId: c.vendorSessionId }));
   for (const c of cases) {
     const unsupported = options.unsupported?.(c);
     if (unsupported) {
@@ -51,7 +52,11 @@ export function webhookVectorTests(
     }
     it(`${c.expect}s: ${c.name}`, () => {
       const authenticate = () =>
-        adapterFor(c.secret, c.mode).authenticateWebhook({ headers: c.headers, rawBody: Buffer.from(c.body, 'utf8'), now: new Date(c.now) });
+        adapterFor(c.secret, c.mode).authenticateWebhook({
+          headers: c.headers,
+          rawBody: Buffer.from(c.body, 'utf8'),
+          now: new Date(c.now),
+        });
       if (c.expect === 'accept') accepted(authenticate(), c);
       else expect(authenticate).toThrow(WebhookRejectedError);
     });

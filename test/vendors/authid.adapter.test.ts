@@ -46,15 +46,30 @@ describe('authID adapter over a mocked network', () => {
 
   const pool = () => net.agent.get(BASE);
   const onToken = (reply: object = { AccessToken: 'at-1', RefreshToken: 'rt-1', AccessTokenExpirationDate: inMinutes(15) }) =>
-    pool().intercept({ path: TOKEN, method: 'POST', headers: { authorization: BASIC } }).reply(200, reply);
+    pool()
+      .intercept({ path: TOKEN, method: 'POST', headers: { authorization: BASIC } })
+      .reply(200, reply);
   const onStatus = (kind: 'transactions' | 'operations', id: string, token = 'at-1') =>
     pool().intercept({ path: `${API}/${kind}/${id}/status`, method: 'GET', headers: { authorization: `Bearer ${token}` } });
-  const status = (Status: unknown, extra: Record<string, unknown> = {}) => ({ TransactionId: TXN, AccountNumber: ACCOUNT, Name: 'Verify_Identity', Status, ...extra });
+  const status = (Status: unknown, extra: Record<string, unknown> = {}) => ({
+    TransactionId: TXN,
+    AccountNumber: ACCOUNT,
+    Name: 'Verify_Identity',
+    Status,
+    ...extra,
+  });
 
   describe('configuration', () => {
     it('defaults to the Verified transaction, 5 s polling and a 10 s timeout', () => {
       const config = authIdVendor.configSchema.parse({ type: 'authid', apiKeyId: 'k', apiKeyValue: 'v' });
-      expect(config).toEqual({ type: 'authid', apiKeyId: 'k', apiKeyValue: 'v', operation: 'Verify_Identity', timeoutMs: 10_000, pollIntervalSeconds: 5 });
+      expect(config).toEqual({
+        type: 'authid',
+        apiKeyId: 'k',
+        apiKeyValue: 'v',
+        operation: 'Verify_Identity',
+        timeoutMs: 10_000,
+        pollIntervalSeconds: 5,
+      });
       expect(net.make().pollIntervalSeconds).toBe(5);
       expect(net.make({ pollIntervalSeconds: 12 }).pollIntervalSeconds).toBe(12);
     });
@@ -136,7 +151,9 @@ describe('authID adapter over a mocked network', () => {
 
     it('maps a 409 (no biometric credential, or locked out) to a refusal without the vendor’s message', async () => {
       onToken();
-      pool().intercept({ path: `${API}/transactions`, method: 'POST' }).reply(409, { ID: 'E_ACCOUNT_LOCKED', Message: 'Account of Jane Doe is locked' });
+      pool()
+        .intercept({ path: `${API}/transactions`, method: 'POST' })
+        .reply(409, { ID: 'E_ACCOUNT_LOCKED', Message: 'Account of Jane Doe is locked' });
       const err = await refused(net.adapter.start(request), 'ACCOUNT_NOT_READY');
       expect(err.details).toMatchObject({ status: 409, authidError: 'E_ACCOUNT_LOCKED' });
       expect(err.message).not.toContain('Jane');
@@ -144,7 +161,9 @@ describe('authID adapter over a mocked network', () => {
 
     it('refuses a create answer whose id could escape a URL path', async () => {
       onToken();
-      pool().intercept({ path: `${API}/transactions`, method: 'POST' }).reply(200, { TransactionId: '../accounts/x', OneTimeSecret: 's' });
+      pool()
+        .intercept({ path: `${API}/transactions`, method: 'POST' })
+        .reply(200, { TransactionId: '../accounts/x', OneTimeSecret: 's' });
       await unavailable(net.adapter.start(request));
     });
   });
@@ -152,7 +171,9 @@ describe('authID adapter over a mocked network', () => {
   describe('tokens', () => {
     it('caches the token across calls (one token request for a start and two reads)', async () => {
       onToken();
-      pool().intercept({ path: `${API}/transactions`, method: 'POST' }).reply(200, { TransactionId: TXN, OneTimeSecret: 's' });
+      pool()
+        .intercept({ path: `${API}/transactions`, method: 'POST' })
+        .reply(200, { TransactionId: TXN, OneTimeSecret: 's' });
       onStatus('transactions', TXN).reply(200, status(0)).times(2);
       await net.adapter.start(request);
       await net.adapter.fetch(TXN);
@@ -202,7 +223,9 @@ describe('authID adapter over a mocked network', () => {
     it('on a 401 refreshes once and retries the call once', async () => {
       onToken();
       onStatus('transactions', TXN, 'at-1').reply(401, { ID: 'E_USER_NOT_AUTHENTICATED' });
-      pool().intercept({ path: REFRESH, method: 'POST', body: '"rt-1"' }).reply(200, { AccessToken: 'at-2', RefreshToken: 'rt-2', AccessTokenExpirationDate: inMinutes(15) });
+      pool()
+        .intercept({ path: REFRESH, method: 'POST', body: '"rt-1"' })
+        .reply(200, { AccessToken: 'at-2', RefreshToken: 'rt-2', AccessTokenExpirationDate: inMinutes(15) });
       onStatus('transactions', TXN, 'at-2').reply(200, status(1));
       expect((await net.adapter.fetch(TXN)).state).toBe('approved');
     });
@@ -219,7 +242,9 @@ describe('authID adapter over a mocked network', () => {
     it('a second 401 after renewing is a refusal, not another retry', async () => {
       onToken();
       onStatus('transactions', TXN, 'at-1').reply(401, {});
-      pool().intercept({ path: REFRESH, method: 'POST' }).reply(200, { AccessToken: 'at-2', RefreshToken: 'rt-2', AccessTokenExpirationDate: inMinutes(15) });
+      pool()
+        .intercept({ path: REFRESH, method: 'POST' })
+        .reply(200, { AccessToken: 'at-2', RefreshToken: 'rt-2', AccessTokenExpirationDate: inMinutes(15) });
       onStatus('transactions', TXN, 'at-2').reply(401, {});
       await refused(net.adapter.fetch(TXN), 'UNAUTHORIZED');
     });
@@ -310,20 +335,37 @@ describe('authID adapter over a mocked network', () => {
 
   describe('GetForeignBiometry operations', () => {
     const resultPath = `${API}/operations/${OP}/result`;
-    const result = (Verified: unknown) => ({ OperationId: OP, AccountNumber: ACCOUNT, Status: 1, Payload: { Metadata: { BiometricVerificationResult: { Verified } } } });
+    const result = (Verified: unknown) => ({
+      OperationId: OP,
+      AccountNumber: ACCOUNT,
+      Status: 1,
+      Payload: { Metadata: { BiometricVerificationResult: { Verified } } },
+    });
 
     it('reads the operation status, and an Accepted capture is approved only when authID verified the face', async () => {
       onToken();
       onStatus('operations', OP).reply(200, { OperationId: OP, AccountNumber: ACCOUNT, Status: 1 });
-      pool().intercept({ path: resultPath, method: 'GET', headers: { authorization: 'Bearer at-1' } }).reply(200, result(true));
-      expect(await net.adapter.fetch(`o:${OP}`)).toEqual({ vendorSessionId: `o:${OP}`, state: 'approved', vendorStatus: 'Accepted', scores: {}, subject: ACCOUNT });
+      pool()
+        .intercept({ path: resultPath, method: 'GET', headers: { authorization: 'Bearer at-1' } })
+        .reply(200, result(true));
+      expect(await net.adapter.fetch(`o:${OP}`)).toEqual({
+        vendorSessionId: `o:${OP}`,
+        state: 'approved',
+        vendorStatus: 'Accepted',
+        scores: {},
+        subject: ACCOUNT,
+      });
     });
 
     it('an Accepted capture that authID did not verify is rejected', async () => {
       onToken();
       onStatus('operations', OP).reply(200, { OperationId: OP, AccountNumber: ACCOUNT, Status: 1 });
       pool().intercept({ path: resultPath, method: 'GET' }).reply(200, result(false));
-      expect(await net.adapter.fetch(`o:${OP}`)).toMatchObject({ state: 'rejected', vendorStatus: 'Accepted', reason: 'biometric_not_verified' });
+      expect(await net.adapter.fetch(`o:${OP}`)).toMatchObject({
+        state: 'rejected',
+        vendorStatus: 'Accepted',
+        reason: 'biometric_not_verified',
+      });
     });
 
     it('an Accepted capture whose result cannot be read is unavailable, never approved', async () => {
@@ -345,15 +387,21 @@ describe('authID adapter over a mocked network', () => {
   describe('cancel', () => {
     it('posts to the cancel endpoint of a transaction or an operation', async () => {
       onToken();
-      pool().intercept({ path: `${API}/transactions/${TXN}/cancel`, method: 'POST', headers: { authorization: 'Bearer at-1' } }).reply(200, { Status: 5 });
-      pool().intercept({ path: `${API}/operations/${OP}/cancel`, method: 'POST' }).reply(200, { Status: 5 });
+      pool()
+        .intercept({ path: `${API}/transactions/${TXN}/cancel`, method: 'POST', headers: { authorization: 'Bearer at-1' } })
+        .reply(200, { Status: 5 });
+      pool()
+        .intercept({ path: `${API}/operations/${OP}/cancel`, method: 'POST' })
+        .reply(200, { Status: 5 });
       await net.adapter.cancel!(TXN);
       await net.adapter.cancel!(`o:${OP}`);
     });
 
     it('a transaction that is no longer pending cannot be cancelled', async () => {
       onToken();
-      pool().intercept({ path: `${API}/transactions/${TXN}/cancel`, method: 'POST' }).reply(409, { ID: 'E_INVALID_STATE' });
+      pool()
+        .intercept({ path: `${API}/transactions/${TXN}/cancel`, method: 'POST' })
+        .reply(409, { ID: 'E_INVALID_STATE' });
       await refused(net.adapter.cancel!(TXN), 'INVALID_STATE');
     });
   });

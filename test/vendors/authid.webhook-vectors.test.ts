@@ -31,7 +31,14 @@ describe('authID webhook checks after a valid signature', () => {
   const OP = '113e838b-be34-53e9-c52f-3cc45b2d10ce';
   const signed = (body: string, headerName = 'x-authid-signature') => hmacSignedWebhook(headerName, body, secret, now);
   const event = (overrides: Record<string, unknown> = {}) =>
-    JSON.stringify({ TransactionId: TXN, AccountNumber: 'alice-0001', Name: 'Verify_Identity', Status: 1, Timestamp: '2026-11-21T11:59:00.000Z', ...overrides });
+    JSON.stringify({
+      TransactionId: TXN,
+      AccountNumber: 'alice-0001',
+      Name: 'Verify_Identity',
+      Status: 1,
+      Timestamp: '2026-11-21T11:59:00.000Z',
+      ...overrides,
+    });
 
   it('accepts a header name in any case', () => {
     expect(adapter.authenticateWebhook(signed(event(), 'X-AuthID-Signature'))).toEqual({ vendorSessionId: TXN });
@@ -43,7 +50,9 @@ describe('authID webhook checks after a valid signature', () => {
   });
 
   it('acknowledges and ignores a genuine event about another kind of operation (enrolment)', () => {
-    expect(adapter.authenticateWebhook(signed(event({ TransactionId: undefined, OperationId: OP, Name: 'EnrollBioCredential' })))).toBeNull();
+    expect(
+      adapter.authenticateWebhook(signed(event({ TransactionId: undefined, OperationId: OP, Name: 'EnrollBioCredential' }))),
+    ).toBeNull();
   });
 
   it.each([

@@ -40,7 +40,9 @@ describe('vendor circuit breakers', () => {
   it('a refusal is an answer: it passes through and never opens the circuit', async () => {
     const b = breakers();
     for (let i = 0; i < 5; i++) {
-      await expect(b.run('a', () => Promise.reject(new VendorRefusedError('a', 'NO_PORTRAIT', 'no portrait')))).rejects.toBeInstanceOf(VendorRefusedError);
+      await expect(b.run('a', () => Promise.reject(new VendorRefusedError('a', 'NO_PORTRAIT', 'no portrait')))).rejects.toBeInstanceOf(
+        VendorRefusedError,
+      );
     }
     expect(b.isOpen('a')).toBe(false);
   });

@@ -74,23 +74,32 @@ for (const subject of CONFORMANCE_SUBJECTS) {
         const url = started.presentation.kind === 'widget' ? started.presentation.scriptUrl : started.presentation.url;
         expect(new URL(url).protocol).toMatch(/^https?:$/);
       });
-      skipOr(subject, 'reference')(`sends our verification id as the vendor's reference${subject.skips.reference ? ` (skipped: ${subject.skips.reference})` : ''}`, async () => {
-        const bodies: unknown[] = [];
-        subject.arrangeStart(agent, (body) => bodies.push(body));
-        await adapter.start({ ...START, subject: subject.subject });
-        expect(subject.carriesReference(bodies, START.verificationId)).toBe(true);
-      });
+      skipOr(subject, 'reference')(
+        `sends our verification id as the vendor's reference${subject.skips.reference ? ` (skipped: ${subject.skips.reference})` : ''}`,
+        async () => {
+          const bodies: unknown[] = [];
+          subject.arrangeStart(agent, (body) => bodies.push(body));
+          await adapter.start({ ...START, subject: subject.subject });
+          expect(subject.carriesReference(bodies, START.verificationId)).toBe(true);
+        },
+      );
     });
 
     describe("the vendor's own client code", () => {
       const client = subject.client;
-      skipOr(subject, 'client')(`the page loads the installed npm package's file from the vendor's CDN${reason(subject, 'client')}`, async () => {
-        subject.arrangeStart(agent, () => undefined);
-        const started = await adapter.start({ ...START, subject: subject.subject });
-        const { version } = JSON.parse(readFileSync(packageFile(`${client!.name}/package.json`), 'utf8')) as { version: string };
-        expect(started.presentation).toMatchObject({ kind: 'widget', scriptUrl: `https://unpkg.com/${client!.name}@${version}/${client!.file}` });
-        expect(existsSync(packageFile(`${client!.name}/${client!.file}`))).toBe(true);
-      });
+      skipOr(subject, 'client')(
+        `the page loads the installed npm package's file from the vendor's CDN${reason(subject, 'client')}`,
+        async () => {
+          subject.arrangeStart(agent, () => undefined);
+          const started = await adapter.start({ ...START, subject: subject.subject });
+          const { version } = JSON.parse(readFileSync(packageFile(`${client!.name}/package.json`), 'utf8')) as { version: string };
+          expect(started.presentation).toMatchObject({
+            kind: 'widget',
+            scriptUrl: `https://unpkg.com/${client!.name}@${version}/${client!.file}`,
+          });
+          expect(existsSync(packageFile(`${client!.name}/${client!.file}`))).toBe(true);
+        },
+      );
       (client?.errorCodes ? it : it.skip)("every error code the package's typings name ends a verification, and none approves", () => {
         const codes = client!.errorCodes!();
         expect(codes.length).toBeGreaterThan(0);
@@ -104,10 +113,13 @@ for (const subject of CONFORMANCE_SUBJECTS) {
         subject.arrangeRecord(agent, id(), { status: 200, body: subject.record(id(), status) });
         expect((await adapter.fetch(id(), subject.fetchOptions?.(id()))).state).toBe(state);
       });
-      it.each(['SomethingNew_42', 'constructor', '__proto__', 'toString'])('maps a status it does not know (%s) to failed, never to approved', async (status) => {
-        subject.arrangeRecord(agent, id(), { status: 200, body: subject.record(id(), status) });
-        expect((await adapter.fetch(id(), subject.fetchOptions?.(id()))).state).toBe('failed');
-      });
+      it.each(['SomethingNew_42', 'constructor', '__proto__', 'toString'])(
+        'maps a status it does not know (%s) to failed, never to approved',
+        async (status) => {
+          subject.arrangeRecord(agent, id(), { status: 200, body: subject.record(id(), status) });
+          expect((await adapter.fetch(id(), subject.fetchOptions?.(id()))).state).toBe('failed');
+        },
+      );
     });
 
     describe('transport faults become "vendor unavailable", never an approval', () => {
@@ -134,7 +146,9 @@ for (const subject of CONFORMANCE_SUBJECTS) {
       });
       skipOr(subject, 'webhook.unsigned')(`refuses one without its signature${reason(subject, 'webhook.unsigned')}`, () => {
         const request = subject.webhook.genuine(id(), NOW);
-        const headers = Object.fromEntries(Object.entries(request.headers).filter(([k]) => !subject.webhook.signatureHeaders.includes(k.toLowerCase())));
+        const headers = Object.fromEntries(
+          Object.entries(request.headers).filter(([k]) => !subject.webhook.signatureHeaders.includes(k.toLowerCase())),
+        );
         expect(() => adapter.authenticateWebhook({ ...request, headers })).toThrow(WebhookRejectedError);
       });
       skipOr(subject, 'webhook.stale')(`refuses a stale one${reason(subject, 'webhook.stale')}`, () => {
@@ -142,7 +156,9 @@ for (const subject of CONFORMANCE_SUBJECTS) {
       });
       skipOr(subject, 'webhook.replay')(`refuses a genuine one replayed hours later${reason(subject, 'webhook.replay')}`, () => {
         const request = subject.webhook.genuine(id(), NOW);
-        expect(() => adapter.authenticateWebhook({ ...request, now: new Date(NOW.getTime() + 3 * 3600_000) })).toThrow(WebhookRejectedError);
+        expect(() => adapter.authenticateWebhook({ ...request, now: new Date(NOW.getTime() + 3 * 3600_000) })).toThrow(
+          WebhookRejectedError,
+        );
       });
       it.each([
         ['an empty body', ''],

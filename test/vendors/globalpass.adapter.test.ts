@@ -79,20 +79,20 @@ describe('GlobalPass configuration', () => {
 });
 
 describe('GlobalPass adapter over a mocked network', () => {
-  const net = overMockedNetwork((fetch, config: Record<string, unknown> = {}) => globalPassVendor.create('globalpass', parse(config), { fetch }));
+  const net = overMockedNetwork((fetch, config: Record<string, unknown> = {}) =>
+    globalPassVendor.create('globalpass', parse(config), { fetch }),
+  );
 
   const tokenCall = (check?: (form: URLSearchParams) => void) =>
-    net.agent
-      .get(IDENTITY)
-      .intercept({
-        path: '/connect/token',
-        method: 'POST',
-        headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded' },
-        body: (raw) => {
-          check?.(new URLSearchParams(raw));
-          return true;
-        },
-      });
+    net.agent.get(IDENTITY).intercept({
+      path: '/connect/token',
+      method: 'POST',
+      headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded' },
+      body: (raw) => {
+        check?.(new URLSearchParams(raw));
+        return true;
+      },
+    });
   const token = (value = 'at-1', expiresIn = 3600) =>
     tokenCall().reply(200, { access_token: value, expires_in: expiresIn, token_type: 'Bearer', scope: 'screenings' });
   const onGet = (bearer = 'at-1') =>
@@ -177,9 +177,12 @@ describe('GlobalPass adapter over a mocked network', () => {
       [422, { title: 'Jane Doe' }, 'HTTP_422'],
     ])('maps a %i at start to %s with an operator message', async (status, body, code) => {
       token();
-      net.agent.get(API).intercept({ path: '/api/v2/instant-biometrics', method: 'POST' }).reply(status, body, {
-        headers: { 'content-type': 'application/problem+json' },
-      });
+      net.agent
+        .get(API)
+        .intercept({ path: '/api/v2/instant-biometrics', method: 'POST' })
+        .reply(status, body, {
+          headers: { 'content-type': 'application/problem+json' },
+        });
       const err = await refused(net.adapter.start(START));
       expect(err.details).toMatchObject({ vendor: 'globalpass', vendorCode: code, status });
       expect(err.message).not.toContain('Jane');
@@ -314,13 +317,19 @@ describe('GlobalPass adapter over a mocked network', () => {
   describe('cancel', () => {
     it('posts to the documented cancel path', async () => {
       token();
-      net.agent.get(API).intercept({ path: `${CHECK_PATH}/cancel`, method: 'POST', headers: { authorization: 'Bearer at-1' } }).reply(200, record({ status: 'Cancelled' }));
+      net.agent
+        .get(API)
+        .intercept({ path: `${CHECK_PATH}/cancel`, method: 'POST', headers: { authorization: 'Bearer at-1' } })
+        .reply(200, record({ status: 'Cancelled' }));
       await expect(net.adapter.cancel!(CHECK)).resolves.toBeUndefined();
     });
 
     it('maps a 409 to INVALID_STATE', async () => {
       token();
-      net.agent.get(API).intercept({ path: `${CHECK_PATH}/cancel`, method: 'POST' }).reply(409, { title: 'Conflict', status: 409 });
+      net.agent
+        .get(API)
+        .intercept({ path: `${CHECK_PATH}/cancel`, method: 'POST' })
+        .reply(409, { title: 'Conflict', status: 409 });
       expect((await refused(net.adapter.cancel!(CHECK))).details.vendorCode).toBe('INVALID_STATE');
     });
   });
@@ -406,7 +415,9 @@ describe('GlobalPass webhook authentication', () => {
     });
 
     it('still refuses a stale X-GP-Created-At when one is sent', () => {
-      expect(() => v1.authenticateWebhook(v1Request(WEBHOOK_SECRET, { 'x-gp-created-at': '2026-11-21T11:30:00Z' }))).toThrow(WebhookRejectedError);
+      expect(() => v1.authenticateWebhook(v1Request(WEBHOOK_SECRET, { 'x-gp-created-at': '2026-11-21T11:30:00Z' }))).toThrow(
+        WebhookRejectedError,
+      );
     });
   });
 });

@@ -23,7 +23,12 @@ describe('GlobalPass webhook authentication against the shared vectors', () => {
     kinds: {
       name: 'the vectors hold accept and reject cases, in both delivery modes, including a stale X-GP-Created-At',
       check: (all) => {
-        expect(all.filter((c) => c.expect === 'accept').map((c) => c.mode ?? 'v2').sort()).toEqual(['v1', 'v2']);
+        expect(
+          all
+            .filter((c) => c.expect === 'accept')
+            .map((c) => c.mode ?? 'v2')
+            .sort(),
+        ).toEqual(['v1', 'v2']);
         expect(all.filter((c) => c.expect === 'reject').length).toBeGreaterThanOrEqual(4);
         expect(all.some((c) => c.expect === 'reject' && /stale/.test(c.name))).toBe(true);
       },
@@ -34,7 +39,11 @@ describe('GlobalPass webhook authentication against the shared vectors', () => {
     const stale = cases.find((c) => /stale/.test(c.name))!;
     const created = Date.parse(stale.headers['x-gp-created-at']!);
     const authenticateAt = (ms: number) =>
-      adapterWith(stale.secret, stale.mode).authenticateWebhook({ headers: stale.headers, rawBody: Buffer.from(stale.body), now: new Date(ms) });
+      adapterWith(stale.secret, stale.mode).authenticateWebhook({
+        headers: stale.headers,
+        rawBody: Buffer.from(stale.body),
+        now: new Date(ms),
+      });
     expect(authenticateAt(created + 14 * 60_000)).toEqual({ vendorSessionId: stale.vendorSessionId });
     expect(() => authenticateAt(created + 15 * 60_000 + 1)).toThrow(/outside the accepted window/);
   });

@@ -35,11 +35,9 @@ describe('Gu1 vendor configuration', () => {
   });
 
   it('create gives an adapter named after the policy id', () => {
-    const adapter = gu1Vendor.create(
-      'gu1-eu',
-      gu1Vendor.configSchema.parse({ ...minimal, baseUrl: 'https://api.gu1.ai' }),
-      { fetch: globalThis.fetch },
-    );
+    const adapter = gu1Vendor.create('gu1-eu', gu1Vendor.configSchema.parse({ ...minimal, baseUrl: 'https://api.gu1.ai' }), {
+      fetch: globalThis.fetch,
+    });
     expect(adapter.id).toBe('gu1-eu');
     expect(adapter.type).toBe('gu1');
     expect(typeof adapter.cancel).toBe('function');

@@ -112,10 +112,7 @@ describe('Gu1 adapter over a mocked network', () => {
     });
 
     it('maps an unknown 4xx to a refusal carrying the status', async () => {
-      net.agent
-        .get(BASE)
-        .intercept({ path: '/api/kyc/biometric/sessions', method: 'POST' })
-        .reply(422, '<html>Unprocessable</html>');
+      net.agent.get(BASE).intercept({ path: '/api/kyc/biometric/sessions', method: 'POST' }).reply(422, '<html>Unprocessable</html>');
       const err = await refused(startOnce());
       expect(err.details).toMatchObject({ vendorCode: 'HTTP_422', status: 422 });
     });
@@ -144,7 +141,10 @@ describe('Gu1 adapter over a mocked network', () => {
     });
 
     it('with sync, asks Gu1 to refresh first and then reads the record', async () => {
-      net.agent.get(BASE).intercept({ path: `${SESSION_PATH}/sync`, method: 'POST' }).reply(200, record({ status: 'pending' }));
+      net.agent
+        .get(BASE)
+        .intercept({ path: `${SESSION_PATH}/sync`, method: 'POST' })
+        .reply(200, record({ status: 'pending' }));
       onGet().reply(200, record({ status: 'rejected', rejectionCode: 'CROSS_ENTITY', decision: null }));
       expect(await net.adapter.fetch(ID, { sync: true })).toEqual({
         vendorSessionId: ID,
@@ -228,7 +228,10 @@ describe('Gu1 adapter over a mocked network', () => {
   });
 
   it('cancel posts to the cancel endpoint', async () => {
-    net.agent.get(BASE).intercept({ path: `${SESSION_PATH}/cancel`, method: 'POST' }).reply(200, record({ status: 'cancelled' }));
+    net.agent
+      .get(BASE)
+      .intercept({ path: `${SESSION_PATH}/cancel`, method: 'POST' })
+      .reply(200, record({ status: 'cancelled' }));
     await expect(net.adapter.cancel!(ID)).resolves.toBeUndefined();
   });
 });

@@ -6,11 +6,9 @@ import { hmacSignedWebhook } from './_signed-webhook.ts';
 import { webhookVectorTests } from './_webhook-vectors.ts';
 
 const adapterWith = (webhookSecret: string) =>
-  gu1Vendor.create(
-    'gu1',
-    gu1Vendor.configSchema.parse({ type: 'gu1', baseUrl: 'https://api.gu1.test', apiKey: 'k', webhookSecret }),
-    { fetch: globalThis.fetch },
-  );
+  gu1Vendor.create('gu1', gu1Vendor.configSchema.parse({ type: 'gu1', baseUrl: 'https://api.gu1.test', apiKey: 'k', webhookSecret }), {
+    fetch: globalThis.fetch,
+  });
 
 describe('Gu1 webhook authentication against the shared vectors', () => {
   webhookVectorTests('gu1', (secret) => adapterWith(secret), { snapshot: true });

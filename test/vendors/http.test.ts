@@ -60,19 +60,32 @@ describe('vendorJson', () => {
   });
 
   it('returns an empty 2xx body as null', async () => {
-    agent.get(ORIGIN).intercept({ path: /^\/v1\/thing/ }).reply(204, '');
+    agent
+      .get(ORIGIN)
+      .intercept({ path: /^\/v1\/thing/ })
+      .reply(204, '');
     expect(await call()).toEqual({ status: 204, body: null });
   });
 
   it('returns 4xx to the caller with its JSON body, or null when the body is not JSON', async () => {
-    agent.get(ORIGIN).intercept({ path: /^\/v1\/thing/ }).reply(409, { error: 'ACTIVE_SESSION_EXISTS' });
+    agent
+      .get(ORIGIN)
+      .intercept({ path: /^\/v1\/thing/ })
+      .reply(409, { error: 'ACTIVE_SESSION_EXISTS' });
     expect(await call()).toEqual({ status: 409, body: { error: 'ACTIVE_SESSION_EXISTS' } });
-    agent.get(ORIGIN).intercept({ path: /^\/v1\/thing/ }).reply(404, '<html>Not Found</html>');
+    agent
+      .get(ORIGIN)
+      .intercept({ path: /^\/v1\/thing/ })
+      .reply(404, '<html>Not Found</html>');
     expect(await call()).toEqual({ status: 404, body: null });
   });
 
   it('a timeout is unavailable', async () => {
-    agent.get(ORIGIN).intercept({ path: /^\/v1\/thing/ }).reply(200, { status: 'approved' }).delay(1_000);
+    agent
+      .get(ORIGIN)
+      .intercept({ path: /^\/v1\/thing/ })
+      .reply(200, { status: 'approved' })
+      .delay(1_000);
     const err = await unavailable(call(50));
     expect(err.message).toBe('acme: GET /v1/thing timed out after 50 ms');
     expect(err.details).toMatchObject({ vendor: 'acme', timeout: true });
@@ -106,7 +119,10 @@ describe('vendorJson', () => {
     [429, { error: 'RATE_LIMITED' }],
     [408, ''],
   ])('HTTP %i is unavailable whatever its body', async (status, body) => {
-    agent.get(ORIGIN).intercept({ path: /^\/v1\/thing/ }).reply(status, body);
+    agent
+      .get(ORIGIN)
+      .intercept({ path: /^\/v1\/thing/ })
+      .reply(status, body);
     const err = await unavailable(call());
     expect(err.details).toMatchObject({ status });
   });
@@ -129,19 +145,28 @@ describe('vendorJson', () => {
   });
 
   it('truncated JSON is unavailable', async () => {
-    agent.get(ORIGIN).intercept({ path: /^\/v1\/thing/ }).reply(200, '{"id":"s1","status":"appro');
+    agent
+      .get(ORIGIN)
+      .intercept({ path: /^\/v1\/thing/ })
+      .reply(200, '{"id":"s1","status":"appro');
     await unavailable(call());
   });
 
   it('a body cut inside a UTF-8 character is unavailable', async () => {
     const bytes = Buffer.from('{"name":"é"}').subarray(0, 10);
-    agent.get(ORIGIN).intercept({ path: /^\/v1\/thing/ }).reply(200, bytes);
+    agent
+      .get(ORIGIN)
+      .intercept({ path: /^\/v1\/thing/ })
+      .reply(200, bytes);
     await unavailable(call());
   });
 
   it('a body over the cap is unavailable, whether or not its length is declared', async () => {
     const huge = JSON.stringify({ pad: 'x'.repeat(MAX_VENDOR_BODY_BYTES) });
-    agent.get(ORIGIN).intercept({ path: /^\/v1\/thing/ }).reply(200, huge);
+    agent
+      .get(ORIGIN)
+      .intercept({ path: /^\/v1\/thing/ })
+      .reply(200, huge);
     expect((await unavailable(call())).message).toContain(`more than ${MAX_VENDOR_BODY_BYTES} bytes`);
     agent
       .get(ORIGIN)

@@ -68,11 +68,18 @@ describe('Passbase vendor configuration', () => {
   it("in sandbox mode loads the button from the sandbox's public address, not the internal API address", () => {
     const browser = passbaseVendor.sandboxBrowserConfig('https://idp.example/sandbox/passbase');
     expect(browser).toEqual({ buttonScriptUrl: 'https://idp.example/sandbox/passbase/button.js' });
-    expect(passbaseVendor.configSchema.safeParse({ ...minimal, ...browser, baseUrl: 'http://127.0.0.1:3000/sandbox/passbase' }).success).toBe(true);
+    expect(
+      passbaseVendor.configSchema.safeParse({ ...minimal, ...browser, baseUrl: 'http://127.0.0.1:3000/sandbox/passbase' }).success,
+    ).toBe(true);
   });
 
   it('refuses plain webhooks, saying why: approval rests on an authenticated event', () => {
-    const plain = passbaseVendor.configSchema.safeParse({ type: 'passbase', apiKey: 'k', publishableApiKey: 'pk', webhookEncryption: false });
+    const plain = passbaseVendor.configSchema.safeParse({
+      type: 'passbase',
+      apiKey: 'k',
+      publishableApiKey: 'pk',
+      webhookEncryption: false,
+    });
     expect(plain.success).toBe(false);
     expect(plain.error!.issues[0]!.message).toMatch(/plain Passbase webhooks are unauthenticated/);
   });
@@ -135,13 +142,18 @@ describe('Passbase adapter over a mocked network', () => {
 
     it("loads the button from Passbase's CDN (4.4.0), or from buttonScriptUrl", async () => {
       const production = net.make({ baseUrl: 'https://api.passbase.com/verification/v2' });
-      net.agent.get('https://api.passbase.com').intercept({ path: `/verification/v2/identities/${KEY}`, method: 'GET' }).reply(200, identity());
+      net.agent
+        .get('https://api.passbase.com')
+        .intercept({ path: `/verification/v2/identities/${KEY}`, method: 'GET' })
+        .reply(200, identity());
       const started = await production.start(startRequest());
       expect(started.presentation).toMatchObject({ scriptUrl: 'https://unpkg.com/@passbase/button@4.4.0/button.js' });
 
       const pinned = net.make({ buttonScriptUrl: 'https://cdn.example/passbase-button@3.1.14.js' });
       onIdentity().reply(200, identity());
-      expect((await pinned.start(startRequest())).presentation).toMatchObject({ scriptUrl: 'https://cdn.example/passbase-button@3.1.14.js' });
+      expect((await pinned.start(startRequest())).presentation).toMatchObject({
+        scriptUrl: 'https://cdn.example/passbase-button@3.1.14.js',
+      });
     });
 
     it('refuses an enrolled reference that is not an identity key without calling Passbase', async () => {
@@ -210,12 +222,22 @@ describe('Passbase adapter over a mocked network', () => {
 
     it.each<[string, WebhookHint | undefined, Record<string, unknown>, string]>([
       ['no webhook (a browser "complete", a poll)', undefined, {}, 'awaiting_identity_authenticated'],
-      ['a webhook processed before the start (a replay or a late earlier one)', hint({ occurredAt: new Date((T0 - 1) * 1000) }), {}, 'awaiting_identity_authenticated'],
+      [
+        'a webhook processed before the start (a replay or a late earlier one)',
+        hint({ occurredAt: new Date((T0 - 1) * 1000) }),
+        {},
+        'awaiting_identity_authenticated',
+      ],
       ['a webhook about another identity', hint({ subject: OTHER }), {}, 'awaiting_identity_authenticated'],
       ['a webhook of another event', hint({ event: 'VERIFICATION_COMPLETED' }), {}, 'awaiting_identity_authenticated'],
       ['a webhook without a time', { subject: KEY, event: 'IDENTITY_AUTHENTICATED' }, {}, 'awaiting_identity_authenticated'],
       ['a session-style hint', { vendorSessionId: 'v-1' }, {}, 'awaiting_identity_authenticated'],
-      ['a webhook processed after now (beyond a minute of clock skew)', hint({ occurredAt: new Date(Date.now() + 5 * 60_000) }), {}, 'awaiting_identity_authenticated'],
+      [
+        'a webhook processed after now (beyond a minute of clock skew)',
+        hint({ occurredAt: new Date(Date.now() + 5 * 60_000) }),
+        {},
+        'awaiting_identity_authenticated',
+      ],
     ])('stays pending with %s', async (_name, webhook, overrides, reason) => {
       onIdentity().reply(200, identity(overrides));
       expect(await net.adapter.fetch('v-1', confirming(webhook))).toMatchObject({ state: 'pending', vendorStatus: 'approved', reason });
@@ -249,7 +271,9 @@ describe('Passbase adapter over a mocked network', () => {
 
     it('needs the verification: Passbase has no session to read', async () => {
       await expect(net.adapter.fetch('v-1')).rejects.toBeInstanceOf(StepUpError);
-      await expect(net.adapter.fetch('v-1', { verification: { subject: '../x', startedAt: STARTED } })).rejects.toThrow(/not a Passbase identity key/);
+      await expect(net.adapter.fetch('v-1', { verification: { subject: '../x', startedAt: STARTED } })).rejects.toThrow(
+        /not a Passbase identity key/,
+      );
     });
 
     it('maps 401 and 404 text bodies to refusals (the verification stays as it is)', async () => {
@@ -286,8 +310,20 @@ describe('Passbase adapter over a mocked network', () => {
   describe('webhook authentication', () => {
     const now = new Date('2026-11-21T12:00:00.000Z');
     const event = (overrides: Record<string, unknown> = {}) =>
-      JSON.stringify({ event: 'IDENTITY_AUTHENTICATED', key: KEY, status: 'approved', created: T0, updated: T0 + 3, processed: T0 + 4, ...overrides });
-    const encrypted = (json: string, contentType = 'text/plain') => ({ headers: { 'Content-Type': contentType }, rawBody: Buffer.from(encrypt(json)), now });
+      JSON.stringify({
+        event: 'IDENTITY_AUTHENTICATED',
+        key: KEY,
+        status: 'approved',
+        created: T0,
+        updated: T0 + 3,
+        processed: T0 + 4,
+        ...overrides,
+      });
+    const encrypted = (json: string, contentType = 'text/plain') => ({
+      headers: { 'Content-Type': contentType },
+      rawBody: Buffer.from(encrypt(json)),
+      now,
+    });
 
     it('names the identity and when Passbase processed the authentication', () => {
       expect(net.adapter.authenticateWebhook(encrypted(event(), 'text/plain; charset=utf-8'))).toEqual({
@@ -298,7 +334,9 @@ describe('Passbase adapter over a mocked network', () => {
     });
 
     it('acknowledges and ignores other genuine events', () => {
-      expect(net.adapter.authenticateWebhook(encrypted(JSON.stringify({ event: 'VERIFICATION_COMPLETED', key: KEY, status: 'approved' })))).toBeNull();
+      expect(
+        net.adapter.authenticateWebhook(encrypted(JSON.stringify({ event: 'VERIFICATION_COMPLETED', key: KEY, status: 'approved' }))),
+      ).toBeNull();
       expect(net.adapter.authenticateWebhook(encrypted(JSON.stringify({ event: 'WATCHLIST_MONITORING' })))).toBeNull();
     });
 
@@ -317,22 +355,30 @@ describe('Passbase adapter over a mocked network', () => {
       ['a ciphertext that is not whole blocks', Buffer.alloc(40).toString('base64')],
       ['base64 with junk in it', `${encrypt(event())}!`],
     ])('refuses %s', (_name, body) => {
-      expect(() => net.adapter.authenticateWebhook({ headers: { 'content-type': 'text/plain' }, rawBody: Buffer.from(body), now })).toThrow(WebhookRejectedError);
+      expect(() => net.adapter.authenticateWebhook({ headers: { 'content-type': 'text/plain' }, rawBody: Buffer.from(body), now })).toThrow(
+        WebhookRejectedError,
+      );
     });
 
     it('refuses an encrypted body without its text/plain content type', () => {
       expect(() => net.adapter.authenticateWebhook(encrypted(event(), 'application/json'))).toThrow(WebhookRejectedError);
-      expect(() => net.adapter.authenticateWebhook({ headers: {}, rawBody: Buffer.from(encrypt(event())), now })).toThrow(WebhookRejectedError);
+      expect(() => net.adapter.authenticateWebhook({ headers: {}, rawBody: Buffer.from(encrypt(event())), now })).toThrow(
+        WebhookRejectedError,
+      );
     });
 
     it('reads line-wrapped base64, as the vendor’s example decoder does', () => {
       const wrapped = encrypt(event()).replace(/(.{76})/g, '$1\r\n');
       expect(wrapped).toContain('\r\n');
-      expect(net.adapter.authenticateWebhook({ headers: { 'content-type': 'text/plain' }, rawBody: Buffer.from(`${wrapped}\n`), now })).toMatchObject({ subject: KEY });
+      expect(
+        net.adapter.authenticateWebhook({ headers: { 'content-type': 'text/plain' }, rawBody: Buffer.from(`${wrapped}\n`), now }),
+      ).toMatchObject({ subject: KEY });
     });
 
     it('refuses a plain JSON event: it is unauthenticated', () => {
-      expect(() => net.adapter.authenticateWebhook({ headers: { 'content-type': 'application/json' }, rawBody: Buffer.from(event()), now })).toThrow(WebhookRejectedError);
+      expect(() =>
+        net.adapter.authenticateWebhook({ headers: { 'content-type': 'application/json' }, rawBody: Buffer.from(event()), now }),
+      ).toThrow(WebhookRejectedError);
     });
   });
 });

@@ -7,7 +7,13 @@ import { webhookVectorTests } from './_webhook-vectors.ts';
 const adapterFor = (secret: string) =>
   passbaseVendor.create(
     'passbase',
-    passbaseVendor.configSchema.parse({ type: 'passbase', baseUrl: 'https://passbase.test/verification/v2', apiKey: 'sk', publishableApiKey: 'pk', webhookSecret: secret }),
+    passbaseVendor.configSchema.parse({
+      type: 'passbase',
+      baseUrl: 'https://passbase.test/verification/v2',
+      apiKey: 'sk',
+      publishableApiKey: 'pk',
+      webhookSecret: secret,
+    }),
     { fetch: globalThis.fetch },
   );
 
@@ -17,7 +23,12 @@ describe('Passbase webhook authentication against the shared vectors', () => {
     kinds: {
       name: 'the vectors hold accept and reject cases for passbase, in both modes',
       check: (all) => {
-        expect(all.filter((c) => c.expect === 'accept').map((c) => c.mode).sort()).toEqual(['encrypted', 'plain']);
+        expect(
+          all
+            .filter((c) => c.expect === 'accept')
+            .map((c) => c.mode)
+            .sort(),
+        ).toEqual(['encrypted', 'plain']);
         expect(all.filter((c) => c.expect === 'reject').length).toBeGreaterThan(0);
       },
     },
@@ -33,7 +44,11 @@ describe('Passbase webhook authentication against the shared vectors', () => {
   it('accepts the encrypted vector however old it is: no webhook time is authenticated, so age proves nothing', () => {
     const genuine = cases.find((c) => c.expect === 'accept' && c.mode === 'encrypted')!;
     const years = new Date(Date.parse(genuine.now) + 3 * 365 * 86_400_000);
-    const hint = adapterFor(genuine.secret).authenticateWebhook({ headers: genuine.headers, rawBody: Buffer.from(genuine.body), now: years });
+    const hint = adapterFor(genuine.secret).authenticateWebhook({
+      headers: genuine.headers,
+      rawBody: Buffer.from(genuine.body),
+      now: years,
+    });
     expect(hint).toMatchObject({ subject: genuine.vendorSessionId });
   });
 });

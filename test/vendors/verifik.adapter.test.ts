@@ -178,7 +178,12 @@ describe('Verifik adapter over a mocked network', () => {
 
     it.each([
       [409, { code: 'MissingParameter', message: 'missing project' }, 'MissingParameter', /project and projectFlow/],
-      [404, { code: 'Project_not_found_or_featured_disabled', message: 'x' }, 'Project_not_found_or_featured_disabled', /liveness and a collection/],
+      [
+        404,
+        { code: 'Project_not_found_or_featured_disabled', message: 'x' },
+        'Project_not_found_or_featured_disabled',
+        /liveness and a collection/,
+      ],
       [401, { code: 'Unauthorized', message: 'Invalid or expired token.' }, 'UNAUTHORIZED', /renew it/],
       [422, '<html>Unprocessable</html>', 'HTTP_422', /HTTP 422/],
     ])('maps HTTP %i to a refusal for the operator', async (status, body, vendorCode, message) => {

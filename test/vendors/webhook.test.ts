@@ -4,9 +4,7 @@ import { headerValue, hexSignatureMatches, hmacSha256Hex } from '../../src/vendo
 
 describe('webhook helpers', () => {
   it('hmacSha256Hex is the lowercase hex HMAC-SHA256 of the raw bytes (RFC 4231 test case 2)', () => {
-    expect(hmacSha256Hex('Jefe', 'what do ya want for nothing?')).toBe(
-      '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
-    );
+    expect(hmacSha256Hex('Jefe', 'what do ya want for nothing?')).toBe('5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
     expect(hmacSha256Hex(Buffer.from('Jefe'), Buffer.from('what do ya want for nothing?'))).toBe(
       hmacSha256Hex('Jefe', 'what do ya want for nothing?'),
     );

@@ -45,7 +45,15 @@ for (const engine of testEngines()) {
     const signIns = new Set<string>();
     const logger = pino({ level: 'silent' });
     const worker = (orchestrator = orchestratorFor(), firstPollAfterSeconds = 0) =>
-      new PollWorker({ knex: db.knex, orchestrator, vendors: () => new Map([['scripted', vendor]]), interactionAlive: async (uid) => signIns.has(uid), logger, now: () => now, firstPollAfterSeconds });
+      new PollWorker({
+        knex: db.knex,
+        orchestrator,
+        vendors: () => new Map([['scripted', vendor]]),
+        interactionAlive: async (uid) => signIns.has(uid),
+        logger,
+        now: () => now,
+        firstPollAfterSeconds,
+      });
     const orchestratorFor = () =>
       new Orchestrator({
         knex: db.knex,
@@ -73,19 +81,28 @@ for (const engine of testEngines()) {
     async function openVerification(options: { interactionAlive?: boolean; expiresInMs?: number } = {}) {
       const uid = randomUUID();
       if (options.interactionAlive !== false) signIns.add(uid);
-      const created = await createVerification(db.knex, {
-        interactionUid: uid,
-        accountId: 'alice',
-        clientId: 'rp',
-        acr: 'urn:stepup:acr:face',
-        vendor: 'scripted',
-        vendorType: 'scripted',
-        expectedSubject: 'subject-1',
-        policyHash: 'a'.repeat(64),
-        thresholds: { liveness: 0.9, match: 0.85 },
-        expiresAt: new Date(now.getTime() + (options.expiresInMs ?? 600_000)),
-      }, now);
-      return attachVendorSession(db.knex, created.id, { vendorSessionId: `vs-${created.id}`, presentation: { kind: 'redirect', url: 'https://vendor.test/c' } }, now);
+      const created = await createVerification(
+        db.knex,
+        {
+          interactionUid: uid,
+          accountId: 'alice',
+          clientId: 'rp',
+          acr: 'urn:stepup:acr:face',
+          vendor: 'scripted',
+          vendorType: 'scripted',
+          expectedSubject: 'subject-1',
+          policyHash: 'a'.repeat(64),
+          thresholds: { liveness: 0.9, match: 0.85 },
+          expiresAt: new Date(now.getTime() + (options.expiresInMs ?? 600_000)),
+        },
+        now,
+      );
+      return attachVendorSession(
+        db.knex,
+        created.id,
+        { vendorSessionId: `vs-${created.id}`, presentation: { kind: 'redirect', url: 'https://vendor.test/c' } },
+        now,
+      );
     }
 
     it('completes a verification whose webhooks never arrived', async () => {

@@ -65,11 +65,16 @@ for (const engine of testEngines()) {
     it('attaches the vendor session and keeps the earlier deadline', async () => {
       const v = await createVerification(db.knex, input(), new Date());
       const vendorDeadline = new Date(Date.now() + 60_000);
-      const attached = await attachVendorSession(db.knex, v.id, {
-        vendorSessionId: `sess-${v.id}`,
-        presentation: { kind: 'redirect', url: 'https://vendor.example/capture' },
-        expiresAt: vendorDeadline,
-      }, new Date());
+      const attached = await attachVendorSession(
+        db.knex,
+        v.id,
+        {
+          vendorSessionId: `sess-${v.id}`,
+          presentation: { kind: 'redirect', url: 'https://vendor.example/capture' },
+          expiresAt: vendorDeadline,
+        },
+        new Date(),
+      );
       expect(attached).toMatchObject({ vendorSessionId: `sess-${v.id}`, presentation: { kind: 'redirect' } });
       expect(attached.expiresAt.getTime()).toBe(vendorDeadline.getTime());
       expect(await findByVendorSession(db.knex, 'gu1', `sess-${v.id}`)).toEqual(attached);
@@ -79,10 +84,15 @@ for (const engine of testEngines()) {
     it('does not attach a vendor session to a verification that has ended', async () => {
       const v = await createVerification(db.knex, input(), new Date());
       await transition(db.knex, v.id, 'expired', new Date(), { reason: 'capture_timeout' });
-      const after = await attachVendorSession(db.knex, v.id, {
-        vendorSessionId: `late-${v.id}`,
-        presentation: { kind: 'redirect', url: 'https://vendor.example/capture' },
-      }, new Date());
+      const after = await attachVendorSession(
+        db.knex,
+        v.id,
+        {
+          vendorSessionId: `late-${v.id}`,
+          presentation: { kind: 'redirect', url: 'https://vendor.example/capture' },
+        },
+        new Date(),
+      );
       expect(after).toMatchObject({ state: 'expired', vendorSessionId: null });
     });
 
@@ -117,11 +127,21 @@ for (const engine of testEngines()) {
 
     it('may go from pending straight to a terminal state, recording its cause', async () => {
       const v = await createVerification(db.knex, input(), new Date());
-      const { changed, verification } = await transition(db.knex, v.id, 'failed', new Date(), { reason: 'NOT_ENABLED' }, { message: 'biometrics not enabled' });
+      const { changed, verification } = await transition(
+        db.knex,
+        v.id,
+        'failed',
+        new Date(),
+        { reason: 'NOT_ENABLED' },
+        { message: 'biometrics not enabled' },
+      );
       expect(changed).toBe(true);
       expect(verification).toMatchObject({ state: 'failed', reason: 'NOT_ENABLED' });
       const [, event] = await eventsOf(v.id);
-      expect(event).toMatchObject({ type: 'verification.failed', data: { from: 'pending', to: 'failed', message: 'biometrics not enabled' } });
+      expect(event).toMatchObject({
+        type: 'verification.failed',
+        data: { from: 'pending', to: 'failed', message: 'biometrics not enabled' },
+      });
     });
 
     it('dates rows and ledger events by the clock it is given', async () => {
@@ -130,7 +150,12 @@ for (const engine of testEngines()) {
       const v = await createVerification(db.knex, input({ expiresAt: new Date('2031-05-06T08:00:00Z') }), created);
       const { verification } = await transition(db.knex, v.id, 'approved', decided, { liveness: 0.97, match: 0.93 });
       expect(verification).toMatchObject({ createdAt: created, updatedAt: decided, decidedAt: decided });
-      const decision = await recordDecision(db.knex, verification, { granted: true, acr: v.acr, reason: 'approved', thresholds: v.thresholds, policyHash: v.policyHash }, decided);
+      const decision = await recordDecision(
+        db.knex,
+        verification,
+        { granted: true, acr: v.acr, reason: 'approved', thresholds: v.thresholds, policyHash: v.policyHash },
+        decided,
+      );
       const at = await db.knex('ledger_events').where({ verification_id: v.id }).orderBy('seq').pluck('at');
       expect(at.map((t: Date) => new Date(t).toISOString())).toEqual([created, decided, decided].map((t) => t.toISOString()));
       expect(decision.at).toEqual(decided);
@@ -218,14 +243,19 @@ for (const engine of testEngines()) {
     it('records step-up decisions', async () => {
       const v = await createVerification(db.knex, input(), new Date());
       const { verification } = await transition(db.knex, v.id, 'approved', new Date(), { liveness: 0.97, match: 0.93 });
-      const granted = await recordDecision(db.knex, verification, {
-        granted: true,
-        acr: 'urn:stepup:acr:face',
-        amr: ['pwd', 'face', 'mfa'],
-        reason: 'thresholds_met',
-        thresholds: { liveness: 0.9, match: 0.85 },
-        policyHash: 'f'.repeat(64),
-      }, new Date());
+      const granted = await recordDecision(
+        db.knex,
+        verification,
+        {
+          granted: true,
+          acr: 'urn:stepup:acr:face',
+          amr: ['pwd', 'face', 'mfa'],
+          reason: 'thresholds_met',
+          thresholds: { liveness: 0.9, match: 0.85 },
+          policyHash: 'f'.repeat(64),
+        },
+        new Date(),
+      );
       expect(granted).toMatchObject({
         type: 'stepup.granted',
         verificationId: v.id,
@@ -235,13 +265,18 @@ for (const engine of testEngines()) {
         vendor: 'gu1',
         data: { state: 'approved', amr: ['pwd', 'face', 'mfa'], scores: { liveness: 0.97, match: 0.93 }, reason: 'thresholds_met' },
       });
-      const again = await recordDecision(db.knex, verification, {
-        granted: false,
-        acr: 'urn:stepup:acr:face',
-        reason: 'subject_mismatch',
-        thresholds: { liveness: 0.9, match: 0.85 },
-        policyHash: 'f'.repeat(64),
-      }, new Date());
+      const again = await recordDecision(
+        db.knex,
+        verification,
+        {
+          granted: false,
+          acr: 'urn:stepup:acr:face',
+          reason: 'subject_mismatch',
+          thresholds: { liveness: 0.9, match: 0.85 },
+          policyHash: 'f'.repeat(64),
+        },
+        new Date(),
+      );
       expect(again.seq, 'a verification is concluded once').toBe(granted.seq);
       expect((await eventsOf(v.id)).map((e) => e.type)).toEqual(['verification.started', 'verification.approved', 'stepup.granted']);
 
@@ -249,13 +284,18 @@ for (const engine of testEngines()) {
       const rejected = (await transition(db.knex, other.id, 'rejected', new Date(), { reason: 'FACE_MATCH_SCORE_LOW' })).verification;
       const decisions = await Promise.all(
         [1, 2, 3].map(() =>
-          recordDecision(db.knex, rejected, {
-            granted: false,
-            acr: 'urn:stepup:acr:face',
-            reason: 'FACE_MATCH_SCORE_LOW',
-            thresholds: { liveness: 0.9, match: 0.85 },
-            policyHash: 'f'.repeat(64),
-          }, new Date()),
+          recordDecision(
+            db.knex,
+            rejected,
+            {
+              granted: false,
+              acr: 'urn:stepup:acr:face',
+              reason: 'FACE_MATCH_SCORE_LOW',
+              thresholds: { liveness: 0.9, match: 0.85 },
+              policyHash: 'f'.repeat(64),
+            },
+            new Date(),
+          ),
         ),
       );
       expect(new Set(decisions.map((d) => d.seq)).size, 'concurrent conclusions record one decision').toBe(1);

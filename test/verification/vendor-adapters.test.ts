@@ -16,7 +16,10 @@ vendors:
   { env: { K: 'key', S: 'secret' } },
 );
 
-const sandbox: BaseUrlResolver = (type) => ({ api: `http://127.0.0.1:3000/sandbox/${type}`, browser: `https://idp.example/sandbox/${type}` });
+const sandbox: BaseUrlResolver = (type) => ({
+  api: `http://127.0.0.1:3000/sandbox/${type}`,
+  browser: `https://idp.example/sandbox/${type}`,
+});
 
 /** Builds the adapters with a fetch that records where each one calls, and answers nothing useful. */
 async function calledUrls(resolver?: BaseUrlResolver) {
@@ -67,9 +70,17 @@ vendors:
     }) as typeof fetch;
     const adapter = buildVendorAdapters(gp, { fetch: fake }, sandbox).get('globalpass')!;
     const started = await adapter.start({
-      verificationId: 'v', subject: '4a1f6b2c-8d3e-4c5f-9a6b-7c8d9e0f1a2b', returnUrl: 'https://idp.example/r', webhookUrl: 'https://idp.example/w', language: 'en', timeoutSeconds: 600,
+      verificationId: 'v',
+      subject: '4a1f6b2c-8d3e-4c5f-9a6b-7c8d9e0f1a2b',
+      returnUrl: 'https://idp.example/r',
+      webhookUrl: 'https://idp.example/w',
+      language: 'en',
+      timeoutSeconds: 600,
     });
     expect(calls.every((c) => c.startsWith('http://127.0.0.1:3000/sandbox/globalpass/'))).toBe(true);
-    expect(started.presentation).toMatchObject({ kind: 'widget', scriptUrl: expect.stringMatching(/^https:\/\/idp\.example\/sandbox\/globalpass\//) });
+    expect(started.presentation).toMatchObject({
+      kind: 'widget',
+      scriptUrl: expect.stringMatching(/^https:\/\/idp\.example\/sandbox\/globalpass\//),
+    });
   });
 });

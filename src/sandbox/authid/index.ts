@@ -199,7 +199,8 @@ function secretIfInline(session: StoredAuthIdSession): { OneTimeSecret?: string 
 }
 
 function accountRefusal(account: string, accounts: AuthIdSandboxOptions['accounts']): { id: string; message: string } | undefined {
-  const scripted = accounts?.[account] ?? (account.endsWith('+nocredential') ? 'NO_CREDENTIAL' : account.endsWith('+locked') ? 'LOCKED' : 'ok');
+  const scripted =
+    accounts?.[account] ?? (account.endsWith('+nocredential') ? 'NO_CREDENTIAL' : account.endsWith('+locked') ? 'LOCKED' : 'ok');
   if (scripted === 'NO_CREDENTIAL') return { id: 'E_ACCOUNT_NO_BIOCREDENTIAL', message: 'The account has no biometric credential' };
   if (scripted === 'LOCKED') return { id: 'E_ACCOUNT_LOCKED', message: 'The account is locked out' };
   return undefined;

@@ -53,13 +53,27 @@ export type TransportType = z.infer<typeof transportType>;
 
 /** A fresh Pending session that expires `timeoutSeconds` from `now`, its link sent by `transport`. */
 export function newSession(
-  input: { kind: SessionKind; accountNumber: string; name: StoredAuthIdSession['name']; timeoutSeconds: number; tag?: string; transport?: TransportType },
+  input: {
+    kind: SessionKind;
+    accountNumber: string;
+    name: StoredAuthIdSession['name'];
+    timeoutSeconds: number;
+    tag?: string;
+    transport?: TransportType;
+  },
   now: Date,
   publicUrl: string,
 ): StoredAuthIdSession {
   const session = inlineSession(input, now);
   if (!input.transport) return session;
-  return { ...session, outOfBand: { channel: input.transport === 1 ? 'sms' : 'email', accountNumber: input.accountNumber, link: hostedUrl(publicUrl, session) } };
+  return {
+    ...session,
+    outOfBand: {
+      channel: input.transport === 1 ? 'sms' : 'email',
+      accountNumber: input.accountNumber,
+      link: hostedUrl(publicUrl, session),
+    },
+  };
 }
 
 function inlineSession(

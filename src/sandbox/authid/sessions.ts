@@ -61,12 +61,22 @@ export function authIdSessions(options: AuthIdSessionsOptions) {
   }
 
   /** Moves an open session to `next(current)`, then delivers its webhook before answering. */
-  async function change(id: string, kind: SessionKind | undefined, next: (s: StoredAuthIdSession) => StoredAuthIdSession): Promise<SettleResult> {
-    const changed = await changeOpen(store, id, (id) => load(id, kind), isOpen, (current) => {
-      const updated = next(current);
-      // Nothing authID would report changed (a `processing` outcome): no write, so updatedAt stays.
-      return updated.status === current.status && updated.accountNumber === current.accountNumber ? undefined : updated;
-    });
+  async function change(
+    id: string,
+    kind: SessionKind | undefined,
+    next: (s: StoredAuthIdSession) => StoredAuthIdSession,
+  ): Promise<SettleResult> {
+    const changed = await changeOpen(
+      store,
+      id,
+      (id) => load(id, kind),
+      isOpen,
+      (current) => {
+        const updated = next(current);
+        // Nothing authID would report changed (a `processing` outcome): no write, so updatedAt stays.
+        return updated.status === current.status && updated.accountNumber === current.accountNumber ? undefined : updated;
+      },
+    );
     if ('error' in changed) return changed;
     if (changed.after.status !== changed.before.status) await notify(changed.after);
     return { session: changed.after };

@@ -22,7 +22,10 @@ export const settingsPatchSchema = z
   .object({
     webhookDropRate: z.number().min(0).max(1).optional(),
     statusNotFoundSeconds: z.number().int().min(0).max(3600).optional(),
-    webhookUrl: z.url({ protocol: /^https?$/ }).nullable().optional(),
+    webhookUrl: z
+      .url({ protocol: /^https?$/ })
+      .nullable()
+      .optional(),
     revokeAccessTokens: z.literal(true).optional(),
   })
   .strict();

@@ -1,15 +1,7 @@
 import type { Database } from '../../db/connect.ts';
 import { hmacSha256Hex } from '../../vendors/webhook.ts';
 import { deliverWebhook, type SandboxLogger } from '../deliver.ts';
-import {
-  applyOutcome,
-  expireIfDue,
-  isOpen,
-  newCheck,
-  type Outcome,
-  type StoredCheck,
-  type StoredScreening,
-} from './model.ts';
+import { applyOutcome, expireIfDue, isOpen, newCheck, type Outcome, type StoredCheck, type StoredScreening } from './model.ts';
 import { changeOpen, loadExpiring, sandboxStore } from '../store.ts';
 
 const VENDOR = 'globalpass';

@@ -57,7 +57,12 @@ export interface GlobalPassSandboxOptions {
 
 const createSchema = z.object({
   screeningToken: z.guid(),
-  timeoutInMinutes: z.number().int().min(1).max(7 * 24 * 60).optional(),
+  timeoutInMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .optional(),
 });
 
 /**

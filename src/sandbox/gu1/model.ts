@@ -140,9 +140,7 @@ export function present(session: StoredSession, publicUrl: string): Record<strin
     iframeAllow: session.iframeAllow,
     mode: session.mode,
     hostedSessionId: session.hostedSessionId,
-    ...(session.rejectionCode
-      ? { rejectionCode: session.rejectionCode, rejectionMessage: session.rejectionMessage }
-      : {}),
+    ...(session.rejectionCode ? { rejectionCode: session.rejectionCode, rejectionMessage: session.rejectionMessage } : {}),
     ...(session.decision ? { decision: session.decision } : {}),
     createdAt: session.createdAt,
     updatedAt: session.updatedAt,

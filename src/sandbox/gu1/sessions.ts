@@ -1,16 +1,7 @@
 import type { Database } from '../../db/connect.ts';
 import { hmacSha256Hex } from '../../vendors/webhook.ts';
 import { deliverWebhook, type SandboxLogger } from '../deliver.ts';
-import {
-  applyOutcome,
-  expireIfDue,
-  isOpen,
-  newSession,
-  present,
-  WEBHOOK_STATUSES,
-  type Outcome,
-  type StoredSession,
-} from './model.ts';
+import { applyOutcome, expireIfDue, isOpen, newSession, present, WEBHOOK_STATUSES, type Outcome, type StoredSession } from './model.ts';
 import type { Gu1SettingsStore } from './settings.ts';
 import { changeOpen, loadExpiring, sandboxStore } from '../store.ts';
 

@@ -27,7 +27,10 @@ export const settingsPatchSchema = z
   .object({
     refusal: refusal.nullable().optional(),
     entities: z.record(z.guid(), refusal.nullable()).optional(),
-    organizationWebhookUrl: z.url({ protocol: /^https?$/ }).nullable().optional(),
+    organizationWebhookUrl: z
+      .url({ protocol: /^https?$/ })
+      .nullable()
+      .optional(),
   })
   .strict();
 export type Gu1SettingsPatch = z.infer<typeof settingsPatchSchema>;

@@ -34,7 +34,8 @@ const OUTCOMES: Array<[string, string]> = [
 ];
 
 // Idle, the page is the 200×56 button the host frames; started, the host makes the frame fill the window.
-const IDLE_STYLE = 'body.idle{padding:0;background:transparent}body.idle main{padding:0;background:transparent;box-shadow:none}#verify{width:200px;height:56px}';
+const IDLE_STYLE =
+  'body.idle{padding:0;background:transparent}body.idle main{padding:0;background:transparent;box-shadow:none}#verify{width:200px;height:56px}';
 
 /**
  * The sandbox's `controller.html`: the page the real button frames. It speaks the button's postMessage
@@ -46,18 +47,25 @@ const IDLE_STYLE = 'body.idle{padding:0;background:transparent}body.idle main{pa
  */
 export function sendController(ctx: Context, authenticationsPath: string): void {
   const nonce = randomBytes(16).toString('base64');
-  const buttons = OUTCOMES.map(([value, label], i) => html`<button type="button" name="outcome" value="${value}"${i === 0 ? html` class="primary"` : ''}>${label}</button>`);
-  const body = html`<style>${IDLE_STYLE}</style>
-<div id="idle"><button type="button" id="verify" class="primary" disabled>Verify me</button></div>
-<div id="capture" hidden>
-<h1>Passbase biometric authentication — sandbox</h1>
-<p class="muted">No camera is used: choose what Passbase should report.</p>
-<label for="email">Email of your verified identity</label>
-<input id="email" type="email" autocomplete="email" style="width:100%">
-<div class="actions">${buttons}</div>
-<p id="status" role="status"></p>
-</div>
-<script nonce="${nonce}">${new Html(controllerScript(authenticationsPath))}</script>`;
+  const buttons = OUTCOMES.map(
+    ([value, label], i) =>
+      html`<button type="button" name="outcome" value="${value}" ${i === 0 ? html` class="primary"` : ''}>${label}</button>`,
+  );
+  const body = html`<style>
+      ${IDLE_STYLE}
+    </style>
+    <div id="idle"><button type="button" id="verify" class="primary" disabled>Verify me</button></div>
+    <div id="capture" hidden>
+      <h1>Passbase biometric authentication — sandbox</h1>
+      <p class="muted">No camera is used: choose what Passbase should report.</p>
+      <label for="email">Email of your verified identity</label>
+      <input id="email" type="email" autocomplete="email" style="width:100%" />
+      <div class="actions">${buttons}</div>
+      <p id="status" role="status"></p>
+    </div>
+    <script nonce="${nonce}">
+      ${new Html(controllerScript(authenticationsPath))};
+    </script>`;
   sendHostedPage(ctx, 200, 'Passbase', body, [`script-src 'nonce-${nonce}'`, "connect-src 'self'"]);
 }
 

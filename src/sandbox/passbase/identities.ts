@@ -119,7 +119,17 @@ export function passbaseIdentities(options: PassbaseIdentitiesOptions) {
     async createRoot(email: string): Promise<StoredIdentity> {
       const identity = newIdentity({ email: email.trim().toLowerCase(), status: 'pending' });
       await insertIfAbsent(identity);
-      await deliver({ event: 'VERIFICATION_COMPLETED', key: identity.id, status: 'pending', created: identity.created, updated: identity.updated, processed: identity.updated }, 1);
+      await deliver(
+        {
+          event: 'VERIFICATION_COMPLETED',
+          key: identity.id,
+          status: 'pending',
+          created: identity.created,
+          updated: identity.updated,
+          processed: identity.updated,
+        },
+        1,
+      );
       return identity;
     },
 

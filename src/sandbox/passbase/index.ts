@@ -52,7 +52,11 @@ export function createPassbaseSandbox(options: PassbaseSandboxOptions): Router {
     log: options.log ?? pino({ name: 'sandbox-passbase' }),
   });
   const router = new Router({ prefix: '/sandbox/passbase' });
-  const auth = requireSecret(options.apiKey, (ctx) => ctx.get('x-api-key'), (ctx) => text(ctx, 401, 'Unauthorized'));
+  const auth = requireSecret(
+    options.apiKey,
+    (ctx) => ctx.get('x-api-key'),
+    (ctx) => text(ctx, 401, 'Unauthorized'),
+  );
 
   router.get('/identities/:id', auth, async (ctx) => {
     const id = ctx.params.id ?? '';

@@ -73,7 +73,11 @@ export interface ValidationInput {
 
 /** A Mongo-style ObjectId: 24 hex digits, time-ordered like Verifik's. */
 export function objectId(now = new Date()): string {
-  return Math.floor(now.getTime() / 1000).toString(16).padStart(8, '0') + randomBytes(8).toString('hex');
+  return (
+    Math.floor(now.getTime() / 1000)
+      .toString(16)
+      .padStart(8, '0') + randomBytes(8).toString('hex')
+  );
 }
 
 /** The same person always gets the same id. */

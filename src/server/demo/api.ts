@@ -20,23 +20,28 @@ export function demoApiRoutes(input: { issuer: string; audience: string; policy:
   };
   // The guard follows the policy as it is reloaded; it is rebuilt only when the required level changes.
   let guard: { key: string; middleware: ReturnType<typeof requireAcr> } | undefined;
-  router.get('/demo/api/payments', async (ctx, next) => {
-    const policy = input.policy();
-    const required = policy.byAcr.get(input.acr) ?? policy.levels[policy.levels.length - 1]!;
-    const acceptableAcrs = policy.levels.filter((l) => l.rank >= required.rank).flatMap((l) => [l.acr, ...l.aliases]);
-    const key = JSON.stringify([acceptableAcrs, required.acr, required.maxAge]);
-    if (guard?.key !== key) guard = { key, middleware: requireAcr({ ...base, acceptableAcrs, challengeAcr: required.acr, maxAge: required.maxAge }) };
-    return guard.middleware(ctx, next);
-  }, (ctx) => {
-    const token = ctx.state.accessToken as AccessTokenClaims;
-    ctx.body = {
-      account: token.sub,
-      authenticatedWith: { acr: token.acr, amr: token.amr, auth_time: token.auth_time, txn: token.txn },
-      payments: [
-        { id: 'pay_1001', amount: '120.00', currency: 'EUR', payee: 'Utility Co.' },
-        { id: 'pay_1002', amount: '42.50', currency: 'EUR', payee: 'Book Shop' },
-      ],
-    };
-  });
+  router.get(
+    '/demo/api/payments',
+    async (ctx, next) => {
+      const policy = input.policy();
+      const required = policy.byAcr.get(input.acr) ?? policy.levels[policy.levels.length - 1]!;
+      const acceptableAcrs = policy.levels.filter((l) => l.rank >= required.rank).flatMap((l) => [l.acr, ...l.aliases]);
+      const key = JSON.stringify([acceptableAcrs, required.acr, required.maxAge]);
+      if (guard?.key !== key)
+        guard = { key, middleware: requireAcr({ ...base, acceptableAcrs, challengeAcr: required.acr, maxAge: required.maxAge }) };
+      return guard.middleware(ctx, next);
+    },
+    (ctx) => {
+      const token = ctx.state.accessToken as AccessTokenClaims;
+      ctx.body = {
+        account: token.sub,
+        authenticatedWith: { acr: token.acr, amr: token.amr, auth_time: token.auth_time, txn: token.txn },
+        payments: [
+          { id: 'pay_1001', amount: '120.00', currency: 'EUR', payee: 'Utility Co.' },
+          { id: 'pay_1002', amount: '42.50', currency: 'EUR', payee: 'Book Shop' },
+        ],
+      };
+    },
+  );
   return router;
 }

@@ -28,7 +28,10 @@ export async function prepareDemo(input: { issuer: string; db: Database; policy:
   const audience = `${issuer}/demo/api`;
   const clientSecret = await sharedSetting(db.knex, 'demo_rp_secret', () => randomBytes(24).toString('base64url'));
   // Shared by every instance, so a nonce one hands out is accepted by the others.
-  const nonceSecret = Buffer.from(await sharedSetting(db.knex, 'demo_api_dpop_nonce_secret', () => randomBytes(32).toString('base64url')), 'base64url');
+  const nonceSecret = Buffer.from(
+    await sharedSetting(db.knex, 'demo_api_dpop_nonce_secret', () => randomBytes(32).toString('base64url')),
+    'base64url',
+  );
   return {
     audience,
     client: {
@@ -44,7 +47,12 @@ export async function prepareDemo(input: { issuer: string; db: Database; policy:
       const strongest = input.policy().levels[input.policy().levels.length - 1]!.acr;
       const dpop = { nonceSecret, replay: proofIds(db) };
       app.use(demoApiRoutes({ issuer, audience, policy: input.policy, acr: strongest, dpop }).routes());
-      const rp = demoRpRoutes({ issuer, audience, client: { clientId: 'demo-rp', clientSecret }, scope: `openid profile ${DEMO_API_SCOPES[0]}` });
+      const rp = demoRpRoutes({
+        issuer,
+        audience,
+        client: { clientId: 'demo-rp', clientSecret },
+        scope: `openid profile ${DEMO_API_SCOPES[0]}`,
+      });
       app.use(rp.routes()).use(rp.allowedMethods());
       app.use(async (ctx, next) => (ctx.path === '/' ? ctx.redirect('/demo') : next()));
     },
@@ -55,6 +63,13 @@ export async function prepareDemo(input: { issuer: string; db: Database; policy:
 function proofIds(db: Database): RateLimiterAbstract {
   const limits = { keyPrefix: 'dpop_jti', points: 1, duration: PROOF_LIFETIME_SECONDS };
   return db.engine === 'postgres'
-    ? new RateLimiterPostgres({ storeClient: db.knex, storeType: 'knex', tableName: 'rate_limits', tableCreated: true, schemaName: db.schema, ...limits })
+    ? new RateLimiterPostgres({
+        storeClient: db.knex,
+        storeType: 'knex',
+        tableName: 'rate_limits',
+        tableCreated: true,
+        schemaName: db.schema,
+        ...limits,
+      })
     : new RateLimiterMemory(limits);
 }

@@ -90,12 +90,18 @@ export function demoRpRoutes(input: { issuer: string; audience: string; client: 
     try {
       const config = await configuration();
       const dpop = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
-      const tokens = await oidc.authorizationCodeGrant(config, new URL(ctx.href.replace(/^https?:\/\/[^/]+/, input.issuer)), {
-        pkceCodeVerifier: pending.verifier,
-        expectedState: pending.state,
-        expectedNonce: pending.nonce,
-        ...(pending.maxAge !== undefined ? { maxAge: pending.maxAge } : {}),
-      }, undefined, { DPoP: dpop });
+      const tokens = await oidc.authorizationCodeGrant(
+        config,
+        new URL(ctx.href.replace(/^https?:\/\/[^/]+/, input.issuer)),
+        {
+          pkceCodeVerifier: pending.verifier,
+          expectedState: pending.state,
+          expectedNonce: pending.nonce,
+          ...(pending.maxAge !== undefined ? { maxAge: pending.maxAge } : {}),
+        },
+        undefined,
+        { DPoP: dpop },
+      );
       s.idTokenClaims = tokens.claims() as Record<string, unknown>;
       s.accessToken = tokens.access_token;
       s.tokenType = tokens.token_type;
@@ -115,12 +121,18 @@ export function demoRpRoutes(input: { issuer: string; audience: string; client: 
     let res: Response;
     try {
       // openid-client signs a proof per request and retries once when the API asks for its nonce.
-      res = s.accessToken ? await oidc.fetchProtectedResource(await configuration(), s.accessToken, url, 'GET', undefined, undefined, { DPoP: s.dpop }) : await fetch(url);
+      res = s.accessToken
+        ? await oidc.fetchProtectedResource(await configuration(), s.accessToken, url, 'GET', undefined, undefined, { DPoP: s.dpop })
+        : await fetch(url);
     } catch (error) {
       if (!(error instanceof oidc.WWWAuthenticateChallengeError)) throw error;
       res = error.response;
     }
-    s.apiResult = { status: res.status, body: await res.json().catch(() => null), challenge: stepUpChallenge(parseChallenges(res.headers.get('www-authenticate'))) };
+    s.apiResult = {
+      status: res.status,
+      body: await res.json().catch(() => null),
+      challenge: stepUpChallenge(parseChallenges(res.headers.get('www-authenticate'))),
+    };
     ctx.status = 303;
     ctx.redirect('/demo');
   });
@@ -147,20 +159,24 @@ function demoPage(s: DemoSession): string {
     `<h1>Demo relying party</h1>
 <p class="muted">Signs in with openid-client, then calls a payments API that needs a biometric step-up (RFC 9470).</p>
 ${s.error ? `<p class="error" role="alert">Sign-in result: ${e(s.error)}</p>` : ''}
-${claims
-  ? `<h2>Signed in as ${e(claims.sub)}</h2>
+${
+  claims
+    ? `<h2>Signed in as ${e(claims.sub)}</h2>
 <table><tr><th align="left">acr</th><td id="acr">${e(claims.acr ?? '')}</td></tr>
 <tr><th align="left">amr</th><td id="amr">${e(JSON.stringify(claims.amr ?? []))}</td></tr>
 <tr><th align="left">auth_time</th><td>${e(claims.auth_time ? new Date(Number(claims.auth_time) * 1000).toISOString() : '')}</td></tr>
 <tr><th align="left">txn</th><td id="txn">${e(claims.txn ?? '')}</td></tr>
 <tr><th align="left">access token</th><td id="token-type">${e(s.tokenType === 'dpop' ? 'DPoP-bound' : (s.tokenType ?? ''))}</td></tr></table>
 <form method="post" action="/demo/call"><button type="submit" id="call-api">Call the payments API</button></form>`
-  : `<p><a class="button" id="sign-in" href="/demo/login">Sign in</a></p>`}
-${s.apiResult
-  ? `<h2>Payments API answered ${e(s.apiResult.status)}</h2>
+    : `<p><a class="button" id="sign-in" href="/demo/login">Sign in</a></p>`
+}
+${
+  s.apiResult
+    ? `<h2>Payments API answered ${e(s.apiResult.status)}</h2>
 ${stepUpHref ? `<p>The API asks (<span id="challenge-scheme">${e(challenge!.scheme === 'dpop' ? 'DPoP' : 'Bearer')}</span> challenge) for a stronger authentication: <code>${e(challenge!.acr_values)}</code>.</p><p><a class="button" id="step-up" href="${e(stepUpHref)}">Verify with your face</a></p>` : ''}
 <pre>${e(JSON.stringify(s.apiResult.body, null, 2))}</pre>`
-  : ''}
+    : ''
+}
 ${claims ? `<form method="post" action="/demo/logout"><button type="submit" class="secondary">Forget tokens</button></form>` : ''}`,
   );
 }

@@ -41,7 +41,8 @@ export const STATUSES: Record<number, { name: string; state: ReportedState; reas
 // What authID refused and what the operator can do. Never the vendor's own Message: it may name the person.
 const REFUSALS: Record<string, string> = {
   UNAUTHORIZED: 'authID rejected the API key; check apiKeyId and apiKeyValue',
-  ACCOUNT_NOT_READY: 'the authID account has no biometric credential or is locked out; enrol the person again or wait for the lockout to end',
+  ACCOUNT_NOT_READY:
+    'the authID account has no biometric credential or is locked out; enrol the person again or wait for the lockout to end',
   NOT_FOUND: 'authID has no such transaction or operation (yet: UAT answers 404 for a while after creation)',
   INVALID_STATE: 'the transaction or operation is no longer pending',
 };

@@ -15,7 +15,9 @@ export const configSchema = z
     publishableApiKey: z.string().min(1),
     /** Passbase's webhook encryption (dashboard setting); required, since approval rests on an authenticated event. */
     webhookEncryption: z
-      .literal(true, { error: 'must be true: plain Passbase webhooks are unauthenticated, and an approval needs an authenticated IDENTITY_AUTHENTICATED' })
+      .literal(true, {
+        error: 'must be true: plain Passbase webhooks are unauthenticated, and an approval needs an authenticated IDENTITY_AUTHENTICATED',
+      })
       .default(true),
     /** The 32-byte webhook encryption secret (its raw bytes are the AES-256 key). */
     webhookSecret: secret(),

@@ -108,7 +108,10 @@ function create(id: string, config: PassbaseConfig, deps: VendorDeps): VendorAda
     async fetch(vendorSessionId, options = {}) {
       const verification = options.verification;
       if (!verification) {
-        throw new StepUpError('bad_request', `${VENDOR}: fetch needs the verification (subject, startedAt): Passbase has no session to read`);
+        throw new StepUpError(
+          'bad_request',
+          `${VENDOR}: fetch needs the verification (subject, startedAt): Passbase has no session to read`,
+        );
       }
       if (!IDENTITY_KEY.test(verification.subject)) throw new StepUpError('bad_request', `${VENDOR}: not a Passbase identity key`);
       const identity = await readIdentity(verification.subject);

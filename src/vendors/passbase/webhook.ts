@@ -56,7 +56,8 @@ function mediaType(headers: WebhookRequest['headers']): string {
  */
 export function passbaseWebhookHint(secretBytes: Buffer, request: WebhookRequest): WebhookHint | null {
   // The vendor's example decrypts exactly the text/plain bodies; JSON would be unauthenticated.
-  if (mediaType(request.headers) !== 'text/plain') throw new WebhookRejectedError(VENDOR, 'the webhook is not an encrypted text/plain body');
+  if (mediaType(request.headers) !== 'text/plain')
+    throw new WebhookRejectedError(VENDOR, 'the webhook is not an encrypted text/plain body');
   const json = parseEvent(decrypt(secretBytes, request.rawBody));
   const event = eventSchema.safeParse(json);
   if (!event.success) throw new WebhookRejectedError(VENDOR, 'not a Passbase event');

@@ -28,9 +28,7 @@ const validationSchema = z.looseObject({
   status: z.string().min(1),
   livenessScore: score.nullish(),
   biometricData: z.looseObject({ livenessScore: score.nullish() }).nullish(),
-  verificationResults: z
-    .looseObject({ livenessDetection: z.string().nullish(), identityMatch: z.string().nullish() })
-    .nullish(),
+  verificationResults: z.looseObject({ livenessDetection: z.string().nullish(), identityMatch: z.string().nullish() }).nullish(),
   // A populated person, or a bare reference id (which names no identifier and so binds nobody).
   person: z.union([z.looseObject({ identifier: z.string().min(1).max(256).nullish() }), z.string()]).nullish(),
 });

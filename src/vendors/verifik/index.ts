@@ -74,7 +74,12 @@ function create(id: string, config: VerifikConfig, deps: VendorDeps): VendorAdap
         language,
       });
       if (reply.status >= 400) throw refusal(reply.status, reply.body);
-      const { biometricValidation: created, livenessSession } = parsed(VENDOR, createdSchema, reply.body, 'biometric validation create').data;
+      const { biometricValidation: created, livenessSession } = parsed(
+        VENDOR,
+        createdSchema,
+        reply.body,
+        'biometric validation create',
+      ).data;
       const presentation: Presentation =
         config.presentation === 'iframe'
           ? { kind: 'iframe', url: created.url, allow: VERIFIK_IFRAME_ALLOW }

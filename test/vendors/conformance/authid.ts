@@ -14,7 +14,8 @@ const STATUS_NUMBERS: Record<string, number> = { Pending: 0, Accepted: 1, Reject
 
 const event = (id: string, at: Date) =>
   JSON.stringify({ TransactionId: id, AccountNumber: ACCOUNT, Name: 'Verify_Identity', Status: 1, Timestamp: at.toISOString() });
-const signed = (body: string, secret: string, now: Date) => hmacSignedWebhook('x-authid-signature', body, secret, now, { headers: JSON_CONTENT });
+const signed = (body: string, secret: string, now: Date) =>
+  hmacSignedWebhook('x-authid-signature', body, secret, now, { headers: JSON_CONTENT });
 
 // Every adapter instance asks for its own token first.
 const arrangeToken = (agent: Parameters<ConformanceSubject['arrangeStart']>[0]) =>
@@ -42,7 +43,12 @@ export const authIdSubject: ConformanceSubject = {
     arrangeToken(agent);
     replyWith(agent.get(BASE).intercept({ path: `${API}/transactions/${id}/status`, method: 'GET' }), reply);
   },
-  record: (id, status) => ({ TransactionId: id, AccountNumber: ACCOUNT, Name: 'Verify_Identity', Status: Object.hasOwn(STATUS_NUMBERS, status) ? STATUS_NUMBERS[status] : 42 }),
+  record: (id, status) => ({
+    TransactionId: id,
+    AccountNumber: ACCOUNT,
+    Name: 'Verify_Identity',
+    Status: Object.hasOwn(STATUS_NUMBERS, status) ? STATUS_NUMBERS[status] : 42,
+  }),
   statuses: {
     Pending: 'pending',
     Accepted: 'approved',
@@ -53,7 +59,10 @@ export const authIdSubject: ConformanceSubject = {
   },
   arrangeCancel(agent, id) {
     arrangeToken(agent);
-    agent.get(BASE).intercept({ path: `${API}/transactions/${id}/cancel`, method: 'POST' }).reply(200, { Status: 5 });
+    agent
+      .get(BASE)
+      .intercept({ path: `${API}/transactions/${id}/cancel`, method: 'POST' })
+      .reply(200, { Status: 5 });
   },
   webhook: {
     genuine: (id, now) => signed(event(id, new Date(now.getTime() - 30_000)), SECRET, now),

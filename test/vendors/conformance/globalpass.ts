@@ -57,7 +57,10 @@ export const globalPassSubject: ConformanceSubject = {
   },
   arrangeCancel(agent, id) {
     arrangeToken(agent);
-    agent.get(API).intercept({ path: `/api/v2/instant-biometrics/${id}/cancel`, method: 'POST' }).reply(200, { id, status: 'Cancelled' });
+    agent
+      .get(API)
+      .intercept({ path: `/api/v2/instant-biometrics/${id}/cancel`, method: 'POST' })
+      .reply(200, { id, status: 'Cancelled' });
   },
   webhook: {
     genuine: (id, now) => signed(change(id), SECRET, new Date(now.getTime() - 60_000), now),
@@ -66,7 +69,7 @@ export const globalPassSubject: ConformanceSubject = {
     signatureHeaders: ['x-gp-signature'],
   },
   skips: {
-    client: "GlobalPass ships its widget from its CDN only (no npm package): the sandbox serves a stand-in",
+    client: 'GlobalPass ships its widget from its CDN only (no npm package): the sandbox serves a stand-in',
     reference:
       'GlobalPass documents no caller reference for instant biometrics (its body is only in the private Swagger); the adapter sends screeningToken and timeoutInMinutes only and keeps the instant biometrics id',
   },

@@ -9,7 +9,8 @@ const SECRET = 'gu1-conformance-secret';
 
 const envelope = (id: string, at: Date) =>
   JSON.stringify({ event: 'biometric.session_approved', timestamp: at.toISOString(), payload: { id, status: 'approved' } });
-const signed = (body: string, secret: string, now: Date) => hmacSignedWebhook('x-webhook-signature', body, secret, now, { headers: JSON_CONTENT });
+const signed = (body: string, secret: string, now: Date) =>
+  hmacSignedWebhook('x-webhook-signature', body, secret, now, { headers: JSON_CONTENT });
 
 /** Gu1 as the conformance suite drives it. */
 export const gu1Subject: ConformanceSubject = {
@@ -44,7 +45,10 @@ export const gu1Subject: ConformanceSubject = {
     expired: 'expired',
   },
   arrangeCancel(agent, id) {
-    agent.get(BASE).intercept({ path: `/api/kyc/biometric/sessions/${id}/cancel`, method: 'POST' }).reply(200, { id, status: 'cancelled' });
+    agent
+      .get(BASE)
+      .intercept({ path: `/api/kyc/biometric/sessions/${id}/cancel`, method: 'POST' })
+      .reply(200, { id, status: 'cancelled' });
   },
   webhook: {
     genuine: (id, now) => signed(envelope(id, new Date(now.getTime() - 30_000)), SECRET, now),

@@ -42,7 +42,10 @@ export const passbaseSubject: ConformanceSubject = {
   subject: KEY,
   // Start reads the identity for the owner email the button is prefilled with; nothing is sent.
   arrangeStart(agent) {
-    agent.get(ORIGIN).intercept({ path: `/verification/v2/identities/${KEY}`, method: 'GET' }).reply(200, identity('approved'));
+    agent
+      .get(ORIGIN)
+      .intercept({ path: `/verification/v2/identities/${KEY}`, method: 'GET' })
+      .reply(200, identity('approved'));
     return VERIFICATION_ID;
   },
   carriesReference: () => false,

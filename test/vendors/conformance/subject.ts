@@ -9,13 +9,7 @@ export type MockReply =
   | { delayMs: number; status: number; body: string | object };
 
 /** The checks every vendor runs; a subject may skip one with a written reason. */
-export type ConformanceCheck =
-  | 'reference'
-  | 'webhook.stale'
-  | 'webhook.unsigned'
-  | 'webhook.replay'
-  | 'cancel'
-  | 'client';
+export type ConformanceCheck = 'reference' | 'webhook.stale' | 'webhook.unsigned' | 'webhook.replay' | 'cancel' | 'client';
 
 /**
  * One vendor as the shared conformance suite drives it over undici's MockAgent. Each vendor provides
@@ -75,7 +69,10 @@ export function replyWith(interceptor: MockInterceptor, reply: MockReply): void 
     return;
   }
   const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-  const headers = { 'content-type': typeof reply.body === 'string' ? 'text/html' : 'application/json', ...('headers' in reply ? reply.headers : {}) };
+  const headers = {
+    'content-type': typeof reply.body === 'string' ? 'text/html' : 'application/json',
+    ...('headers' in reply ? reply.headers : {}),
+  };
   const scope = interceptor.reply(reply.status, body, { headers });
   if ('delayMs' in reply) scope.delay(reply.delayMs);
 }

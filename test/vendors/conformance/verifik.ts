@@ -11,7 +11,8 @@ const SECRET = 'verifik-conformance-secret';
 
 const event = (id: string) =>
   JSON.stringify({ type: 'biometric_validation_validated', object: { _id: id, status: 'validated', identifier: IDENTIFIER } });
-const signed = (body: string, secret: string, now: Date) => hmacSignedWebhook('x-verifik-signature', body, secret, now, { headers: JSON_CONTENT, prefix: 'sha256=' });
+const signed = (body: string, secret: string, now: Date) =>
+  hmacSignedWebhook('x-verifik-signature', body, secret, now, { headers: JSON_CONTENT, prefix: 'sha256=' });
 
 /** Verifik as the conformance suite drives it (with a webhook secret, so unsigned webhooks are refused). */
 export const verifikSubject: ConformanceSubject = {
@@ -33,7 +34,12 @@ export const verifikSubject: ConformanceSubject = {
       .intercept({ path: '/v2/biometric-validations', method: 'POST', body: (raw) => (sent(JSON.parse(raw)), true) })
       .reply(200, {
         data: {
-          livenessSession: { _id: '66e3244269cd15b505d21063', status: 'active', identifier: IDENTIFIER, expiresAt: new Date(Date.now() + 240_000).toISOString() },
+          livenessSession: {
+            _id: '66e3244269cd15b505d21063',
+            status: 'active',
+            identifier: IDENTIFIER,
+            expiresAt: new Date(Date.now() + 240_000).toISOString(),
+          },
           biometricValidation: {
             _id: VALIDATION,
             status: 'new',
