@@ -24,8 +24,7 @@ export function registerHostedRoutes(router: Router, sessions: AuthIdSessions, s
         ctx,
         400,
         'Invalid link',
-        html`<h1>Invalid link</h1>
-          <p>The link needs either t (transaction) or i (operation), and s.</p>`,
+        html`<h1>Invalid link</h1><p>The link needs either t (transaction) or i (operation), and s.</p>`,
       );
     const session = await sessions.load(link.id, link.kind);
     // Using ?t= with an operation id (or ?i= with a transaction id) is the documented "common mistake".
@@ -34,17 +33,10 @@ export function registerHostedRoutes(router: Router, sessions: AuthIdSessions, s
         ctx,
         404,
         'Not found',
-        html`<h1>Not found</h1>
-          <p class="muted">No such ${link.kind}. Transactions open with ?t=, operations with ?i=.</p>`,
+        html`<h1>Not found</h1><p class="muted">No such ${link.kind}. Transactions open with ?t=, operations with ?i=.</p>`,
       );
     if (!secretsEqual(link.secret, session.oneTimeSecret))
-      return sendPage(
-        ctx,
-        403,
-        'Invalid link',
-        html`<h1>Invalid link</h1>
-          <p class="muted">The one-time secret does not match.</p>`,
-      );
+      return sendPage(ctx, 403, 'Invalid link', html`<h1>Invalid link</h1><p class="muted">The one-time secret does not match.</p>`);
     if (!isOpen(session.status)) return sendFinalPage(ctx, session);
     sendPage(ctx, 200, 'authID (sandbox)', captureBody(session, completePath));
   });
@@ -55,26 +47,14 @@ export function registerHostedRoutes(router: Router, sessions: AuthIdSessions, s
     if (!link) return sendPage(ctx, 400, 'Invalid request', html`<h1>Invalid request</h1>`);
     const session = await sessions.load(link.id, link.kind);
     if (!session || !secretsEqual(link.secret, session.oneTimeSecret)) {
-      return sendPage(
-        ctx,
-        403,
-        'Invalid link',
-        html`<h1>Invalid link</h1>
-          <p class="muted">The one-time secret does not match.</p>`,
-      );
+      return sendPage(ctx, 403, 'Invalid link', html`<h1>Invalid link</h1><p class="muted">The one-time secret does not match.</p>`);
     }
     const outcome = outcomeSchema.safeParse({
       outcome: form.get('outcome'),
       ...(form.has('verified') ? { verified: form.get('verified') === 'true' } : {}),
     });
     if (!outcome.success) {
-      return sendPage(
-        ctx,
-        400,
-        'Invalid choice',
-        html`<h1>Invalid choice</h1>
-          <p>${describeIssues(outcome.error)}</p>`,
-      );
+      return sendPage(ctx, 400, 'Invalid choice', html`<h1>Invalid choice</h1><p>${describeIssues(outcome.error)}</p>`);
     }
     const result = await sessions.settle(link.id, outcome.data, link.kind);
     if ('error' in result) {
@@ -82,8 +62,7 @@ export function registerHostedRoutes(router: Router, sessions: AuthIdSessions, s
         ctx,
         result.error === 'not_found' ? 404 : 409,
         'Already finished',
-        html`<h1>Already finished</h1>
-          <p class="muted">This ${link.kind} was already completed.</p>`,
+        html`<h1>Already finished</h1><p class="muted">This ${link.kind} was already completed.</p>`,
       );
     }
     if (isOpen(result.session.status)) return sendPage(ctx, 200, 'authID (sandbox)', captureBody(result.session, completePath));
@@ -151,10 +130,8 @@ function sendFinalPage(ctx: Context, session: StoredAuthIdSession): void {
   const nonce = randomBytes(16).toString('base64');
   const label = ['Pending', 'Accepted', 'Rejected', 'Expired', 'Error', 'Canceled'][session.status];
   const body = html`<h1>${success ? 'Verified' : `Not verified (${label})`}</h1>
-    <p class="muted">You can close this page; the site you came from continues by itself.</p>
-    <script nonce="${nonce}">
-      window.parent.postMessage(${new Html(JSON.stringify(message))}, '*');
-    </script>`;
+<p class="muted">You can close this page; the site you came from continues by itself.</p>
+<script nonce="${nonce}">window.parent.postMessage(${new Html(JSON.stringify(message))}, '*');</script>`;
   sendPage(ctx, 200, success ? 'Verified' : 'Not verified', body, nonce);
 }
 
@@ -171,18 +148,15 @@ function captureBody(session: StoredAuthIdSession, completePath: string): Html {
   const verified =
     session.kind === 'operation'
       ? html`<label for="verified">Biometric verification of the selfie</label>
-          <select id="verified" name="verified">
-            <option value="true" selected>Verified</option>
-            <option value="false">Not verified</option>
-          </select>`
+<select id="verified" name="verified"><option value="true" selected>Verified</option><option value="false">Not verified</option></select>`
       : '';
   const what = session.kind === 'transaction' ? 'Verified 1:1 transaction' : 'selfie capture operation';
   return html`<h1>authID ${session.name} — sandbox</h1>
-    <p class="muted">${what} ${session.id} for account ${session.accountNumber}. No camera is used: choose what authID should report.</p>
-    <form method="post" action="${completePath}">
-      <input type="hidden" name="${param}" value="${session.id}" />
-      <input type="hidden" name="s" value="${session.oneTimeSecret}" />
-      ${verified}
-      <div class="actions">${outcomeButtons(OUTCOME_BUTTONS)}</div>
-    </form>`;
+<p class="muted">${what} ${session.id} for account ${session.accountNumber}. No camera is used: choose what authID should report.</p>
+<form method="post" action="${completePath}">
+<input type="hidden" name="${param}" value="${session.id}">
+<input type="hidden" name="s" value="${session.oneTimeSecret}">
+${verified}
+<div class="actions">${outcomeButtons(OUTCOME_BUTTONS)}</div>
+</form>`;
 }

@@ -17,13 +17,7 @@ export function registerHostedRoutes(router: Router, sessions: Gu1Sessions, publ
   router.post('/session/:id/complete', async (ctx) => {
     const outcome = outcomeSchema.safeParse(outcomeFromForm(await readForm(ctx)));
     if (!outcome.success) {
-      return sendPage(
-        ctx,
-        400,
-        'Invalid choice',
-        html`<h1>Invalid choice</h1>
-          <p>${describeIssues(outcome.error)}</p>`,
-      );
+      return sendPage(ctx, 400, 'Invalid choice', html`<h1>Invalid choice</h1><p>${describeIssues(outcome.error)}</p>`);
     }
     const result = await sessions.settle(ctx.params.id ?? '', outcome.data);
     if ('error' in result) {
@@ -58,24 +52,23 @@ const OUTCOME_BUTTONS: Array<[string, string]> = [
 
 function captureBody(session: StoredSession, publicUrl: string): Html {
   return html`<h1>Gu1 biometric capture — sandbox</h1>
-    <p class="muted">Session ${session.id} for entity ${session.entityId}. No camera is used: choose what Gu1 should report.</p>
-    <form method="post" action="${publicUrl}/session/${session.id}/complete">
-      <label for="liveness">Liveness score (0–1)</label>
-      <input id="liveness" name="liveness" type="number" min="0" max="1" step="0.01" value="0.97" />
-      <label for="match">Face match score (0–1)</label>
-      <input id="match" name="match" type="number" min="0" max="1" step="0.01" value="0.93" />
-      <div class="actions">${outcomeButtons(OUTCOME_BUTTONS)}</div>
-    </form>`;
+<p class="muted">Session ${session.id} for entity ${session.entityId}. No camera is used: choose what Gu1 should report.</p>
+<form method="post" action="${publicUrl}/session/${session.id}/complete">
+<label for="liveness">Liveness score (0–1)</label>
+<input id="liveness" name="liveness" type="number" min="0" max="1" step="0.01" value="0.97">
+<label for="match">Face match score (0–1)</label>
+<input id="match" name="match" type="number" min="0" max="1" step="0.01" value="0.93">
+<div class="actions">${outcomeButtons(OUTCOME_BUTTONS)}</div>
+</form>`;
 }
 
 function finishedBody(session: StoredSession): Html {
   return html`<h1>Session ${session.status}</h1>
-    <p class="muted">Session ${session.id} is ${session.status}. You can close this page.</p>`;
+<p class="muted">Session ${session.id} is ${session.status}. You can close this page.</p>`;
 }
 
 function refusalBody(result: Extract<SettleResult, { error: unknown }>): Html {
   return result.error === 'not_found'
     ? html`<h1>Session not found</h1>`
-    : html`<h1>Session already completed</h1>
-        <p class="muted">A finished session cannot be completed again.</p>`;
+    : html`<h1>Session already completed</h1><p class="muted">A finished session cannot be completed again.</p>`;
 }

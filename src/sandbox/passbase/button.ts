@@ -49,23 +49,19 @@ export function sendController(ctx: Context, authenticationsPath: string): void 
   const nonce = randomBytes(16).toString('base64');
   const buttons = OUTCOMES.map(
     ([value, label], i) =>
-      html`<button type="button" name="outcome" value="${value}" ${i === 0 ? html` class="primary"` : ''}>${label}</button>`,
+      html`<button type="button" name="outcome" value="${value}"${i === 0 ? html` class="primary"` : ''}>${label}</button>`,
   );
-  const body = html`<style>
-      ${IDLE_STYLE}
-    </style>
-    <div id="idle"><button type="button" id="verify" class="primary" disabled>Verify me</button></div>
-    <div id="capture" hidden>
-      <h1>Passbase biometric authentication — sandbox</h1>
-      <p class="muted">No camera is used: choose what Passbase should report.</p>
-      <label for="email">Email of your verified identity</label>
-      <input id="email" type="email" autocomplete="email" style="width:100%" />
-      <div class="actions">${buttons}</div>
-      <p id="status" role="status"></p>
-    </div>
-    <script nonce="${nonce}">
-      ${new Html(controllerScript(authenticationsPath))};
-    </script>`;
+  const body = html`<style>${IDLE_STYLE}</style>
+<div id="idle"><button type="button" id="verify" class="primary" disabled>Verify me</button></div>
+<div id="capture" hidden>
+<h1>Passbase biometric authentication — sandbox</h1>
+<p class="muted">No camera is used: choose what Passbase should report.</p>
+<label for="email">Email of your verified identity</label>
+<input id="email" type="email" autocomplete="email" style="width:100%">
+<div class="actions">${buttons}</div>
+<p id="status" role="status"></p>
+</div>
+<script nonce="${nonce}">${new Html(controllerScript(authenticationsPath))}</script>`;
   sendHostedPage(ctx, 200, 'Passbase', body, [`script-src 'nonce-${nonce}'`, "connect-src 'self'"]);
 }
 

@@ -29,13 +29,7 @@ export function registerHostedRoutes(
     const { biometricValidation: _id, ...choice } = outcomeFromForm(form);
     const outcome = outcomeSchema.safeParse(choice);
     if (!outcome.success) {
-      return sendPage(
-        ctx,
-        400,
-        'Invalid choice',
-        html`<h1>Invalid choice</h1>
-          <p>${describeIssues(outcome.error)}</p>`,
-      );
+      return sendPage(ctx, 400, 'Invalid choice', html`<h1>Invalid choice</h1><p>${describeIssues(outcome.error)}</p>`);
     }
     const result = await validations.settle(validation._id, outcome.data);
     if ('error' in result) return sendPage(ctx, result.error === 'not_found' ? 404 : 409, 'Cannot complete', refusalBody(result));
@@ -73,33 +67,28 @@ const OUTCOME_BUTTONS: Array<[string, string]> = [
 function captureBody(open: StoredValidation[], publicUrl: string): Html {
   const project = open[0]!.project;
   const options = open.map(
-    (v, i) => html`<option value="${v._id}" ${i === 0 ? html` selected` : ''}>${v.identifier} — ${v.type}, ${v.createdAt}</option>`,
+    (v, i) => html`<option value="${v._id}"${i === 0 ? html` selected` : ''}>${v.identifier} — ${v.type}, ${v.createdAt}</option>`,
   );
   return html`<h1>Verifik liveness — sandbox</h1>
-    <p class="muted">
-      No camera is used: choose the biometric validation (the real page identifies you itself) and what Verifik should report.
-    </p>
-    <form method="post" action="${publicUrl}/sign-in/${project}/complete">
-      <label for="biometricValidation">Biometric validation</label>
-      <select id="biometricValidation" name="biometricValidation">
-        ${options}
-      </select>
-      <label for="liveness">Liveness score (0–1)</label>
-      <input id="liveness" name="liveness" type="number" min="0" max="1" step="0.01" value="0.93" />
-      <label for="person">Person the 1:N search matches (identifier; empty = the one asked for)</label>
-      <input id="person" name="person" type="text" maxlength="256" style="width:16rem" />
-      <div class="actions">${outcomeButtons(OUTCOME_BUTTONS)}</div>
-    </form>`;
+<p class="muted">No camera is used: choose the biometric validation (the real page identifies you itself) and what Verifik should report.</p>
+<form method="post" action="${publicUrl}/sign-in/${project}/complete">
+<label for="biometricValidation">Biometric validation</label>
+<select id="biometricValidation" name="biometricValidation">${options}</select>
+<label for="liveness">Liveness score (0–1)</label>
+<input id="liveness" name="liveness" type="number" min="0" max="1" step="0.01" value="0.93">
+<label for="person">Person the 1:N search matches (identifier; empty = the one asked for)</label>
+<input id="person" name="person" type="text" maxlength="256" style="width:16rem">
+<div class="actions">${outcomeButtons(OUTCOME_BUTTONS)}</div>
+</form>`;
 }
 
 function finishedBody(validation: StoredValidation): Html {
   return html`<h1>Validation ${validation.status}</h1>
-    <p class="muted">Biometric validation ${validation._id} is ${validation.status}. You can close this page.</p>`;
+<p class="muted">Biometric validation ${validation._id} is ${validation.status}. You can close this page.</p>`;
 }
 
 function refusalBody(result: Extract<SettleResult, { error: unknown }>): Html {
   return result.error === 'not_found'
     ? html`<h1>Biometric validation not found</h1>`
-    : html`<h1>Validation already finished</h1>
-        <p class="muted">A finished validation cannot be completed again.</p>`;
+    : html`<h1>Validation already finished</h1><p class="muted">A finished validation cannot be completed again.</p>`;
 }
