@@ -33,6 +33,11 @@ describe('the language of the interaction pages', () => {
     expect(page.body).toContain('<label for="password">Contraseña</label>');
   });
 
+  it('name the demo accounts in sandbox mode, in the page language', async () => {
+    expect((await loginPage({ ui_locales: 'en' })).body).toContain('Demo accounts: alice / alice');
+    expect((await loginPage({ ui_locales: 'es' })).body).toContain('Cuentas de prueba: alice / alice');
+  });
+
   it('follows Accept-Language when ui_locales names nothing supported', async () => {
     const page = await loginPage({ ui_locales: 'de' }, 'fr;q=0.9, pt-BR;q=0.8, en;q=0.1');
     expect(langOf(page.body)).toBe('pt');
