@@ -59,19 +59,20 @@ export type EventData = {
 /** A type of event the IdP writes. */
 export type LedgerEventType = keyof EventData;
 
+/** Who and what an event is about, and when; the same for every type. */
+export interface EventEnvelope {
+  verificationId?: string;
+  accountId?: string;
+  clientId?: string;
+  acr?: string;
+  vendor?: string;
+  /** When it happened; writers that take an injected clock pass it, others get the time the row is chained. */
+  at?: Date;
+}
+
 /** What a writer records: one event of the catalogue; the ledger adds seq, hashes and (by default) the time. */
 export type LedgerEventInput = {
-  [T in LedgerEventType]: {
-    type: T;
-    data: EventData[T];
-    verificationId?: string;
-    accountId?: string;
-    clientId?: string;
-    acr?: string;
-    vendor?: string;
-    /** When it happened; writers that take an injected clock pass it, others get the time the row is chained. */
-    at?: Date;
-  };
+  [T in LedgerEventType]: { type: T; data: EventData[T] } & EventEnvelope;
 }[LedgerEventType];
 
 /** Every event type with what it records, in one line each (the README's catalogue). */

@@ -5,7 +5,7 @@ import type { ReportedState } from '../vendors/types.ts';
  * The verification state machine (vendors.md §6.1): a verification starts `pending`, may move to
  * `in_progress`, and ends in exactly one terminal state that never changes. A state never follows
  * itself, so a repeated status is a no-op even when the vendor's own status string differs.
- * The README's Architecture section draws the same table (test/verification/state-table.test.ts keeps them equal).
+ * The README's Architecture section draws the same table (test/verification/state.test.ts keeps them equal).
  */
 
 /** Every state a verification can be in; the first two are open, the rest terminal. */
