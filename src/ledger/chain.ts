@@ -15,17 +15,19 @@ import { canonicalJson } from './canonical.ts';
 /** prev_hash of the first event. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** What the chain writes, whatever its type (writers use the closed catalogue of events.ts). */
-export interface ChainInput {
-  type: string;
+/** Who and what an event is about, and when; the same for every type. */
+export interface EventEnvelope {
   verificationId?: string;
   accountId?: string;
   clientId?: string;
   acr?: string;
   vendor?: string;
-  data: Record<string, unknown>;
+  /** When it happened; writers that take an injected clock pass it, others get the time the row is chained. */
   at?: Date;
 }
+
+/** What the chain writes, whatever its type (writers use the closed catalogue of events.ts). */
+export type ChainInput = { type: string; data: Record<string, unknown> } & EventEnvelope;
 
 /** One stored ledger row. */
 export interface LedgerEvent {

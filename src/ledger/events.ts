@@ -4,6 +4,8 @@
  * a string: a ledger written by another version may hold types this one no longer writes.
  */
 
+import type { EventEnvelope } from './chain.ts';
+
 /** Score floors or scores on the normalised 0–1 scale. */
 type Floors = { liveness?: number; match?: number };
 type Scores = { liveness: number | null; match: number | null };
@@ -58,17 +60,6 @@ export type EventData = {
 
 /** A type of event the IdP writes. */
 export type LedgerEventType = keyof EventData;
-
-/** Who and what an event is about, and when; the same for every type. */
-export interface EventEnvelope {
-  verificationId?: string;
-  accountId?: string;
-  clientId?: string;
-  acr?: string;
-  vendor?: string;
-  /** When it happened; writers that take an injected clock pass it, others get the time the row is chained. */
-  at?: Date;
-}
 
 /** What a writer records: one event of the catalogue; the ledger adds seq, hashes and (by default) the time. */
 export type LedgerEventInput = {
