@@ -8,6 +8,7 @@ import { parseEventQuery, parseExportQuery } from '../audit/filters.ts';
 import { StepUpError } from '../errors.ts';
 import type { LedgerEvent } from '../ledger/chain.ts';
 import { createCheckpoint } from '../ledger/checkpoint-signer.ts';
+import { eraseAccount } from '../ledger/erasure.ts';
 import { exportChunks } from '../ledger/export.ts';
 import { loadKek } from '../keys/kek.ts';
 import { loadLedgerKey } from '../ledger/ledger-key.ts';
@@ -32,7 +33,7 @@ interface FilterOptions {
   to?: string;
 }
 
-/** Adds `stepup ledger query | export | verify | checkpoint`. */
+/** Adds `stepup ledger query | export | verify | checkpoint | erase`. */
 export function registerLedgerCommands(program: Command): void {
   const ledger = program
     .command('ledger')
@@ -129,6 +130,25 @@ export function registerLedgerCommands(program: Command): void {
           ? `checkpoint signed: seq ${checkpoint.seq}, hash ${checkpoint.hash}, key ${checkpoint.kid}`
           : 'nothing to sign: no event since the last checkpoint',
       );
+    });
+
+  ledger
+    .command('erase')
+    .description("delete an account's ledger key so its rows can no longer be linked to it; the chain still verifies")
+    .requiredOption('--account <id>', 'the account id to erase')
+    .action(async (opts: { account: string }) => {
+      if (opts.account === '') throw new StepUpError('bad_request', '--account must name an account id');
+      const erasure = await withDatabase((db) => eraseAccount(db.knex, opts.account), { migrate: true });
+      console.log(
+        erasure.event
+          ? `account erased: key deleted, recorded at seq ${erasure.event.seq} (account.erased, commitment ${String(erasure.event.data.commitment)})`
+          : 'nothing to erase: the account has no ledger key (no event since commitments, or already erased)',
+      );
+      if (erasure.plainRows > 0) {
+        console.error(
+          `stepup: ${erasure.plainRows} row(s) from before commitments name the account in plain; they go with their retention epoch (README, "Erasure")`,
+        );
+      }
     });
 }
 

@@ -56,6 +56,8 @@ export type EventData = {
   'stepup.denied': Decision;
   'policy.loaded': { hash: string; file: string; trigger: string; source: string; warnings: string[] };
   'keys.rotated': { keys: Array<{ kid: string; alg: string }>; activeAt: string };
+  /** `commitment` is what the account's rows carry in `accountId`; the id itself is never recorded. */
+  'account.erased': { commitment: string };
 } & { [S in EnteredStateName as `verification.${S}`]: StateChange };
 
 /** A type of event the IdP writes. */
@@ -81,4 +83,5 @@ export const EVENT_CATALOGUE = {
   'stepup.denied': 'the decision: the verification did not give the acr, and why',
   'policy.loaded': 'a policy came into force: its hash, file, source text and warnings',
   'keys.rotated': 'new token signing keys were added: their kids and when they start signing',
+  'account.erased': "an account's commitment key was deleted: the commitment its rows carry, never its id",
 } as const satisfies Record<LedgerEventType, string>;

@@ -13,6 +13,7 @@ import {
   type StoredEvent,
 } from './chain.ts';
 import type { LedgerEventInput } from './events.ts';
+import { committed } from './commitments.ts';
 
 /*
  * The verification ledger: append-only `ledger_events` (the database refuses UPDATE, DELETE and TRUNCATE),
@@ -41,7 +42,8 @@ const MAX_BATCH = 1000;
  * or roll back with other writes; given a plain Knex it joins a group commit. Take no other locks after
  * calling this in a transaction: the ledger lock is held until commit and must come last to avoid deadlocks.
  */
-export async function appendEvent(knex: Knex | Knex.Transaction, event: LedgerEventInput): Promise<LedgerEvent> {
+export async function appendEvent(knex: Knex | Knex.Transaction, input: LedgerEventInput): Promise<LedgerEvent> {
+  const event = await committed(knex, input);
   if (!knex.isTransaction) return groupCommitFor(knex).append(event);
   const [result] = await writeBatch(knex as Knex.Transaction, [event]);
   if (result instanceof Error) throw result;
