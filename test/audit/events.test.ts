@@ -19,6 +19,7 @@ let token: string;
 const run = randomUUID().slice(0, 8);
 const accounts = [`a-${run}`, `b-${run}`];
 const clients = [`c1-${run}`, `=c2-${run}`]; // the second starts like a spreadsheet formula
+// Rows name accounts by commitment: seeded[0] and seeded[1] carry those of accounts[0] and accounts[1].
 const seeded: LedgerEvent[] = [];
 
 beforeAll(async () => {
@@ -53,12 +54,12 @@ const seqs = (list: Array<{ seq: number }>) => list.map((e) => e.seq);
 
 describe('GET /audit/events', () => {
   it.each([
-    ['account', `account=${accounts[0]}`, (e: LedgerEvent) => e.accountId === accounts[0]],
+    ['account', `account=${accounts[0]}`, (e: LedgerEvent) => e.accountId === seeded[0]!.accountId],
     [
       'account over a time window',
       `account=${accounts[1]}&from=2026-01-05T00:00:00Z&to=2026-01-20T00:00:00Z`,
       (e: LedgerEvent) =>
-        e.accountId === accounts[1] && e.at >= new Date('2026-01-05T00:00:00Z') && e.at < new Date('2026-01-20T00:00:00Z'),
+        e.accountId === seeded[1]!.accountId && e.at >= new Date('2026-01-05T00:00:00Z') && e.at < new Date('2026-01-20T00:00:00Z'),
     ],
     [
       'client and decision',
@@ -68,7 +69,7 @@ describe('GET /audit/events', () => {
     [
       'vendor and acr',
       `vendor=verifik&acr=${encodeURIComponent(FACE)}&account=${accounts[0]}`,
-      (e: LedgerEvent) => e.vendor === 'verifik' && e.acr === FACE && e.accountId === accounts[0],
+      (e: LedgerEvent) => e.vendor === 'verifik' && e.acr === FACE && e.accountId === seeded[0]!.accountId,
     ],
     [
       'type',
@@ -95,7 +96,7 @@ describe('GET /audit/events', () => {
   });
 
   it('pages with a cursor: every event once, in seq order, whatever the page size', async () => {
-    const expected = seqs(seeded.filter((e) => e.accountId === accounts[1]));
+    const expected = seqs(seeded.filter((e) => e.accountId === seeded[1]!.accountId));
     for (const limit of [1, 4, 15]) {
       const got: number[] = [];
       let cursor: string | null = null;
@@ -153,7 +154,7 @@ describe('GET /audit/events/export', () => {
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l) as LedgerEvent);
-    expect(lines).toEqual(JSON.parse(JSON.stringify(seeded.filter((e) => e.accountId === accounts[0]))));
+    expect(lines).toEqual(JSON.parse(JSON.stringify(seeded.filter((e) => e.accountId === seeded[0]!.accountId))));
   });
 
   it('streams CSV with a header, quoting, and formula-looking cells defused', async () => {
@@ -226,7 +227,8 @@ describe('token ↔ evidence', () => {
     );
     const granted = before.events.find((e) => e.type === 'stepup.granted')!;
     expect(granted).toMatchObject({
-      accountId: 'alice',
+      // Named by its keyed commitment, never by the id (README, "Erasure").
+      accountId: expect.stringMatching(/^hmac:[\w-]{43}$/),
       clientId: rp.clientId,
       acr: FACE,
       vendor: expect.any(String),

@@ -30,7 +30,7 @@ for (const engine of testEngines()) {
     afterAll(() => db?.close());
 
     async function append(trx: Knex.Transaction, count: number): Promise<void> {
-      for (let i = 0; i < count; i++) await appendEvent(trx, offCatalogue({ type: 'test.event', accountId: 'alice', data: { n: i } }));
+      for (let i = 0; i < count; i++) await appendEvent(trx, offCatalogue({ type: 'test.event', clientId: 'alice', data: { n: i } }));
     }
 
     async function behindTheTriggers(trx: Knex.Transaction, table: string, ...statements: string[]): Promise<void> {

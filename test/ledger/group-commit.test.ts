@@ -21,14 +21,14 @@ for (const engine of testEngines()) {
     it('stores quotes, backslashes and non-ASCII text exactly, in one batch', async () => {
       const hostile = ["it's", 'back\\slash', "E'\\x00'", '"; drop table ledger_events; --', 'Zoë 🙂\n\t', 'ключ'];
       const appended = await Promise.all(
-        hostile.map((text, i) => appendEvent(db.knex, offCatalogue({ type: 'test.group', accountId: text, data: { text, i } }))),
+        hostile.map((text, i) => appendEvent(db.knex, offCatalogue({ type: 'test.group', clientId: text, data: { text, i } }))),
       );
       expect(new Set(appended.map((e) => e.seq)).size).toBe(hostile.length);
       for (const [i, event] of appended.entries()) {
-        expect(await findLedgerEvent(db.knex, event.seq)).toMatchObject({ accountId: hostile[i], data: { text: hostile[i], i } });
+        expect(await findLedgerEvent(db.knex, event.seq)).toMatchObject({ clientId: hostile[i], data: { text: hostile[i], i } });
       }
       // The query column derived from the stored body matches too.
-      expect(await db.knex('ledger_events').where('account_id', "it's").pluck('seq')).toEqual([appended[0]!.seq]);
+      expect(await db.knex('ledger_events').where('client_id', "it's").pluck('seq')).toEqual([appended[0]!.seq]);
       expect(await verifyChain(db.knex)).toMatchObject({ ok: true, checked: hostile.length });
     });
 

@@ -92,14 +92,14 @@ for (const engine of testEngines()) {
             at,
           }),
         );
-        expect(first).toMatchObject({ seq: 1, prevHash: GENESIS_HASH, at });
-        // The documented formula, recomputed independently of the module.
+        expect(first).toMatchObject({ seq: 1, prevHash: GENESIS_HASH, at, accountId: expect.stringMatching(/^hmac:[\w-]{43}$/) });
+        // The documented formula, recomputed independently of the module (the account is stored as its commitment).
         const body = canonicalJson({
           seq: 1,
           at: '2026-11-21T10:00:00.123Z',
           type: 'verification.started',
           verificationId: 'v1',
-          accountId: 'alice',
+          accountId: first.accountId,
           clientId: 'rp',
           acr: 'urn:stepup:acr:face',
           vendor: 'gu1',
@@ -192,12 +192,10 @@ for (const engine of testEngines()) {
         expect(await trx('ledger_events').where({ seq: 7 }).first()).toMatchObject({ account_id: 'alice', type: 'test.event' });
         // Even with the append-only trigger off, a column follows the body: changing it alone changes nothing,
         // and changing the body shows in the chain.
+        const alice = await accountAt(2);
         await behindTheTriggers(trx, `update ledger_events set account_id = 'mallory' where seq = 2`);
-        expect(await accountAt(2)).toBe('alice');
-        await behindTheTriggers(
-          trx,
-          `update ledger_events set body = replace(body, '"accountId":"alice"', '"accountId":"mallory"') where seq = 2`,
-        );
+        expect(await accountAt(2)).toBe(alice);
+        await behindTheTriggers(trx, `update ledger_events set body = replace(body, '"accountId":"${alice}"', '"accountId":"mallory"') where seq = 2`);
         expect(await accountAt(2)).toBe('mallory');
         expect(await verifyChain(trx)).toMatchObject({ ok: false, seq: 2, problem: 'altered' });
       });

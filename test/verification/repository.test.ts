@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/connect.ts';
 import { StepUpError } from '../../src/errors.ts';
 import { verifyChain } from '../../src/ledger/ledger.ts';
+import { queryEvents } from '../../src/ledger/query.ts';
 import { recordDecision } from '../../src/verification/decisions.ts';
 import {
   attachVendorSession,
@@ -120,9 +121,11 @@ for (const engine of testEngines()) {
         to: 'approved',
         vendorStatus: 'approved',
         scores: { liveness: 0.97, match: 0.93 },
-        reportedSubject: 'entity-123',
+        // Committed under the account's key, like the expected subject: equal references, equal commitments.
+        reportedSubject: events[0]!.data.expectedSubject,
         reason: null,
       });
+      expect(events[0]!.data.expectedSubject).toMatch(/^hmac:/);
     });
 
     it('may go from pending straight to a terminal state, recording its cause', async () => {
@@ -259,7 +262,7 @@ for (const engine of testEngines()) {
       expect(granted).toMatchObject({
         type: 'stepup.granted',
         verificationId: v.id,
-        accountId: 'alice',
+        accountId: (await queryEvents(db.knex, { verification: v.id }, { limit: 1 })).events[0]!.accountId,
         clientId: 'payments-app',
         acr: 'urn:stepup:acr:face',
         vendor: 'gu1',
