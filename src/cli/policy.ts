@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AccountStore } from '../accounts/store.ts';
-import { PolicyError, type PolicyIssue } from '../errors.ts';
+import { parseEventQuery } from '../audit/filters.ts';
+import { replayPolicy, type ReplayReport } from '../audit/replay.ts';
+import { PolicyError, StepUpError, type PolicyIssue } from '../errors.ts';
+import { countEvents } from '../ledger/query.ts';
 import { explain, renderExplanation } from '../policy/explain.ts';
 import { policyJsonSchema } from '../policy/json-schema.ts';
 import { loadPolicyFile, type LoadOptions } from '../policy/load.ts';
@@ -10,8 +13,9 @@ import type { Level } from '../policy/policy.ts';
 import { configFromEnv } from '../server/config.ts';
 import { attemptsAt } from '../verification/attempts.ts';
 import { withDatabase } from './database.ts';
+import { progressBar } from './progress.ts';
 
-/** Adds `stepup policy check | explain | schema`. */
+/** Adds `stepup policy check | explain | schema | replay`. */
 export function registerPolicyCommands(program: Command): void {
   const policy = program.command('policy').description('check, explain and describe policy files');
 
@@ -52,6 +56,31 @@ export function registerPolicyCommands(program: Command): void {
       const attempts = opts.account && explanation.level?.attempts ? await accountAttempts(explanation.level, opts.account) : undefined;
       if (opts.json) console.log(JSON.stringify({ ...explanation, attempts }, null, 2));
       else console.log(renderExplanation(loaded, explanation, attempts));
+    });
+
+  policy
+    .command('replay <candidate>')
+    .description(
+      're-decide the recorded verifications of a period under a candidate policy, from the ledger alone, and report what would change',
+    )
+    .requiredOption('--from <iso>', 'verifications started at or after this time (ISO 8601 with zone)')
+    .requiredOption('--to <iso>', 'verifications started before this time (ISO 8601 with zone)')
+    .option('--examples <n>', 'example txns per group (default 5)', '5')
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, opts: { from: string; to: string; examples: string; json?: boolean }) => {
+      const { filter } = parseEventQuery({ from: opts.from, to: opts.to });
+      const examples = Number(opts.examples);
+      if (!Number.isSafeInteger(examples) || examples < 0 || examples > 1000)
+        throw new StepUpError('bad_request', `--examples must be a whole number from 0 to 1000, not ${opts.examples}`);
+      const candidate = loadPolicyFile(file, loadOptions());
+      const window = { from: filter.from!, to: filter.to! };
+      const report = await withDatabase(async (db) => {
+        const progress = progressBar(process.stderr.isTTY ? await countEvents(db.queries, window) : 0, 'events');
+        const result = await replayPolicy(db.knex, candidate, window, { examples, onProgress: (n) => progress.advance(n) });
+        progress.done();
+        return result;
+      });
+      console.log(opts.json ? JSON.stringify({ file, ...report }, null, 2) : renderReplay(file, report));
     });
 
   policy
@@ -113,5 +142,24 @@ function located(file: string, severity: 'error' | 'warning', issue: PolicyIssue
   const at = issue.line ? `:${issue.line}:${issue.column ?? 1}` : '';
   return `${file}${at}: ${severity}: ${issue.path || '(root)'}: ${issue.message}`;
 }
+
+function renderReplay(file: string, r: ReplayReport): string {
+  const changed = (title: string, groups: ReplayReport['grantsToDenials']) =>
+    groups.length === 0 ? [] : [title, ...groups.map((g) => `  ${g.acr}  ${g.vendor}  ${g.reason}: ${g.count}${examplesOf(g.examples)}`)];
+  const total = (groups: Array<{ count: number }>) => groups.reduce((n, g) => n + g.count, 0);
+  return [
+    `${file} (sha256 ${r.candidate}) replayed over verifications started ${r.window.from} – ${r.window.to}`,
+    `${count(r.eventsRead, 'event')} read; ${count(r.verifications, 'decided verification')}: ${r.unchanged} unchanged, ` +
+      `${total(r.grantsToDenials)} grant(s) → denial, ${total(r.denialsToGrants)} denial(s) → grant, ${total(r.undecidable)} undecidable; ` +
+      `${r.unconcluded} without a recorded decision`,
+    ...changed('grants that would become denials (level, vendor, reason):', r.grantsToDenials),
+    ...changed('denials that would become grants (level, vendor, recorded reason):', r.denialsToGrants),
+    ...(r.undecidable.length === 0
+      ? []
+      : ['undecidable from the recorded facts:', ...r.undecidable.map((g) => `  ${g.cause}: ${g.count}${examplesOf(g.examples)}`)]),
+  ].join('\n');
+}
+
+const examplesOf = (ids: string[]) => (ids.length > 0 ? ` (e.g. ${ids.join(', ')})` : '');
 
 const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;

@@ -3,6 +3,18 @@ import type { Thresholds } from '../policy/schema.ts';
 import type { VendorOutcome } from '../vendors/types.ts';
 import type { VerificationState } from './state.ts';
 
+const APPROVED_AFTER_DEADLINE = 'approved_after_deadline';
+const SUBJECT_MISMATCH = 'subject_mismatch';
+
+/**
+ * Whether a recorded verdict is a vendor approval that `evaluateOutcome` overruled (its reasons, not the
+ * vendor's): policy replay re-judges those, and keeps every other non-approval as the vendor gave it.
+ */
+export function overruledApproval(state: string, reason: string | null): boolean {
+  if (state === 'expired') return reason === APPROVED_AFTER_DEADLINE;
+  return state === 'rejected' && (reason === SUBJECT_MISMATCH || /^(liveness|match)_(score_missing|below_threshold)$/.test(reason ?? ''));
+}
+
 /** What the policy makes of a vendor's outcome. */
 export interface Evaluation {
   state: VerificationState;
@@ -20,8 +32,8 @@ export function evaluateOutcome(
   expect: { thresholds: Thresholds; subject: string; expiresAt: Date; now: Date },
 ): Evaluation {
   if (outcome.state !== 'approved') return { state: outcome.state, reason: outcome.reason };
-  if (expect.now.getTime() > expect.expiresAt.getTime()) return { state: 'expired', reason: 'approved_after_deadline' };
-  if (outcome.subject !== expect.subject) return { state: 'rejected', reason: 'subject_mismatch' };
+  if (expect.now.getTime() > expect.expiresAt.getTime()) return { state: 'expired', reason: APPROVED_AFTER_DEADLINE };
+  if (outcome.subject !== expect.subject) return { state: 'rejected', reason: SUBJECT_MISMATCH };
   const unmet = unmetThreshold(expect.thresholds, outcome.scores);
   if (unmet) return { state: 'rejected', reason: unmet };
   return { state: 'approved' };
