@@ -2,30 +2,39 @@
  * `npm run bench:ledger`: the verification ledger at auditor scale on PostgreSQL (issue 5, DESIGN §8).
  *
  * Generates BENCH_LEDGER_EVENTS (default 1,000,000) chained events over 10,000 accounts and 90 days in a
- * scratch database, then measures: full verification (events/s), an account's 30-day query (p50/p95),
- * a streamed JSON Lines export of everything (throughput and RSS), and 32 concurrent appenders (serialised
- * on two instances; group commit on one and on two), with the chain verified afterwards. The admin
+ * scratch database — whole verifications (started, in progress, the verdict on the vendor's scores, the
+ * decision), accounts and subjects as keyed commitments, as the IdP writes them — then measures: full
+ * verification (events/s), an account's 30-day query (p50/p95), a streamed JSON Lines export of everything
+ * (throughput and RSS), a policy replay of everything under a tighter candidate (time and RSS), and 32
+ * concurrent appenders (serialised on two instances; group commit on one and on two), with the chain
+ * verified afterwards. The admin
  * connection is TEST_DATABASE_URL (or BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres);
  * the scratch database is dropped at the end.
  */
-import { createWriteStream } from 'node:fs';
+import { createSecretKey, randomBytes } from 'node:crypto';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import knexFactory from 'knex';
 import pino from 'pino';
 import { addAuditClient } from '../src/audit/clients.ts';
+import { replayPolicy } from '../src/audit/replay.ts';
 import { openDatabase, type Database } from '../src/db/connect.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { GENESIS_HASH, chainHash, encodeBody } from '../src/ledger/chain.ts';
 import { createCheckpoint } from '../src/ledger/checkpoint-signer.ts';
+import { commitment } from '../src/ledger/commitments.ts';
 import { exportChunks } from '../src/ledger/export.ts';
 import { appendEvent, verifyChain } from '../src/ledger/ledger.ts';
 import { loadKek, newKekText } from '../src/keys/kek.ts';
 import { loadLedgerKey } from '../src/ledger/ledger-key.ts';
 import { eventPages, queryEvents } from '../src/ledger/query.ts';
+import { parsePolicy } from '../src/policy/load.ts';
+import { thresholdsFor, type Policy } from '../src/policy/policy.ts';
 import { startIdp } from '../src/server/app.ts';
 import { configFromEnv } from '../src/server/config.ts';
-import { vendorTypes } from '../src/vendors/registry.ts';
+import { evaluateOutcome } from '../src/verification/evaluate.ts';
+import { vendorFactory } from '../src/vendors/registry.ts';
 import { table } from './table.ts';
 import { offCatalogue } from '../test/support/ledger-events.ts';
 
@@ -64,6 +73,7 @@ async function main() {
     const query = await accountQueries(first);
     const api = await auditApiQueries(first);
     const exported = await exportAll(first);
+    const replayed = await replayAll(first);
     const serialised = await appenders([first, second], SERIALISED_APPENDS, (db, i) =>
       db.knex.transaction((trx) => appendEvent(trx, benchEvent(i))),
     );
@@ -113,6 +123,12 @@ async function main() {
         `RSS ${mb(exported.rssBefore)} → peak ${mb(exported.rssPeak)} → ${mb(exported.rssAfter)}`,
       ],
       [
+        'policy replay of everything, tighter match floor',
+        `${replayed.report.eventsRead.toLocaleString('en')} events, ${replayed.report.verifications.toLocaleString('en')} verifications`,
+        `${replayed.seconds.toFixed(1)} s`,
+        `${replayed.changed.toLocaleString('en')} grants → denials; RSS ${mb(replayed.rssBefore)} → peak ${mb(replayed.rssPeak)}`,
+      ],
+      [
         `serialised appends, ${WRITERS} writers on 2 instances`,
         `${SERIALISED_APPENDS.toLocaleString('en')} events`,
         perSecond(SERIALISED_APPENDS, serialised.seconds),
@@ -143,51 +159,101 @@ async function main() {
   }
 }
 
-const VENDORS = vendorTypes();
-const TYPES = [
-  'verification.started',
-  'verification.in_progress',
-  'verification.approved',
-  'stepup.granted',
-  'verification.rejected',
-  'stepup.denied',
-];
-const POLICY_HASH = 'a'.repeat(64);
+// The policy the generated verifications ran under (the bundled default; secrets are never used here).
+// The secrets' stand-ins have the form of the sandbox's generated ones (32 characters).
+const POLICY_OPTIONS = { secretFallback: () => 's'.repeat(32) };
+const POLICY = parsePolicy(readFileSync('policies/default.yaml', 'utf8'), 'policies/default.yaml', POLICY_OPTIONS);
+const FACE = POLICY.levels.find((l) => l.factor === 'biometric')!;
+const EVENTS_PER_VERIFICATION = 4;
+// Every account's commitment key, as the first append for it would have created it.
+const ACCOUNT_KEYS = Array.from({ length: ACCOUNTS }, () => createSecretKey(randomBytes(32)));
 
-// A realistic spread: each event an account's, times rising with seq over the last DAYS days.
+// A realistic spread: each verification an account's, at one of the level's vendors, times rising with seq
+// over the last DAYS days; its scores spread around the floors, so that a candidate policy changes some.
 function generatedEvent(seq: number, start: number) {
-  const type = TYPES[seq % TYPES.length]!;
-  const decided = type.startsWith('stepup.');
+  const v = Math.floor((seq - 1) / EVENTS_PER_VERIFICATION);
+  const step = (seq - 1) % EVENTS_PER_VERIFICATION;
+  const account = (v * 7919) % ACCOUNTS;
+  const key = ACCOUNT_KEYS[account]!;
+  const vendor = FACE.vendors[v % FACE.vendors.length]!;
+  const reports = vendorFactory(POLICY.vendors[vendor]!.type)!.reports;
+  const startedAt = start + Math.floor((v * EVENTS_PER_VERIFICATION * DAYS * DAY_MS) / EVENTS);
+  const expiresAt = new Date(startedAt + FACE.captureTimeout * 1000);
+  const thresholds = thresholdsFor(FACE, vendor);
+  const subject = commitment(key, 'subject', `entity-${account}`);
+  const scores = {
+    liveness: reports.liveness ? 0.8 + ((v * 37) % 20) / 100 : null,
+    match: reports.match ? 0.75 + ((v * 53) % 25) / 100 : null,
+  };
+  const vendorRejects = v % 10 === 0;
+  const verdict = evaluateOutcome(
+    {
+      vendorSessionId: `session-${v}`,
+      state: vendorRejects ? 'rejected' : 'approved',
+      vendorStatus: vendorRejects ? 'rejected' : 'approved',
+      scores: {
+        ...(scores.liveness !== null ? { liveness: scores.liveness } : {}),
+        ...(scores.match !== null ? { match: scores.match } : {}),
+      },
+      subject,
+      reason: vendorRejects ? 'FACE_NOT_LIVE' : undefined,
+    },
+    { thresholds, subject, expiresAt, now: new Date(startedAt + 10_000) },
+  );
+  const change = (from: string, to: string) => ({
+    from,
+    to,
+    vendorSessionId: `session-${v}`,
+    vendorStatus: to === 'in_progress' ? 'processing' : vendorRejects ? 'rejected' : 'approved',
+    scores: to === 'in_progress' ? { liveness: null, match: null } : scores,
+    reportedSubject: to === 'in_progress' ? null : subject,
+    reason: to === 'in_progress' ? null : (verdict.reason ?? null),
+  });
+  const granted = verdict.state === 'approved';
+  const [type, offset, data] = [
+    [
+      'verification.started',
+      0,
+      {
+        interactionUid: `i-${v}`,
+        vendorType: vendor,
+        expectedSubject: subject,
+        thresholds,
+        policyHash: POLICY.hash,
+        expiresAt: expiresAt.toISOString(),
+      },
+    ],
+    ['verification.in_progress', 2_000, change('pending', 'in_progress')],
+    [`verification.${verdict.state}`, 10_000, change('in_progress', verdict.state)],
+    [
+      granted ? 'stepup.granted' : 'stepup.denied',
+      11_000,
+      {
+        state: verdict.state,
+        scores,
+        thresholds,
+        policyHash: POLICY.hash,
+        reason: granted ? 'approved' : (verdict.reason ?? verdict.state),
+      },
+    ],
+  ][step] as [string, number, Record<string, unknown>];
   return {
     seq,
-    at: new Date(start + Math.floor(((seq - 1) * DAYS * DAY_MS) / EVENTS)),
+    at: new Date(startedAt + offset),
     type,
-    verificationId: `00000000-0000-4000-8000-${String(Math.floor(seq / 6)).padStart(12, '0')}`,
-    accountId: `account-${(seq * 7919) % ACCOUNTS}`,
-    clientId: `client-${seq % 20}`,
-    acr: 'urn:stepup:acr:face',
-    vendor: VENDORS[seq % VENDORS.length]!,
-    data: decided
-      ? {
-          state: 'approved',
-          scores: { liveness: 0.97, match: 0.91 },
-          thresholds: { liveness: 0.9, match: 0.85 },
-          policyHash: POLICY_HASH,
-          reason: type === 'stepup.granted' ? 'approved' : 'FACE_MATCH_SCORE_LOW',
-        }
-      : {
-          from: 'pending',
-          to: 'in_progress',
-          vendorSessionId: `session-${seq}`,
-          vendorStatus: 'processing',
-          scores: { liveness: null, match: null },
-          reason: null,
-        },
+    verificationId: `00000000-0000-4000-8000-${String(v).padStart(12, '0')}`,
+    accountId: commitment(key, 'account', `account-${account}`),
+    clientId: `client-${v % 20}`,
+    acr: FACE.acr,
+    vendor,
+    data,
   };
 }
 
 // Chained in Node (the stored chain is a real one) and inserted 5,000 rows per statement.
 async function generate(db: Database): Promise<void> {
+  const keys = ACCOUNT_KEYS.map((key, i) => ({ account_id: `account-${i}`, key: key.export().toString('base64url') }));
+  for (let i = 0; i < keys.length; i += 5_000) await db.knex('ledger_account_keys').insert(keys.slice(i, i + 5_000));
   const start = Date.now() - DAYS * DAY_MS;
   let prevHash = GENESIS_HASH;
   const BATCH = 5_000;
@@ -274,6 +340,25 @@ async function exportAll(db: Database) {
   const seconds = (performance.now() - t0) / 1000;
   clearInterval(sampler);
   return { events, seconds, rssBefore, rssPeak, rssAfter: process.memoryUsage().rss };
+}
+
+// Everything replayed under the policy with a tighter match floor, in bounded memory.
+async function replayAll(db: Database) {
+  const candidate: Policy = parsePolicy(
+    readFileSync('policies/default.yaml', 'utf8').replace('match: 0.85', 'match: 0.9'),
+    'candidate.yaml',
+    POLICY_OPTIONS,
+  );
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 50);
+  const t0 = performance.now();
+  const report = await replayPolicy(db.knex, candidate, { from: new Date(Date.now() - (DAYS + 1) * DAY_MS), to: new Date() });
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  const changed = report.grantsToDenials.reduce((n, g) => n + g.count, 0);
+  return { report, seconds, changed, rssBefore, rssPeak };
 }
 
 // WRITERS concurrent loops, half on each instance (its own connection pool), appending `total` events.
