@@ -195,7 +195,10 @@ for (const engine of testEngines()) {
         const alice = await accountAt(2);
         await behindTheTriggers(trx, `update ledger_events set account_id = 'mallory' where seq = 2`);
         expect(await accountAt(2)).toBe(alice);
-        await behindTheTriggers(trx, `update ledger_events set body = replace(body, '"accountId":"${alice}"', '"accountId":"mallory"') where seq = 2`);
+        await behindTheTriggers(
+          trx,
+          `update ledger_events set body = replace(body, '"accountId":"${alice}"', '"accountId":"mallory"') where seq = 2`,
+        );
         expect(await accountAt(2)).toBe('mallory');
         expect(await verifyChain(trx)).toMatchObject({ ok: false, seq: 2, problem: 'altered' });
       });

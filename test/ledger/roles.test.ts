@@ -51,7 +51,8 @@ describe.skipIf(!postgres)('the documented INSERT-only database role', () => {
 
   it('appends and signs checkpoints', async () => {
     await asIdp(async (trx) => {
-      for (let i = 0; i < 3; i++) await appendEvent(trx, offCatalogue({ type: 'test.event', data: { i } }));
+      // With an account: the role creates its commitment key too.
+      for (let i = 0; i < 3; i++) await appendEvent(trx, offCatalogue({ type: 'test.event', accountId: 'alice', data: { i } }));
       expect(await createCheckpoint(trx, await loadLedgerKey(trx, { kek: testKek }))).toMatchObject({ seq: 3 });
       expect(await verifyChain(trx)).toMatchObject({ ok: true, checked: 3, checkpoints: 1 });
     });
