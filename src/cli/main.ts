@@ -9,6 +9,7 @@ import { registerPolicyCommands } from './policy.ts';
 import { registerLedgerCommands } from './ledger.ts';
 import { registerClientCommands } from './clients.ts';
 import { registerKeyCommands } from './keys.ts';
+import { registerSandboxCommand } from './sandbox.ts';
 import { withDatabase } from './database.ts';
 
 const program = new Command('stepup')
@@ -54,6 +55,7 @@ registerPolicyCommands(program);
 registerLedgerCommands(program);
 registerClientCommands(program);
 registerKeyCommands(program);
+registerSandboxCommand(program);
 
 const accounts = program.command('accounts').description('manage accounts and their vendor enrolments');
 

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
 import type { Database } from './connect.ts';
+import { countAdapterCalls } from './work-counts.ts';
 
 const TABLE = 'oidc_payloads';
 
@@ -28,7 +29,7 @@ interface PayloadRow {
 export function createOidcAdapter(db: Database): AdapterConstructor {
   const { knex } = db;
 
-  return class KnexOidcAdapter implements Adapter {
+  return countAdapterCalls(class KnexOidcAdapter implements Adapter {
     readonly model: string;
 
     constructor(model: string) {
@@ -89,7 +90,7 @@ export function createOidcAdapter(db: Database): AdapterConstructor {
       if (!row.consumed_at) return row.payload;
       return { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) };
     }
-  };
+  });
 }
 
 // A re-saved model carries the `consumed` (epoch seconds) that find() gave it; keep it in the column.
