@@ -24,14 +24,23 @@ export function registerSandboxCommand(program: Command): void {
     .description("serve the vendor emulators on their own (/sandbox/<type>/…) for an IdP whose policy points its vendors' baseUrl here")
     .option('--port <port>', 'port to listen on (0: any free port)', '3100')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--policy <file>', "the IdP's policy: which vendors to emulate, with which settings and secrets", process.env.STEPUP_POLICY ?? 'policies/default.yaml')
+    .option(
+      '--policy <file>',
+      "the IdP's policy: which vendors to emulate, with which settings and secrets",
+      process.env.STEPUP_POLICY ?? 'policies/default.yaml',
+    )
     .option('--secrets <file>', 'NAME=value lines for the secrets the policy references (they win over the environment)')
-    .option('--idp <url>', "the IdP's issuer, where per-project vendor webhooks are delivered", process.env.ISSUER ?? 'http://localhost:3000')
+    .option(
+      '--idp <url>',
+      "the IdP's issuer, where per-project vendor webhooks are delivered",
+      process.env.ISSUER ?? 'http://localhost:3000',
+    )
     .option('--public-url <url>', 'the address browsers reach the sandbox at (default http://<host>:<port>)')
     .option('--data-dir <dir>', 'keep sessions in an embedded database there (default: DATABASE_URL, else in memory)')
     .action(async (opts: SandboxCommandOptions) => {
       const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, found ${JSON.stringify(opts.port)}`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new Error(`--port must be a port number, found ${JSON.stringify(opts.port)}`);
       const env = { ...process.env, ...(opts.secrets ? readSecretsFile(opts.secrets) : {}) };
       const vendors = sandboxVendors(path.resolve(opts.policy), env);
       for (const { id, reason } of vendors.skipped) console.error(`not emulated: vendor ${id}: ${reason}`);
@@ -43,7 +52,15 @@ export function registerSandboxCommand(program: Command): void {
         : { engine: 'pglite', ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) };
       const db = await openDatabase(target, { logger: log });
       await migrate(db);
-      const sandbox = await startSandboxServer({ db, vendors: vendors.served, host: opts.host, port, publicUrl: opts.publicUrl, idpUrl: opts.idp, log });
+      const sandbox = await startSandboxServer({
+        db,
+        vendors: vendors.served,
+        host: opts.host,
+        port,
+        publicUrl: opts.publicUrl,
+        idpUrl: opts.idp,
+        log,
+      });
       // One write, so a process reading these lines sees them all at once.
       console.log(
         [

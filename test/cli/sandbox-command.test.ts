@@ -12,7 +12,14 @@ import { freePort, startSandboxProcess, type SandboxProcess } from '../support/s
 
 const FACE = 'urn:stepup:acr:face';
 const POLICY = path.join(PROJECT_ROOT, 'policies/external-sandbox.yaml');
-const SECRET_NAMES = ['GU1_API_KEY', 'GU1_WEBHOOK_SECRET', 'VERIFIK_ACCESS_TOKEN', 'VERIFIK_WEBHOOK_SECRET', 'GLOBALPASS_CLIENT_SECRET', 'GLOBALPASS_WEBHOOK_SECRET'];
+const SECRET_NAMES = [
+  'GU1_API_KEY',
+  'GU1_WEBHOOK_SECRET',
+  'VERIFIK_ACCESS_TOKEN',
+  'VERIFIK_WEBHOOK_SECRET',
+  'GLOBALPASS_CLIENT_SECRET',
+  'GLOBALPASS_WEBHOOK_SECRET',
+];
 const secrets = Object.fromEntries(SECRET_NAMES.map((name) => [name, randomBytes(16).toString('hex')]));
 const dir = mkdtempSync(path.join(tmpdir(), 'stepup-sandbox-'));
 
@@ -29,7 +36,12 @@ beforeAll(async () => {
   for (const [name, type] of Object.entries(baseUrls)) process.env[name] = `http://127.0.0.1:${port}/sandbox/${type}`;
   idp = await startTestIdp({ policyFile: POLICY });
   const secretsFile = path.join(dir, 'secrets.env');
-  writeFileSync(secretsFile, `# vendor secrets\n${Object.entries(secrets).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+  writeFileSync(
+    secretsFile,
+    `# vendor secrets\n${Object.entries(secrets)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+  );
   const env = Object.fromEntries(Object.entries(saved).filter(([name]) => !SECRET_NAMES.includes(name) && name !== 'DATABASE_URL'));
   sandbox = await startSandboxProcess(['--port', String(port), '--policy', POLICY, '--secrets', secretsFile, '--idp', idp.issuer], env);
   expect(sandbox.baseUrls).toEqual(Object.fromEntries(Object.keys(baseUrls).map((name) => [name, process.env[name]])));
