@@ -29,70 +29,69 @@ interface PayloadRow {
 export function createOidcAdapter(db: Database): AdapterConstructor {
   const { knex } = db;
 
-  return countAdapterCalls(
-    class KnexOidcAdapter implements Adapter {
-      readonly model: string;
+  return class KnexOidcAdapter implements Adapter {
+    readonly model: string;
 
-      constructor(model: string) {
-        this.model = model;
-      }
+    constructor(model: string) {
+      this.model = model;
+      countAdapterCalls(this);
+    }
 
-      async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-        await knex(TABLE)
-          .insert({
-            model: this.model,
-            id,
-            payload: JSON.stringify(payload),
-            grant_id: payload.grantId ?? null,
-            user_code: payload.userCode ?? null,
-            uid: payload.uid ?? null,
-            expires_at: expiresIn ? knex.raw(`now() + ? * interval '1 second'`, [expiresIn]) : null,
-            consumed_at: consumedAt(knex, payload.consumed),
-          })
-          .onConflict(['model', 'id'])
-          .merge();
-      }
+    async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      await knex(TABLE)
+        .insert({
+          model: this.model,
+          id,
+          payload: JSON.stringify(payload),
+          grant_id: payload.grantId ?? null,
+          user_code: payload.userCode ?? null,
+          uid: payload.uid ?? null,
+          expires_at: expiresIn ? knex.raw(`now() + ? * interval '1 second'`, [expiresIn]) : null,
+          consumed_at: consumedAt(knex, payload.consumed),
+        })
+        .onConflict(['model', 'id'])
+        .merge();
+    }
 
-      find(id: string): Promise<AdapterPayload | undefined> {
-        return this.findBy('id', id);
-      }
+    find(id: string): Promise<AdapterPayload | undefined> {
+      return this.findBy('id', id);
+    }
 
-      findByUid(uid: string): Promise<AdapterPayload | undefined> {
-        return this.findBy('uid', uid);
-      }
+    findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      return this.findBy('uid', uid);
+    }
 
-      findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-        return this.findBy('user_code', userCode);
-      }
+    findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      return this.findBy('user_code', userCode);
+    }
 
-      async consume(id: string): Promise<void> {
-        // Keep the first consumption time: a replayed code must not look freshly consumed.
-        await knex(TABLE)
-          .where({ model: this.model, id })
-          .update({ consumed_at: knex.raw('coalesce(consumed_at, now())') });
-      }
+    async consume(id: string): Promise<void> {
+      // Keep the first consumption time: a replayed code must not look freshly consumed.
+      await knex(TABLE)
+        .where({ model: this.model, id })
+        .update({ consumed_at: knex.raw('coalesce(consumed_at, now())') });
+    }
 
-      async destroy(id: string): Promise<void> {
-        await knex(TABLE).where({ model: this.model, id }).delete();
-      }
+    async destroy(id: string): Promise<void> {
+      await knex(TABLE).where({ model: this.model, id }).delete();
+    }
 
-      async revokeByGrantId(grantId: string): Promise<void> {
-        // Listing the models lets PostgreSQL use the (model, grant_id) index for each of them.
-        await knex(TABLE).whereIn('model', GRANT_MEMBERS).andWhere('grant_id', grantId).delete();
-      }
+    async revokeByGrantId(grantId: string): Promise<void> {
+      // Listing the models lets PostgreSQL use the (model, grant_id) index for each of them.
+      await knex(TABLE).whereIn('model', GRANT_MEMBERS).andWhere('grant_id', grantId).delete();
+    }
 
-      private async findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
-        const row = (await knex(TABLE)
-          .select('payload', 'consumed_at')
-          .where({ model: this.model, [column]: value })
-          .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', knex.fn.now()))
-          .first()) as PayloadRow | undefined;
-        if (!row) return undefined;
-        if (!row.consumed_at) return row.payload;
-        return { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) };
-      }
-    },
-  );
+    private async findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
+      const row = (await knex(TABLE)
+        .select('payload', 'consumed_at')
+        .where({ model: this.model, [column]: value })
+        .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', knex.fn.now()))
+        .first()) as PayloadRow | undefined;
+      if (!row) return undefined;
+      if (!row.consumed_at) return row.payload;
+      return { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) };
+    }
+  };
 }
 
 // A re-saved model carries the `consumed` (epoch seconds) that find() gave it; keep it in the column.

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { AdapterConstructor } from 'oidc-provider';
+import type { Adapter } from 'oidc-provider';
 
 /**
  * How much database work this process has done: SQL statements sent (BEGIN and COMMIT included) and
@@ -21,16 +21,15 @@ export function countStatements(knex: Knex): void {
 
 const ADAPTER_METHODS = ['upsert', 'find', 'findByUid', 'findByUserCode', 'consume', 'destroy', 'revokeByGrantId'] as const;
 
-/** The adapter class with each of its public methods counted under its model. */
-export function countAdapterCalls(Adapter: AdapterConstructor): AdapterConstructor {
-  const proto = Adapter.prototype as unknown as Record<string, (this: { model: string }, ...args: unknown[]) => unknown>;
+/** Counts each public method call of an adapter instance under its model (called by its constructor). */
+export function countAdapterCalls(adapter: Adapter & { model: string }): void {
+  const methods = adapter as unknown as Record<string, (...args: unknown[]) => unknown>;
   for (const method of ADAPTER_METHODS) {
-    const call = proto[method]!;
-    proto[method] = function (this: { model: string }, ...args: unknown[]) {
-      const key = `${this.model} ${method}`;
+    const call = methods[method]!.bind(adapter);
+    const key = `${adapter.model} ${method}`;
+    methods[method] = (...args: unknown[]) => {
       databaseWork.adapterCalls.set(key, (databaseWork.adapterCalls.get(key) ?? 0) + 1);
-      return call.apply(this, args);
+      return call(...args);
     };
   }
-  return Adapter;
 }

@@ -82,4 +82,18 @@ describe('stepup sandbox, the vendor emulators in a process of their own', () =>
     expect(back.leftTo, back.body.slice(0, 300)).toBeDefined();
     expect((await rp.callback(back.leftTo!)).claims()!.acr).toBe(FACE);
   });
+
+  it("counts the IdP's SQL statements and oidc-provider adapter calls on /metrics", async () => {
+    const scrape = async () => {
+      const text = await (await fetch(`${idp.issuer}/metrics`)).text();
+      const consumed = /^stepup_oidc_adapter_calls_total\{model="AuthorizationCode",method="consume"\} (\d+)$/m.exec(text)?.[1];
+      return { statements: Number(/^stepup_sql_statements_total (\d+)$/m.exec(text)?.[1]), consumed: Number(consumed ?? 0) };
+    };
+    const before = await scrape();
+    const rp = await TestRp.register(idp.issuer);
+    await passwordLogin(rp, new Browser(idp.issuer));
+    const after = await scrape();
+    expect(after.consumed - before.consumed, 'one code redeemed').toBe(1);
+    expect(after.statements - before.statements).toBeGreaterThan(5);
+  });
 });
