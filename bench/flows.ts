@@ -33,10 +33,16 @@ import { webhookRun } from './webhooks.ts';
 
 const PHASES = ['anchor', 'sso', 'stepup', 'webhooks'] as const;
 const { values: args } = parseArgs({
-  options: { check: { type: 'boolean' }, 'cpu-prof': { type: 'boolean' }, only: { type: 'string' }, help: { type: 'boolean' } },
+  options: {
+    check: { type: 'boolean' },
+    'cpu-prof': { type: 'boolean' },
+    'sql-trace': { type: 'boolean' },
+    only: { type: 'string' },
+    help: { type: 'boolean' },
+  },
 });
 if (args.help) {
-  console.log('usage: node bench/flows.ts [--check] [--cpu-prof] [--only anchor,sso,stepup,webhooks]');
+  console.log('usage: node bench/flows.ts [--check] [--cpu-prof] [--sql-trace] [--only anchor,sso,stepup,webhooks]');
   process.exit(0);
 }
 const only = new Set(args.only ? args.only.split(',') : PHASES);
@@ -64,6 +70,7 @@ const SECRETS = Object.fromEntries(
 async function main() {
   const scratch = await createScratchDatabases(ADMIN_URL, ['idp', 'sandbox', 'anchor']);
   const profileDir = args['cpu-prof'] ? mkdtempSync(path.join(tmpdir(), 'stepup-bench-prof-')) : undefined;
+  const traceDir = args['sql-trace'] ? mkdtempSync(path.join(tmpdir(), 'stepup-bench-sql-')) : undefined;
   const started: Array<{ stop(): Promise<void> }> = [];
   const idpKnex = knexFactory({ client: 'pg', connection: scratch.urls.idp, pool: { min: 0, max: 4 } });
   const sandboxKnex = knexFactory({ client: 'pg', connection: scratch.urls.sandbox, pool: { min: 0, max: 2 } });
@@ -76,7 +83,12 @@ async function main() {
     });
     started.push(sandbox);
     const idp = await startServerProcess(
-      [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'src/cli/main.ts', 'serve'],
+      [
+        ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+        ...(traceDir ? ['--import', './bench/sql-trace.ts'] : []),
+        'src/cli/main.ts',
+        'serve',
+      ],
       {
         ...process.env,
         ...SECRETS,
@@ -89,6 +101,7 @@ async function main() {
         ISSUER,
         // Gu1's "session created" webhook can reach the IdP before its verification row: refused, with a warning each.
         LOG_LEVEL: 'error',
+        ...(traceDir ? { BENCH_SQL_TRACE_DIR: traceDir } : {}),
       },
       `${ISSUER}/readyz`,
     );
@@ -101,7 +114,13 @@ async function main() {
     started.push(anchor);
     console.log(`IdP ${ISSUER} (pid ${idp.pid}), sandbox ${sandbox.url} (pid ${sandbox.child.pid}), anchor ${ANCHOR} (pid ${anchor.pid})`);
 
-    const idpServer = { pid: idp.pid, counts: async () => countsFromMetrics(await (await fetch(`${ISSUER}/metrics`)).text()) };
+    const idpServer = {
+      pid: idp.pid,
+      sidePid: sandbox.child.pid!,
+      counts: async () => countsFromMetrics(await (await fetch(`${ISSUER}/metrics`)).text()),
+      // With --sql-trace, the IdP records the statements of each measured run (bench/sql-trace.ts).
+      mark: traceDir ? () => process.kill(idp.pid, 'SIGUSR2') : undefined,
+    };
     const anchorServer = { pid: anchor.pid, counts: async () => (await (await fetch(`${ANCHOR}/bench/counts`)).json()) as WorkCounts };
     const demoSecret = (await idpKnex('settings').where({ key: 'demo_rp_secret' }).first('value')).value as string;
     const idpRp = await benchRp(ISSUER, 'demo-rp', demoSecret, '/demo/callback');
@@ -145,7 +164,10 @@ async function main() {
       `\nbench on PostgreSQL: ${FLOWS[1]} flows at c=1, ${FLOWS[32]} at c=32, ${WEBHOOKS} webhooks at c=32; each server in its own process\n`,
     );
     console.log(
-      table(['run', 'server CPU / flow', 'flows/s', 'p50', 'p95', 'peak RSS', 'SQL / flow', 'adapter calls / flow'], flowRows(runs)),
+      table(
+        ['run', 'server CPU / flow', 'sandbox CPU / flow', 'flows/s', 'p50', 'p95', 'peak RSS', 'SQL / flow', 'adapter calls / flow'],
+        flowRows(runs),
+      ),
     );
     console.log('');
     const bars = barRows(runs, webhooks);
@@ -159,6 +181,7 @@ async function main() {
     await sandboxKnex.destroy();
     await scratch.drop();
   }
+  if (traceDir) console.log(`\nIdP statements of each measured run, most frequent first: ${traceDir}/trace-<n>.txt (in run order)`);
   if (profileDir) {
     const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
     for (const file of files) {

@@ -15,6 +15,8 @@ export interface Run {
   p50Ms: number;
   p95Ms: number;
   peakRssMiB: number;
+  /** CPU per flow of a process that serves the server (the emulators), when one was named. */
+  sideCpuMsPerFlow?: number;
   statementsPerFlow: number;
   adapterCallsPerFlow: number;
   /** Adapter calls per flow by `<model> <method>`. */
@@ -23,11 +25,11 @@ export interface Run {
 
 /**
  * Runs `flow` `flows` times, `concurrency` at a time, and measures the server process `pid` over the run:
- * its CPU (from /proc, before and after), its peak RSS, and the work counts it reports before and after.
+ * its CPU (from /proc, before and after), its peak RSS, and the work counts it reports before and after; `mark` is called as the run starts and ends.
  * `flow(i, worker)` gets the flow's index and the worker running it (0 ≤ worker < concurrency).
  */
 export async function measureRun(
-  server: { pid: number; counts(): Promise<WorkCounts> },
+  server: { pid: number; sidePid?: number; counts(): Promise<WorkCounts>; mark?(): void },
   flows: number,
   concurrency: number,
   flow: (i: number, worker: number) => Promise<void>,
@@ -35,6 +37,8 @@ export async function measureRun(
   const before = await server.counts();
   const rss = sampleRss(server.pid);
   const latencies: number[] = [];
+  server.mark?.();
+  const side0 = server.sidePid ? cpuMs(server.sidePid) : 0;
   const cpu0 = cpuMs(server.pid);
   const t0 = performance.now();
   let next = 0;
@@ -50,6 +54,8 @@ export async function measureRun(
   );
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuMs(server.pid) - cpu0;
+  const side = server.sidePid ? cpuMs(server.sidePid) - side0 : undefined;
+  server.mark?.();
   const peakRssMiB = rss.stop();
   const after = await server.counts();
   latencies.sort((a, b) => a - b);
@@ -66,6 +72,7 @@ export async function measureRun(
     p50Ms: percentile(latencies, 0.5),
     p95Ms: percentile(latencies, 0.95),
     peakRssMiB,
+    ...(side === undefined ? {} : { sideCpuMsPerFlow: side / flows }),
     statementsPerFlow: (after.statements - before.statements) / flows,
     adapterCallsPerFlow: Object.values(adapterByCall).reduce((a, b) => a + b, 0),
     adapterByCall,

@@ -7,6 +7,7 @@ export function flowRows(runs: Map<string, Run>): string[][] {
   return [...runs].map(([name, r]) => [
     `${name} (${r.flows})`,
     ms(r.cpuMsPerFlow),
+    r.sideCpuMsPerFlow === undefined ? '' : ms(r.sideCpuMsPerFlow),
     r.perSecond.toFixed(1),
     `${r.p50Ms.toFixed(0)} ms`,
     `${r.p95Ms.toFixed(0)} ms`,

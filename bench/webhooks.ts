@@ -3,11 +3,11 @@ import type { Knex } from 'knex';
 import { ALICE_GU1_ENTITY } from '../src/accounts/demo.ts';
 import { verifyChain } from '../src/ledger/ledger.ts';
 import { FACE_ACR } from './oidc-flows.ts';
-import { measureRun, type Run, type WorkCounts } from './measure.ts';
+import { measureRun, type Run } from './measure.ts';
 
 /** Where the webhook bench writes its fixtures and sends its webhooks. */
 export interface WebhookTarget {
-  idp: { pid: number; issuer: string; knex: Knex; counts(): Promise<WorkCounts> };
+  idp: Parameters<typeof measureRun>[0] & { issuer: string; knex: Knex };
   /** The sandbox process's database: the Gu1 sessions the IdP re-fetches live there. */
   sandboxKnex: Knex;
   webhookSecret: string;
