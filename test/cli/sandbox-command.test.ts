@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningIdp } from '../../src/server/app.ts';
 import { control, passwordLogin } from '../support/flows.ts';
@@ -95,5 +97,25 @@ describe('stepup sandbox, the vendor emulators in a process of their own', () =>
     const after = await scrape();
     expect(after.consumed - before.consumed, 'one code redeemed').toBe(1);
     expect(after.statements - before.statements).toBeGreaterThan(5);
+  });
+
+  it('refuses to start when no vendor of the policy has its secrets, naming the unset ones', async () => {
+    const env = Object.fromEntries(Object.entries(saved).filter(([name]) => !SECRET_NAMES.includes(name)));
+    const run = promisify(execFile)(
+      process.execPath,
+      [path.join(PROJECT_ROOT, 'src/cli/main.ts'), 'sandbox', '--port', '0', '--policy', POLICY],
+      {
+        cwd: dir,
+        env,
+        timeout: 10_000, // a sandbox that starts anyway is stopped, and the test fails on its exit code
+      },
+    );
+    const failed = (await run.then(
+      () => undefined,
+      (error: unknown) => error,
+    )) as { code: number; stderr: string } | undefined;
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toMatch(/not emulated: vendor gu1: environment variable GU1_API_KEY is not set/);
+    expect(failed?.stderr).toMatch(/stepup: no vendor of .*external-sandbox\.yaml can be emulated/);
   });
 });
