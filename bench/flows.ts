@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import knexFactory from 'knex';
@@ -68,6 +68,7 @@ const SECRETS = Object.fromEntries(
 );
 
 async function main() {
+  const loadBefore = loadavg()[0]!;
   const scratch = await createScratchDatabases(ADMIN_URL, ['idp', 'sandbox', 'anchor']);
   const profileDir = args['cpu-prof'] ? mkdtempSync(path.join(tmpdir(), 'stepup-bench-prof-')) : undefined;
   const traceDir = args['sql-trace'] ? mkdtempSync(path.join(tmpdir(), 'stepup-bench-sql-')) : undefined;
@@ -161,7 +162,7 @@ async function main() {
     }
 
     console.log(
-      `\nbench on PostgreSQL: ${FLOWS[1]} flows at c=1, ${FLOWS[32]} at c=32, ${WEBHOOKS} webhooks at c=32; each server in its own process\n`,
+      `\nbench on PostgreSQL: ${FLOWS[1]} flows at c=1, ${FLOWS[32]} at c=32, ${WEBHOOKS} webhooks at c=32; each server in its own process;\n1-min load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end (other work on the machine inflates the CPU figures)\n`,
     );
     console.log(
       table(

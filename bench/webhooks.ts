@@ -48,8 +48,9 @@ export async function webhookRun(target: WebhookTarget, count: number, concurren
 }
 
 async function openApprovedCaptures({ idp, sandboxKnex }: WebhookTarget, count: number): Promise<string[]> {
-  const policyHash = (await idp.knex('verifications').first('policy_hash'))?.policy_hash as string | undefined;
-  if (!policyHash) throw new Error('the webhook bench needs a step-up run first (for the policy hash)');
+  const loaded = await idp.knex('ledger_events').where({ type: 'policy.loaded' }).orderBy('seq', 'desc').first('data');
+  const policyHash = (loaded?.data as { hash?: string } | undefined)?.hash;
+  if (!policyHash) throw new Error('the IdP recorded no policy.loaded event');
   const now = new Date();
   const at = now.toISOString();
   const later = new Date(now.getTime() + 3600_000);
