@@ -5,13 +5,12 @@ import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { StepUpError } from '../errors.ts';
 import { jsonErrors } from '../http/error-boundary.ts';
-import { GENESIS_HASH, eventFromStored } from '../ledger/chain.ts';
-import { findCheckpoint, type Checkpoint } from '../ledger/checkpoints.ts';
+import { findCheckpoint } from '../ledger/checkpoints.ts';
 import { EXPORT_CONTENT_TYPES, exportChunks } from '../ledger/export.ts';
 import { ledgerPublicKeys } from '../ledger/ledger-key.ts';
-import { eventPages, queryEvents, verificationTrail } from '../ledger/query.ts';
-import { verifyChain } from '../ledger/verify.ts';
+import { eventPages, queryEvents } from '../ledger/query.ts';
 import { requireAuditToken } from './auth.ts';
+import { checkpointJson, verificationEvidence } from './evidence.ts';
 import { parseEventQuery, parseExportQuery } from './filters.ts';
 
 /** What the audit API reads from its host. */
@@ -58,28 +57,7 @@ export function auditRoutes(deps: AuditDeps): Router {
   });
 
   router.get('/verifications/:txn', auth, async (ctx) => {
-    const verificationId = parseEventQuery({ txn: ctx.params.txn }).filter.verification!;
-    const trail = await verificationTrail(knex, verificationId);
-    if (trail.length === 0) throw new StepUpError('verification_not_found', `no ledger event has txn ${verificationId}`);
-    const first = trail[0]!.seq;
-    const last = trail[trail.length - 1]!.seq;
-    const anchor = await findCheckpoint(knex, { before: first });
-    const checkpoint = await findCheckpoint(knex, { atOrAfter: last });
-    const from = anchor?.seq ?? 1;
-    const to = checkpoint?.seq ?? last;
-    const segment = await verifyChain(knex, { from, to });
-    ctx.body = {
-      txn: verificationId,
-      events: trail.map((row) => ({ ...eventFromStored(row), body: row.body })),
-      proof: {
-        hash: 'sha256 hex of prevHash + "\\n" + body; body is the canonical JSON (RFC 8785) of the event',
-        anchor: anchor ? checkpointJson(anchor) : { seq: 0, hash: GENESIS_HASH },
-        checkpoint: checkpoint ? checkpointJson(checkpoint) : null,
-        segment: segment.ok
-          ? { from, to, verified: true, rows: segment.checked, checkpoints: segment.checkpoints }
-          : { from, to, verified: false, seq: segment.seq, problem: segment.problem, message: segment.message },
-      },
-    };
+    ctx.body = await verificationEvidence(knex, parseEventQuery({ txn: ctx.params.txn }).filter.verification!);
   });
 
   router.get('/checkpoints/latest', auth, async (ctx) => {
@@ -89,8 +67,4 @@ export function auditRoutes(deps: AuditDeps): Router {
   });
 
   return router;
-}
-
-function checkpointJson(c: Checkpoint) {
-  return { seq: c.seq, hash: c.hash, kid: c.kid, jws: c.jws, createdAt: c.createdAt };
 }
