@@ -1,12 +1,14 @@
 import { Readable } from 'node:stream';
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
+import compose from 'koa-compose';
 import type { Knex } from 'knex';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { StepUpError, toHttp } from '../../errors.ts';
 import { jsonErrors } from '../../http/error-boundary.ts';
 import { errorPage } from '../../http/html.ts';
+import { securityHeaders } from '../../http/security-headers.ts';
 import { EXPORT_CONTENT_TYPES, exportChunks } from '../../ledger/export.ts';
 import { eventPages, queryEvents } from '../../ledger/query.ts';
 import type { Policy } from '../../policy/policy.ts';
@@ -47,8 +49,6 @@ export interface AuditConsole {
   routes(): Middleware;
 }
 
-// A return path after signing in: a console page of this origin, nothing else (no open redirect).
-const RETURN_TO = /^\/audit\/console(\/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?$/;
 
 /**
  * The audit console at /audit/console: sign-in at this IdP at the face level with the auditor role, then
@@ -100,9 +100,7 @@ export function auditConsole(options: AuditConsoleOptions): AuditConsole {
   router.get('/', page, (ctx) => ctx.redirect(`${CONSOLE_PATH}/events`));
 
   router.get('/login', async (ctx) => {
-    const requested = typeof ctx.query.return === 'string' ? ctx.query.return : '';
-    const returnTo = RETURN_TO.test(requested) && !requested.includes('//') ? requested : `${CONSOLE_PATH}/events`;
-    await signIn.start(ctx, returnTo, ctx.query.switch === '1');
+    await signIn.start(ctx, returnPath(ctx.query.return), ctx.query.switch === '1');
   });
 
   router.get('/callback', async (ctx) => {
@@ -179,8 +177,26 @@ export function auditConsole(options: AuditConsoleOptions): AuditConsole {
 
   return {
     client: consoleClientMetadata(options.issuer, options.client),
-    routes: () => router.routes() as Middleware,
+    // A host mounts the console outside the plugin's paths, so it brings its own headers (the bundled
+    // server's, set first for every answer, stand and these step aside).
+    routes: () =>
+      compose([
+        securityHeaders({ issuer: options.issuer, vendorOrigins: () => [], paths: [CONSOLE_PATH] }),
+        router.routes(),
+        router.allowedMethods(),
+      ]) as Middleware,
   };
+}
+
+// Where to go after signing in: a console page of this origin, read as the browser will resolve it (dot
+// segments, encoded or not), and nothing else: no open redirect.
+function returnPath(requested: unknown): string {
+  const fallback = `${CONSOLE_PATH}/events`;
+  if (typeof requested !== 'string' || !requested.startsWith('/') || requested.startsWith('//') || requested.includes('\\')) return fallback;
+  const base = 'http://console.invalid';
+  const url = URL.parse(requested, base);
+  const inside = url && url.origin === base && (url.pathname === CONSOLE_PATH || url.pathname.startsWith(`${CONSOLE_PATH}/`));
+  return inside ? `${url.pathname}${url.search}` : fallback;
 }
 
 function parseTxn(value: string | undefined): string | undefined {
