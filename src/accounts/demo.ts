@@ -30,7 +30,13 @@ export async function seedDemoAccounts(accounts: AccountStore): Promise<void> {
   await accounts.addIfAbsent({ id: 'alice', username: 'alice', password: 'alice', name: 'Alice Example', email: 'alice@example.com' });
   for (const [vendor, subject] of Object.entries(ALICE_ENROLMENTS)) await accounts.link('alice', vendor, subject);
   await accounts.addIfAbsent({ id: 'bob', username: 'bob', password: 'bob', name: 'Bob Example', email: 'bob@example.com' });
-  await accounts.addIfAbsent({ id: 'auditor', username: 'auditor', password: 'auditor', name: 'Audrey Auditor', email: 'auditor@example.com' });
+  await accounts.addIfAbsent({
+    id: 'auditor',
+    username: 'auditor',
+    password: 'auditor',
+    name: 'Audrey Auditor',
+    email: 'auditor@example.com',
+  });
   await accounts.link('auditor', 'gu1', AUDITOR_GU1_ENTITY);
   await accounts.grantRole('auditor', 'auditor');
 }

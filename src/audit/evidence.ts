@@ -8,8 +8,8 @@ import { verifyChain } from '../ledger/verify.ts';
 /**
  * The most rows an evidence document carries to link a verification's events to their checkpoint. Past it
  * (a long capture on a busy ledger, or a checkpoint interval with many events) the rows are left out and
- * `proof.links` says how many there would have been: the server's own check (`segment`) still stands, and
- * `stepup ledger verify --from … --to …` checks the same span offline.
+ * `proof.links` says how many there would have been: the page then says it could not check the chain itself,
+ * shows the server's own check (`segment`), and points to `stepup ledger verify --from …`, which checks it offline.
  */
 export const MAX_PROOF_ROWS = 2000;
 

@@ -47,7 +47,8 @@ export function parsePeriod(input: { from?: unknown; to?: unknown }, now = new D
   const to = filter.to ?? new Date(Math.max(now.getTime(), (filter.from?.getTime() ?? 0) + DAY_MS));
   const from = filter.from ?? new Date(to.getTime() - 30 * DAY_MS);
   if (from >= to) throw new StepUpError('bad_request', 'from must be earlier than to');
-  if (to.getTime() - from.getTime() > MAX_PERIOD_DAYS * DAY_MS) throw new StepUpError('bad_request', `the period is at most ${MAX_PERIOD_DAYS} days`);
+  if (to.getTime() - from.getTime() > MAX_PERIOD_DAYS * DAY_MS)
+    throw new StepUpError('bad_request', `the period is at most ${MAX_PERIOD_DAYS} days`);
   return { from, to };
 }
 

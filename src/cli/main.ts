@@ -64,10 +64,11 @@ accounts
   .option('--email <email>', 'email address')
   .option('--role <role>', 'give it a role: auditor (may open the audit console at /audit/console)')
   .action(async (username: string, opts: { name?: string; email?: string; role?: string }) => {
+    const roles = opts.role ? [parseRole(opts.role)] : [];
     const password = process.env.STEPUP_PASSWORD ?? (await firstLineOfStdin());
     if (!password) throw new Error('no password given (set STEPUP_PASSWORD or pipe it on stdin)');
     await withAccounts(async (store) => {
-      const account = await store.add({ username, password, name: opts.name, email: opts.email, roles: opts.role ? [parseRole(opts.role)] : [] });
+      const account = await store.add({ username, password, name: opts.name, email: opts.email, roles });
       console.log(`account ${account.username} created (id ${account.id})`);
     });
   });

@@ -29,7 +29,11 @@ describe('the audit console without a session', () => {
     ['a forged session cookie', 'audit_console=eyJzdWIiOiJhdWRpdG9yIn0'],
     ['a sign-in cookie in place of a session', 'audit_console=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
   ])('the JSON and export endpoints answer 401 with %s', async (_what, cookie) => {
-    for (const path of ['/audit/console/stats.json', '/audit/console/verifications/x/evidence.json', '/audit/console/events/export?format=csv']) {
+    for (const path of [
+      '/audit/console/stats.json',
+      '/audit/console/verifications/x/evidence.json',
+      '/audit/console/events/export?format=csv',
+    ]) {
       const res = await fetch(`${idp().issuer}${path}`, { headers: cookie ? { cookie } : {}, redirect: 'manual' });
       expect(res.status, path).toBe(401);
       expect(await res.json()).toMatchObject({ error: 'login_required' });
@@ -45,15 +49,19 @@ describe('the audit console without a session', () => {
 
 describe('signing in to the audit console', () => {
   // Property: after sign-in the console only ever returns to one of its own pages (no open redirect).
-  it.each(['https://evil.example/', '//evil.example/audit/console', '/demo', '/audit/console/../../demo', '/audit/console/%2e%2e/%2E%2E/demo', '/\\evil.example/'])(
-    'returns to the events page when asked to return to %s',
-    async (target) => {
-      const browser = new Browser(idp().issuer);
-      const page = await signIn(browser, `/audit/console/login?${new URLSearchParams({ return: target })}`);
-      expect(new URL(page.url).pathname).toBe('/audit/console/events');
-      expect(page.status).toBe(200);
-    },
-  );
+  it.each([
+    'https://evil.example/',
+    '//evil.example/audit/console',
+    '/demo',
+    '/audit/console/../../demo',
+    '/audit/console/%2e%2e/%2E%2E/demo',
+    '/\\evil.example/',
+  ])('returns to the events page when asked to return to %s', async (target) => {
+    const browser = new Browser(idp().issuer);
+    const page = await signIn(browser, `/audit/console/login?${new URLSearchParams({ return: target })}`);
+    expect(new URL(page.url).pathname).toBe('/audit/console/events');
+    expect(page.status).toBe(200);
+  });
 
   it('returns to the page that sent the auditor to sign in', async () => {
     const browser = new Browser(idp().issuer);

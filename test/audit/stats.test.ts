@@ -11,10 +11,46 @@ const bucket = (score: number) => Math.min(SCORE_BUCKETS - 1, Math.floor(score *
 
 // Three verifications on two days at two vendors, one outside the period, with their decisions' scores and floors.
 const VERIFICATIONS = [
-  { id: 'v1', vendor: 'gu1', day: 1, seconds: 4, end: 'approved', decision: 'granted', scores: { liveness: 0.97, match: 0.93 }, reason: 'ok' },
-  { id: 'v2', vendor: 'gu1', day: 1, seconds: 10, end: 'rejected', decision: 'denied', scores: { liveness: 0.95, match: 0.62 }, reason: 'match_below_threshold' },
-  { id: 'v3', vendor: 'verifik', day: 2, seconds: 30, end: 'approved', decision: 'denied', scores: { liveness: 0.5, match: null }, reason: 'liveness_below_threshold' },
-  { id: 'v4', vendor: 'verifik', day: 9, seconds: 2, end: 'approved', decision: 'granted', scores: { liveness: 0.8, match: null }, reason: 'ok' },
+  {
+    id: 'v1',
+    vendor: 'gu1',
+    day: 1,
+    seconds: 4,
+    end: 'approved',
+    decision: 'granted',
+    scores: { liveness: 0.97, match: 0.93 },
+    reason: 'ok',
+  },
+  {
+    id: 'v2',
+    vendor: 'gu1',
+    day: 1,
+    seconds: 10,
+    end: 'rejected',
+    decision: 'denied',
+    scores: { liveness: 0.95, match: 0.62 },
+    reason: 'match_below_threshold',
+  },
+  {
+    id: 'v3',
+    vendor: 'verifik',
+    day: 2,
+    seconds: 30,
+    end: 'approved',
+    decision: 'denied',
+    scores: { liveness: 0.5, match: null },
+    reason: 'liveness_below_threshold',
+  },
+  {
+    id: 'v4',
+    vendor: 'verifik',
+    day: 9,
+    seconds: 2,
+    end: 'approved',
+    decision: 'granted',
+    scores: { liveness: 0.8, match: null },
+    reason: 'ok',
+  },
 ] as const;
 const FLOORS = { gu1: { liveness: 0.9, match: 0.85 }, verifik: { liveness: 0.7 } };
 
@@ -25,7 +61,10 @@ for (const engine of testEngines()) {
       db = await freshDatabase(engine.target());
       for (const v of VERIFICATIONS) {
         const envelope = { verificationId: v.id, accountId: 'alice', clientId: 'rp', acr: FACE, vendor: v.vendor };
-        await appendEvent(db.knex, offCatalogue({ ...envelope, type: 'verification.started', data: { thresholds: FLOORS[v.vendor] }, at: at(v.day) }));
+        await appendEvent(
+          db.knex,
+          offCatalogue({ ...envelope, type: 'verification.started', data: { thresholds: FLOORS[v.vendor] }, at: at(v.day) }),
+        );
         await appendEvent(db.knex, offCatalogue({ ...envelope, type: `verification.${v.end}`, data: {}, at: at(v.day, v.seconds) }));
         await appendEvent(
           db.knex,

@@ -11,7 +11,8 @@ const FILES: Record<string, () => string> = {
   'evidence.js': () => readFileSync(new URL('./assets/evidence.js', import.meta.url), 'utf8'),
   'charts.js': () => readFileSync(new URL('./assets/charts.js', import.meta.url), 'utf8'),
   // The package exports no path to its UMD build: it sits beside the CommonJS entry point.
-  'chart.umd.min.js': () => readFileSync(path.join(path.dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'), 'utf8'),
+  'chart.umd.min.js': () =>
+    readFileSync(path.join(path.dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'), 'utf8'),
 };
 
 /** Serves `/assets/:name` of the console: a known script, or 404. */

@@ -8,8 +8,8 @@ const CHARTS = [
   ['chart-vendors', 'Step-ups granted and denied per vendor'],
   ['chart-reasons', 'Denial reasons'],
   ['chart-latency', 'Vendor latency, start to a final state (seconds, median and 90th percentile)'],
-  ['chart-liveness', 'Liveness scores of the decisions (floors in force marked)'],
-  ['chart-match', 'Match scores of the decisions (floors in force marked)'],
+  ['chart-liveness', 'Liveness scores of the decisions (◆ marks a floor in force)'],
+  ['chart-match', 'Match scores of the decisions (◆ marks a floor in force)'],
 ] as const;
 
 /**

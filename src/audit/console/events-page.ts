@@ -23,7 +23,10 @@ export function formQuery(query: Record<string, unknown>): Record<string, unknow
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(query)) {
     if (value === '' || value === undefined) continue;
-    out[key] = (key === 'from' || key === 'to') && typeof value === 'string' && LOCAL_TIME.test(value) ? `${value.length === 16 ? `${value}:00` : value}Z` : value;
+    out[key] =
+      (key === 'from' || key === 'to') && typeof value === 'string' && LOCAL_TIME.test(value)
+        ? `${value.length === 16 ? `${value}:00` : value}Z`
+        : value;
   }
   return out;
 }
@@ -48,7 +51,8 @@ export function eventsPage(input: {
   const timeValue = (key: string) => value(key).replace(/Z$/, '').slice(0, 19);
   const filters = Object.fromEntries(Object.entries(q).filter(([key]) => key !== 'cursor'));
   const fields = FIELDS.map(
-    ([name, label]) => `<label for="f-${name}">${e(label)}</label><input type="text" id="f-${name}" name="${name}" value="${e(value(name))}">`,
+    ([name, label]) =>
+      `<label for="f-${name}">${e(label)}</label><input type="text" id="f-${name}" name="${name}" value="${e(value(name))}">`,
   ).join('\n');
   const decision = value('decision');
   const table = input.events

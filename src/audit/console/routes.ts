@@ -49,7 +49,6 @@ export interface AuditConsole {
   routes(): Middleware;
 }
 
-
 /**
  * The audit console at /audit/console: sign-in at this IdP at the face level with the auditor role, then
  * the events (the audit filters, cursor paging, CSV and JSON Lines export), the evidence of one
@@ -192,7 +191,8 @@ export function auditConsole(options: AuditConsoleOptions): AuditConsole {
 // segments, encoded or not), and nothing else: no open redirect.
 function returnPath(requested: unknown): string {
   const fallback = `${CONSOLE_PATH}/events`;
-  if (typeof requested !== 'string' || !requested.startsWith('/') || requested.startsWith('//') || requested.includes('\\')) return fallback;
+  if (typeof requested !== 'string' || !requested.startsWith('/') || requested.startsWith('//') || requested.includes('\\'))
+    return fallback;
   const base = 'http://console.invalid';
   const url = URL.parse(requested, base);
   const inside = url && url.origin === base && (url.pathname === CONSOLE_PATH || url.pathname.startsWith(`${CONSOLE_PATH}/`));

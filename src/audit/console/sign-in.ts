@@ -79,7 +79,13 @@ export function consoleSignIn(deps: SignInDeps) {
     /** Redirects to the IdP; `returnTo` is where the console opens afterwards. */
     async start(ctx: Context, returnTo: string, switchAccount: boolean): Promise<void> {
       const now = deps.nowSeconds();
-      const pending = { state: oidc.randomState(), nonce: oidc.randomNonce(), verifier: oidc.randomPKCECodeVerifier(), returnTo, exp: now + PENDING_SECONDS };
+      const pending = {
+        state: oidc.randomState(),
+        nonce: oidc.randomNonce(),
+        verifier: oidc.randomPKCECodeVerifier(),
+        returnTo,
+        exp: now + PENDING_SECONDS,
+      };
       const acr = level().acr;
       const url = oidc.buildAuthorizationUrl(await configuration(), {
         redirect_uri: redirectUri,
@@ -104,19 +110,26 @@ export function consoleSignIn(deps: SignInDeps) {
       if (!pending) return { refused: 'expired' };
       let claims: oidc.IDToken;
       try {
-        const tokens = await oidc.authorizationCodeGrant(await configuration(), new URL(ctx.href.replace(/^https?:\/\/[^/]+/, deps.issuer)), {
-          pkceCodeVerifier: pending.verifier,
-          expectedState: pending.state,
-          expectedNonce: pending.nonce,
-          idTokenExpected: true,
-        });
+        const tokens = await oidc.authorizationCodeGrant(
+          await configuration(),
+          new URL(ctx.href.replace(/^https?:\/\/[^/]+/, deps.issuer)),
+          {
+            pkceCodeVerifier: pending.verifier,
+            expectedState: pending.state,
+            expectedNonce: pending.nonce,
+            idTokenExpected: true,
+          },
+        );
         claims = tokens.claims()!;
       } catch (error) {
         const err = error as { error?: string; message?: string };
         return { refused: 'failed', detail: err.error ?? 'the answer of the identity provider could not be checked' };
       }
       const required = level();
-      const held = { acr: typeof claims.acr === 'string' ? claims.acr : undefined, authTime: typeof claims.auth_time === 'number' ? claims.auth_time : undefined };
+      const held = {
+        acr: typeof claims.acr === 'string' ? claims.acr : undefined,
+        authTime: typeof claims.auth_time === 'number' ? claims.auth_time : undefined,
+      };
       if (!satisfies(deps.policy(), required, held, now)) return { refused: 'level' };
       if (!(await deps.isAuditor(claims.sub))) return { refused: 'role' };
       const exp = Math.min(now + MAX_SESSION_SECONDS, held.authTime! + (required.maxAge ?? MAX_SESSION_SECONDS));

@@ -33,18 +33,17 @@ function decisions(rows, key) {
   ];
 }
 
-// A histogram's labels are the buckets; a bucket where a floor in force starts is marked with the vendors using it.
+// A histogram's labels are the buckets; ◆ marks a bucket where a floor in force lies (the table below names them).
 function histogram(id, kind, stats) {
   const buckets = stats.scores[kind].granted.length;
-  const floors = new Map();
+  const floors = new Set();
   for (const t of stats.thresholds) {
     if (t[kind] === null) continue;
-    const bucket = Math.min(buckets - 1, Math.floor(t[kind] * buckets + 1e-9));
-    floors.set(bucket, [...(floors.get(bucket) ?? []), `${t.vendor || '?'} ${t[kind]}`]);
+    floors.add(Math.min(buckets - 1, Math.floor(t[kind] * buckets + 1e-9)));
   }
   const labels = Array.from({ length: buckets }, (_, i) => {
     const range = `${(i / buckets).toFixed(2)}–${((i + 1) / buckets).toFixed(2)}`;
-    return floors.has(i) ? `${range} ◆ floor ${floors.get(i).join(', ')}` : range;
+    return floors.has(i) ? `◆ ${range}` : range;
   });
   bar(
     id,
@@ -61,7 +60,8 @@ function thresholdTable(stats) {
   const tbody = document.querySelector('#thresholds tbody');
   for (const t of stats.thresholds) {
     const row = tbody.insertRow();
-    for (const value of [t.vendor || '(none)', t.liveness ?? '—', t.match ?? '—', t.decisions]) row.insertCell().textContent = String(value);
+    for (const value of [t.vendor || '(none)', t.liveness ?? '—', t.match ?? '—', t.decisions])
+      row.insertCell().textContent = String(value);
   }
 }
 

@@ -47,7 +47,8 @@ async function checkEvents(evidence, problems) {
       body = {};
     }
     const ok = computed === event.hash && body.seq === event.seq && body.verificationId === evidence.txn;
-    if (computed !== event.hash) problems.push(`event ${event.seq}: its body hashes to ${computed}, not to the hash it carries (${event.hash})`);
+    if (computed !== event.hash)
+      problems.push(`event ${event.seq}: its body hashes to ${computed}, not to the hash it carries (${event.hash})`);
     else if (body.seq !== event.seq || body.verificationId !== evidence.txn)
       problems.push(`event ${event.seq}: its body names seq ${body.seq} and txn ${body.verificationId}`);
     const row = tbody.insertRow();
@@ -65,27 +66,31 @@ async function checkLinks(evidence, problems) {
   const { links, checkpoint } = evidence.proof;
   if (links.rows === null) {
     problems.push(
-      `the chain from event ${links.from} to checkpoint ${links.to} has ${links.omitted} rows, more than the ${links.max} this page checks: run stepup ledger verify --from ${links.from} --to ${links.to}`,
+      `the chain from event ${links.from} to checkpoint ${links.to} has ${links.omitted} rows, more than the ${links.max} this page checks: the server's check below covers them, and stepup ledger verify --from ${links.from} --jwks jwks.json checks them on your machine`,
     );
     return false;
   }
   const bySeq = new Map(links.rows.map((r) => [r.seq, r]));
   for (const event of evidence.events) {
     const row = bySeq.get(event.seq);
-    if (!row || row.hash !== event.hash || row.body !== event.body) problems.push(`event ${event.seq} is not the row the chain proof has at that seq`);
+    if (!row || row.hash !== event.hash || row.body !== event.body)
+      problems.push(`event ${event.seq} is not the row the chain proof has at that seq`);
   }
   let previous;
   for (const row of links.rows) {
-    if (previous && row.seq !== previous.seq + 1) return problems.push(`the chain proof skips from seq ${previous.seq} to ${row.seq}`), false;
-    if (previous && row.prevHash !== previous.hash) return problems.push(`row ${row.seq} does not name row ${previous.seq}'s hash`), false;
+    if (previous && row.seq !== previous.seq + 1)
+      return (problems.push(`the chain proof skips from seq ${previous.seq} to ${row.seq}`), false);
+    if (previous && row.prevHash !== previous.hash)
+      return (problems.push(`row ${row.seq} does not name row ${previous.seq}'s hash`), false);
     let seq;
     try {
       seq = JSON.parse(row.body).seq;
     } catch {
       seq = undefined;
     }
-    if (seq !== row.seq) return problems.push(`row ${row.seq}: its body names seq ${seq}`), false;
-    if ((await sha256hex(`${row.prevHash}\n${row.body}`)) !== row.hash) return problems.push(`row ${row.seq}: its body does not hash to its hash`), false;
+    if (seq !== row.seq) return (problems.push(`row ${row.seq}: its body names seq ${seq}`), false);
+    if ((await sha256hex(`${row.prevHash}\n${row.body}`)) !== row.hash)
+      return (problems.push(`row ${row.seq}: its body does not hash to its hash`), false);
     previous = row;
   }
   if (links.rows[0]?.seq !== evidence.events[0]?.seq) problems.push('the chain proof does not start at the first event');
@@ -99,27 +104,34 @@ async function checkLinks(evidence, problems) {
 // The checkpoint's compact JWS, verified with the ledger key it names (ECDSA P-256, SHA-256).
 async function checkCheckpoint(checkpoint, jwks, problems) {
   const parts = String(checkpoint.jws).split('.');
-  if (parts.length !== 3) return problems.push('the checkpoint is not a compact JWS'), false;
+  if (parts.length !== 3) return (problems.push('the checkpoint is not a compact JWS'), false);
   let header;
   let payload;
   try {
     header = JSON.parse(new TextDecoder().decode(base64url(parts[0])));
     payload = JSON.parse(new TextDecoder().decode(base64url(parts[1])));
   } catch {
-    return problems.push('the checkpoint JWS cannot be read'), false;
+    return (problems.push('the checkpoint JWS cannot be read'), false);
   }
   if (header.alg !== 'ES256' || header.typ !== CHECKPOINT_TYP || header.kid !== checkpoint.kid)
-    return problems.push(`the checkpoint's JWS header is unexpected (${JSON.stringify(header)})`), false;
+    return (problems.push(`the checkpoint's JWS header is unexpected (${JSON.stringify(header)})`), false);
   const jwk = (jwks.keys ?? []).find((k) => k.kid === header.kid);
-  if (!jwk) return problems.push(`the checkpoint is signed with key ${header.kid}, which /audit/jwks.json does not publish`), false;
-  const key = await crypto.subtle.importKey('jwk', { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, { name: 'ECDSA', namedCurve: 'P-256' }, false, [
-    'verify',
-  ]);
+  if (!jwk) return (problems.push(`the checkpoint is signed with key ${header.kid}, which /audit/jwks.json does not publish`), false);
+  const key = await crypto.subtle.importKey(
+    'jwk',
+    { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y },
+    { name: 'ECDSA', namedCurve: 'P-256' },
+    false,
+    ['verify'],
+  );
   const signed = new TextEncoder().encode(`${parts[0]}.${parts[1]}`);
   const valid = await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, base64url(parts[2]), signed);
-  if (!valid) return problems.push(`checkpoint ${checkpoint.seq}: the signature does not verify with key ${header.kid}`), false;
+  if (!valid) return (problems.push(`checkpoint ${checkpoint.seq}: the signature does not verify with key ${header.kid}`), false);
   if (payload.seq !== checkpoint.seq || payload.hash !== checkpoint.hash)
-    return problems.push(`checkpoint ${checkpoint.seq}: the signed seq and hash (${payload.seq}, ${payload.hash}) are not the ones shown`), false;
+    return (
+      problems.push(`checkpoint ${checkpoint.seq}: the signed seq and hash (${payload.seq}, ${payload.hash}) are not the ones shown`),
+      false
+    );
   return true;
 }
 
@@ -159,11 +171,20 @@ async function main() {
   term(proof, 'Checkpoint', `seq ${checkpoint.seq}, signed ${checkpoint.createdAt} with key ${checkpoint.kid}`);
   term(proof, 'Checkpoint hash', checkpoint.hash);
   const linked = await checkLinks(evidence, problems);
-  if (evidence.proof.links.rows) term(proof, 'Chain checked', `rows ${evidence.proof.links.from} to ${evidence.proof.links.to} (${evidence.proof.links.rows.length} rows)`);
+  if (evidence.proof.links.rows)
+    term(
+      proof,
+      'Chain checked',
+      `rows ${evidence.proof.links.from} to ${evidence.proof.links.to} (${evidence.proof.links.rows.length} rows)`,
+    );
   const signed = await checkCheckpoint(checkpoint, jwks, problems);
   term(proof, "The server's own check", evidence.proof.segment.verified ? 'verified' : `failed: ${evidence.proof.segment.message}`);
   if (problems.length === 0 && linked && signed) {
-    show(true, `Verified: ${evidence.events.length} events are in the chain that checkpoint ${checkpoint.seq} signs, checked in your browser.`, []);
+    show(
+      true,
+      `Verified: ${evidence.events.length} events are in the chain that checkpoint ${checkpoint.seq} signs, checked in your browser.`,
+      [],
+    );
   } else {
     show(false, `Not verified: ${problems.length} problem${problems.length === 1 ? '' : 's'} found.`, problems);
   }
