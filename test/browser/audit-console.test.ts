@@ -107,15 +107,19 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('the audit console in a real browser', () =
 
   // Property: the page's verdict rests on its own checks, so evidence altered on the way is reported, not trusted.
   it.each([
-    ['one byte of an event body is altered', (e: Evidence) => (e.events[0]!.body = e.events[0]!.body.replace('"seq"', '"seq" ')), /hashes to/],
     [
-      'the checkpoint signature',
+      'one byte of an event body is altered',
+      (e: Evidence) => (e.events[0]!.body = e.events[0]!.body.replace('"seq"', '"seq" ')),
+      /hashes to/,
+    ],
+    [
+      'the checkpoint signature is altered',
       (e: Evidence) => (e.proof.checkpoint.jws = flipLastChar(e.proof.checkpoint.jws)),
       /signature does not verify/,
     ],
     ['a row of the chain proof is altered', (e: Evidence) => (e.proof.links.rows!.at(-1)!.body += ' '), /does not hash to its hash/],
     [
-      'the chain proof, by leaving its rows out',
+      'the chain proof comes without its rows',
       (e: Evidence) => (e.proof.links = { rows: null, from: 1, to: 5000, omitted: 5000, max: 2000 }),
       /more than the 2000 this page checks/,
     ],
