@@ -6,6 +6,7 @@ import { createCheckpoint } from '../../src/ledger/checkpoint-signer.ts';
 import { loadLedgerKey } from '../../src/ledger/ledger-key.ts';
 import { eventPages } from '../../src/ledger/query.ts';
 import { CHROMIUM_AVAILABLE, useChromiumAndIdp, watchCspViolations } from '../support/chromium.ts';
+import { seriousAxeViolations } from '../support/page-tour.ts';
 import { completeCapture, giveUp, stepUpAfterPassword } from '../support/flows.ts';
 import { PROJECT_ROOT } from '../support/idp.ts';
 
@@ -152,6 +153,27 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('the audit console in a real browser', () =
       format === 'csv' ? lines.slice(1).map((l) => Number(l.split(',')[0])) : lines.map((l) => (JSON.parse(l) as { seq: number }).seq);
     expect(seqs).toEqual(expected);
     if (format === 'csv') expect(lines[0]).toMatch(/^seq,at,type,/);
+  });
+
+  // Property: every console page can be used by keyboard and screen reader, at desktop and phone width.
+  it.each([
+    ['desktop', { width: 1280, height: 900 }],
+    ['phone', { width: 375, height: 800 }],
+  ])('has no serious accessibility problem on its pages (axe-core, %s)', async (_width, viewport) => {
+    await page.setViewportSize(viewport);
+    try {
+      const txn = await firstGrantedTxn(page);
+      const found: Record<string, unknown[]> = {};
+      for (const path of ['/audit/console/events', `/audit/console/verifications/${txn}`, '/audit/console/charts']) {
+        await page.goto(`${idp().issuer}${path}`);
+        await page.waitForFunction(() => document.querySelector('#verdict')?.getAttribute('data-verified') !== 'pending');
+        found[path] = await seriousAxeViolations(page);
+      }
+      expect(found).toEqual(Object.fromEntries(Object.keys(found).map((path) => [path, []])));
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
   });
 
   it('draws the charts of a period from the server figures, and keeps a screenshot', async () => {

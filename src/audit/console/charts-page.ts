@@ -41,7 +41,7 @@ ${input.error ? `<p class="error" role="alert" id="query-error">${e(input.error)
 ${figures}
 </div>
 <h2>Floors in force</h2>
-<div class="scroll"><table id="thresholds"><thead><tr><th scope="col">vendor</th><th scope="col">liveness</th><th scope="col">match</th><th scope="col">decisions</th></tr></thead><tbody></tbody></table></div>`,
+<div class="scroll" tabindex="0" role="region" aria-label="Floors in force"><table id="thresholds"><thead><tr><th scope="col">vendor</th><th scope="col">liveness</th><th scope="col">match</th><th scope="col">decisions</th></tr></thead><tbody></tbody></table></div>`,
     { scripts: ['chart.umd.min.js', 'charts.js'], signedIn: input.signedIn },
   );
 }

@@ -58,7 +58,8 @@ export function eventsPage(input: {
   const table = input.events
     ? input.events.length === 0
       ? `<p id="no-events">No event matches these filters.</p>`
-      : `<div class="scroll"><table id="events">
+      : `<div class="scroll" tabindex="0" role="region" aria-label="Events">
+<table id="events">
 <caption class="muted">${input.events.length} event${input.events.length === 1 ? '' : 's'} from seq ${input.events[0]!.seq}</caption>
 <thead><tr><th scope="col">seq</th><th scope="col">at (UTC)</th><th scope="col">type</th><th scope="col">txn</th><th scope="col">account</th><th scope="col">client</th><th scope="col">vendor</th><th scope="col">data</th></tr></thead>
 <tbody>

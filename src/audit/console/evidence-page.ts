@@ -19,7 +19,7 @@ export function evidencePage(txn: string, signedIn: string): string {
 <h2>Chain proof</h2>
 <dl id="proof"></dl>
 <h2>Events</h2>
-<div class="scroll"><table id="evidence-events"><thead><tr><th scope="col">seq</th><th scope="col">at (UTC)</th><th scope="col">type</th><th scope="col">hash</th><th scope="col">check</th><th scope="col">data</th></tr></thead><tbody></tbody></table></div>
+<div class="scroll" tabindex="0" role="region" aria-label="Events of the verification"><table id="evidence-events"><thead><tr><th scope="col">seq</th><th scope="col">at (UTC)</th><th scope="col">type</th><th scope="col">hash</th><th scope="col">check</th><th scope="col">data</th></tr></thead><tbody></tbody></table></div>
 </div>`,
     { scripts: ['evidence.js'], signedIn },
   );
