@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import Router from '@koa/router';
 import type { Knex } from 'knex';
 import type Provider from 'oidc-provider';
@@ -6,11 +5,11 @@ import type { Logger } from 'pino';
 import { StepUpError } from '../errors.ts';
 import { jsonErrors } from '../http/error-boundary.ts';
 import { findCheckpoint } from '../ledger/checkpoints.ts';
-import { EXPORT_CONTENT_TYPES, exportChunks } from '../ledger/export.ts';
 import { ledgerPublicKeys } from '../ledger/ledger-key.ts';
-import { eventPages, queryEvents } from '../ledger/query.ts';
+import { queryEvents } from '../ledger/query.ts';
 import { requireAuditToken } from './auth.ts';
 import { checkpointJson, verificationEvidence } from './evidence.ts';
+import { sendExport } from './export-response.ts';
 import { parseEventQuery, parseExportQuery } from './filters.ts';
 
 /** What the audit API reads from its host. */
@@ -48,13 +47,7 @@ export function auditRoutes(deps: AuditDeps): Router {
     ctx.body = { events: page.events, next_cursor: page.nextCursor === undefined ? null : String(page.nextCursor) };
   });
 
-  router.get('/events/export', auth, async (ctx) => {
-    const { filter, format } = parseExportQuery(ctx.query);
-    ctx.type = EXPORT_CONTENT_TYPES[format];
-    ctx.attachment(`ledger-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.${format}`);
-    // A stream from a page-at-a-time generator: the response's backpressure paces the database reads.
-    ctx.body = Readable.from(exportChunks(eventPages(queries, filter), format));
-  });
+  router.get('/events/export', auth, (ctx) => sendExport(ctx, queries, parseExportQuery(ctx.query)));
 
   router.get('/verifications/:txn', auth, async (ctx) => {
     ctx.body = await verificationEvidence(knex, parseEventQuery({ txn: ctx.params.txn }).filter.verification!);

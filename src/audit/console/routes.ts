@@ -1,6 +1,5 @@
-import { Readable } from 'node:stream';
 import Router from '@koa/router';
-import type { Context, Middleware, Next } from 'koa';
+import type { Context, Middleware } from 'koa';
 import compose from 'koa-compose';
 import type { Knex } from 'knex';
 import type { ClientMetadata } from 'oidc-provider';
@@ -9,16 +8,17 @@ import { StepUpError, toHttp } from '../../errors.ts';
 import { jsonErrors } from '../../http/error-boundary.ts';
 import { errorPage } from '../../http/html.ts';
 import { securityHeaders } from '../../http/security-headers.ts';
-import { EXPORT_CONTENT_TYPES, exportChunks } from '../../ledger/export.ts';
-import { eventPages, queryEvents } from '../../ledger/query.ts';
+import { queryEvents } from '../../ledger/query.ts';
 import type { Policy } from '../../policy/policy.ts';
 import { verificationEvidence } from '../evidence.ts';
+import { sendExport } from '../export-response.ts';
 import { parseEventQuery, parseExportQuery } from '../filters.ts';
 import { ledgerStats, parsePeriod } from '../stats.ts';
 import { consoleAssets } from './assets.ts';
 import { chartsPage } from './charts-page.ts';
 import { eventsPage, formQuery } from './events-page.ts';
 import { evidencePage } from './evidence-page.ts';
+import { consoleGuard, returnPath } from './guard.ts';
 import { consolePage, refusalPage } from './layout.ts';
 import { CONSOLE_PATH, ConsoleCookies, type ConsoleSession } from './session.ts';
 import { consoleClientMetadata, consoleSignIn, type ConsoleClient } from './sign-in.ts';
@@ -69,27 +69,7 @@ export function auditConsole(options: AuditConsoleOptions): AuditConsole {
     await next();
   });
 
-  // A page without a session goes to sign in and comes back; a script's call gets a 401. An account that
-  // lost the auditor role since signing in is refused at once: the role is checked on every request.
-  const guard = (kind: 'page' | 'json') => async (ctx: Context, next: Next) => {
-    const session = cookies.session(ctx, nowSeconds());
-    if (!session) {
-      if (kind === 'json') {
-        ctx.status = 401;
-        ctx.body = { error: 'login_required', error_description: 'sign in to the audit console' };
-        return;
-      }
-      return ctx.redirect(`${CONSOLE_PATH}/login?${new URLSearchParams({ return: ctx.url })}`);
-    }
-    if (!(await options.isAuditor(session.sub))) {
-      cookies.clear(ctx, 'session');
-      ctx.status = 403;
-      ctx.body = kind === 'json' ? { error: 'access_denied', error_description: 'not an auditor' } : refusalPage('role');
-      return;
-    }
-    ctx.state.consoleSession = session;
-    await next();
-  };
+  const guard = consoleGuard(cookies, options.isAuditor, nowSeconds);
   const page = guard('page');
   const json = guard('json');
   const who = (ctx: Context) => (ctx.state.consoleSession as ConsoleSession).sub;
@@ -136,12 +116,9 @@ export function auditConsole(options: AuditConsoleOptions): AuditConsole {
     }
   });
 
-  router.get('/events/export', json, jsonErrors(logger, 'audit console export'), async (ctx) => {
-    const { filter, format } = parseExportQuery(formQuery(ctx.query));
-    ctx.type = EXPORT_CONTENT_TYPES[format];
-    ctx.attachment(`ledger-${now().toISOString().slice(0, 19).replace(/:/g, '')}.${format}`);
-    ctx.body = Readable.from(exportChunks(eventPages(queries, filter), format));
-  });
+  router.get('/events/export', json, jsonErrors(logger, 'audit console export'), (ctx) =>
+    sendExport(ctx, queries, parseExportQuery(formQuery(ctx.query)), now()),
+  );
 
   router.get('/verifications/:txn', page, (ctx) => {
     const txn = parseTxn(ctx.params.txn);
@@ -185,18 +162,6 @@ export function auditConsole(options: AuditConsoleOptions): AuditConsole {
         router.allowedMethods(),
       ]) as Middleware,
   };
-}
-
-// Where to go after signing in: a console page of this origin, read as the browser will resolve it (dot
-// segments, encoded or not), and nothing else: no open redirect.
-function returnPath(requested: unknown): string {
-  const fallback = `${CONSOLE_PATH}/events`;
-  if (typeof requested !== 'string' || !requested.startsWith('/') || requested.startsWith('//') || requested.includes('\\'))
-    return fallback;
-  const base = 'http://console.invalid';
-  const url = URL.parse(requested, base);
-  const inside = url && url.origin === base && (url.pathname === CONSOLE_PATH || url.pathname.startsWith(`${CONSOLE_PATH}/`));
-  return inside ? `${url.pathname}${url.search}` : fallback;
 }
 
 function parseTxn(value: string | undefined): string | undefined {
