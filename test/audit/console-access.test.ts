@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Browser, type Page } from '../support/browser.ts';
-import { completeCapture } from '../support/flows.ts';
+import { completeCapture, giveUp } from '../support/flows.ts';
 import { useTestIdp } from '../support/idp.ts';
 import { submitLogin } from '../support/rp.ts';
 
@@ -92,5 +92,33 @@ describe('signing in to the audit console', () => {
     expect(page.status).toBe(400);
     expect(page.body).toContain('from: expected an ISO 8601 date-time');
     expect(page.body).not.toContain('id="events"');
+  });
+});
+
+describe('a sign-in whose face step-up is not fresh for the console', () => {
+  // The IdP's step-up clock runs 20 minutes behind the console's: the face level (maxAge 15m) it grants is stale here.
+  const behind = useTestIdp({ now: () => new Date(Date.now() - 20 * 60_000) });
+
+  // Property: the console opens only on a face verification within the level's freshness, whatever the IdP answered.
+  it('is refused with the face verification page, and no session', async () => {
+    const browser = new Browser(behind().issuer);
+    const login = await browser.get('/audit/console/events');
+    const stepup = await submitLogin(browser, login, 'auditor', 'auditor');
+    const page = await completeCapture(behind().issuer, browser, stepup, { outcome: 'approve', liveness: 0.97, match: 0.93 });
+    expect(page.status).toBe(403);
+    expect(page.body).toContain('data-refusal="level"');
+    expect((await browser.json('/audit/console/stats.json')).status).toBe(401);
+  });
+});
+
+describe('a person enrolled at no vendor', () => {
+  it('is refused with the reason the IdP gave', async () => {
+    const browser = new Browser(idp().issuer);
+    const login = await browser.get('/audit/console/events');
+    let page = await submitLogin(browser, login, 'bob', 'bob');
+    if (!new URL(page.url).pathname.startsWith('/audit/console/')) page = await giveUp(browser, page);
+    expect(page.status).toBe(403);
+    expect(page.body).toContain('data-refusal="failed"');
+    expect(page.body).toMatch(/\((access_denied|unmet_authentication_requirements)\)/);
   });
 });
