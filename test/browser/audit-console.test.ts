@@ -191,7 +191,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('the audit console in a real browser', () =
     expect(inked).toHaveLength(6);
     for (const chart of inked) expect(chart.painted, chart.id).toBeGreaterThan(1000);
     const decided = /^(\d+) step-up decisions from/.exec((await page.textContent('#charts-status')) ?? '');
-    expect(Number(decided?.[1])).toBeGreaterThanOrEqual(5);
+    expect(Number(decided?.[1])).toBeGreaterThanOrEqual(4); // alice's three and the auditor's own
     expect(await page.locator('#thresholds tbody tr').count()).toBeGreaterThan(0);
     mkdirSync(ARTIFACTS, { recursive: true });
     const shot = path.join(ARTIFACTS, 'audit-console.png');

@@ -8,6 +8,11 @@ const DENIED = '#c0392b';
 const container = document.getElementById('charts');
 const status = document.getElementById('charts-status');
 
+// Counts are whole numbers: no 0.5 ticks on their axis.
+function countTicks(counts) {
+  return counts ? { precision: 0 } : {};
+}
+
 function bar(id, labels, datasets, options = {}) {
   return new Chart(document.getElementById(id), {
     type: 'bar',
@@ -17,7 +22,10 @@ function bar(id, labels, datasets, options = {}) {
       responsive: true,
       maintainAspectRatio: false,
       indexAxis: options.horizontal ? 'y' : 'x',
-      scales: { x: { stacked: !!options.stacked }, y: { stacked: !!options.stacked, beginAtZero: true } },
+      scales: {
+        x: { stacked: !!options.stacked, ticks: countTicks(options.horizontal && !options.seconds) },
+        y: { stacked: !!options.stacked, beginAtZero: true, ticks: countTicks(!options.horizontal && !options.seconds) },
+      },
       plugins: { legend: { display: datasets.length > 1 } },
     },
   });
@@ -89,6 +97,7 @@ async function main() {
       { label: 'median', data: stats.latency.map((l) => l.p50), backgroundColor: '#2457d6' },
       { label: '90th percentile', data: stats.latency.map((l) => l.p90), backgroundColor: '#8aa6ea' },
     ],
+    { seconds: true },
   );
   histogram('chart-liveness', 'liveness', stats);
   histogram('chart-match', 'match', stats);
