@@ -20,7 +20,7 @@ export const MAX_PROOF_ROWS = 2000;
  * the segment between the checkpoints around it. GET /audit/verifications/:txn and the console's evidence
  * page both answer with it. Throws StepUpError('verification_not_found') when no event has this txn.
  */
-export async function verificationEvidence(knex: Knex, verificationId: string) {
+export async function verificationEvidence(knex: Knex, verificationId: string, maxProofRows = MAX_PROOF_ROWS) {
   const trail = await verificationTrail(knex, verificationId);
   if (trail.length === 0) throw new StepUpError('verification_not_found', `no ledger event has txn ${verificationId}`);
   const first = trail[0]!.seq;
@@ -37,7 +37,7 @@ export async function verificationEvidence(knex: Knex, verificationId: string) {
       hash: 'sha256 hex of prevHash + "\\n" + body; body is the canonical JSON (RFC 8785) of the event',
       anchor: anchor ? checkpointJson(anchor) : { seq: 0, hash: GENESIS_HASH },
       checkpoint: checkpoint ? checkpointJson(checkpoint) : null,
-      links: checkpoint ? await links(knex, first, checkpoint.seq) : null,
+      links: checkpoint ? await links(knex, first, checkpoint.seq, maxProofRows) : null,
       segment: segment.ok
         ? { from, to, verified: true, rows: segment.checked, checkpoints: segment.checkpoints }
         : { from, to, verified: false, seq: segment.seq, problem: segment.problem, message: segment.message },
@@ -54,9 +54,9 @@ export function checkpointJson(c: Checkpoint) {
 }
 
 // Every row from the first event to the checkpoint, as stored, when there are few enough to send.
-async function links(knex: Knex, from: number, to: number) {
+async function links(knex: Knex, from: number, to: number, max: number) {
   const count = to - from + 1;
-  if (count > MAX_PROOF_ROWS) return { from, to, rows: null, omitted: count, max: MAX_PROOF_ROWS };
+  if (count > max) return { from, to, rows: null, omitted: count, max };
   const rows = (await knex('ledger_events')
     .whereBetween('seq', [from, to])
     .orderBy('seq')
