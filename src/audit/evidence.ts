@@ -18,7 +18,8 @@ export const MAX_PROOF_ROWS = 2000;
  * proof (the stored rows from its first event up to the signed checkpoint that covers the last one, so a
  * verifier can recompute each hash and reach the checkpoint's signed hash) and the server's own check of
  * the segment between the checkpoints around it. GET /audit/verifications/:txn and the console's evidence
- * page both answer with it. Throws StepUpError('verification_not_found') when no event has this txn.
+ * page both answer with it; `maxProofRows` bounds the proof's rows. Throws StepUpError('verification_not_found')
+ * when no event has this txn.
  */
 export async function verificationEvidence(knex: Knex, verificationId: string, maxProofRows = MAX_PROOF_ROWS) {
   const trail = await verificationTrail(knex, verificationId);
