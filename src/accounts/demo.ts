@@ -18,10 +18,25 @@ export const ALICE_ENROLMENTS: Readonly<Record<string, string>> = {
   authid: 'alice-0001',
 };
 
-/** Creates the demo accounts once: alice/alice (enrolled at the vendors) and bob/bob (enrolled nowhere). */
+/** The demo auditor's Gu1 person entity: the Gu1 sandbox treats every entity uuid as a KYC-approved person. */
+export const AUDITOR_GU1_ENTITY = 'a0d170a5-0c0e-4b1e-9a6f-3c2d1e0f9a8b';
+
+/**
+ * Creates the demo accounts once: alice/alice (enrolled at the vendors), bob/bob (enrolled nowhere) and
+ * auditor/auditor (enrolled at Gu1, with the auditor role: opens the audit console after a face step-up).
+ */
 export async function seedDemoAccounts(accounts: AccountStore): Promise<void> {
   // Inserts that ignore a conflict, not look-ups then inserts: instances starting together seed once.
   await accounts.addIfAbsent({ id: 'alice', username: 'alice', password: 'alice', name: 'Alice Example', email: 'alice@example.com' });
   for (const [vendor, subject] of Object.entries(ALICE_ENROLMENTS)) await accounts.link('alice', vendor, subject);
   await accounts.addIfAbsent({ id: 'bob', username: 'bob', password: 'bob', name: 'Bob Example', email: 'bob@example.com' });
+  await accounts.addIfAbsent({
+    id: 'auditor',
+    username: 'auditor',
+    password: 'auditor',
+    name: 'Audrey Auditor',
+    email: 'auditor@example.com',
+  });
+  await accounts.link('auditor', 'gu1', AUDITOR_GU1_ENTITY);
+  await accounts.grantRole('auditor', 'auditor');
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { StepUpError } from '../errors.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 
 /** A person who can sign in at this IdP. */
@@ -17,6 +18,17 @@ const toAccount = (row: { id: string; username: string; name: string | null; ema
   email: row.email ?? undefined,
 });
 
+/** Roles an account can hold beyond signing in: `auditor` may open the audit console. */
+export const ROLES = ['auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The role a name stands for; a StepUpError('bad_request') listing the roles otherwise. */
+export function parseRole(value: string): Role {
+  const role = ROLES.find((r) => r === value);
+  if (!role) throw new StepUpError('bad_request', `unknown role ${value}: expected one of ${ROLES.join(', ')}`);
+  return role;
+}
+
 /** What creating an account takes; the id defaults to a random UUID. */
 export interface NewAccount {
   username: string;
@@ -24,6 +36,7 @@ export interface NewAccount {
   name?: string;
   email?: string;
   id?: string;
+  roles?: readonly Role[];
 }
 
 async function accountRow(input: NewAccount) {
@@ -75,8 +88,21 @@ export class AccountStore implements Accounts {
   /** Creates an account; the id defaults to a random UUID. */
   async add(input: NewAccount): Promise<Account> {
     const row = await accountRow(input);
-    await this.#knex('accounts').insert(row);
+    await this.#knex.transaction(async (trx) => {
+      await trx('accounts').insert(row);
+      for (const role of input.roles ?? []) await trx('account_roles').insert({ account_id: row.id, role });
+    });
     return toAccount(row);
+  }
+
+  /** Gives the account a role (no change when it has it already). */
+  async grantRole(accountId: string, role: Role): Promise<void> {
+    await this.#knex('account_roles').insert({ account_id: accountId, role }).onConflict(['account_id', 'role']).ignore();
+  }
+
+  /** True when the account holds `role`. */
+  async hasRole(accountId: string, role: Role): Promise<boolean> {
+    return (await this.#knex('account_roles').where({ account_id: accountId, role }).first('role')) !== undefined;
   }
 
   /**

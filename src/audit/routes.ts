@@ -1,17 +1,15 @@
-import { Readable } from 'node:stream';
 import Router from '@koa/router';
 import type { Knex } from 'knex';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import { StepUpError } from '../errors.ts';
 import { jsonErrors } from '../http/error-boundary.ts';
-import { GENESIS_HASH, eventFromStored } from '../ledger/chain.ts';
-import { findCheckpoint, type Checkpoint } from '../ledger/checkpoints.ts';
-import { EXPORT_CONTENT_TYPES, exportChunks } from '../ledger/export.ts';
+import { findCheckpoint } from '../ledger/checkpoints.ts';
 import { ledgerPublicKeys } from '../ledger/ledger-key.ts';
-import { eventPages, queryEvents, verificationTrail } from '../ledger/query.ts';
-import { verifyChain } from '../ledger/verify.ts';
+import { queryEvents } from '../ledger/query.ts';
 import { requireAuditToken } from './auth.ts';
+import { checkpointJson, verificationEvidence } from './evidence.ts';
+import { sendExport } from './export-response.ts';
 import { parseEventQuery, parseExportQuery } from './filters.ts';
 
 /** What the audit API reads from its host. */
@@ -49,37 +47,10 @@ export function auditRoutes(deps: AuditDeps): Router {
     ctx.body = { events: page.events, next_cursor: page.nextCursor === undefined ? null : String(page.nextCursor) };
   });
 
-  router.get('/events/export', auth, async (ctx) => {
-    const { filter, format } = parseExportQuery(ctx.query);
-    ctx.type = EXPORT_CONTENT_TYPES[format];
-    ctx.attachment(`ledger-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.${format}`);
-    // A stream from a page-at-a-time generator: the response's backpressure paces the database reads.
-    ctx.body = Readable.from(exportChunks(eventPages(queries, filter), format));
-  });
+  router.get('/events/export', auth, (ctx) => sendExport(ctx, queries, parseExportQuery(ctx.query)));
 
   router.get('/verifications/:txn', auth, async (ctx) => {
-    const verificationId = parseEventQuery({ txn: ctx.params.txn }).filter.verification!;
-    const trail = await verificationTrail(knex, verificationId);
-    if (trail.length === 0) throw new StepUpError('verification_not_found', `no ledger event has txn ${verificationId}`);
-    const first = trail[0]!.seq;
-    const last = trail[trail.length - 1]!.seq;
-    const anchor = await findCheckpoint(knex, { before: first });
-    const checkpoint = await findCheckpoint(knex, { atOrAfter: last });
-    const from = anchor?.seq ?? 1;
-    const to = checkpoint?.seq ?? last;
-    const segment = await verifyChain(knex, { from, to });
-    ctx.body = {
-      txn: verificationId,
-      events: trail.map((row) => ({ ...eventFromStored(row), body: row.body })),
-      proof: {
-        hash: 'sha256 hex of prevHash + "\\n" + body; body is the canonical JSON (RFC 8785) of the event',
-        anchor: anchor ? checkpointJson(anchor) : { seq: 0, hash: GENESIS_HASH },
-        checkpoint: checkpoint ? checkpointJson(checkpoint) : null,
-        segment: segment.ok
-          ? { from, to, verified: true, rows: segment.checked, checkpoints: segment.checkpoints }
-          : { from, to, verified: false, seq: segment.seq, problem: segment.problem, message: segment.message },
-      },
-    };
+    ctx.body = await verificationEvidence(knex, parseEventQuery({ txn: ctx.params.txn }).filter.verification!);
   });
 
   router.get('/checkpoints/latest', auth, async (ctx) => {
@@ -89,8 +60,4 @@ export function auditRoutes(deps: AuditDeps): Router {
   });
 
   return router;
-}
-
-function checkpointJson(c: Checkpoint) {
-  return { seq: c.seq, hash: c.hash, kid: c.kid, jws: c.jws, createdAt: c.createdAt };
 }

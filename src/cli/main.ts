@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import pino from 'pino';
-import { AccountStore } from '../accounts/store.ts';
+import { AccountStore, parseRole } from '../accounts/store.ts';
 import { migrate } from '../db/migrate.ts';
 import { StepUpError } from '../errors.ts';
 import { configFromEnv } from '../server/config.ts';
@@ -9,6 +9,7 @@ import { registerPolicyCommands } from './policy.ts';
 import { registerLedgerCommands } from './ledger.ts';
 import { registerClientCommands } from './clients.ts';
 import { registerKeyCommands } from './keys.ts';
+import { registerSandboxCommand } from './sandbox.ts';
 import { withDatabase } from './database.ts';
 
 const program = new Command('stepup')
@@ -54,6 +55,7 @@ registerPolicyCommands(program);
 registerLedgerCommands(program);
 registerClientCommands(program);
 registerKeyCommands(program);
+registerSandboxCommand(program);
 
 const accounts = program.command('accounts').description('manage accounts and their vendor enrolments');
 
@@ -62,11 +64,13 @@ accounts
   .description('create an account; the password is read from STEPUP_PASSWORD or the first line of stdin')
   .option('--name <name>', 'display name')
   .option('--email <email>', 'email address')
-  .action(async (username: string, opts: { name?: string; email?: string }) => {
+  .option('--role <role>', 'give it a role: auditor (may open the audit console at /audit/console)')
+  .action(async (username: string, opts: { name?: string; email?: string; role?: string }) => {
+    const roles = opts.role ? [parseRole(opts.role)] : [];
     const password = process.env.STEPUP_PASSWORD ?? (await firstLineOfStdin());
     if (!password) throw new Error('no password given (set STEPUP_PASSWORD or pipe it on stdin)');
     await withAccounts(async (store) => {
-      const account = await store.add({ username, password, name: opts.name, email: opts.email });
+      const account = await store.add({ username, password, name: opts.name, email: opts.email, roles });
       console.log(`account ${account.username} created (id ${account.id})`);
     });
   });

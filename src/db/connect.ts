@@ -3,6 +3,7 @@ import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import pino, { type Logger } from 'pino';
+import { countStatements } from './work-counts.ts';
 
 // int8 and numeric come back as strings from `pg` but as numbers from PGlite; make both engines agree.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -66,6 +67,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
       log: knexLog(logger),
     } as Knex.Config);
   }
+  countStatements(knex);
   if (schema !== 'public') await createSchema(knex, schema);
   await knex.raw('select 1');
   const queries =

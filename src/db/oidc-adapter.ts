@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
 import type { Database } from './connect.ts';
+import { countAdapterCalls } from './work-counts.ts';
 
 const TABLE = 'oidc_payloads';
 
@@ -33,6 +34,7 @@ export function createOidcAdapter(db: Database): AdapterConstructor {
 
     constructor(model: string) {
       this.model = model;
+      countAdapterCalls(this);
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {

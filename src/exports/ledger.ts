@@ -5,3 +5,5 @@ export { loadLedgerKey, ledgerPublicKeys, type LedgerKey } from '../ledger/ledge
 export { queryEvents, eventPages, type EventFilter, type EventPage } from '../ledger/query.ts';
 export type { LedgerEvent } from '../ledger/chain.ts';
 export { auditRoutes, type AuditDeps } from '../audit/routes.ts';
+export { auditConsole, type AuditConsole, type AuditConsoleOptions } from '../audit/console/routes.ts';
+export { ledgerStats, type LedgerStats } from '../audit/stats.ts';

@@ -57,7 +57,8 @@ const en: Messages = {
   username: 'Username',
   password: 'Password',
   cancel: 'Cancel',
-  demoAccounts: 'Demo accounts: alice / alice (enrolled for biometrics), bob / bob (not enrolled).',
+  demoAccounts:
+    'Demo accounts: alice / alice (enrolled for biometrics), bob / bob (not enrolled), auditor / auditor (audit console, enrolled at Gu1).',
   invalidCredentials: 'Invalid username or password.',
   tooManySignIns: (minutes) => `Too many failed sign-ins. Try again in ${minutes} minute(s).`,
   signInAs: (username) => `Sign in as ${username ?? 'the person already signed in'} to continue.`,
@@ -106,7 +107,8 @@ const es: Messages = {
   username: 'Usuario',
   password: 'Contraseña',
   cancel: 'Cancelar',
-  demoAccounts: 'Cuentas de prueba: alice / alice (con biometría registrada), bob / bob (sin registrar).',
+  demoAccounts:
+    'Cuentas de prueba: alice / alice (con biometría registrada), bob / bob (sin registrar), auditor / auditor (consola de auditoría, registrado en Gu1).',
   invalidCredentials: 'El usuario o la contraseña no son correctos.',
   tooManySignIns: (minutes) =>
     `Demasiados intentos fallidos. Vuelve a intentarlo dentro de ${minutes} ${minutes === 1 ? 'minuto' : 'minutos'}.`,
@@ -157,7 +159,8 @@ const pt: Messages = {
   username: 'Usuário',
   password: 'Senha',
   cancel: 'Cancelar',
-  demoAccounts: 'Contas de demonstração: alice / alice (com biometria cadastrada), bob / bob (sem cadastro).',
+  demoAccounts:
+    'Contas de demonstração: alice / alice (com biometria cadastrada), bob / bob (sem cadastro), auditor / auditor (console de auditoria, cadastrado na Gu1).',
   invalidCredentials: 'Usuário ou senha incorretos.',
   tooManySignIns: (minutes) => `Muitas tentativas sem sucesso. Tente de novo daqui a ${minutes} ${minutes === 1 ? 'minuto' : 'minutos'}.`,
   signInAs: (username) =>

@@ -106,7 +106,8 @@ function filtered(knex: Knex | Knex.Transaction, f: EventFilter, accounts: strin
 // A query that cannot use an index selective enough (a rare vendor over the whole ledger) is cut off
 // instead of scanning for as long as it takes. Database.queries cuts off every statement, in one round
 // trip; any other handle sets the timeout for a transaction around the query (three more).
-async function bounded<T>(knex: Knex, query: (knex: Knex | Knex.Transaction) => PromiseLike<T>): Promise<T> {
+/** Runs `query` under the auditors' statement timeout; a query cut off becomes a StepUpError('bad_request') asking to narrow it. */
+export async function bounded<T>(knex: Knex, query: (knex: Knex | Knex.Transaction) => PromiseLike<T>): Promise<T> {
   try {
     const connection = (knex.client as Knex.Client).config.connection as { statement_timeout?: number } | string | undefined;
     if (typeof connection === 'object' && connection.statement_timeout === QUERY_TIMEOUT_MS) return await query(knex);

@@ -21,6 +21,7 @@ import { startHousekeeping } from './housekeeping.ts';
 import { loadKek, type Kek } from '../keys/kek.ts';
 import { loadCookieKeys, loadSigningKeys, providerKeys } from './keys.ts';
 import { followSigningKeys } from './provider-keys.ts';
+import { prepareConsole } from './console.ts';
 import { prepareDemo } from './demo/mount.ts';
 import type { ReloadOutcome } from '../policy/reload.ts';
 import { createProvider } from './provider.ts';
@@ -107,13 +108,14 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     const cookieKeys = await loadCookieKeys(db.knex, kek);
     const ledgerKey = await loadLedgerKey(db.knex, { file: config.ledgerKeyFile, kek });
     const providerKeysNow = providerKeys(signingKeys, new Date());
+    const auditConsole = prepareConsole({ issuer, db, cookieKeys, accounts, policy: () => policy(), logger });
     const provider = createProvider({
       issuer,
       db,
       stepup,
       signingKeys: providerKeysNow,
       cookieKeys,
-      clients: demo ? [demo.client] : [],
+      clients: [auditConsole.client, ...(demo ? [demo.client] : [])],
       openRegistration: config.sandbox,
       resourceAudience: demo?.audience,
       proxy: config.trustProxy,
@@ -138,6 +140,7 @@ export async function startIdp(config: ServerConfig, options: StartOptions = {})
     demo?.mount(app);
     app.use(stepup.routes(provider));
     app.use(auditRoutes({ provider, knex: db.knex, queries: db.queries, logger }).routes());
+    app.use(auditConsole.routes());
     // Mounted at the root the way koa-mount does it: the provider's middleware runs with this app's context.
     app.use(compose(provider.middleware));
 

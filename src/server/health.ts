@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { Knex } from 'knex';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { databaseWork } from '../db/work-counts.ts';
 import type { StepUpObserver } from '../verification/orchestrator-deps.ts';
 
 const ROUTE_FAMILIES = new Set([
@@ -41,6 +42,29 @@ export function createMetrics() {
     help: 'Step-up decisions by acr and outcome',
     labelNames: ['acr', 'outcome'] as const,
     registers: [registry],
+  });
+  // Read from the process-wide counts at scrape time, so the database layer needs no registry.
+  new Counter({
+    name: 'stepup_sql_statements_total',
+    help: 'SQL statements sent to the database by this process',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(databaseWork.statements);
+    },
+  });
+  new Counter({
+    name: 'stepup_oidc_adapter_calls_total',
+    help: 'oidc-provider storage adapter calls by model and method',
+    labelNames: ['model', 'method'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [key, n] of databaseWork.adapterCalls) {
+        const [model, method] = key.split(' ') as [string, string];
+        this.inc({ model, method }, n);
+      }
+    },
   });
   const observer: StepUpObserver = {
     verificationChanged: (v) => transitions.inc({ vendor: v.vendor, state: v.state }),

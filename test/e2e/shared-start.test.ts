@@ -50,8 +50,9 @@ describe.skipIf(!url)('instances starting together on an empty database', () => 
 
     const knex = started[0]!.db.knex;
     const accounts = await knex('accounts').select('username').orderBy('username');
-    expect(accounts.map((a: { username: string }) => a.username)).toEqual(['alice', 'bob']);
+    expect(accounts.map((a: { username: string }) => a.username)).toEqual(['alice', 'auditor', 'bob']);
     expect(await knex('vendor_subjects').where({ account_id: 'alice' }).count({ n: '*' })).toEqual([{ n: 5 }]);
+    expect(await knex('account_roles').select('account_id', 'role')).toEqual([{ account_id: 'auditor', role: 'auditor' }]);
     expect(await knex('ledger_keys').count({ n: '*' })).toEqual([{ n: 1 }]);
   });
 });
