@@ -55,7 +55,8 @@ export async function replayPolicy(
   const to = window.to.getTime();
   let eventsRead = 0;
 
-  const rejectionKey = (o: { account: string; recorded: { acr: string } }) => `${o.account}\n${o.recorded.acr}`;
+  // Attempt limits count per account and level.
+  const attemptKey = (account: string, acr: string) => `${account}\n${acr}`;
 
   const apply = (e: LedgerEvent): void => {
     const id = e.verificationId;
@@ -77,7 +78,7 @@ export async function replayPolicy(
           thresholds: data.thresholds ?? {},
           expectedSubject: data.expectedSubject ?? '',
           // Snapshot: what attempt limits could count when it started.
-          earlierRejections: [...(rejections.get(`${account}\n${e.acr ?? ''}`) ?? [])],
+          earlierRejections: [...(rejections.get(attemptKey(account, e.acr ?? '')) ?? [])],
         },
       });
       return;
@@ -96,7 +97,7 @@ export async function replayPolicy(
         reason: data.reason ?? null,
       };
       if (state === 'rejected') {
-        const key = rejectionKey(entry);
+        const key = attemptKey(entry.account, entry.recorded.acr);
         rejections.set(key, [...(rejections.get(key) ?? []), entry.recorded.startedAt]);
       }
     } else if (e.type === 'stepup.granted' || e.type === 'stepup.denied') {
