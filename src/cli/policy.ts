@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AccountStore } from '../accounts/store.ts';
@@ -9,6 +8,7 @@ import { countEvents } from '../ledger/query.ts';
 import { explain, renderExplanation } from '../policy/explain.ts';
 import { policyJsonSchema } from '../policy/json-schema.ts';
 import { loadPolicyFile, type LoadOptions } from '../policy/load.ts';
+import { standInSecret } from '../policy/secrets.ts';
 import type { Level } from '../policy/policy.ts';
 import { configFromEnv } from '../server/config.ts';
 import { attemptsAt } from '../verification/attempts.ts';
@@ -123,8 +123,7 @@ function check(file: string): CheckResult {
 // As the server resolves secrets: in sandbox mode (its default) unset ${env:…} references are generated
 // at boot, so only STEPUP_SANDBOX=0 requires them all to be set. Stand-ins have the generated ones' form.
 function loadOptions(): LoadOptions {
-  const standIn = (name: string) => `sandbox_${createHash('sha256').update(name).digest('base64url').slice(0, 24)}`;
-  return configFromEnv().sandbox ? { secretFallback: standIn } : {};
+  return configFromEnv().sandbox ? { secretFallback: standInSecret } : {};
 }
 
 async function accountAttempts(level: Level, account: string) {

@@ -17,6 +17,8 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Value for an unset `${env:NAME}`; sandbox mode provides generated vendor secrets. */
   secretFallback?: SecretFallback;
+  /** False: `${file:…}` references are never read and take the fallback (a policy from an untrusted source). */
+  readFiles?: boolean;
 }
 
 /** Reads, validates and compiles a policy file; throws PolicyError listing every problem with its position. */
@@ -132,7 +134,14 @@ function compileVendors(
         message: `a secret must not be written in the policy: use a reference such as \${env:${name}} or \${file:/run/secrets/${name.toLowerCase()}}`,
       };
     });
-    const resolved = resolveReferences(config, ['vendors', id], options.env ?? process.env, options.secretFallback, problems);
+    const resolved = resolveReferences(
+      config,
+      ['vendors', id],
+      options.env ?? process.env,
+      options.secretFallback,
+      problems,
+      options.readFiles,
+    );
     for (const p of problems) error(p.path, p.message);
     const result = factory.configSchema.safeParse(resolved);
     if (result.success) vendors[id] = result.data as Policy['vendors'][string];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { secretFields } from '../vendors/secret.ts';
@@ -33,6 +34,14 @@ export function literalSecrets(schema: z.core.$ZodType, value: unknown, path: Ar
 export type SecretFallback = (name: string) => string | undefined;
 
 /**
+ * A fixed stand-in for a value that is not there, for reading a policy without its vendors' secrets
+ * (checks, replay): 32 characters, the longest length a vendor requires, and the same for the same name;
+ * a name ending in `_URL` (a `baseUrl` given by reference) stands in as a URL that leads nowhere.
+ */
+export const standInSecret: SecretFallback = (name) =>
+  name.endsWith('_URL') ? 'https://unresolved.invalid/' : `sandbox_${createHash('sha256').update(name).digest('base64url').slice(0, 24)}`;
+
+/**
  * Resolves `${env:NAME}` and `${file:/path}` references in a vendor config, in place of the strings.
  * Returns the problems found (one per unresolvable reference) rather than throwing, so a policy reports
  * every error at once.
@@ -43,6 +52,7 @@ export function resolveReferences(
   env: NodeJS.ProcessEnv,
   fallback: SecretFallback | undefined,
   problems: Array<{ path: Array<string | number>; message: string }>,
+  readFiles = true,
 ): unknown {
   if (typeof value === 'string') {
     const m = REFERENCE.exec(value);
@@ -53,6 +63,12 @@ export function resolveReferences(
       if (!resolved) problems.push({ path, message: `environment variable ${name} is not set` });
       return resolved ?? '';
     }
+    // A policy typed into a web page must not make the server read its files (nor tell which exist).
+    if (!readFiles) {
+      const standIn = fallback?.(name);
+      if (!standIn) problems.push({ path, message: 'secret files are not read for this policy' });
+      return standIn ?? '';
+    }
     try {
       return readFileSync(name, 'utf8').trim();
     } catch (e) {
@@ -60,9 +76,11 @@ export function resolveReferences(
       return '';
     }
   }
-  if (Array.isArray(value)) return value.map((v, i) => resolveReferences(v, [...path, i], env, fallback, problems));
+  if (Array.isArray(value)) return value.map((v, i) => resolveReferences(v, [...path, i], env, fallback, problems, readFiles));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveReferences(v, [...path, k], env, fallback, problems)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, resolveReferences(v, [...path, k], env, fallback, problems, readFiles)]),
+    );
   }
   return value;
 }

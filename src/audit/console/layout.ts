@@ -17,6 +17,7 @@ const STYLE = `<style>
   .ok { background: #e3f5e6; color: #17522a; padding: .75rem; border-radius: 4px; }
   .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 30rem), 1fr)); gap: 1.5rem; }
   figure { margin: 0; } figcaption { font-weight: 600; margin-bottom: .5rem; }
+  textarea { width: 100%; box-sizing: border-box; font: .85rem/1.4 ui-monospace, monospace; }
   .chart-box { position: relative; height: 18rem; }
 </style>`;
 
@@ -27,6 +28,7 @@ export function consolePage(title: string, body: string, options: { scripts?: st
     ? `<nav aria-label="Audit console"><ul>
 <li><a href="${CONSOLE_PATH}/events">Events</a></li>
 <li><a href="${CONSOLE_PATH}/charts">Charts</a></li>
+<li><a href="${CONSOLE_PATH}/replay">Policy replay</a></li>
 <li class="muted">Signed in as <strong>${e(options.signedIn)}</strong></li>
 <li><form method="post" action="${CONSOLE_PATH}/logout"><button type="submit" class="secondary">Sign out</button></form></li>
 </ul></nav>`

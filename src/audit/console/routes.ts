@@ -4,20 +4,25 @@ import compose from 'koa-compose';
 import type { Knex } from 'knex';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Logger } from 'pino';
-import { StepUpError, toHttp } from '../../errors.ts';
+import { PolicyError, StepUpError, toHttp } from '../../errors.ts';
 import { jsonErrors } from '../../http/error-boundary.ts';
 import { errorPage } from '../../http/html.ts';
+import { readBody } from '../../http/read-body.ts';
 import { securityHeaders } from '../../http/security-headers.ts';
 import { queryEvents } from '../../ledger/query.ts';
+import { parsePolicy } from '../../policy/load.ts';
 import type { Policy } from '../../policy/policy.ts';
+import { standInSecret } from '../../policy/secrets.ts';
 import { verificationEvidence } from '../evidence.ts';
 import { sendExport } from '../export-response.ts';
 import { parseEventQuery, parseExportQuery } from '../filters.ts';
+import { replayPolicy } from '../replay.ts';
 import { ledgerStats, parsePeriod } from '../stats.ts';
 import { consoleAssets } from './assets.ts';
 import { chartsPage } from './charts-page.ts';
 import { eventsPage, formQuery } from './events-page.ts';
 import { evidencePage } from './evidence-page.ts';
+import { replayPage } from './replay-page.ts';
 import { consoleGuard, returnPath } from './guard.ts';
 import { consolePage, refusalPage } from './layout.ts';
 import { CONSOLE_PATH, ConsoleCookies, type ConsoleSession } from './session.ts';
@@ -151,6 +156,35 @@ export function auditConsole(options: AuditConsoleOptions): AuditConsole {
     ctx.body = await ledgerStats(queries, parsePeriod(formQuery(ctx.query), now()));
   });
 
+  router.get('/replay', page, (ctx) => {
+    ctx.body = replayPage({ candidate: options.policy().source, period: parsePeriod({}, now()), signedIn: who(ctx) });
+  });
+
+  // A POST only because a policy does not fit in a URL: replay reads the ledger and changes nothing.
+  router.post('/replay', page, async (ctx) => {
+    const form = new URLSearchParams((await readBody(ctx, REPLAY_FORM_LIMIT)).toString('utf8'));
+    const candidate = form.get('candidate') ?? '';
+    const raw = { from: form.get('from') ?? '', to: form.get('to') ?? '' };
+    try {
+      const period = parsePeriod(formQuery(raw), now());
+      // Replay uses no vendor secret, so none is read: neither the server's environment nor its files.
+      const policy = parsePolicy(candidate, 'candidate', { env: {}, secretFallback: standInSecret, readFiles: false });
+      const report = await replayPolicy(queries, policy, period);
+      logger.info({ sub: who(ctx), candidate: report.candidate, verifications: report.verifications }, 'audit console policy replay');
+      ctx.body = replayPage({ candidate, period, report, signedIn: who(ctx) });
+    } catch (error) {
+      const answer = answerFor(error, logger);
+      // A candidate's problems are the auditor's to fix, not the server's.
+      ctx.status = error instanceof PolicyError ? 400 : answer.status;
+      ctx.body = replayPage({
+        candidate,
+        rawPeriod: raw,
+        ...(error instanceof PolicyError ? { issues: error.issues } : { error: answer.message }),
+        signedIn: who(ctx),
+      });
+    }
+  });
+
   return {
     client: consoleClientMetadata(options.issuer, options.client),
     // A host mounts the console outside the plugin's paths, so it brings its own headers (the bundled
@@ -163,6 +197,9 @@ export function auditConsole(options: AuditConsoleOptions): AuditConsole {
       ]) as Middleware,
   };
 }
+
+// A policy file is a few kilobytes; this leaves room for long ones and comments.
+const REPLAY_FORM_LIMIT = 256 * 1024;
 
 function parseTxn(value: string | undefined): string | undefined {
   try {
