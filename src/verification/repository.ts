@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { StepUpError } from '../errors.ts';
-import { appendEvent } from '../ledger/ledger.ts';
 import type { Presentation, WebhookHint } from '../vendors/types.ts';
 import { inTransaction } from '../db/transaction.ts';
+import { stageEvent } from '../ledger/ledger.ts';
+import { chainAfterCommit } from './ledger-events.ts';
 import { TABLE, ledgerSubject, toVerification, type NewVerification, type Verification, type VerificationRow } from './row.ts';
 import { OPEN_STATES, isEntered, isTerminal, sourcesOf, type VerificationState } from './state.ts';
 
@@ -11,13 +12,17 @@ import { OPEN_STATES, isEntered, isTerminal, sourcesOf, type VerificationState }
  * The rows of `verifications`, read and written only by the orchestrator and the helpers it delegates to in
  * this folder (test/verification/boundaries.test.ts); every state change goes through `transition` and the
  * state machine of state.ts. Times come from the caller's clock.
+ *
+ * A change's ledger event is staged in the change's own transaction and chained after the commit
+ * (ledger-events.ts): writers return once it is chained, so a reader of the ledger finds it. Given the
+ * caller's transaction, they only stage it: it is chained after that commits, by the next drain.
  */
 
 export type { NewVerification, Verification } from './row.ts';
 
 /** Creates a `pending` verification and records `verification.started` in the same transaction. */
 export async function createVerification(knex: Knex | Knex.Transaction, input: NewVerification, now: Date): Promise<Verification> {
-  return inTransaction(knex, async (trx) => {
+  const created = await inTransaction(knex, async (trx) => {
     const [row] = (await trx(TABLE)
       .insert({
         id: randomUUID(),
@@ -37,7 +42,7 @@ export async function createVerification(knex: Knex | Knex.Transaction, input: N
       })
       .returning('*')) as VerificationRow[];
     const verification = toVerification(row!);
-    await appendEvent(trx, {
+    await stageEvent(trx, {
       ...ledgerSubject(verification),
       type: 'verification.started',
       at: now,
@@ -52,6 +57,8 @@ export async function createVerification(knex: Knex | Knex.Transaction, input: N
     });
     return verification;
   });
+  await chainAfterCommit(knex);
+  return created;
 }
 
 /**
@@ -220,38 +227,38 @@ export async function transition(
   patch: TransitionPatch = {},
   cause: TransitionCause = {},
 ): Promise<{ changed: boolean; verification: Verification }> {
-  return inTransaction(knex, async (trx) => {
+  if (!isEntered(to)) return { changed: false, verification: await mustFind(knex, id) };
+  const changed = await inTransaction(knex, async (trx) => {
     // The row lock tells us which state this update replaces (for the ledger's `from`); concurrent
-    // transitions queue here and then find the state already moved.
-    const current = (await trx(TABLE).where({ id }).forUpdate().first()) as VerificationRow | undefined;
-    if (!current) throw notFound(id);
-    if (!isEntered(to)) return { changed: false, verification: toVerification(current) };
+    // transitions queue on it and then find the state already moved. Lock and update are one statement.
+    const set = {
+      state: to,
+      updated_at: now,
+      ...(isTerminal(to) ? { decided_at: now } : {}),
+      ...definedColumns({
+        vendor_status: patch.vendorStatus,
+        liveness: patch.liveness,
+        match: patch.match,
+        reported_subject: patch.reportedSubject,
+        reason: patch.reason,
+      }),
+    };
     const [row] = (await trx(TABLE)
-      .where({ id })
-      .whereIn('state', sourcesOf(to))
-      .update({
-        state: to,
-        updated_at: now,
-        ...(isTerminal(to) ? { decided_at: now } : {}),
-        ...definedColumns({
-          vendor_status: patch.vendorStatus,
-          liveness: patch.liveness,
-          match: patch.match,
-          reported_subject: patch.reportedSubject,
-          reason: patch.reason,
-        }),
-      })
-      .returning('*')) as VerificationRow[];
-    if (!row) return { changed: false, verification: toVerification(current) };
-
+      .with('current', (q) => q.from(TABLE).where({ id }).forUpdate().select('id', 'state'))
+      .updateFrom('current')
+      .where(`${TABLE}.id`, trx.ref('current.id'))
+      .whereIn('current.state', sourcesOf(to))
+      .update(set)
+      .returning([`${TABLE}.*`, 'current.state as from_state'])) as Array<VerificationRow & { from_state: VerificationState }>;
+    if (!row) return undefined;
     const verification = toVerification(row);
-    await appendEvent(trx, {
+    await stageEvent(trx, {
       ...ledgerSubject(verification),
       type: `verification.${to}`,
       at: now,
       data: {
         ...cause,
-        from: current.state,
+        from: row.from_state,
         to,
         vendorSessionId: verification.vendorSessionId,
         vendorStatus: verification.vendorStatus,
@@ -260,8 +267,11 @@ export async function transition(
         reason: verification.reason,
       },
     });
-    return { changed: true, verification };
+    return verification;
   });
+  if (!changed) return { changed: false, verification: await mustFind(knex, id) };
+  await chainAfterCommit(knex);
+  return { changed: true, verification: changed };
 }
 
 /** Locks a verification's row until the transaction ends (taken before the ledger's lock, the order every writer keeps). */
