@@ -51,8 +51,7 @@ export async function gatherFacts(
   const enrolled = new Set<string>();
   const attemptsLeft = new Map<string, number>();
   if (accountId) {
-    for (const level of biometric) {
-      if ((await sources.orchestrator.plan(accountId, [level], policy.hash)).kind !== 'biometric') continue;
+    for (const level of await sources.orchestrator.reachable(accountId, biometric, policy.hash)) {
       enrolled.add(level.acr);
       const attempts = await sources.orchestrator.attempts(accountId, level);
       if (attempts) attemptsLeft.set(level.acr, attempts.remaining);

@@ -214,7 +214,7 @@ class GroupCommit {
   async #drainStaged(flushes: Flush[]): Promise<void> {
     try {
       const chained = new Map<number, LedgerEvent>();
-      for (let taken = MAX_BATCH; taken === MAX_BATCH; ) {
+      for (let taken = MAX_BATCH; taken === MAX_BATCH;) {
         const results = await this.#inTransaction(takeStatement(MAX_BATCH), chainStagedAfter, writeStaged);
         taken = results.length;
         for (const [id, event] of results) chained.set(id, event);
@@ -228,7 +228,11 @@ class GroupCommit {
   async #drainWaiting(batch: Waiting[]): Promise<void> {
     try {
       const events = batch.map((w) => w.event);
-      const results = await this.#inTransaction(undefined, (head) => chainAfter(head, events), (trx) => writeBatch(trx, events));
+      const results = await this.#inTransaction(
+        undefined,
+        (head) => chainAfter(head, events),
+        (trx) => writeBatch(trx, events),
+      );
       results.forEach((result, i) => (result instanceof Error ? batch[i]!.reject(result) : batch[i]!.resolve(result)));
     } catch (error) {
       for (const w of batch) w.reject(error);

@@ -10,7 +10,7 @@ import { attemptsAt, enforceAttempts } from './attempts.ts';
 import { recordDecision, type Decision } from './decisions.ts';
 import { evaluateOutcome } from './evaluate.ts';
 import { recordFailover, vendorOrder } from './failover.ts';
-import { planStepUp, type StepUpPlan } from './plan.ts';
+import { enrolledSubjects, planStepUp, type StepUpPlan } from './plan.ts';
 import {
   attachVendorSession,
   createVerification,
@@ -46,8 +46,17 @@ export class Orchestrator {
    * The first acceptable biometric level the account is enrolled for, in the request's preference order,
    * with the vendors of the policy the candidates come from (`policyHash`; default the one in force).
    */
-  plan(accountId: string, candidates: Level[], policyHash?: string): Promise<StepUpPlan> {
-    return planStepUp(this.#deps.accounts, this.#deps.vendors(policyHash), policyHash ?? this.#deps.policy().hash, accountId, candidates);
+  async plan(accountId: string, candidates: Level[], policyHash?: string): Promise<StepUpPlan> {
+    const subjects = await enrolledSubjects(this.#deps.accounts, accountId, candidates);
+    return planStepUp(subjects, this.#deps.vendors(policyHash), policyHash ?? this.#deps.policy().hash, candidates);
+  }
+
+  /** The levels among `levels` the account could step up to now (enrolled at a configured vendor), read in one look-up. */
+  async reachable(accountId: string, levels: Level[], policyHash?: string): Promise<Level[]> {
+    const subjects = await enrolledSubjects(this.#deps.accounts, accountId, levels);
+    const vendors = this.#deps.vendors(policyHash);
+    const hash = policyHash ?? this.#deps.policy().hash;
+    return levels.filter((level) => planStepUp(subjects, vendors, hash, [level]).kind === 'biometric');
   }
 
   /**
