@@ -33,7 +33,7 @@ import type { LedgerEventInput } from './events.ts';
 export { GENESIS_HASH, type LedgerEvent } from './chain.ts';
 export type { LedgerEventInput, LedgerEventType } from './events.ts';
 export { verifyChain, type ChainProblem, type ChainReport } from './verify.ts';
-export { recordedOrStaged, stageEvent } from './outbox.ts';
+export { recordedOrStaged, stageEvent, stageWithChange } from './outbox.ts';
 
 const TABLE = 'ledger_events';
 

@@ -25,11 +25,33 @@ export interface StagedEvent {
  * canonical JSON cannot encode, so nothing unchainable is ever staged. An absent `at` is the time of staging.
  */
 export async function stageEvent(trx: Knex.Transaction, event: LedgerEventInput): Promise<number> {
-  const [row] = (await trx(OUTBOX).insert(
-    { event: stagedText(event, new Date()), verification_id: event.verificationId ?? null, type: event.type },
-    ['id'],
-  )) as Array<{ id: number | string }>;
+  const [row] = (await trx(OUTBOX).insert(stagedRow(event), ['id'])) as Array<{ id: number | string }>;
   return Number(row!.id);
+}
+
+/**
+ * Runs `change` (an UPDATE … RETURNING) and stages `event` in the same statement, staged only when `change`
+ * returns rows: one atomic statement, so a change and its event commit together without a transaction
+ * around them. Returns the rows of `change`.
+ */
+export async function stageWithChange<Row>(
+  knex: Knex | Knex.Transaction,
+  event: LedgerEventInput,
+  change: Knex.QueryBuilder,
+): Promise<Row[]> {
+  const row = stagedRow(event);
+  return (await knex
+    .with('change', change)
+    .with(
+      'staged',
+      knex.raw(`insert into ${OUTBOX} (event, verification_id, type) select ?, ?, ? where exists (select 1 from change)`, [
+        row.event,
+        row.verification_id,
+        row.type,
+      ]),
+    )
+    .select('*')
+    .from('change')) as Row[];
 }
 
 /** Whether an event of one of `types` about a verification is in the chain or staged for it. */
@@ -54,10 +76,11 @@ export function stagedEvents(rows: Array<{ id: number | string; event: string }>
     .sort((a, b) => a.id - b.id);
 }
 
-function stagedText(event: LedgerEventInput, now: Date): string {
-  return canonicalJson({
+// The outbox row of an event: its canonical text (which validates it) and the columns writers look it up by.
+function stagedRow(event: LedgerEventInput): { event: string; verification_id: string | null; type: string } {
+  const text = canonicalJson({
     type: event.type,
-    at: (event.at ?? now).toISOString(),
+    at: (event.at ?? new Date()).toISOString(),
     verificationId: event.verificationId ?? null,
     accountId: event.accountId ?? null,
     clientId: event.clientId ?? null,
@@ -65,4 +88,5 @@ function stagedText(event: LedgerEventInput, now: Date): string {
     vendor: event.vendor ?? null,
     data: event.data,
   });
+  return { event: text, verification_id: event.verificationId ?? null, type: event.type };
 }

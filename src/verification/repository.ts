@@ -4,9 +4,10 @@ import { StepUpError } from '../errors.ts';
 import type { Presentation, WebhookHint } from '../vendors/types.ts';
 import { inTransaction } from '../db/transaction.ts';
 import { stageEvent } from '../ledger/ledger.ts';
+import { changeAsSeen, changedColumns, stateChangeEvent, type TransitionCause, type TransitionPatch } from './change-as-seen.ts';
 import { chainAfterCommit } from './ledger-events.ts';
 import { TABLE, ledgerSubject, toVerification, type NewVerification, type Verification, type VerificationRow } from './row.ts';
-import { OPEN_STATES, isEntered, isTerminal, sourcesOf, type VerificationState } from './state.ts';
+import { OPEN_STATES, isEntered, sourcesOf, type VerificationState } from './state.ts';
 
 /*
  * The rows of `verifications`, read and written only by the orchestrator and the helpers it delegates to in
@@ -19,6 +20,7 @@ import { OPEN_STATES, isEntered, isTerminal, sourcesOf, type VerificationState }
  */
 
 export type { NewVerification, Verification } from './row.ts';
+export type { TransitionCause, TransitionPatch } from './change-as-seen.ts';
 
 /** Creates a `pending` verification and records `verification.started` in the same transaction. */
 export async function createVerification(knex: Knex | Knex.Transaction, input: NewVerification, now: Date): Promise<Verification> {
@@ -197,27 +199,11 @@ async function newestForInteraction(
   return row && toVerification(row);
 }
 
-/** Facts learnt with a state change; absent fields keep their stored value. */
-export interface TransitionPatch {
-  vendorStatus?: string;
-  liveness?: number;
-  match?: number;
-  reportedSubject?: string;
-  reason?: string;
-}
-
-/** What caused a state change, when more than the vendor's record: recorded with it. */
-export interface TransitionCause {
-  /** Why the vendor could not start the capture. */
-  message?: string;
-  /** The person's browser reported the end. */
-  source?: 'browser';
-}
-
 /**
  * Moves a verification to `to` when the state machine allows it, and records the change in the ledger in
  * the same transaction. Anything else (terminal state, duplicate, late or out-of-order event) changes
- * nothing and records nothing: `changed: false` with the verification as stored.
+ * nothing and records nothing: `changed: false` with the verification as stored. Given the verification
+ * as the caller last `seen` it, a change that finds it still so costs one statement (change-as-seen.ts).
  */
 export async function transition(
   knex: Knex | Knex.Transaction,
@@ -226,49 +212,27 @@ export async function transition(
   now: Date,
   patch: TransitionPatch = {},
   cause: TransitionCause = {},
+  seen?: Verification,
 ): Promise<{ changed: boolean; verification: Verification }> {
   if (!isEntered(to)) return { changed: false, verification: await mustFind(knex, id) };
-  const changed = await inTransaction(knex, async (trx) => {
-    // The row lock tells us which state this update replaces (for the ledger's `from`); concurrent
-    // transitions queue on it and then find the state already moved. Lock and update are one statement.
-    const set = {
-      state: to,
-      updated_at: now,
-      ...(isTerminal(to) ? { decided_at: now } : {}),
-      ...definedColumns({
-        vendor_status: patch.vendorStatus,
-        liveness: patch.liveness,
-        match: patch.match,
-        reported_subject: patch.reportedSubject,
-        reason: patch.reason,
-      }),
-    };
-    const [row] = (await trx(TABLE)
-      .with('current', (q) => q.from(TABLE).where({ id }).forUpdate().select('id', 'state'))
-      .updateFrom('current')
-      .where(`${TABLE}.id`, trx.ref('current.id'))
-      .whereIn('current.state', sourcesOf(to))
-      .update(set)
-      .returning([`${TABLE}.*`, 'current.state as from_state'])) as Array<VerificationRow & { from_state: VerificationState }>;
-    if (!row) return undefined;
-    const verification = toVerification(row);
-    await stageEvent(trx, {
-      ...ledgerSubject(verification),
-      type: `verification.${to}`,
-      at: now,
-      data: {
-        ...cause,
-        from: row.from_state,
-        to,
-        vendorSessionId: verification.vendorSessionId,
-        vendorStatus: verification.vendorStatus,
-        scores: { liveness: verification.liveness, match: verification.match },
-        reportedSubject: verification.reportedSubject,
-        reason: verification.reason,
-      },
-    });
-    return verification;
-  });
+  const asSeen = seen?.id === id && sourcesOf(to).includes(seen.state) ? await changeAsSeen(knex, seen, to, now, patch, cause) : undefined;
+  const changed =
+    asSeen ??
+    (await inTransaction(knex, async (trx) => {
+      // The row lock tells us which state this update replaces (for the ledger's `from`); concurrent
+      // transitions queue on it and then find the state already moved. Lock and update are one statement.
+      const [row] = (await trx(TABLE)
+        .with('current', (q) => q.from(TABLE).where({ id }).forUpdate().select('id', 'state'))
+        .updateFrom('current')
+        .where(`${TABLE}.id`, trx.ref('current.id'))
+        .whereIn('current.state', sourcesOf(to))
+        .update(changedColumns(to, now, patch))
+        .returning([`${TABLE}.*`, 'current.state as from_state'])) as Array<VerificationRow & { from_state: VerificationState }>;
+      if (!row) return undefined;
+      const verification = toVerification(row);
+      await stageEvent(trx, stateChangeEvent(verification, row.from_state, to, now, cause));
+      return verification;
+    }));
   if (!changed) return { changed: false, verification: await mustFind(knex, id) };
   await chainAfterCommit(knex);
   return { changed: true, verification: changed };
@@ -298,8 +262,4 @@ async function mustFind(knex: Knex | Knex.Transaction, id: string): Promise<Veri
 
 function notFound(id: string): StepUpError {
   return new StepUpError('verification_not_found', `verification ${id} does not exist`, { verificationId: id });
-}
-
-function definedColumns(columns: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
 }
