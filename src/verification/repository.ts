@@ -199,6 +199,9 @@ async function newestForInteraction(
   return row && toVerification(row);
 }
 
+// Optimistic attempts before a change takes the row lock (a row that keeps changing under us).
+const AS_SEEN_TRIES = 3;
+
 /**
  * Moves a verification to `to` when the state machine allows it, and records the change in the ledger in
  * the same transaction. Anything else (terminal state, duplicate, late or out-of-order event) changes
@@ -215,24 +218,34 @@ export async function transition(
   seen?: Verification,
 ): Promise<{ changed: boolean; verification: Verification }> {
   if (!isEntered(to)) return { changed: false, verification: await mustFind(knex, id) };
-  const asSeen = seen?.id === id && sourcesOf(to).includes(seen.state) ? await changeAsSeen(knex, seen, to, now, patch, cause) : undefined;
-  const changed =
-    asSeen ??
-    (await inTransaction(knex, async (trx) => {
-      // The row lock tells us which state this update replaces (for the ledger's `from`); concurrent
-      // transitions queue on it and then find the state already moved. Lock and update are one statement.
-      const [row] = (await trx(TABLE)
-        .with('current', (q) => q.from(TABLE).where({ id }).forUpdate().select('id', 'state'))
-        .updateFrom('current')
-        .where(`${TABLE}.id`, trx.ref('current.id'))
-        .whereIn('current.state', sourcesOf(to))
-        .update(changedColumns(to, now, patch))
-        .returning([`${TABLE}.*`, 'current.state as from_state'])) as Array<VerificationRow & { from_state: VerificationState }>;
-      if (!row) return undefined;
-      const verification = toVerification(row);
-      await stageEvent(trx, stateChangeEvent(verification, row.from_state, to, now, cause));
-      return verification;
-    }));
+  // Without a lock: the states only move forward (pending → in_progress → an end), so a verification not
+  // in a source state of `to` never will be, and one that moved on is read again and tried as it now is.
+  let current = seen?.id === id ? seen : undefined;
+  for (let tries = 0; current && tries < AS_SEEN_TRIES; tries++) {
+    if (!sourcesOf(to).includes(current.state))
+      return { changed: false, verification: current === seen ? await mustFind(knex, id) : current };
+    const changed = await changeAsSeen(knex, current, to, now, patch, cause);
+    if (changed) {
+      await chainAfterCommit(knex);
+      return { changed: true, verification: changed };
+    }
+    current = await mustFind(knex, id);
+  }
+  const changed = await inTransaction(knex, async (trx) => {
+    // The row lock tells us which state this update replaces (for the ledger's `from`); concurrent
+    // transitions queue on it and then find the state already moved. Lock and update are one statement.
+    const [row] = (await trx(TABLE)
+      .with('current', (q) => q.from(TABLE).where({ id }).forUpdate().select('id', 'state'))
+      .updateFrom('current')
+      .where(`${TABLE}.id`, trx.ref('current.id'))
+      .whereIn('current.state', sourcesOf(to))
+      .update(changedColumns(to, now, patch))
+      .returning([`${TABLE}.*`, 'current.state as from_state'])) as Array<VerificationRow & { from_state: VerificationState }>;
+    if (!row) return undefined;
+    const verification = toVerification(row);
+    await stageEvent(trx, stateChangeEvent(verification, row.from_state, to, now, cause));
+    return verification;
+  });
   if (!changed) return { changed: false, verification: await mustFind(knex, id) };
   await chainAfterCommit(knex);
   return { changed: true, verification: changed };
