@@ -31,13 +31,15 @@ export interface InteractionFacts {
 /**
  * Gathers everything the decision needs about an interaction: the request, the session's
  * authentication, a password given here, the newest verification, enrolment and attempts left.
+ * `latest` is the newest verification when the caller has just read (and confirmed) it.
  */
 export async function gatherFacts(
   sources: FactsSources,
   d: Details,
   intent: { retrying?: boolean; gaveUp?: boolean } = {},
+  latest?: Verification,
 ): Promise<InteractionFacts> {
-  const verification = await sources.orchestrator.latestFor(d.uid);
+  const verification = latest ?? (await sources.orchestrator.latestFor(d.uid));
   // The requirement is decided once per interaction, under the policy in force when it began; once a
   // verification started, the interaction finishes under the policy that planned it.
   const pinned = await sources.pins.pin(d.uid, sources.policy().hash);
