@@ -3,10 +3,10 @@ import type { Knex } from 'knex';
 import { StepUpError } from '../errors.ts';
 import type { Presentation, WebhookHint } from '../vendors/types.ts';
 import { inTransaction } from '../db/transaction.ts';
-import { stageEvent } from '../ledger/ledger.ts';
+import { stageEvent, stageWithChange } from '../ledger/ledger.ts';
 import { changeAsSeen, changedColumns, stateChangeEvent, type TransitionCause, type TransitionPatch } from './change-as-seen.ts';
 import { chainAfterCommit } from './ledger-events.ts';
-import { TABLE, ledgerSubject, toVerification, type NewVerification, type Verification, type VerificationRow } from './row.ts';
+import { TABLE, toVerification, type NewVerification, type Verification, type VerificationRow } from './row.ts';
 import { OPEN_STATES, isEntered, sourcesOf, type VerificationState } from './state.ts';
 
 /*
@@ -24,43 +24,49 @@ export type { TransitionCause, TransitionPatch } from './change-as-seen.ts';
 
 /** Creates a `pending` verification and records `verification.started` in the same transaction. */
 export async function createVerification(knex: Knex | Knex.Transaction, input: NewVerification, now: Date): Promise<Verification> {
-  const created = await inTransaction(knex, async (trx) => {
-    const [row] = (await trx(TABLE)
-      .insert({
-        id: randomUUID(),
-        interaction_uid: input.interactionUid,
-        account_id: input.accountId,
-        client_id: input.clientId,
-        acr: input.acr,
-        vendor: input.vendor,
-        vendor_type: input.vendorType,
-        expected_subject: input.expectedSubject,
-        state: 'pending',
-        policy_hash: input.policyHash,
-        thresholds: JSON.stringify(input.thresholds),
-        created_at: now,
-        updated_at: now,
-        expires_at: input.expiresAt,
-      })
-      .returning('*')) as VerificationRow[];
-    const verification = toVerification(row!);
-    await stageEvent(trx, {
-      ...ledgerSubject(verification),
+  const id = randomUUID();
+  const insert = knex(TABLE)
+    .insert({
+      id,
+      interaction_uid: input.interactionUid,
+      account_id: input.accountId,
+      client_id: input.clientId,
+      acr: input.acr,
+      vendor: input.vendor,
+      vendor_type: input.vendorType,
+      expected_subject: input.expectedSubject,
+      state: 'pending',
+      policy_hash: input.policyHash,
+      thresholds: JSON.stringify(input.thresholds),
+      created_at: now,
+      updated_at: now,
+      expires_at: input.expiresAt,
+    })
+    .returning('*');
+  // Everything the event records is known before the insert: both go in one statement.
+  const [row] = await stageWithChange<VerificationRow>(
+    knex,
+    {
       type: 'verification.started',
+      verificationId: id,
+      accountId: input.accountId,
+      clientId: input.clientId,
+      acr: input.acr,
+      vendor: input.vendor,
       at: now,
       data: {
-        interactionUid: verification.interactionUid,
-        vendorType: verification.vendorType,
-        expectedSubject: verification.expectedSubject,
-        thresholds: verification.thresholds,
-        policyHash: verification.policyHash,
-        expiresAt: verification.expiresAt.toISOString(),
+        interactionUid: input.interactionUid,
+        vendorType: input.vendorType,
+        expectedSubject: input.expectedSubject,
+        thresholds: input.thresholds,
+        policyHash: input.policyHash,
+        expiresAt: input.expiresAt.toISOString(),
       },
-    });
-    return verification;
-  });
+    },
+    insert,
+  );
   await chainAfterCommit(knex);
-  return created;
+  return toVerification(row!);
 }
 
 /**

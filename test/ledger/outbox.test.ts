@@ -66,12 +66,16 @@ for (const engine of testEngines()) {
       await expect(
         db.knex.transaction(async (trx) => {
           await transition(trx, v.id, 'approved', new Date(), { vendorStatus: 'approved' });
-          expect(await trx('ledger_outbox').count({ n: '*' }).first()).toMatchObject({ n: 1 });
+          // A verification created in the same transaction: its row and its event are one statement.
+          await createVerification(trx, { ...input(), interactionUid: 'rolled-back' }, new Date());
+          expect(await trx('ledger_outbox').count({ n: '*' }).first()).toMatchObject({ n: 2 });
           throw new Error('rolled back');
         }),
       ).rejects.toThrow('rolled back');
       await chainStaged(db.knex);
       expect(await typesOf(db, v.id)).toEqual(['verification.started']);
+      expect(await db.knex('verifications').where({ interaction_uid: 'rolled-back' }).first()).toBeUndefined();
+      expect(await db.knex('ledger_events').where('body', 'like', '%rolled-back%').first()).toBeUndefined();
       expect(await staged(db)).toBe(0);
     });
 
