@@ -59,6 +59,8 @@ export interface Accounts {
   authenticate(username: string, password: string): Promise<Account | undefined>;
   /** The account's enrolled reference at a vendor (the policy's vendor id), if any. */
   subjectAt(accountId: string, vendor: string): Promise<string | undefined>;
+  /** Optional: every enrolled reference of the account, by vendor id, in one look-up (else one `subjectAt` per vendor). */
+  subjectsOf?(accountId: string): Promise<ReadonlyMap<string, string>>;
 }
 
 /** Accounts and their enrolled references at biometric vendors, in this package's tables. */
@@ -124,6 +126,15 @@ export class AccountStore implements Accounts {
       .insert({ account_id: accountId, vendor, subject })
       .onConflict(['account_id', 'vendor'])
       .merge({ subject });
+  }
+
+  /** Every enrolled reference of the account, by vendor id. */
+  async subjectsOf(accountId: string): Promise<ReadonlyMap<string, string>> {
+    const rows = (await this.#knex('vendor_subjects').where({ account_id: accountId }).select('vendor', 'subject')) as Array<{
+      vendor: string;
+      subject: string;
+    }>;
+    return new Map(rows.map((r) => [r.vendor, r.subject]));
   }
 
   /** The account's enrolled reference at a vendor, if any. */

@@ -31,13 +31,15 @@ export interface InteractionFacts {
 /**
  * Gathers everything the decision needs about an interaction: the request, the session's
  * authentication, a password given here, the newest verification, enrolment and attempts left.
+ * `latest` is the newest verification when the caller has just read (and confirmed) it.
  */
 export async function gatherFacts(
   sources: FactsSources,
   d: Details,
   intent: { retrying?: boolean; gaveUp?: boolean } = {},
+  latest?: Verification,
 ): Promise<InteractionFacts> {
-  const verification = await sources.orchestrator.latestFor(d.uid);
+  const verification = latest ?? (await sources.orchestrator.latestFor(d.uid));
   // The requirement is decided once per interaction, under the policy in force when it began; once a
   // verification started, the interaction finishes under the policy that planned it.
   const pinned = await sources.pins.pin(d.uid, sources.policy().hash);
@@ -51,8 +53,7 @@ export async function gatherFacts(
   const enrolled = new Set<string>();
   const attemptsLeft = new Map<string, number>();
   if (accountId) {
-    for (const level of biometric) {
-      if ((await sources.orchestrator.plan(accountId, [level], policy.hash)).kind !== 'biometric') continue;
+    for (const level of await sources.orchestrator.reachable(accountId, biometric, policy.hash)) {
       enrolled.add(level.acr);
       const attempts = await sources.orchestrator.attempts(accountId, level);
       if (attempts) attemptsLeft.set(level.acr, attempts.remaining);

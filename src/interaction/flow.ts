@@ -122,7 +122,8 @@ export function interactionFlow(deps: InteractionDeps) {
         return finish(ctx, d, { error: decision.error, error_description: decision.description });
     }
   };
-  const factsOf = (d: Details, intent?: { retrying?: boolean; gaveUp?: boolean }) => gatherFacts(deps, d, intent);
+  const factsOf = (d: Details, intent?: { retrying?: boolean; gaveUp?: boolean }, latest?: Verification) =>
+    gatherFacts(deps, d, intent, latest);
 
   return { details, clientName, finish, levelName, requested, localeOf, shown, usernameOf, proceed, factsOf };
 }

@@ -194,7 +194,7 @@ export function interactionHandlers(deps: InteractionDeps): InteractionHandlers 
         });
         return;
       }
-      return proceed(ctx, d, await factsOf(d));
+      return proceed(ctx, d, await factsOf(d, {}, verification));
     },
 
     // What the vendor's script reported in the browser. JSON only: a cross-site form cannot send it, so

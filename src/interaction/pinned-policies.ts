@@ -18,7 +18,14 @@ export class PinnedPolicies {
   /** The hash pinned for `uid`, pinning `current` when there is none yet. */
   async pin(uid: string, current: string): Promise<string> {
     const expires_at = new Date(this.#now().getTime() + this.#ttlSeconds * 1000);
-    await this.#knex('interaction_policies').insert({ uid, policy_hash: current, expires_at }).onConflict('uid').ignore();
+    // One round trip: the pin this insert made, else the one already there.
+    const { rows } = (await this.#knex.raw(
+      `with pinned as (insert into interaction_policies (uid, policy_hash, expires_at) values (?, ?, ?) on conflict (uid) do nothing returning policy_hash)
+       select policy_hash from pinned union all select policy_hash from interaction_policies where uid = ? limit 1`,
+      [uid, current, expires_at, uid],
+    )) as { rows: Array<{ policy_hash: string }> };
+    if (rows[0]) return rows[0].policy_hash;
+    // Another instance pinned it after this statement's snapshot was taken (the insert waited for it): read it back.
     const row = await this.#knex('interaction_policies').where({ uid }).first('policy_hash');
     return row?.policy_hash ?? current;
   }

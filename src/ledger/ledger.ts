@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { lockedHead } from './lock.ts';
+import { stagedEvents, takeStatement } from './outbox.ts';
 import { appendInOwnTransaction } from './own-transaction.ts';
 import {
   GENESIS_HASH,
@@ -19,10 +20,12 @@ import { committed } from './commitments.ts';
  * The verification ledger: append-only `ledger_events` (the database refuses UPDATE, DELETE and TRUNCATE),
  * each row hash-chained to the previous one (chain.ts has the formula).
  *
- * Two ways in, one chain: an append inside the caller's transaction is serialised (it commits or rolls
+ * Three ways in, one chain: an append inside the caller's transaction is serialised (it commits or rolls
  * back with the caller's other writes); an append on its own joins a group commit, which chains every
- * append waiting in this process in one transaction. Both take the same table lock, so any number of
- * instances on one database keep one gapless chain.
+ * append waiting in this process in one transaction; an event staged in the caller's transaction
+ * (outbox.ts) is chained after that commit by `chainStaged`, many to a transaction, so state changes do
+ * not queue behind the ledger's lock. All take the same lock, so any number of instances on one database
+ * keep one gapless chain.
  *
  * Privacy: `data` holds ids, states, vendor references, normalised scores, thresholds, reasons and policy
  * hashes. Never images, biometric templates or raw vendor payloads: the ledger cannot forget anything.
@@ -31,6 +34,7 @@ import { committed } from './commitments.ts';
 export { GENESIS_HASH, type LedgerEvent } from './chain.ts';
 export type { LedgerEventInput, LedgerEventType } from './events.ts';
 export { verifyChain, type ChainProblem, type ChainReport } from './verify.ts';
+export { recordedOrStaged, stageEvent, stageWithChange } from './outbox.ts';
 
 const TABLE = 'ledger_events';
 
@@ -50,6 +54,17 @@ export async function appendEvent(knex: Knex | Knex.Transaction, input: LedgerEv
   return result!;
 }
 
+/**
+ * Chains every event staged in the outbox and committed by now, in staging order, by this instance's group
+ * commit; resolves with those this call chained, by outbox id (an event missing there was chained by
+ * another drain, possibly another instance's). Called after the commit that staged an event, and as the
+ * sweeper that chains what a crashed process left staged.
+ */
+export function chainStaged(knex: Knex): Promise<Map<number, LedgerEvent>> {
+  if (knex.isTransaction) throw new TypeError('chainStaged needs a Knex, not a transaction: staged events are chained after their commit');
+  return groupCommitFor(knex).chainStaged();
+}
+
 /** One event by its sequence number. */
 export async function findLedgerEvent(knex: Knex | Knex.Transaction, seq: number): Promise<LedgerEvent | undefined> {
   const row = (await knex(TABLE).where({ seq }).first('seq', 'body', 'prev_hash', 'hash')) as StoredEvent | undefined;
@@ -62,7 +77,37 @@ export async function findLedgerEvent(knex: Knex | Knex.Transaction, seq: number
  */
 async function writeBatch(trx: Knex.Transaction, events: ChainInput[]): Promise<Array<LedgerEvent | Error>> {
   // One writer at a time: seq and prev_hash come from the head. Readers are not blocked.
-  const { rows, results } = chainAfter(await lockedHead<Head>(trx, TABLE, 'seq, hash'), events);
+  return insertChained(trx, chainAfter(await lockedHead<Head>(trx, TABLE, 'seq, hash'), events));
+}
+
+/** Takes up to MAX_BATCH staged events out of the outbox and chains them after the head, under the lock. */
+async function writeStaged(trx: Knex.Transaction): Promise<Array<[number, LedgerEvent]>> {
+  const head = await lockedHead<Head>(trx, TABLE, 'seq, hash');
+  const taken = ((await trx.raw(takeStatement(MAX_BATCH))) as { rows: unknown[] }).rows;
+  const batch = chainStagedAfter(head, taken);
+  await insertChained(trx, { rows: batch.rows, results: [] });
+  return batch.results;
+}
+
+// Staged text was encoded once when staged, so an error here is a bug: it rolls the batch back (the
+// events stay staged) rather than lose the event it concerns.
+function chainStagedAfter(head: Head, taken: unknown[]): { rows: StoredEvent[]; results: Array<[number, LedgerEvent]> } {
+  const staged = stagedEvents(taken as Array<{ id: number; event: string }>);
+  const { rows, results } = chainAfter(
+    head,
+    staged.map((s) => s.event),
+  );
+  return {
+    rows,
+    results: staged.map((s, i) => {
+      const result = results[i]!;
+      if (result instanceof Error) throw result;
+      return [s.id, result];
+    }),
+  };
+}
+
+async function insertChained(trx: Knex.Transaction, { rows, results }: ChainedBatch): Promise<Array<LedgerEvent | Error>> {
   // Four array parameters whatever the batch size: cheaper to build and to parse than a VALUES list.
   if (rows.length > 0) {
     await trx.raw(`insert into ${TABLE} (seq, body, prev_hash, hash) select * from unnest(?::bigint[], ?::text[], ?::text[], ?::text[])`, [
@@ -116,13 +161,21 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
+interface Flush {
+  resolve(chained: Map<number, LedgerEvent>): void;
+  reject(error: unknown): void;
+}
+
 /**
- * Group commit: appends arriving while a batch is being written wait and go together in the next one, so
- * the lock and the commit's WAL flush are paid once per batch instead of once per event.
+ * Group commit: appends and staged-event flushes arriving while a batch is being written wait and go
+ * together in the next one, so the lock and the commit's WAL flush are paid once per batch instead of once
+ * per event. Staged events and direct appends are chained in transactions of their own, so a direct append
+ * never fails because of a staged row, nor the other way round.
  */
 class GroupCommit {
   readonly #knex: Knex;
   #waiting: Waiting[] = [];
+  #flushes: Flush[] = [];
   #draining = false;
 
   constructor(knex: Knex) {
@@ -132,28 +185,71 @@ class GroupCommit {
   append(event: ChainInput): Promise<LedgerEvent> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ event, resolve, reject });
-      if (this.#draining) return;
-      this.#draining = true;
-      // Appends issued in the same turn of the event loop share the first batch.
-      setImmediate(() => void this.#drain());
+      this.#start();
     });
   }
 
+  chainStaged(): Promise<Map<number, LedgerEvent>> {
+    return new Promise((resolve, reject) => {
+      this.#flushes.push({ resolve, reject });
+      this.#start();
+    });
+  }
+
+  #start(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    // Requests issued in the same turn of the event loop share the first batch.
+    setImmediate(() => void this.#drain());
+  }
+
   async #drain(): Promise<void> {
-    while (this.#waiting.length > 0) {
-      const batch = this.#waiting.splice(0, MAX_BATCH);
-      try {
-        const events = batch.map((w) => w.event);
-        const results =
-          (this.#knex.client as Knex.Client).config.client === 'pg'
-            ? await appendInOwnTransaction(this.#knex, TABLE, (head) => chainAfter(head, events))
-            : await this.#knex.transaction((trx) => writeBatch(trx, events));
-        results.forEach((result, i) => (result instanceof Error ? batch[i]!.reject(result) : batch[i]!.resolve(result)));
-      } catch (error) {
-        for (const w of batch) w.reject(error);
-      }
+    while (this.#waiting.length > 0 || this.#flushes.length > 0) {
+      if (this.#flushes.length > 0) await this.#drainStaged(this.#flushes.splice(0));
+      if (this.#waiting.length > 0) await this.#drainWaiting(this.#waiting.splice(0, MAX_BATCH));
     }
     this.#draining = false;
+  }
+
+  // Every flush waiting was asked for after its event committed, so a pass that starts now sees it, unless
+  // another drain has already chained it.
+  async #drainStaged(flushes: Flush[]): Promise<void> {
+    try {
+      const chained = new Map<number, LedgerEvent>();
+      for (let taken = MAX_BATCH; taken === MAX_BATCH;) {
+        const results = await this.#inTransaction(takeStatement(MAX_BATCH), chainStagedAfter, writeStaged);
+        taken = results.length;
+        for (const [id, event] of results) chained.set(id, event);
+      }
+      for (const f of flushes) f.resolve(chained);
+    } catch (error) {
+      for (const f of flushes) f.reject(error);
+    }
+  }
+
+  async #drainWaiting(batch: Waiting[]): Promise<void> {
+    try {
+      const events = batch.map((w) => w.event);
+      const results = await this.#inTransaction(
+        undefined,
+        (head) => chainAfter(head, events),
+        (trx) => writeBatch(trx, events),
+      );
+      results.forEach((result, i) => (result instanceof Error ? batch[i]!.reject(result) : batch[i]!.resolve(result)));
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+    }
+  }
+
+  // PostgreSQL: two round trips (own-transaction.ts); PGlite, a process of its own, through knex.
+  #inTransaction<R>(
+    take: string | undefined,
+    chain: (head: Head, taken: unknown[]) => { rows: StoredEvent[]; results: R[] },
+    viaKnex: (trx: Knex.Transaction) => Promise<R[]>,
+  ): Promise<R[]> {
+    return (this.#knex.client as Knex.Client).config.client === 'pg'
+      ? appendInOwnTransaction(this.#knex, TABLE, chain, take)
+      : this.#knex.transaction(viaKnex);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type pg from 'pg';
-import type { ChainedBatch, Head } from './chain.ts';
+import type { Head, StoredEvent } from './chain.ts';
 import { headStatement, lockStatement } from './lock.ts';
 
 /**
@@ -8,20 +8,22 @@ import { headStatement, lockStatement } from './lock.ts';
  * writers' lock and the head in one, the insert and `commit` in the other. Other instances wait on the lock
  * for the whole transaction, so every round trip saved there is throughput for all of them (through knex it
  * took five). The insert carries its values as literals, escaped by pg, because a statement with bind
- * parameters cannot share a round trip with `commit`.
+ * parameters cannot share a round trip with `commit`. `take`, a statement without parameters, runs under the
+ * lock in the first round trip and its rows are handed to `chain` (the staged events it takes).
  */
-export async function appendInOwnTransaction(
+export async function appendInOwnTransaction<R>(
   knex: Knex,
   table: string,
-  chain: (head: Head) => ChainedBatch,
-): Promise<ChainedBatch['results']> {
+  chain: (head: Head, taken: unknown[]) => { rows: StoredEvent[]; results: R[] },
+  take?: string,
+): Promise<R[]> {
   const client = (await knex.client.acquireConnection()) as pg.Client;
   let open = true;
   try {
     const opened = (await client.query(
-      `begin; ${lockStatement(table)}; ${headStatement(table, 'seq, hash')}`,
+      `begin; ${lockStatement(table)}; ${headStatement(table, 'seq, hash')}${take ? `; ${take}` : ''}`,
     )) as unknown as pg.QueryResult[];
-    const { rows, results } = chain(opened[2]!.rows[0] as Head);
+    const { rows, results } = chain(opened[2]!.rows[0] as Head, opened[3]?.rows ?? []);
     const values = rows.map(
       (r) => `(${Number(r.seq)}, ${client.escapeLiteral(r.body)}, ${client.escapeLiteral(r.prev_hash)}, ${client.escapeLiteral(r.hash)})`,
     );

@@ -10,7 +10,7 @@ import { attemptsAt, enforceAttempts } from './attempts.ts';
 import { recordDecision, type Decision } from './decisions.ts';
 import { evaluateOutcome } from './evaluate.ts';
 import { recordFailover, vendorOrder } from './failover.ts';
-import { planStepUp, type StepUpPlan } from './plan.ts';
+import { enrolledSubjects, planStepUp, type StepUpPlan } from './plan.ts';
 import {
   attachVendorSession,
   createVerification,
@@ -46,8 +46,17 @@ export class Orchestrator {
    * The first acceptable biometric level the account is enrolled for, in the request's preference order,
    * with the vendors of the policy the candidates come from (`policyHash`; default the one in force).
    */
-  plan(accountId: string, candidates: Level[], policyHash?: string): Promise<StepUpPlan> {
-    return planStepUp(this.#deps.accounts, this.#deps.vendors(policyHash), policyHash ?? this.#deps.policy().hash, accountId, candidates);
+  async plan(accountId: string, candidates: Level[], policyHash?: string): Promise<StepUpPlan> {
+    const subjects = await enrolledSubjects(this.#deps.accounts, accountId, candidates);
+    return planStepUp(subjects, this.#deps.vendors(policyHash), policyHash ?? this.#deps.policy().hash, candidates);
+  }
+
+  /** The levels among `levels` the account could step up to now (enrolled at a configured vendor), read in one look-up. */
+  async reachable(accountId: string, levels: Level[], policyHash?: string): Promise<Level[]> {
+    const subjects = await enrolledSubjects(this.#deps.accounts, accountId, levels);
+    const vendors = this.#deps.vendors(policyHash);
+    const hash = policyHash ?? this.#deps.policy().hash;
+    return levels.filter((level) => planStepUp(subjects, vendors, hash, [level]).kind === 'biometric');
   }
 
   /**
@@ -134,7 +143,7 @@ export class Orchestrator {
         if (!(error instanceof StepUpError)) throw error;
         lastError = error;
         await this.#transition(
-          verification.id,
+          verification,
           'failed',
           { reason: error.code === 'vendor_refused' ? String(error.details.vendorCode) : 'vendor_unavailable' },
           { message: error.message },
@@ -184,7 +193,7 @@ export class Orchestrator {
     });
     const { scores, subject: reportedSubject, vendorStatus } = outcome;
     const patch = { vendorStatus, liveness: scores.liveness, match: scores.match, reportedSubject, reason: verdict.reason };
-    return (await this.#transition(verification.id, verdict.state, patch)).verification;
+    return (await this.#transition(verification, verdict.state, patch)).verification;
   }
 
   /** Cancels an open verification (the user gave up), at the vendor too where it allows. */
@@ -203,7 +212,7 @@ export class Orchestrator {
     state: 'cancelled' | 'abandoned' | 'expired' | 'failed',
     reason: string,
   ): Promise<Verification> {
-    const ended = (await this.#transition(verification.id, state, { reason })).verification;
+    const ended = (await this.#transition(verification, state, { reason })).verification;
     await this.#cancelAtVendor(verification);
     return ended;
   }
@@ -238,7 +247,7 @@ export class Orchestrator {
     if (isTerminal(verification.state)) return verification;
     const failure = this.#deps.vendors(verification.policyHash).get(verification.vendor)?.browserFailure?.(signal.code);
     if (!failure) return verification;
-    return (await this.#transition(verification.id, failure.state, { reason: failure.reason }, { source: 'browser' })).verification;
+    return (await this.#transition(verification, failure.state, { reason: failure.reason }, { source: 'browser' })).verification;
   }
 
   /** Ends an open verification whose interaction expired, cancelling it at the vendor where it allows. */
@@ -267,8 +276,9 @@ export class Orchestrator {
     return level.attempts && attemptsAt(this.#deps.knex, accountId, level.acr, level.attempts, this.#now());
   }
 
-  async #transition(id: string, to: VerificationState, patch?: TransitionPatch, cause?: TransitionCause) {
-    const result = await transition(this.#deps.knex, id, to, this.#now(), patch, cause);
+  // `seen` is the verification as this instance last read it: when it is still so, the change costs one statement.
+  async #transition(seen: Verification, to: VerificationState, patch?: TransitionPatch, cause?: TransitionCause) {
+    const result = await transition(this.#deps.knex, seen.id, to, this.#now(), patch, cause, seen);
     if (result.changed) this.#deps.observer?.verificationChanged(result.verification);
     return result;
   }

@@ -12,22 +12,32 @@ export type StepUpPlan =
     }
   | { kind: 'unreachable'; reason: string };
 
+/** An account's enrolled references at the vendors of some levels, by vendor id, read once for all of them. */
+export async function enrolledSubjects(accounts: Accounts, accountId: string, levels: Level[]): Promise<ReadonlyMap<string, string>> {
+  if (accounts.subjectsOf) return accounts.subjectsOf(accountId);
+  const subjects = new Map<string, string>();
+  for (const id of new Set(levels.flatMap((l) => (l.factor === 'biometric' ? l.vendors : [])))) {
+    const subject = await accounts.subjectAt(accountId, id);
+    if (subject) subjects.set(id, subject);
+  }
+  return subjects;
+}
+
 /**
  * The first acceptable biometric level the account is enrolled for, in the request's preference order,
  * with its vendors that the planning policy (`policyHash`, whose adapters `vendors` are) configures.
  */
-export async function planStepUp(
-  accounts: Accounts,
+export function planStepUp(
+  subjects: ReadonlyMap<string, string>,
   vendors: ReadonlyMap<string, VendorAdapter>,
   policyHash: string,
-  accountId: string,
   candidates: Level[],
-): Promise<StepUpPlan> {
+): StepUpPlan {
   for (const level of candidates) {
     if (level.factor !== 'biometric') continue;
     const enrolled: Array<{ id: string; subject: string }> = [];
     for (const id of level.vendors) {
-      const subject = await accounts.subjectAt(accountId, id);
+      const subject = subjects.get(id);
       if (subject && vendors.has(id)) enrolled.push({ id, subject });
     }
     if (enrolled.length > 0) return { kind: 'biometric', level, vendors: enrolled, policyHash };

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
+import { chainStaged } from '../ledger/ledger.ts';
 import type { VendorAdapter } from '../vendors/types.ts';
 import type { Orchestrator } from './orchestrator.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
@@ -30,6 +31,9 @@ export interface PollWorkerOptions {
  * Polls open verifications so they complete even when every webhook is lost (authID guarantees none)
  * and expire after their capture timeout, cancelling at the vendor. Rows are claimed with
  * `FOR UPDATE SKIP LOCKED`, so several IdP instances share the work without polling a session twice.
+ *
+ * It is also the ledger's sweeper: at start and on every tick it chains the events a process that died
+ * between a state change's commit and its drain left staged (src/ledger/outbox.ts).
  */
 export class PollWorker {
   readonly #options: Required<PollWorkerOptions>;
@@ -51,6 +55,7 @@ export class PollWorker {
   /** Starts ticking; ticks never overlap. */
   start(): void {
     if (this.#timer) return;
+    void this.#sweep();
     this.#timer = setInterval(() => void this.tick().catch(() => undefined), this.#options.tickMs);
     this.#timer.unref();
   }
@@ -70,6 +75,7 @@ export class PollWorker {
 
   async #tick(): Promise<number> {
     const { knex, orchestrator, logger } = this.#options;
+    await this.#sweep();
     const now = this.#options.now();
     let claimed: Verification[];
     try {
@@ -96,6 +102,12 @@ export class PollWorker {
       }
     }
     return claimed.length;
+  }
+
+  async #sweep(): Promise<void> {
+    await chainStaged(this.#options.knex).catch((error: Error) => {
+      this.#options.logger.warn({ err: error.message }, 'staged ledger events could not be chained; retrying on the next tick');
+    });
   }
 
   // Each vendor's own cadence; a vendor that is down is left alone for a while instead of hammered.

@@ -1,57 +1,72 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { StepUpError } from '../errors.ts';
-import { appendEvent } from '../ledger/ledger.ts';
 import type { Presentation, WebhookHint } from '../vendors/types.ts';
 import { inTransaction } from '../db/transaction.ts';
-import { TABLE, ledgerSubject, toVerification, type NewVerification, type Verification, type VerificationRow } from './row.ts';
-import { OPEN_STATES, isEntered, isTerminal, sourcesOf, type VerificationState } from './state.ts';
+import { stageEvent, stageWithChange } from '../ledger/ledger.ts';
+import { changeAsSeen, changedColumns, stateChangeEvent, type TransitionCause, type TransitionPatch } from './change-as-seen.ts';
+import { chainAfterCommit } from './ledger-events.ts';
+import { TABLE, toVerification, type NewVerification, type Verification, type VerificationRow } from './row.ts';
+import { OPEN_STATES, isEntered, sourcesOf, type VerificationState } from './state.ts';
 
 /*
  * The rows of `verifications`, read and written only by the orchestrator and the helpers it delegates to in
  * this folder (test/verification/boundaries.test.ts); every state change goes through `transition` and the
  * state machine of state.ts. Times come from the caller's clock.
+ *
+ * A change's ledger event is staged in the change's own transaction and chained after the commit
+ * (ledger-events.ts): writers return once it is chained, so a reader of the ledger finds it. Given the
+ * caller's transaction, they only stage it: it is chained after that commits, by the next drain.
  */
 
 export type { NewVerification, Verification } from './row.ts';
+export type { TransitionCause, TransitionPatch } from './change-as-seen.ts';
 
 /** Creates a `pending` verification and records `verification.started` in the same transaction. */
 export async function createVerification(knex: Knex | Knex.Transaction, input: NewVerification, now: Date): Promise<Verification> {
-  return inTransaction(knex, async (trx) => {
-    const [row] = (await trx(TABLE)
-      .insert({
-        id: randomUUID(),
-        interaction_uid: input.interactionUid,
-        account_id: input.accountId,
-        client_id: input.clientId,
-        acr: input.acr,
-        vendor: input.vendor,
-        vendor_type: input.vendorType,
-        expected_subject: input.expectedSubject,
-        state: 'pending',
-        policy_hash: input.policyHash,
-        thresholds: JSON.stringify(input.thresholds),
-        created_at: now,
-        updated_at: now,
-        expires_at: input.expiresAt,
-      })
-      .returning('*')) as VerificationRow[];
-    const verification = toVerification(row!);
-    await appendEvent(trx, {
-      ...ledgerSubject(verification),
+  const id = randomUUID();
+  const insert = knex(TABLE)
+    .insert({
+      id,
+      interaction_uid: input.interactionUid,
+      account_id: input.accountId,
+      client_id: input.clientId,
+      acr: input.acr,
+      vendor: input.vendor,
+      vendor_type: input.vendorType,
+      expected_subject: input.expectedSubject,
+      state: 'pending',
+      policy_hash: input.policyHash,
+      thresholds: JSON.stringify(input.thresholds),
+      created_at: now,
+      updated_at: now,
+      expires_at: input.expiresAt,
+    })
+    .returning('*');
+  // Everything the event records is known before the insert: both go in one statement.
+  const [row] = await stageWithChange<VerificationRow>(
+    knex,
+    {
       type: 'verification.started',
+      verificationId: id,
+      accountId: input.accountId,
+      clientId: input.clientId,
+      acr: input.acr,
+      vendor: input.vendor,
       at: now,
       data: {
-        interactionUid: verification.interactionUid,
-        vendorType: verification.vendorType,
-        expectedSubject: verification.expectedSubject,
-        thresholds: verification.thresholds,
-        policyHash: verification.policyHash,
-        expiresAt: verification.expiresAt.toISOString(),
+        interactionUid: input.interactionUid,
+        vendorType: input.vendorType,
+        expectedSubject: input.expectedSubject,
+        thresholds: input.thresholds,
+        policyHash: input.policyHash,
+        expiresAt: input.expiresAt.toISOString(),
       },
-    });
-    return verification;
-  });
+    },
+    insert,
+  );
+  await chainAfterCommit(knex);
+  return toVerification(row!);
 }
 
 /**
@@ -190,27 +205,14 @@ async function newestForInteraction(
   return row && toVerification(row);
 }
 
-/** Facts learnt with a state change; absent fields keep their stored value. */
-export interface TransitionPatch {
-  vendorStatus?: string;
-  liveness?: number;
-  match?: number;
-  reportedSubject?: string;
-  reason?: string;
-}
-
-/** What caused a state change, when more than the vendor's record: recorded with it. */
-export interface TransitionCause {
-  /** Why the vendor could not start the capture. */
-  message?: string;
-  /** The person's browser reported the end. */
-  source?: 'browser';
-}
+// Optimistic attempts before a change takes the row lock (a row that keeps changing under us).
+const AS_SEEN_TRIES = 3;
 
 /**
  * Moves a verification to `to` when the state machine allows it, and records the change in the ledger in
  * the same transaction. Anything else (terminal state, duplicate, late or out-of-order event) changes
- * nothing and records nothing: `changed: false` with the verification as stored.
+ * nothing and records nothing: `changed: false` with the verification as stored. Given the verification
+ * as the caller last `seen` it, a change that finds it still so costs one statement (change-as-seen.ts).
  */
 export async function transition(
   knex: Knex | Knex.Transaction,
@@ -219,49 +221,40 @@ export async function transition(
   now: Date,
   patch: TransitionPatch = {},
   cause: TransitionCause = {},
+  seen?: Verification,
 ): Promise<{ changed: boolean; verification: Verification }> {
-  return inTransaction(knex, async (trx) => {
+  if (!isEntered(to)) return { changed: false, verification: await mustFind(knex, id) };
+  // Without a lock: the states only move forward (pending → in_progress → an end), so a verification not
+  // in a source state of `to` never will be, and one that moved on is read again and tried as it now is.
+  let current = seen?.id === id ? seen : undefined;
+  for (let tries = 0; current && tries < AS_SEEN_TRIES; tries++) {
+    if (!sourcesOf(to).includes(current.state))
+      return { changed: false, verification: current === seen ? await mustFind(knex, id) : current };
+    const changed = await changeAsSeen(knex, current, to, now, patch, cause);
+    if (changed) {
+      await chainAfterCommit(knex);
+      return { changed: true, verification: changed };
+    }
+    current = await mustFind(knex, id);
+  }
+  const changed = await inTransaction(knex, async (trx) => {
     // The row lock tells us which state this update replaces (for the ledger's `from`); concurrent
-    // transitions queue here and then find the state already moved.
-    const current = (await trx(TABLE).where({ id }).forUpdate().first()) as VerificationRow | undefined;
-    if (!current) throw notFound(id);
-    if (!isEntered(to)) return { changed: false, verification: toVerification(current) };
+    // transitions queue on it and then find the state already moved. Lock and update are one statement.
     const [row] = (await trx(TABLE)
-      .where({ id })
-      .whereIn('state', sourcesOf(to))
-      .update({
-        state: to,
-        updated_at: now,
-        ...(isTerminal(to) ? { decided_at: now } : {}),
-        ...definedColumns({
-          vendor_status: patch.vendorStatus,
-          liveness: patch.liveness,
-          match: patch.match,
-          reported_subject: patch.reportedSubject,
-          reason: patch.reason,
-        }),
-      })
-      .returning('*')) as VerificationRow[];
-    if (!row) return { changed: false, verification: toVerification(current) };
-
+      .with('current', (q) => q.from(TABLE).where({ id }).forUpdate().select('id', 'state'))
+      .updateFrom('current')
+      .where(`${TABLE}.id`, trx.ref('current.id'))
+      .whereIn('current.state', sourcesOf(to))
+      .update(changedColumns(to, now, patch))
+      .returning([`${TABLE}.*`, 'current.state as from_state'])) as Array<VerificationRow & { from_state: VerificationState }>;
+    if (!row) return undefined;
     const verification = toVerification(row);
-    await appendEvent(trx, {
-      ...ledgerSubject(verification),
-      type: `verification.${to}`,
-      at: now,
-      data: {
-        ...cause,
-        from: current.state,
-        to,
-        vendorSessionId: verification.vendorSessionId,
-        vendorStatus: verification.vendorStatus,
-        scores: { liveness: verification.liveness, match: verification.match },
-        reportedSubject: verification.reportedSubject,
-        reason: verification.reason,
-      },
-    });
-    return { changed: true, verification };
+    await stageEvent(trx, stateChangeEvent(verification, row.from_state, to, now, cause));
+    return verification;
   });
+  if (!changed) return { changed: false, verification: await mustFind(knex, id) };
+  await chainAfterCommit(knex);
+  return { changed: true, verification: changed };
 }
 
 /** Locks a verification's row until the transaction ends (taken before the ledger's lock, the order every writer keeps). */
@@ -288,8 +281,4 @@ async function mustFind(knex: Knex | Knex.Transaction, id: string): Promise<Veri
 
 function notFound(id: string): StepUpError {
   return new StepUpError('verification_not_found', `verification ${id} does not exist`, { verificationId: id });
-}
-
-function definedColumns(columns: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
 }

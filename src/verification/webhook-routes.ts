@@ -4,7 +4,7 @@ import compose from 'koa-compose';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Database } from '../db/connect.ts';
-import { sharedRateLimiter } from '../db/rate-limiter.ts';
+import { AmortisedLimiter, sharedRateLimiter } from '../db/rate-limiter.ts';
 import { StepUpError, toHttp, WebhookRejectedError } from '../errors.ts';
 import { readBody } from '../http/read-body.ts';
 import type { Clock } from '../util/clock.ts';
@@ -53,10 +53,10 @@ export interface WebhookRouteOptions {
 export function webhookHandler(options: WebhookRouteOptions): RouterMiddleware {
   const { orchestrator, logger } = options;
   const rateLimit = options.rateLimit ?? DEFAULT_WEBHOOK_RATE_LIMIT;
-  const limiter = rateLimit && sharedRateLimiter(options.db, { keyPrefix: 'webhook_src', ...rateLimit });
+  const limiter = rateLimit && new AmortisedLimiter(sharedRateLimiter(options.db, { keyPrefix: 'webhook_src', ...rateLimit }));
   const warnings = new RateLimiterMemory({ keyPrefix: 'webhook_log', points: WARNINGS_PER_MINUTE, duration: 60 });
 
-  // Counted before the body is read: a flooding source costs one counter update per request.
+  // Counted before the body is read: a flooding source costs at most one counter update per request.
   async function limit(ctx: Context, next: Next) {
     if (!limiter) return next();
     try {

@@ -10,6 +10,8 @@ import type { ReportedState, VendorAdapter, VendorOutcome } from '../../src/vend
 import { Orchestrator } from '../../src/verification/orchestrator.ts';
 import { PollWorker } from '../../src/verification/poll-worker.ts';
 import { attachVendorSession, createVerification, findVerification } from '../../src/verification/repository.ts';
+import { stageEvent } from '../../src/ledger/ledger.ts';
+import { offCatalogue } from '../support/ledger-events.ts';
 import { freshDatabase, testEngines } from '../support/db.ts';
 
 /** A vendor whose record the test scripts: what `fetch` answers, and every call made. */
@@ -172,6 +174,21 @@ for (const engine of testEngines()) {
       expect(claimed[0] + claimed[1]).toBe(opened.length);
       expect(new Set(vendor.fetched).size).toBe(vendor.fetched.length);
       expect(vendor.fetched.sort()).toEqual(opened.map((v) => v.vendorSessionId).sort());
+    });
+
+    it('chains the ledger events a dead process left staged, when it starts and on every tick', async () => {
+      // Committed and staged, never drained: what a process that died right after its commit leaves.
+      const leave = (n: number) => db.knex.transaction((trx) => stageEvent(trx, offCatalogue({ type: 'test.left', data: { n } })));
+      const chained = async () => (await db.knex('ledger_events').where({ type: 'test.left' }).orderBy('seq').pluck('data')) as unknown[];
+      await leave(1);
+      const w = worker();
+      w.start();
+      await expect.poll(chained).toEqual([{ n: 1 }]);
+      await w.stop();
+      await leave(2);
+      await w.tick();
+      expect(await chained()).toEqual([{ n: 1 }, { n: 2 }]);
+      expect(await db.knex('ledger_outbox').count({ n: '*' }).first()).toMatchObject({ n: 0 });
     });
   });
 }
