@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { canonicalJson } from './canonical.ts';
 import type { ChainInput } from './chain.ts';
+import { committed } from './commitments.ts';
 import type { LedgerEventInput } from './events.ts';
 
 /*
@@ -25,7 +26,7 @@ export interface StagedEvent {
  * canonical JSON cannot encode, so nothing unchainable is ever staged. An absent `at` is the time of staging.
  */
 export async function stageEvent(trx: Knex.Transaction, event: LedgerEventInput): Promise<number> {
-  const [row] = (await trx(OUTBOX).insert(stagedRow(event), ['id'])) as Array<{ id: number | string }>;
+  const [row] = (await trx(OUTBOX).insert(stagedRow(await committed(trx, event)), ['id'])) as Array<{ id: number | string }>;
   return Number(row!.id);
 }
 
@@ -39,7 +40,7 @@ export async function stageWithChange<Row>(
   event: LedgerEventInput,
   change: Knex.QueryBuilder,
 ): Promise<Row[]> {
-  const row = stagedRow(event);
+  const row = stagedRow(await committed(knex, event));
   return (await knex
     .with('change', change)
     .with(
@@ -76,7 +77,9 @@ export function stagedEvents(rows: Array<{ id: number | string; event: string }>
     .sort((a, b) => a.id - b.id);
 }
 
-// The outbox row of an event: its canonical text (which validates it) and the columns writers look it up by.
+// The outbox row of an event whose account and subjects are already commitments (commitments.ts): the outbox
+// is chained as staged, and never holds an account id. Its canonical text validates it; the columns are those
+// writers look it up by.
 function stagedRow(event: LedgerEventInput): { event: string; verification_id: string | null; type: string } {
   const text = canonicalJson({
     type: event.type,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/connect.ts';
 import { COMMITMENT_PREFIX } from '../../src/ledger/commitments.ts';
 import { eraseAccount } from '../../src/ledger/erasure.ts';
-import { appendEvent, verifyChain, type LedgerEvent } from '../../src/ledger/ledger.ts';
+import { appendEvent, chainStaged, stageEvent, verifyChain, type LedgerEvent } from '../../src/ledger/ledger.ts';
 import { countEvents, queryEvents } from '../../src/ledger/query.ts';
 import { freshDatabase, testEngines } from '../support/db.ts';
 
@@ -43,6 +43,9 @@ for (const engine of testEngines()) {
       }
       // In a caller's transaction too (the serialised path).
       before.push(await db.knex.transaction((trx) => appendEvent(trx, started('xavier', 'x3', 'entity-xavier'))));
+      // And staged with a state change, chained after its commit (the path every verification event takes).
+      const outboxId = await db.knex.transaction((trx) => stageEvent(trx, started('xavier', 'x3-staged', 'entity-xavier')));
+      before.push((await chainStaged(db.knex)).get(outboxId)!);
 
       const stored = await db.knex('ledger_events').select('body', 'account_id');
       expect(stored.map((r: { body: string }) => r.body).join('\n')).not.toMatch(/xavier|yolanda/);
@@ -63,13 +66,13 @@ for (const engine of testEngines()) {
       expect(await byAccount('xavier')).toEqual([]);
       expect(await countEvents(db.knex, { account: 'xavier' })).toBe(0);
       expect(await byAccount('yolanda')).toHaveLength(3);
-      expect(await verifyChain(db.knex)).toMatchObject({ ok: true, checked: 8 });
+      expect(await verifyChain(db.knex)).toMatchObject({ ok: true, checked: 9 });
 
       const later = await appendEvent(db.knex, started('xavier', 'x4', 'entity-xavier'));
       expect(later.accountId).not.toBe(commitment);
       expect(later.data.expectedSubject).not.toBe(before[0]!.data.expectedSubject);
       expect((await byAccount('xavier')).map((e) => e.seq)).toEqual([later.seq]);
-      expect(await verifyChain(db.knex)).toMatchObject({ ok: true, checked: 9 });
+      expect(await verifyChain(db.knex)).toMatchObject({ ok: true, checked: 10 });
 
       expect((await eraseAccount(db.knex, 'nobody')).event).toBeUndefined();
     });
