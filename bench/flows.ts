@@ -13,14 +13,13 @@
  * BENCH_FLOWS_SERIAL (flows at c=1, default 60), BENCH_FLOWS (flows at c=32, default 320),
  * BENCH_WEBHOOKS (default 4000), BENCH_PORT (first of three ports, default 3190).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import knexFactory from 'knex';
 import { newKekText } from '../src/keys/kek.ts';
-import { startSandboxProcess } from '../test/support/sandbox-process.ts';
+import { externalSandboxSecrets, startSandboxProcess } from '../test/support/sandbox-process.ts';
 import { ANCHOR_CLIENT } from './anchor.ts';
 import { countsFromMetrics, measureRun, type Run, type WorkCounts } from './measure.ts';
 import { benchRp, browserFor, enrolPeople, passwordFlow, PASSWORD_ACR, ssoFlow, stepUpFlow, type BenchRp } from './oidc-flows.ts';
@@ -56,16 +55,7 @@ const PORT = Number(process.env.BENCH_PORT ?? 3190);
 const ISSUER = `http://127.0.0.1:${PORT}`;
 const ANCHOR = `http://127.0.0.1:${PORT + 2}`;
 const POLICY = path.join(ROOT, 'policies/external-sandbox.yaml');
-const SECRETS = Object.fromEntries(
-  [
-    'GU1_API_KEY',
-    'GU1_WEBHOOK_SECRET',
-    'VERIFIK_ACCESS_TOKEN',
-    'VERIFIK_WEBHOOK_SECRET',
-    'GLOBALPASS_CLIENT_SECRET',
-    'GLOBALPASS_WEBHOOK_SECRET',
-  ].map((name) => [name, randomBytes(16).toString('hex')]),
-);
+const SECRETS = externalSandboxSecrets();
 
 async function main() {
   const loadBefore = loadavg()[0]!;

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,19 +9,18 @@ import { control, passwordLogin } from '../support/flows.ts';
 import { Browser } from '../support/browser.ts';
 import { PROJECT_ROOT, startTestIdp } from '../support/idp.ts';
 import { passConsent, sandboxSessionId, TestRp } from '../support/rp.ts';
-import { freePort, startSandboxProcess, type SandboxProcess } from '../support/sandbox-process.ts';
+import {
+  EXTERNAL_SANDBOX_SECRETS,
+  externalSandboxSecrets,
+  freePort,
+  startSandboxProcess,
+  type SandboxProcess,
+} from '../support/sandbox-process.ts';
 
 const FACE = 'urn:stepup:acr:face';
 const POLICY = path.join(PROJECT_ROOT, 'policies/external-sandbox.yaml');
-const SECRET_NAMES = [
-  'GU1_API_KEY',
-  'GU1_WEBHOOK_SECRET',
-  'VERIFIK_ACCESS_TOKEN',
-  'VERIFIK_WEBHOOK_SECRET',
-  'GLOBALPASS_CLIENT_SECRET',
-  'GLOBALPASS_WEBHOOK_SECRET',
-];
-const secrets = Object.fromEntries(SECRET_NAMES.map((name) => [name, randomBytes(16).toString('hex')]));
+const SECRET_NAMES = EXTERNAL_SANDBOX_SECRETS;
+const secrets = externalSandboxSecrets();
 const dir = mkdtempSync(path.join(tmpdir(), 'stepup-sandbox-'));
 
 let idp: RunningIdp;

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,26 +6,16 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, DatabaseTarget } from '../../src/db/connect.ts';
 import { chainStaged, verifyChain } from '../../src/ledger/ledger.ts';
-import { createVerification, transition, type NewVerification } from '../../src/verification/repository.ts';
+import { createVerification, transition } from '../../src/verification/repository.ts';
 import { freshDatabase, testEngines } from '../support/db.ts';
+import { newVerification } from '../support/verifications.ts';
 
 // Property: a state change's ledger event commits with the change and only with it, reaches the chain
 // exactly once even when the process dies between the commit and the chaining, and the chain verifies.
 
 const CRASHER = fileURLToPath(new URL('../support/crash-after-commit.ts', import.meta.url));
 
-const input = (): NewVerification => ({
-  interactionUid: randomUUID(),
-  accountId: 'alice',
-  clientId: 'payments-app',
-  acr: 'urn:stepup:acr:face',
-  vendor: 'gu1',
-  vendorType: 'gu1',
-  expectedSubject: 'entity-123',
-  policyHash: 'f'.repeat(64),
-  thresholds: { liveness: 0.9, match: 0.85 },
-  expiresAt: new Date(Date.now() + 600_000),
-});
+const input = () => newVerification();
 
 const typesOf = async (db: Database, verificationId: string) =>
   (await db.knex('ledger_events').where({ verification_id: verificationId }).orderBy('seq').pluck('type')) as string[];

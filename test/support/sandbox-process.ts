@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { PROJECT_ROOT } from './idp.ts';
@@ -10,6 +11,21 @@ export interface SandboxProcess {
   /** The `<VENDOR>_BASE_URL` lines it printed, by variable name. */
   baseUrls: Record<string, string>;
   stop(): Promise<void>;
+}
+
+/** The secrets policies/external-sandbox.yaml references, which the IdP and `stepup sandbox` must share. */
+export const EXTERNAL_SANDBOX_SECRETS = [
+  'GU1_API_KEY',
+  'GU1_WEBHOOK_SECRET',
+  'VERIFIK_ACCESS_TOKEN',
+  'VERIFIK_WEBHOOK_SECRET',
+  'GLOBALPASS_CLIENT_SECRET',
+  'GLOBALPASS_WEBHOOK_SECRET',
+];
+
+/** Fresh random values for EXTERNAL_SANDBOX_SECRETS. */
+export function externalSandboxSecrets(): Record<string, string> {
+  return Object.fromEntries(EXTERNAL_SANDBOX_SECRETS.map((name) => [name, randomBytes(16).toString('hex')]));
 }
 
 /** Starts `node src/cli/main.ts sandbox …args` and waits for its start-up lines (stderr passes through). */

@@ -1,26 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/connect.ts';
 import { verifyChain } from '../../src/ledger/ledger.ts';
-import { attachVendorSession, createVerification, transition, type NewVerification } from '../../src/verification/repository.ts';
+import { attachVendorSession, createVerification, transition } from '../../src/verification/repository.ts';
 import { freshDatabase, testEngines } from '../support/db.ts';
+import { newVerification } from '../support/verifications.ts';
 
 // Property: a state change written in one statement from the verification as the caller saw it records
 // exactly what the row became and what it replaced; when the row moved on since, the change is decided
 // on the row as stored, never on the stale copy.
 
-const input = (): NewVerification => ({
-  interactionUid: randomUUID(),
-  accountId: 'alice',
-  clientId: 'payments-app',
-  acr: 'urn:stepup:acr:face',
-  vendor: 'gu1',
-  vendorType: 'gu1',
-  expectedSubject: 'entity-123',
-  policyHash: 'f'.repeat(64),
-  thresholds: { liveness: 0.9, match: 0.85 },
-  expiresAt: new Date(Date.now() + 600_000),
-});
+const input = () => newVerification();
 
 for (const engine of testEngines()) {
   describe(`state changes from a seen verification on ${engine.name}`, () => {

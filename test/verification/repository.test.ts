@@ -13,10 +13,10 @@ import {
   findVerification,
   latestForInteraction,
   transition,
-  type NewVerification,
 } from '../../src/verification/repository.ts';
 import { VERIFICATION_STATES, isTerminal } from '../../src/verification/state.ts';
 import { freshDatabase, testEngines } from '../support/db.ts';
+import { newVerification } from '../support/verifications.ts';
 
 for (const engine of testEngines()) {
   describe(`verification rows on ${engine.name}`, () => {
@@ -31,19 +31,7 @@ for (const engine of testEngines()) {
       await db?.close();
     });
 
-    const input = (overrides: Partial<NewVerification> = {}): NewVerification => ({
-      interactionUid: randomUUID(),
-      accountId: 'alice',
-      clientId: 'payments-app',
-      acr: 'urn:stepup:acr:face',
-      vendor: 'gu1',
-      vendorType: 'gu1',
-      expectedSubject: 'entity-123',
-      policyHash: 'f'.repeat(64),
-      thresholds: { liveness: 0.9, match: 0.85 },
-      expiresAt: new Date(Date.now() + 600_000),
-      ...overrides,
-    });
+    const input = newVerification;
 
     const eventsOf = (verificationId: string) =>
       db.knex('ledger_events').where({ verification_id: verificationId }).orderBy('seq').select('type', 'data', 'acr', 'vendor');

@@ -1,6 +1,6 @@
 import { escapeHtml as e } from '../../http/html.ts';
 import type { Period } from '../stats.ts';
-import { consolePage } from './layout.ts';
+import { consolePage, periodFieldset } from './layout.ts';
 import { CONSOLE_PATH } from './session.ts';
 
 const CHARTS = [
@@ -29,10 +29,7 @@ export function chartsPage(input: { period?: Period; error?: string; signedIn: s
     'Charts',
     `<h1>Charts</h1>
 <form method="get" action="${CONSOLE_PATH}/charts">
-<fieldset><legend>Period</legend>
-<label for="p-from">From (UTC)</label><input type="datetime-local" step="1" id="p-from" name="from" value="${e(local(input.period?.from))}">
-<label for="p-to">To (UTC, exclusive)</label><input type="datetime-local" step="1" id="p-to" name="to" value="${e(local(input.period?.to))}">
-</fieldset>
+${periodFieldset('p', 'Period', local(input.period?.from), local(input.period?.to))}
 <p class="actions"><button type="submit" id="show-period">Show</button></p>
 </form>
 ${input.error ? `<p class="error" role="alert" id="query-error">${e(input.error)}</p>` : ''}

@@ -57,3 +57,11 @@ export function refusalPage(refusal: Refusal, detail?: string): string {
 <a class="button secondary" href="${CONSOLE_PATH}/login?switch=1">Sign in as someone else</a></p>`,
   );
 }
+
+/** A period's two fields (`from`, `to`; UTC `datetime-local` values without zone) in a fieldset headed `legend`. */
+export function periodFieldset(idPrefix: string, legend: string, from: string, to: string): string {
+  return `<fieldset><legend>${e(legend)}</legend>
+<label for="${idPrefix}-from">From (UTC)</label><input type="datetime-local" step="1" id="${idPrefix}-from" name="from" value="${e(from)}">
+<label for="${idPrefix}-to">To (UTC, exclusive)</label><input type="datetime-local" step="1" id="${idPrefix}-to" name="to" value="${e(to)}">
+</fieldset>`;
+}

@@ -2,7 +2,7 @@ import { formatIssue, type PolicyIssue } from '../../errors.ts';
 import { escapeHtml as e } from '../../http/html.ts';
 import type { ChangeGroup, ReplayReport, UndecidableGroup } from '../replay.ts';
 import type { Period } from '../stats.ts';
-import { consolePage } from './layout.ts';
+import { consolePage, periodFieldset } from './layout.ts';
 import { CONSOLE_PATH } from './session.ts';
 
 /** What the replay page shows: the form as sent, and a report or what stopped it. */
@@ -37,10 +37,7 @@ export function replayPage(input: ReplayPageInput): string {
 <form method="post" action="${CONSOLE_PATH}/replay">
 <label for="r-candidate">Candidate policy (YAML)</label>
 <textarea id="r-candidate" name="candidate" rows="18" spellcheck="false" required>${e(input.candidate)}</textarea>
-<fieldset><legend>Verifications started in</legend>
-<label for="r-from">From (UTC)</label><input type="datetime-local" step="1" id="r-from" name="from" value="${e(from)}">
-<label for="r-to">To (UTC, exclusive)</label><input type="datetime-local" step="1" id="r-to" name="to" value="${e(to)}">
-</fieldset>
+${periodFieldset('r', 'Verifications started in', from, to)}
 <p class="actions"><button type="submit" id="run-replay">Replay</button></p>
 </form>
 ${input.error ? `<p class="error" role="alert" id="replay-error">${e(input.error)}</p>` : ''}
