@@ -126,7 +126,8 @@ export async function stepUp(input: StepUpOptions): Promise<StepUp> {
   const poller = new PollWorker({ knex, orchestrator, vendors, interactionAlive, logger, now, ...options.polling });
   if (options.polling?.enabled !== false) poller.start();
 
-  const txnOf = (source: TokenSource | undefined) => sessionLevels.txnFor(source?.sessionUid, source?.authTime);
+  const txnOf = async (source: TokenSource | undefined) =>
+    passwordOnly(options.policy(), source?.amr) ? undefined : sessionLevels.txnFor(source?.sessionUid, source?.authTime);
   const sourceOf = (ctx: KoaContextWithOIDC): TokenSource | undefined => {
     const e = ctx.oidc.entities as Record<string, TokenSource | undefined>;
     return e.AuthorizationCode ?? e.RefreshToken ?? e.DeviceCode ?? e.BackchannelAuthenticationRequest;
@@ -147,7 +148,7 @@ export async function stepUp(input: StepUpOptions): Promise<StepUp> {
       const source = (token as TokenSource | undefined)?.sessionUid ? (token as TokenSource) : undefined;
       if (source) return txnOf(source);
       const session = ctx.oidc?.session;
-      return session ? txnOf({ sessionUid: session.uid, acr: session.acr, authTime: session.loginTs }) : undefined;
+      return session ? txnOf({ sessionUid: session.uid, acr: session.acr, amr: session.amr, authTime: session.loginTs }) : undefined;
     },
     routes(provider) {
       host = provider;
@@ -210,4 +211,14 @@ function policySource(policy: StepUpOptions['policy']): { load: () => Policy; fi
   if ('hash' in policy) return { load: () => policy };
   const { file, secretFallback, watch = true } = policy;
   return { load: () => loadPolicyFile(file, { secretFallback }), ...(watch ? { file } : {}) };
+}
+
+// Only an authentication that performed a biometric method has a verification behind it, so the tokens of a
+// password session (every SSO flow's) need no look-up. A method the policy does not name as a password
+// level's (a level since removed, say) is looked up.
+function passwordOnly(policy: Policy, amr: string[] | undefined): boolean {
+  if (!amr || amr.length === 0) return false;
+  const password = new Set(policy.levels.filter((l) => l.factor === 'password').flatMap((l) => l.amr));
+  const biometric = new Set(policy.levels.filter((l) => l.factor === 'biometric').flatMap((l) => l.amr));
+  return amr.every((m) => password.has(m) && !biometric.has(m));
 }

@@ -55,6 +55,26 @@ describe('biometric step-up through the bundled IdP', () => {
     expect(introspection).toMatchObject({ active: true, acr: FACE, auth_time: claims.auth_time, txn: claims.txn });
   });
 
+  it('issues the tokens of a password session without a txn, and without looking one up', async () => {
+    const rp = await TestRp.register(idp().issuer);
+    const browser = new Browser(idp().issuer);
+    await passwordLogin(rp, browser);
+    const statements: string[] = [];
+    const record = (q: { sql: string }) => statements.push(q.sql);
+    idp().db.knex.on('query', record);
+    try {
+      // SSO: the password session answers a second request without an interaction.
+      const page = await browser.get(await rp.authorizationUrl());
+      const sso = await rp.callback(page.leftTo!);
+      expect(sso.claims()).toMatchObject({ acr: PASSWORD, amr: ['pwd'] });
+      expect(sso.claims()!.txn).toBeUndefined();
+    } finally {
+      idp().db.knex.off('query', record);
+    }
+    expect(statements.length).toBeGreaterThan(0);
+    expect(statements.filter((sql) => sql.includes('session_levels'))).toEqual([]);
+  });
+
   it('keeps the original authentication in tokens refreshed later (RFC 9068)', async () => {
     const rp = await TestRp.register(idp().issuer);
     const browser = new Browser(idp().issuer);
