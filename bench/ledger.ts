@@ -252,7 +252,11 @@ function generatedEvent(seq: number, start: number) {
 
 // Chained in Node (the stored chain is a real one) and inserted 5,000 rows per statement.
 async function generate(db: Database): Promise<void> {
-  const keys = ACCOUNT_KEYS.map((key, i) => ({ account_id: `account-${i}`, key: key.export().toString('base64url') }));
+  const keys = ACCOUNT_KEYS.map((key, i) => ({
+    account_id: `account-${i}`,
+    key: key.export().toString('base64url'),
+    commitment: commitment(key, 'account', `account-${i}`),
+  }));
   for (let i = 0; i < keys.length; i += 5_000) await db.knex('ledger_account_keys').insert(keys.slice(i, i + 5_000));
   const start = Date.now() - DAYS * DAY_MS;
   let prevHash = GENESIS_HASH;

@@ -9,6 +9,9 @@ export async function up(knex: Knex): Promise<void> {
     t.text('account_id').primary();
     // 32 random bytes, base64url.
     t.text('key').notNullable();
+    // HMAC of the account id under `key` (what its rows hold), so an account query is one statement: the key
+    // is not needed to find the rows, and deleting the row unlinks them at once.
+    t.text('commitment').notNullable();
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
   });
 }

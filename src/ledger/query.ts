@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { QUERY_TIMEOUT_MS } from '../db/connect.ts';
 import { StepUpError } from '../errors.ts';
 import { eventFromStored, type LedgerEvent, type StoredEvent } from './chain.ts';
-import { accountColumnValues } from './commitments.ts';
+import { whereAccount } from './commitments.ts';
 
 /** Which events an auditor asks for; every field narrows the result. */
 export interface EventFilter {
@@ -30,9 +30,8 @@ export interface EventPage {
 
 /** Events matching `filter` after seq `after` (keyset pagination: each page costs the same). */
 export async function queryEvents(knex: Knex, filter: EventFilter, page: { limit: number; after?: number }): Promise<EventPage> {
-  const accounts = await accountValues(knex, filter);
   const rows = await bounded(knex, (trx) =>
-    filtered(trx, filter, accounts)
+    filtered(trx, filter)
       .where('seq', '>', page.after ?? 0)
       .orderBy('seq')
       .limit(page.limit + 1)
@@ -55,8 +54,7 @@ export async function* eventPages(knex: Knex, filter: EventFilter, pageSize = 50
 
 /** How many events match `filter` (for progress reporting). */
 export async function countEvents(knex: Knex, filter: EventFilter): Promise<number> {
-  const accounts = await accountValues(knex, filter);
-  const [row] = await bounded(knex, (trx) => filtered(trx, filter, accounts).count<Array<{ n: number | string }>>({ n: '*' }));
+  const [row] = await bounded(knex, (trx) => filtered(trx, filter).count<Array<{ n: number | string }>>({ n: '*' }));
   return Number(row?.n ?? 0);
 }
 
@@ -85,13 +83,9 @@ export async function findDecision(knex: Knex | Knex.Transaction, verificationId
   return row && eventFromStored(row);
 }
 
-function accountValues(knex: Knex, f: EventFilter): Promise<string[] | undefined> {
-  return f.account === undefined ? Promise.resolve(undefined) : accountColumnValues(knex, f.account);
-}
-
-function filtered(knex: Knex | Knex.Transaction, f: EventFilter, accounts: string[] | undefined): Knex.QueryBuilder {
+function filtered(knex: Knex | Knex.Transaction, f: EventFilter): Knex.QueryBuilder {
   const q = knex('ledger_events');
-  if (accounts !== undefined) q.whereIn('account_id', accounts);
+  if (f.account !== undefined) whereAccount(q, f.account);
   if (f.client !== undefined) q.where('client_id', f.client);
   if (f.acr !== undefined) q.where('acr', f.acr);
   if (f.vendor !== undefined) q.where('vendor', f.vendor);
