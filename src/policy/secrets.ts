@@ -30,16 +30,22 @@ export function literalSecrets(schema: z.core.$ZodType, value: unknown, path: Ar
   });
 }
 
-/** Supplies a value for an unset `${env:NAME}` (sandbox mode fills vendor secrets this way). */
-export type SecretFallback = (name: string) => string | undefined;
+/**
+ * Supplies a value for an unset `${env:NAME}` (sandbox mode fills vendor secrets this way); `path` is the
+ * field the reference stands in, e.g. `['vendors', 'gu1', 'baseUrl']`.
+ */
+export type SecretFallback = (name: string, path: ReadonlyArray<string | number>) => string | undefined;
+
+/** True for a vendor config field that holds an address (`baseUrl`, `widgetScriptUrl`, …): by convention, named `…Url`. */
+export const isUrlField = (key: string | number | undefined): boolean => typeof key === 'string' && key.endsWith('Url');
 
 /**
  * A fixed stand-in for a value that is not there, for reading a policy without its vendors' secrets
  * (checks, replay): 32 characters, the longest length a vendor requires, and the same for the same name;
- * a name ending in `_URL` (a `baseUrl` given by reference) stands in as a URL that leads nowhere.
+ * a reference in an address field stands in as a URL that leads nowhere.
  */
-export const standInSecret: SecretFallback = (name) =>
-  name.endsWith('_URL') ? 'https://unresolved.invalid/' : `sandbox_${createHash('sha256').update(name).digest('base64url').slice(0, 24)}`;
+export const standInSecret: SecretFallback = (name, path) =>
+  isUrlField(path.at(-1)) ? 'https://unresolved.invalid/' : `sandbox_${createHash('sha256').update(name).digest('base64url').slice(0, 24)}`;
 
 /**
  * Resolves `${env:NAME}` and `${file:/path}` references in a vendor config, in place of the strings.
@@ -59,13 +65,13 @@ export function resolveReferences(
     if (!m) return value;
     const [, kind, name] = m as unknown as [string, 'env' | 'file', string];
     if (kind === 'env') {
-      const resolved = env[name] || fallback?.(name);
+      const resolved = env[name] || fallback?.(name, path);
       if (!resolved) problems.push({ path, message: `environment variable ${name} is not set` });
       return resolved ?? '';
     }
     // A policy typed into a web page must not make the server read its files (nor tell which exist).
     if (!readFiles) {
-      const standIn = fallback?.(name);
+      const standIn = fallback?.(name, path);
       if (!standIn) problems.push({ path, message: 'secret files are not read for this policy' });
       return standIn ?? '';
     }

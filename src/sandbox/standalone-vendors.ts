@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
-import { resolveReferences } from '../policy/secrets.ts';
+import { isUrlField, resolveReferences } from '../policy/secrets.ts';
 import { vendorSandbox } from './registry.ts';
 
 /** A policy vendor that the standalone sandbox answers, with its secrets resolved. */
@@ -37,7 +37,7 @@ export function sandboxVendors(policyFile: string, env: NodeJS.ProcessEnv): Sand
       skipped.push({ id, reason: `the ${type} emulator answers ${served.find((v) => v.type === type)!.id}` });
       continue;
     }
-    const fields = Object.entries(entry as Record<string, unknown>).filter(([key]) => !/Url$/.test(key));
+    const fields = Object.entries(entry as Record<string, unknown>).filter(([key]) => !isUrlField(key));
     const problems: Array<{ path: Array<string | number>; message: string }> = [];
     const config = resolveReferences(Object.fromEntries(fields), ['vendors', id], env, undefined, problems);
     if (problems.length > 0) skipped.push({ id, reason: problems.map((p) => p.message).join('; ') });
