@@ -2,14 +2,12 @@ import type { Context } from 'koa';
 import type { ClientMetadata } from 'oidc-provider';
 import * as oidc from 'openid-client';
 import { satisfies } from '../../policy/decide.ts';
+import { ownIssuerDiscovery, type OwnClient } from '../../http/own-client.ts';
 import type { Level, Policy } from '../../policy/policy.ts';
 import { CONSOLE_PATH, type ConsoleCookies, type ConsoleSession } from './session.ts';
 
 /** The console's registration at this IdP: a confidential client with PKCE. */
-export interface ConsoleClient {
-  clientId: string;
-  clientSecret: string;
-}
+export type ConsoleClient = OwnClient;
 
 /** The console client's id at the bundled IdP. */
 export const CONSOLE_CLIENT_ID = 'audit-console';
@@ -54,18 +52,7 @@ export interface SignInDeps {
  */
 export function consoleSignIn(deps: SignInDeps) {
   const redirectUri = `${deps.issuer}${CONSOLE_PATH}/callback`;
-  let config: Promise<oidc.Configuration> | undefined;
-  const configuration = () => {
-    config ??= oidc
-      .discovery(new URL(deps.issuer), deps.client.clientId, deps.client.clientSecret, undefined, {
-        execute: deps.issuer.startsWith('http:') ? [oidc.allowInsecureRequests] : [],
-      })
-      .catch((error: unknown) => {
-        config = undefined; // discovery is tried again on the next sign-in
-        throw error;
-      });
-    return config;
-  };
+  const configuration = ownIssuerDiscovery(deps.issuer, deps.client);
 
   /** The level the console requires under the policy in force. */
   const level = (): Level => {

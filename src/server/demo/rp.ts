@@ -4,12 +4,10 @@ import type { Context } from 'koa';
 import * as oidc from 'openid-client';
 import { parseChallenges, stepUpChallenge, type StepUpChallenge } from '../../resource-server/www-authenticate.ts';
 import { escapeHtml as e, page } from '../../http/html.ts';
+import { ownIssuerDiscovery, type OwnClient } from '../../http/own-client.ts';
 
 /** The demo relying party's registration at this IdP. */
-export interface DemoClient {
-  clientId: string;
-  clientSecret: string;
-}
+export type DemoClient = OwnClient;
 
 interface DemoSession {
   pending?: { state: string; nonce: string; verifier: string; maxAge?: number };
@@ -35,18 +33,7 @@ export function demoRpRoutes(input: { issuer: string; audience: string; client: 
   const router = new Router({ prefix: '/demo' });
   const sessions = new Map<string, DemoSession>();
   const redirectUri = `${input.issuer}/demo/callback`;
-  let config: Promise<oidc.Configuration> | undefined;
-  const configuration = () => {
-    config ??= oidc
-      .discovery(new URL(input.issuer), input.client.clientId, input.client.clientSecret, undefined, {
-        execute: input.issuer.startsWith('http:') ? [oidc.allowInsecureRequests] : [],
-      })
-      .catch((error) => {
-        config = undefined; // try discovery again on the next request
-        throw error;
-      });
-    return config;
-  };
+  const configuration = ownIssuerDiscovery(input.issuer, input.client);
   const session = (ctx: Context): DemoSession => {
     let id = ctx.cookies.get(COOKIE, { signed: true });
     if (!id || !sessions.has(id)) {
